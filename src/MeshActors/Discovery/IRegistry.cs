@@ -30,7 +30,7 @@ public interface IRegistry : IAsyncDisposable
     /// <summary>Writes <paramref name="self"/>'s registration again with a fresh TTL, without announcing it (the heartbeat); recreates it if it expired.</summary>
     Task RefreshAsync(MeshMember self, CancellationToken cancellationToken = default);
 
-    /// <summary>Removes <paramref name="self"/>'s registration at once and announces the leave.</summary>
+    /// <summary>Announces the leave, then removes <paramref name="self"/>'s registration at once (announced first, so no peer that hears of it takes the node for expired).</summary>
     Task DeregisterAsync(MeshMember self, CancellationToken cancellationToken = default);
 
     /// <summary>Lists every live registration: the valid members, and the entries that were skipped and why.</summary>

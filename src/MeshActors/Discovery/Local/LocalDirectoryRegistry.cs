@@ -11,13 +11,16 @@ namespace MeshActors.Discovery.Local;
 /// the new one, never half of one, however many processes write at once. An entry without a lease (written by
 /// hand or by a third party) lives for one TTL after its last write. Expired entries are ignored and, one TTL
 /// later, deleted by whichever node lists them; so are temporary files left by a process that died mid-write.
-/// Joins and leaves are announced by a <see cref="FileSystemWatcher"/>; a refresh is a rewrite, so it is
-/// announced too, and listeners treat announcements as hints.
+/// Joins and leaves are announced by a <see cref="FileSystemWatcher"/>: a join by the entry's write (a refresh is
+/// a rewrite, so it is announced too, and listeners treat announcements as hints), a leave by an empty
+/// <c>{node id}.leaving</c> marker created before the entry is deleted, so that peers hear of the leave before
+/// a listing can miss the entry.
 /// </remarks>
 internal sealed class LocalDirectoryRegistry : IRegistry
 {
     private const string EntryExtension = ".json";
     private const string TempExtension = ".tmp";
+    private const string LeavingExtension = ".leaving";
 
     private readonly DiscoveryOptions _options;
     private readonly string _directory;
@@ -53,7 +56,13 @@ internal sealed class LocalDirectoryRegistry : IRegistry
     {
         ArgumentNullException.ThrowIfNull(self);
         cancellationToken.ThrowIfCancellationRequested();
-        Run("deregister", () => File.Delete(EntryPath(self.Id)));
+        var marker = Path.Combine(_directory, self.Id + LeavingExtension);
+        Run("deregister", () =>
+        {
+            File.WriteAllBytes(marker, []);
+            File.Delete(EntryPath(self.Id));
+            File.Delete(marker);
+        });
         return Task.CompletedTask;
     }
 
@@ -66,9 +75,9 @@ internal sealed class LocalDirectoryRegistry : IRegistry
         foreach (var path in Run("list", () => Directory.Exists(_directory) ? Directory.GetFiles(_directory) : []))
         {
             var fileName = Path.GetFileName(path);
-            if (fileName.EndsWith(TempExtension, StringComparison.Ordinal))
+            if (fileName.EndsWith(TempExtension, StringComparison.Ordinal) || fileName.EndsWith(LeavingExtension, StringComparison.Ordinal))
             {
-                RemoveStaleTempFile(path, now);
+                RemoveStaleTempFile(path, now); // left by a process that died while writing or leaving
                 continue;
             }
 
@@ -210,14 +219,14 @@ internal sealed class LocalDirectoryRegistry : IRegistry
     {
         try
         {
-            var watcher = new FileSystemWatcher(_directory, "*" + EntryExtension)
+            var watcher = new FileSystemWatcher(_directory)
             {
                 NotifyFilter = NotifyFilters.FileName | NotifyFilters.LastWrite,
                 IncludeSubdirectories = false,
             };
-            watcher.Created += (_, e) => Announce(e.FullPath, deleted: false);
-            watcher.Changed += (_, e) => Announce(e.FullPath, deleted: false);
-            watcher.Renamed += (_, e) => Announce(e.FullPath, deleted: false);
+            watcher.Created += (_, e) => Announce(e.FullPath);
+            watcher.Changed += (_, e) => Announce(e.FullPath);
+            watcher.Renamed += (_, e) => Announce(e.FullPath);
             watcher.Deleted += (_, e) => Announce(e.FullPath, deleted: true);
             watcher.Error += (_, e) => DiscoveryLog.ChangeFeedUnavailable(_logger, Description, e.GetException().Message);
             watcher.EnableRaisingEvents = true;
@@ -231,17 +240,22 @@ internal sealed class LocalDirectoryRegistry : IRegistry
         }
     }
 
-    private void Announce(string path, bool deleted)
+    private void Announce(string path, bool deleted = false)
     {
         var fileName = Path.GetFileName(path);
-        if (!fileName.EndsWith(EntryExtension, StringComparison.Ordinal) || !Guid.TryParseExact(fileName.AsSpan(0, fileName.Length - EntryExtension.Length), "D", out _))
+        var extension = Path.GetExtension(fileName);
+        var id = Path.GetFileNameWithoutExtension(fileName);
+        if (!Guid.TryParseExact(id, "D", out _))
             return;
 
-        var id = fileName[..^EntryExtension.Length];
-        RegistryChange? change = deleted
-            ? new MemberDeregistered(id)
+        RegistryChange? change = extension switch
+        {
+            LeavingExtension when !deleted => new MemberDeregistered(id),
+            EntryExtension when deleted => new MemberDeregistered(id), // removed by hand, or by a listing's clean-up
             // Garbage and expired entries are not announced; the next listing reports them once.
-            : ReadEntry(path, id, DateTimeOffset.UtcNow).Member is { } member ? new MemberRegistered(member) : null;
+            EntryExtension => ReadEntry(path, id, DateTimeOffset.UtcNow).Member is { } member ? new MemberRegistered(member) : null,
+            _ => null,
+        };
         if (change is null)
             return;
 

@@ -5,8 +5,8 @@ namespace MeshActors.Discovery.Redis;
 
 /// <summary>
 /// The Marketrix registry in Redis: <c>SET {prefix}:service:{name}:{id} {json} EX {ttl}</c>, refreshed by heartbeats,
-/// listed with <c>SCAN MATCH {prefix}:service:*</c> and one batch of GETs, joins and leaves announced on
-/// <c>{prefix}:events</c>.
+/// listed with <c>SCAN MATCH {prefix}:service:*</c> and one batch of GETs, joins (after the SET) and leaves
+/// (before the DEL) announced on <c>{prefix}:events</c>.
 /// </summary>
 /// <remarks>
 /// StackExchange.Redis stays inside this class. The client connects in the background and reconnects by itself;
@@ -77,10 +77,12 @@ internal sealed class RedisRegistry : IRegistry
     {
         ArgumentNullException.ThrowIfNull(self);
         var key = RegistryKey.Format(_options.KeyPrefix, self.Name, self.Id);
+        // Announce first: a peer that lists between the DEL and the announcement would otherwise take the node
+        // for expired; announced first, the peer ignores the key for as long as it may still be listed.
         return ExecuteAsync("deregister", async db =>
         {
-            await db.KeyDeleteAsync(key).ConfigureAwait(false);
-            return await db.PublishAsync(_channel, RedisAnnouncement.Leave(self)).ConfigureAwait(false);
+            await db.PublishAsync(_channel, RedisAnnouncement.Leave(self)).ConfigureAwait(false);
+            return await db.KeyDeleteAsync(key).ConfigureAwait(false);
         }, cancellationToken);
     }
 
@@ -208,7 +210,9 @@ internal sealed class RedisRegistry : IRegistry
             SetState(RegistryConnectionState.Connected, null);
         else
             SetState(RegistryConnectionState.Disconnected, "no connection could be made");
-        _ = SubscribeAsync(connection);
+
+        // Before the first call completes, so that once a node has registered it also hears the others.
+        await SubscribeAsync(connection).ConfigureAwait(false);
         return connection;
     }
 
