@@ -50,6 +50,8 @@ internal sealed class Mailbox : IThreadPoolWorkItem
     /// <summary>The number of user messages waiting (approximate while others post).</summary>
     public int Count => (_queue?.Count ?? 0) + (_front?.Count ?? 0);
 
+    public bool HasSystemMessages => Volatile.Read(ref _systemMessages) is not null;
+
     public bool IsClosed => (Volatile.Read(ref _status) & Closed) != 0;
 
     /// <summary>Enqueues a user message; never blocks. A full bounded mailbox hands the message to dead letters.</summary>
