@@ -29,6 +29,12 @@ internal static partial class KernelLog
     [LoggerMessage(EventId = 14, Level = LogLevel.Critical, Message = "Kernel error while running {Actor}; the actor goes on")]
     public static partial void InternalError(ILogger logger, Exception exception, string actor);
 
+    [LoggerMessage(EventId = 15, Message = "Backoff child {Child} stopped ({Reason}); restart {Restart} in {DelayMs:0} ms")]
+    public static partial void BackoffRestart(ILogger logger, LogLevel level, string child, string reason, int restart, double delayMs);
+
+    [LoggerMessage(EventId = 16, Level = LogLevel.Error, Message = "Backoff child {Child} stopped after {Restarts} restarts in a row; the supervisor gives up and stops")]
+    public static partial void BackoffGaveUp(ILogger logger, string child, int restarts);
+
     [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "Dead letter: {MessageType} from {Sender} to {Recipient} was not delivered: {Reason} ({Count} so far)")]
     public static partial void DeadLetter(ILogger logger, string messageType, IActorRef sender, IActorRef recipient, string reason, long count);
 
