@@ -44,7 +44,7 @@ public sealed class TestProbe
     public bool HasMessages => _queue.TryPeek(out _);
 
     /// <summary>Sends <paramref name="message"/> to the probe's actor.</summary>
-    public void Tell(object message, IActorRef? sender = null) => Ref.Tell(message, sender ?? ActorRefs.NoSender);
+    public void Tell(object message, IActorRef? sender = null) => Ref.Tell(message, sender);
 
     /// <summary>Sends <paramref name="message"/> to <paramref name="target"/> with the probe as sender.</summary>
     public void Send(IActorRef target, object message) => target.Tell(message, Ref);

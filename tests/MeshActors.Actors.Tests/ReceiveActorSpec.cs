@@ -142,6 +142,19 @@ public sealed class ReceiveActorSpec(ITestOutputHelper output) : TestKit(output)
     }
 
     [Fact]
+    public void ReceiveAsync_must_keep_working_after_a_faulted_handler_is_resumed()
+    {
+        var parent = Sys.ActorOf(Props.Create(() => new ResumingParent(TestActor)));
+        parent.Tell("go");
+        var child = ExpectMsg<IActorRef>();
+
+        child.Tell("fail");
+        child.Tell("async");
+
+        ExpectMsg("async done");
+    }
+
+    [Fact]
     public void UntypedActor_must_receive_everything_and_support_Become()
     {
         var actor = Sys.ActorOf(Props.Create(() => new Untyped()));
@@ -256,6 +269,11 @@ public sealed class ReceiveActorSpec(ITestOutputHelper output) : TestKit(output)
                 await Task.Yield();
                 throw new InvalidOperationException("async boom");
             });
+            ReceiveAsync<string>(s => s == "async", async _ =>
+            {
+                await Task.Yield();
+                Sender.Tell("async done");
+            });
             ReceiveAny(m => Sender.Tell(m));
         }
 
@@ -264,6 +282,14 @@ public sealed class ReceiveActorSpec(ITestOutputHelper output) : TestKit(output)
             _probe.Tell("prerestart");
             base.PreRestart(reason, message);
         }
+    }
+
+    private sealed class ResumingParent : ReceiveActor
+    {
+        public ResumingParent(IActorRef probe) =>
+            Receive<string>(_ => Sender.Tell(Context.ActorOf(Props.Create(() => new AsyncFailing(probe)))));
+
+        protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(_ => Directive.Resume);
     }
 
     private sealed class Untyped : UntypedActor

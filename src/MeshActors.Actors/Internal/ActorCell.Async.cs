@@ -45,6 +45,14 @@ internal sealed partial class ActorCell
             TaskScheduler.Default);
     }
 
+    /// <summary>After a failure or a restart: late continuations and completions of the old handler are dropped.</summary>
+    private void AbandonPendingAsync()
+    {
+        _pendingAsync = null;
+        _asyncGeneration++;
+        _syncContext = null;
+    }
+
     private void HandleAsyncCompleted(AsyncCompleted completed)
     {
         if (completed.Generation != _asyncGeneration || !ReferenceEquals(completed.Task, _pendingAsync))

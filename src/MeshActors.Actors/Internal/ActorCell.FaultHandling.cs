@@ -27,8 +27,7 @@ internal sealed partial class ActorCell
         _failed = true;
         _failedMessage = perpetrator is null ? _current.Message : null;
         _failurePerpetrator = perpetrator;
-        _pendingAsync = null;
-        _asyncGeneration++;
+        AbandonPendingAsync();
         UpdateSuspension();
 
         if (_parent is null)

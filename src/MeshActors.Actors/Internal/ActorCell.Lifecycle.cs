@@ -210,9 +210,7 @@ internal sealed partial class ActorCell
         var cause = _recreateCause!;
         _recreateCause = null;
         _failedMessage = null;
-        _pendingAsync = null;
-        _asyncGeneration++;
-        _syncContext = null;
+        AbandonPendingAsync();
         ResetBehavior();
         CreateActor(cause);
     }

@@ -150,6 +150,7 @@ internal sealed partial class ActorCell : IActorContext
             case TimerScheduler.ActiveTimer timer:
                 if (timer.Owner.Accept(timer))
                 {
+                    _current = new Envelope(timer.Message, _current.Sender); // what Stash() keeps
                     ReceiveMessage(timer.Message);
                 }
 
