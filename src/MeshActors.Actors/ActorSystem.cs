@@ -38,7 +38,7 @@ public sealed class ActorSystem : IAsyncDisposable
         _userGuardian = _root.SpawnChild(Props.Create<Guardian>(), "user", allowReservedName: true);
         _systemGuardian = _root.SpawnChild(Props.Create<Guardian>(), "system", allowReservedName: true);
         _root.SendSystemMessage(new Create());
-        KernelLog.SystemStarted(_log, LogLevel.Debug, name);
+        KernelLog.SystemStarted(_log, name);
     }
 
     /// <summary>The system's name, the authority of its actor paths.</summary>
@@ -141,6 +141,11 @@ public sealed class ActorSystem : IAsyncDisposable
     /// <summary>Counts, logs (the first few) and publishes an undelivered message; an ask waiting on it fails at once.</summary>
     internal void DeadLetter(object message, IActorRef? sender, IActorRef recipient, bool overflow = false)
     {
+        if (message is TimerScheduler.ActiveTimer or ActorCell.WatchedTerminated)
+        {
+            return; // the kernel's own notices for an actor that stopped meanwhile: nothing was lost
+        }
+
         (sender as IPromiseActorRef)?.FailUndelivered(recipient, overflow);
         var senderOrDeadLetters = sender is null || ReferenceEquals(sender, ActorRefs.NoSender) ? DeadLetters : sender;
         var count = Interlocked.Increment(ref _deadLetterCount);

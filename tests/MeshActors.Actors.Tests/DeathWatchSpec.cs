@@ -52,12 +52,15 @@ public sealed class DeathWatchSpec(ITestOutputHelper output) : TestKit(output)
         watcher.Tell(subject);
         ExpectMsg("watching");
 
-        // The watcher is busy while the subject stops, so its Terminated is queued behind "unwatch".
+        // The watcher is busy while the subject stops; the unwatch command waits in its queue ahead of the
+        // Terminated that DeathWatch queues once the watcher is free again.
         var gate = new TaskCompletionSource();
+        var watcherMailbox = ((Internal.LocalActorRef)watcher).Cell.Mailbox;
         watcher.Tell(gate.Task);
-        Sys.Stop(subject);
-        AwaitCondition(() => ((Internal.IInternalActorRef)subject).IsTerminated);
+        AwaitCondition(() => watcherMailbox.Count == 0);
         watcher.Tell(("unwatch", subject));
+        Sys.Stop(subject);
+        AwaitCondition(() => watcherMailbox.HasSystemMessages);
         gate.SetResult();
 
         ExpectMsg("unwatched");

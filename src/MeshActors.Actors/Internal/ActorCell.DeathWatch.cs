@@ -39,16 +39,10 @@ internal sealed partial class ActorCell
 
     private void HandleWatch(Watch watch)
     {
+        // A stopped cell answers watches in SystemInvokeAfterClose; until then the watcher is told when it stops.
         if (ReferenceEquals(watch.Watchee, Self) && !ReferenceEquals(watch.Watcher, Self))
         {
-            if (_state == CellState.Terminated)
-            {
-                watch.Watcher.SendSystemMessage(new DeathWatchNotification(Self));
-            }
-            else
-            {
-                (_deathWatch ??= new()).WatchedBy.Add(watch.Watcher);
-            }
+            (_deathWatch ??= new()).WatchedBy.Add(watch.Watcher);
         }
     }
 

@@ -5,8 +5,8 @@ namespace MeshActors.Actors.Internal;
 /// <summary>The kernel's log events: one line per state change or failure, never one per message.</summary>
 internal static partial class KernelLog
 {
-    [LoggerMessage(EventId = 1, Message = "Actor system {System} started")]
-    public static partial void SystemStarted(ILogger logger, LogLevel level, string system);
+    [LoggerMessage(EventId = 1, Level = LogLevel.Debug, Message = "Actor system {System} started")]
+    public static partial void SystemStarted(ILogger logger, string system);
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Actor system {System} is terminating")]
     public static partial void SystemTerminating(ILogger logger, string system);
