@@ -29,7 +29,8 @@ public abstract class TestKit : IDisposable
             options = options with { LoggerFactory = new XunitLoggerFactory(output, LogLevel.Debug) };
         }
 
-        Sys = ActorSystem.Create(GetType().Name, options);
+        var name = new string(GetType().Name.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '-').ToArray());
+        Sys = ActorSystem.Create(name, options);
         _testProbe = new TestProbe(Sys, "testActor");
         ActorCell.SetImplicitSender(_testProbe.Ref);
     }
@@ -170,7 +171,7 @@ public abstract class TestKit : IDisposable
     public Task AwaitAssertAsync(Func<Task> assertion, TimeSpan? max = null, TimeSpan? interval = null) =>
         Conditions.AwaitAssertAsync(assertion, max, interval);
 
-    /// <summary>Terminates <see cref="Sys"/>, failing the test if that takes longer than 10 s (dilated).</summary>
+    /// <summary>Terminates <see cref="Sys"/>, failing the test if that takes longer than <see cref="TestKitSettings.ShutdownTimeout"/>.</summary>
     public void Dispose()
     {
         if (_disposed)
@@ -182,7 +183,7 @@ public abstract class TestKit : IDisposable
         ActorCell.SetImplicitSender(null);
         Dispose(disposing: true);
         GC.SuppressFinalize(this);
-        var limit = Dilated(TimeSpan.FromSeconds(10));
+        var limit = TestKitSettings.ShutdownTimeout;
         if (!Sys.Terminate().Wait(limit))
         {
             throw new XunitException($"{Sys} did not terminate within {limit.TotalSeconds:0.#} s.");

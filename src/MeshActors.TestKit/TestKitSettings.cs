@@ -20,6 +20,9 @@ public static class TestKitSettings
     /// </summary>
     public static TimeSpan DefaultNoMessageWait { get; } = Dilated(TimeSpan.FromMilliseconds(250));
 
+    /// <summary>How long a <see cref="TestKit"/> waits for its system to terminate when disposed before failing the test. Default: 10 s times the factor.</summary>
+    public static TimeSpan ShutdownTimeout { get; } = Dilated(TimeSpan.FromSeconds(10));
+
     /// <summary>How often <c>AwaitCondition</c> and <c>AwaitAssert</c> look again. Default: 10 ms (not dilated: it is a cost, not a deadline).</summary>
     public static TimeSpan DefaultPollInterval { get; } = TimeSpan.FromMilliseconds(10);
 
