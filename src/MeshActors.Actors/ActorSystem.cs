@@ -35,8 +35,8 @@ public sealed class ActorSystem : IAsyncDisposable
         DeadLetters = new DeadLetterActorRef(this, rootPath / "deadLetters");
         _tempPath = rootPath / "temp";
         _root = new ActorCell(this, Props.Create<RootGuardian>().WithSupervisorStrategy(SupervisorStrategy.StoppingStrategy), null, rootPath);
-        _userGuardian = _root.SpawnChild(Props.Create<Guardian>(), "user", allowReservedName: true);
-        _systemGuardian = _root.SpawnChild(Props.Create<Guardian>(), "system", allowReservedName: true);
+        _userGuardian = _root.SpawnChild(Props.Create<Guardian>(), "user");
+        _systemGuardian = _root.SpawnChild(Props.Create<Guardian>(), "system");
         _root.SendSystemMessage(new Create());
         KernelLog.SystemStarted(_log, name);
     }

@@ -13,13 +13,13 @@ internal sealed partial class ActorCell
 
     public IActorRef Child(string name) => (IActorRef?)_children?.Get(name) ?? ActorRefs.Nobody;
 
-    public IActorRef ActorOf(Props props, string? name = null) => SpawnChild(props, name, allowReservedName: false);
+    public IActorRef ActorOf(Props props, string? name = null) => SpawnChild(props, name);
 
     /// <summary>Creates a child; thread-safe for the guardians, whose children anyone creates.</summary>
-    public LocalActorRef SpawnChild(Props props, string? name, bool allowReservedName)
+    public LocalActorRef SpawnChild(Props props, string? name)
     {
         ArgumentNullException.ThrowIfNull(props);
-        if (name is not null && !allowReservedName)
+        if (name is not null)
         {
             ValidateName(name);
         }
