@@ -160,7 +160,7 @@ internal sealed class EnvelopeDecoder
         }
 
         var hello = Deserialize(payload, ProtocolJsonContext.Default.Hello);
-        if (hello.NodeId.Length == 0 || hello.Name.Length == 0 || hello.MaxFrameSize < 64 * 1024
+        if (hello.NodeId.Length == 0 || hello.Name.Length == 0 || hello.MaxFrameSize < ProtocolOptions.SmallestMaxFrameSize
             || hello.Capabilities.Any(c => c is null))
         {
             throw BadEnvelope("A hello needs a non-empty 'node' and 'name', 'caps' of strings and a 'max_frame' of at least 65536.");
@@ -253,10 +253,10 @@ internal sealed class EnvelopeDecoder
         var invalid = (required | optional) & fields.Invalid;
         if (missing != Field.None || invalid != Field.None)
         {
-            var exception = BadEnvelope(Describe(fields.Type, missing, invalid));
-            throw Reject(ref fields, fields.Type == FrameType.Req && fields.Has(Field.Id)
-                ? new MeshProtocolException(exception.Code, exception.Message) { RequestId = fields.Id }
-                : exception);
+            throw Reject(ref fields, new MeshProtocolException(ErrorCodes.BadEnvelope, Describe(fields.Type, missing, invalid))
+            {
+                RequestId = fields.Type == FrameType.Req && fields.Has(Field.Id) ? fields.Id : null,
+            });
         }
 
         return ref fields;
@@ -343,35 +343,55 @@ internal sealed class EnvelopeDecoder
         }
     }
 
-    private static Field Identify(ref Utf8JsonReader reader)
+    private static Field Identify(ref Utf8JsonReader reader) => Unescaped(reader, stackalloc byte[64]) switch
     {
-        if (reader.ValueTextEquals(WireNames.T.EncodedUtf8Bytes)) return Field.T;
-        if (reader.ValueTextEquals(WireNames.Data.EncodedUtf8Bytes)) return Field.Data;
-        if (reader.ValueTextEquals(WireNames.Topic.EncodedUtf8Bytes)) return Field.Topic;
-        if (reader.ValueTextEquals(WireNames.Id.EncodedUtf8Bytes)) return Field.Id;
-        if (reader.ValueTextEquals(WireNames.Service.EncodedUtf8Bytes)) return Field.Service;
-        if (reader.ValueTextEquals(WireNames.Bin.EncodedUtf8Bytes)) return Field.Bin;
-        if (reader.ValueTextEquals(WireNames.TimeoutMs.EncodedUtf8Bytes)) return Field.TimeoutMs;
-        if (reader.ValueTextEquals(WireNames.Idempotent.EncodedUtf8Bytes)) return Field.Idempotent;
-        if (reader.ValueTextEquals(WireNames.N.EncodedUtf8Bytes)) return Field.N;
-        if (reader.ValueTextEquals(WireNames.V.EncodedUtf8Bytes)) return Field.V;
-        return Field.None;
-    }
+        [(byte)'t'] => Field.T,
+        [(byte)'n'] => Field.N,
+        [(byte)'v'] => Field.V,
+        var name when name.SequenceEqual("data"u8) => Field.Data,
+        var name when name.SequenceEqual("topic"u8) => Field.Topic,
+        var name when name.SequenceEqual("id"u8) => Field.Id,
+        var name when name.SequenceEqual("service"u8) => Field.Service,
+        var name when name.SequenceEqual("bin"u8) => Field.Bin,
+        var name when name.SequenceEqual("timeout_ms"u8) => Field.TimeoutMs,
+        var name when name.SequenceEqual("idempotent"u8) => Field.Idempotent,
+        _ => Field.None,
+    };
 
     private static FrameType IdentifyType(ref Utf8JsonReader reader, ref Fields fields)
     {
-        if (reader.ValueTextEquals(WireNames.Pub.EncodedUtf8Bytes)) return FrameType.Pub;
-        if (reader.ValueTextEquals(WireNames.Req.EncodedUtf8Bytes)) return FrameType.Req;
-        if (reader.ValueTextEquals(WireNames.Res.EncodedUtf8Bytes)) return FrameType.Res;
-        if (reader.ValueTextEquals(WireNames.Ping.EncodedUtf8Bytes)) return FrameType.Ping;
-        if (reader.ValueTextEquals(WireNames.Pong.EncodedUtf8Bytes)) return FrameType.Pong;
-        if (reader.ValueTextEquals(WireNames.Interest.EncodedUtf8Bytes)) return FrameType.Interest;
-        if (reader.ValueTextEquals(WireNames.Cancel.EncodedUtf8Bytes)) return FrameType.Cancel;
-        if (reader.ValueTextEquals(WireNames.Err.EncodedUtf8Bytes)) return FrameType.Err;
-        if (reader.ValueTextEquals(WireNames.Hello.EncodedUtf8Bytes)) return FrameType.Hello;
-        if (reader.ValueTextEquals(WireNames.Bye.EncodedUtf8Bytes)) return FrameType.Bye;
-        fields.UnknownType = reader.GetString();
-        return FrameType.Unknown;
+        var type = Unescaped(reader, stackalloc byte[64]) switch
+        {
+            var name when name.SequenceEqual("pub"u8) => FrameType.Pub,
+            var name when name.SequenceEqual("req"u8) => FrameType.Req,
+            var name when name.SequenceEqual("res"u8) => FrameType.Res,
+            var name when name.SequenceEqual("ping"u8) => FrameType.Ping,
+            var name when name.SequenceEqual("pong"u8) => FrameType.Pong,
+            var name when name.SequenceEqual("interest"u8) => FrameType.Interest,
+            var name when name.SequenceEqual("cancel"u8) => FrameType.Cancel,
+            var name when name.SequenceEqual("err"u8) => FrameType.Err,
+            var name when name.SequenceEqual("hello"u8) => FrameType.Hello,
+            var name when name.SequenceEqual("bye"u8) => FrameType.Bye,
+            _ => FrameType.Unknown,
+        };
+        if (type == FrameType.Unknown)
+        {
+            fields.UnknownType = reader.GetString();
+        }
+
+        return type;
+    }
+
+    // The name or string under the reader as UTF-8 without escapes. Empty when its escaped form does not fit in
+    // scratch: unescaping shrinks text at most sixfold, and no name matched here is longer than scratch.Length / 6.
+    private static ReadOnlySpan<byte> Unescaped(scoped in Utf8JsonReader reader, Span<byte> scratch)
+    {
+        if (!reader.ValueIsEscaped)
+        {
+            return reader.ValueSpan;
+        }
+
+        return reader.ValueSpan.Length <= scratch.Length ? scratch[..reader.CopyString(scratch)] : [];
     }
 
     private string? ReadName(ref Utf8JsonReader reader)

@@ -6,6 +6,9 @@ public sealed record ProtocolOptions
     /// <summary>The v1 frame limit: 16 MiB, assumed for a peer that does not announce one.</summary>
     public const int DefaultMaxFrameSize = 16 * 1024 * 1024;
 
+    /// <summary>The lowest frame limit a node may set or announce: 64 KiB.</summary>
+    public const int SmallestMaxFrameSize = 64 * 1024;
+
     /// <summary>
     /// Largest frame payload this node accepts, announced to peers as <c>max_frame</c>; a longer length prefix
     /// closes the channel. Default <see cref="DefaultMaxFrameSize"/> (16 MiB): it bounds what one bad prefix can
@@ -15,7 +18,7 @@ public sealed record ProtocolOptions
     public int MaxFrameSize
     {
         get;
-        init => field = InRange(value, 64 * 1024, 1024 * 1024 * 1024);
+        init => field = InRange(value, SmallestMaxFrameSize, 1024 * 1024 * 1024);
     } = DefaultMaxFrameSize;
 
     /// <summary>

@@ -108,6 +108,16 @@ public sealed class EnvelopeRoundTripSpec
     }
 
     [Fact]
+    public void Long_escaped_member_names_must_be_ignored_like_any_unknown_member()
+    {
+        var longName = string.Concat(Enumerable.Repeat("\\u0061", 40));
+
+        Assert.Equal(new Envelope.Ping(1), Decode($"{{\"{longName}\":1,\"t\":\"ping\",\"n\":1}}"));
+        Assert.Equal(ErrorCodes.UnknownType,
+            Assert.Throws<MeshProtocolException>(() => Decode($"{{\"t\":\"{longName}\"}}")).Code);
+    }
+
+    [Fact]
     public void Non_ascii_text_must_be_written_as_utf8_not_escaped()
     {
         var text = Encoding.UTF8.GetString(Wire.Encode(new Envelope.Pub("prix/€", Json("1")))[4..]);
