@@ -110,25 +110,18 @@ internal sealed class FrameWriter
     {
         EnsureWithinPeerLimit(payload.Length);
         var frameLength = LengthSize + payload.Length;
-        Span<byte> frame;
-        if (frameLength <= _blockSize)
-        {
-            Reserve(frameLength);
-            frame = _block.Span.Slice(_position, frameLength);
-            _position += frameLength;
-        }
-        else
+        if (frameLength > _blockSize)
         {
             // Too big to share a block: the pipe gives it contiguous memory of its own, and the copy there is the only one.
             Commit();
-            frame = _output.GetSpan(frameLength)[..frameLength];
-        }
-
-        BinaryPrimitives.WriteUInt32BigEndian(frame, (uint)payload.Length);
-        payload.CopyTo(frame[LengthSize..]);
-        if (frameLength > _blockSize)
-        {
+            Put(_output.GetSpan(frameLength), payload);
             _output.Advance(frameLength);
+        }
+        else
+        {
+            Reserve(frameLength);
+            Put(_block.Span[_position..], payload);
+            _position += frameLength;
         }
 
         _unflushedBytes += frameLength;
@@ -152,6 +145,12 @@ internal sealed class FrameWriter
         Commit();
         _unflushedBytes = 0;
         return _output.FlushAsync(cancellationToken);
+    }
+
+    private static void Put(Span<byte> destination, ReadOnlySpan<byte> payload)
+    {
+        BinaryPrimitives.WriteUInt32BigEndian(destination, (uint)payload.Length);
+        payload.CopyTo(destination[LengthSize..]);
     }
 
     private void EnsureWithinPeerLimit(long length)
