@@ -1,13 +1,13 @@
 using System.Collections.Concurrent;
 using System.Net;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 
 namespace MeshActors.Transport;
 
@@ -16,8 +16,8 @@ namespace MeshActors.Transport;
 /// handler is given); each accepted channel runs its handler for as long as the channel lives.
 /// </summary>
 /// <remarks>
-/// A bare <see cref="KestrelServer"/> (no host, DI container or routing): it starts in milliseconds and every request
-/// goes through one delegate. Other paths get 404, other methods 405, a request without <c>x-service-name</c> 400,
+/// Kestrel without the web host (no hosting pipeline, middleware or routing): it starts in milliseconds and every
+/// request goes through one delegate. Other paths get 404, other methods 405, a request without <c>x-service-name</c> 400,
 /// each with a one-line reason, a log line and a count in <see cref="Stats"/>.
 /// </remarks>
 public sealed class MeshListener : IAsyncDisposable
@@ -28,7 +28,7 @@ public sealed class MeshListener : IAsyncDisposable
     private readonly Func<MeshChannel, Task>? _onUnary;
     private readonly ILogger _logger;
     private readonly ServiceProvider _services;
-    private readonly KestrelServer _server;
+    private readonly IServer _server;
     private readonly ConcurrentDictionary<MeshChannel, byte> _open = new();
     private ListenOptions? _listenOptions;
     private int _state; // 0 created, 1 started, 2 stopping or stopped
@@ -45,6 +45,13 @@ public sealed class MeshListener : IAsyncDisposable
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(serviceName);
         ArgumentNullException.ThrowIfNull(onChannel);
+        if (options.Http2ConnectionWindowSize <= 2L * options.Http2StreamWindowSize)
+        {
+            throw new ArgumentException(
+                "Http2ConnectionWindowSize must exceed twice Http2StreamWindowSize, or one channel whose reader stalls starves every other channel on its connection.",
+                nameof(options));
+        }
+
         _serviceName = serviceName;
         _options = options;
         _onChannel = onChannel;
@@ -52,37 +59,42 @@ public sealed class MeshListener : IAsyncDisposable
         loggerFactory ??= NullLoggerFactory.Instance;
         _logger = loggerFactory.CreateLogger<MeshListener>();
 
-        // Kestrel looks up its logger factory (and, for TLS, a few optional services) in ApplicationServices.
-        _services = new ServiceCollection().AddSingleton(loggerFactory).BuildServiceProvider();
-        var kestrel = new KestrelServerOptions { AddServerHeader = false, ApplicationServices = _services };
-        var limits = kestrel.Limits;
-        limits.MaxRequestBodySize = null;        // trap 5: a channel's body has no end
-        limits.MinRequestBodyDataRate = null;    // trap 6: an idle channel is not a slow client
-        limits.MinResponseDataRate = null;
-        limits.Http2.InitialConnectionWindowSize = options.Http2ConnectionWindowSize;
-        limits.Http2.InitialStreamWindowSize = options.Http2StreamWindowSize;
-        limits.Http2.MaxFrameSize = options.Http2MaxFrameSize;
-        limits.Http2.MaxStreamsPerConnection = options.MaxChannelsPerConnection;
-        limits.Http2.KeepAlivePingDelay = options.KeepAlivePingDelay;
-        limits.Http2.KeepAlivePingTimeout = options.KeepAlivePingTimeout;
-        kestrel.Listen(ParseHost(options.ListenHost), options.ListenPort, listen =>
+        // Kestrel alone, without the web host: its services (HTTPS among them) come from the official registrations,
+        // and every request goes straight to HandleAsync, without hosting diagnostics or middleware.
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.Services.AddSingleton(loggerFactory);
+        builder.WebHost.UseKestrelCore().UseKestrelHttpsConfiguration().ConfigureKestrel(kestrel =>
         {
-            // HTTP/2 only (trap 8): Kestrel has no h2c upgrade, so HTTP/1.x clients get 400.
-            listen.Protocols = HttpProtocols.Http2;
-            if (options.Certificate is not null)
+            kestrel.AddServerHeader = false;
+            var limits = kestrel.Limits;
+            limits.MaxRequestBodySize = null;        // trap 5: a channel's body has no end
+            limits.MinRequestBodyDataRate = null;    // trap 6: an idle channel is not a slow client
+            limits.MinResponseDataRate = null;
+            limits.Http2.InitialConnectionWindowSize = options.Http2ConnectionWindowSize;
+            limits.Http2.InitialStreamWindowSize = options.Http2StreamWindowSize;
+            limits.Http2.MaxFrameSize = options.Http2MaxFrameSize;
+            limits.Http2.MaxStreamsPerConnection = options.MaxChannelsPerConnection;
+            limits.Http2.KeepAlivePingDelay = options.KeepAlivePingDelay;
+            limits.Http2.KeepAlivePingTimeout = options.KeepAlivePingTimeout;
+            kestrel.Listen(ParseHost(options.ListenHost), options.ListenPort, listen =>
             {
-                listen.UseHttps(options.Certificate);
-            }
+                // HTTP/2 only (trap 8): Kestrel has no h2c upgrade, so HTTP/1.x clients get 400.
+                listen.Protocols = HttpProtocols.Http2;
+                if (options.Certificate is not null)
+                {
+                    listen.UseHttps(options.Certificate);
+                }
 
-            listen.Use(Http2PrefaceCheck.Create(options.ConnectTimeout, connection =>
-            {
-                Stats.OnRejected();
-                TransportLog.NotHttp2(_logger, connection.RemoteEndPoint?.ToString() ?? "?");
-            }));
-            _listenOptions = listen;
+                listen.Use(Http2PrefaceCheck.Create(options.ConnectTimeout, connection =>
+                {
+                    Stats.OnRejected();
+                    TransportLog.NotHttp2(_logger, connection.RemoteEndPoint?.ToString() ?? "?");
+                }));
+                _listenOptions = listen;
+            });
         });
-        _server = new KestrelServer(
-            Options.Create(kestrel), new SocketTransportFactory(Options.Create(new SocketTransportOptions()), loggerFactory), loggerFactory);
+        _services = builder.Services.BuildServiceProvider();
+        _server = _services.GetRequiredService<IServer>();
     }
 
     /// <summary>Counters of the channels this listener accepted and refused.</summary>
@@ -135,7 +147,6 @@ public sealed class MeshListener : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync().ConfigureAwait(false);
-        _server.Dispose();
         await _services.DisposeAsync().ConfigureAwait(false);
     }
 

@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Http.Features;
 
 namespace MeshActors.Transport;
 
-/// <summary>Runs one request delegate on a bare <see cref="Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServer"/>, without a host, DI or routing.</summary>
+/// <summary>Runs one request delegate on a server without the web host's pipeline, middleware or routing.</summary>
 internal sealed class RequestDelegateApplication(RequestDelegate handle) : IHttpApplication<HttpContext>
 {
     public HttpContext CreateContext(IFeatureCollection contextFeatures) => new DefaultHttpContext(contextFeatures);
