@@ -13,7 +13,7 @@ namespace MeshActors.Benchmarks;
 /// </summary>
 /// <remarks>
 /// Usage: <c>transport-raw [--seconds 1.5] [--stream-window BYTES] [--connection-window BYTES] [--max-frame BYTES]</c>.
-/// Prints <c>transport-raw.&lt;direction&gt;.&lt;payload&gt; msgs/s=N MB/s=N</c> for dialer-to-listener (c2s),
+/// Prints the listener's start time, then <c>transport-raw.&lt;direction&gt;.&lt;payload&gt; msgs/s=N MB/s=N</c> for dialer-to-listener (c2s),
 /// listener-to-dialer (s2c), both ways on one channel (duplex, sum of both directions) and c2s over two channels.
 /// </remarks>
 public sealed class TransportRawBenchmark : IBenchmarkSuite
@@ -41,8 +41,12 @@ public sealed class TransportRawBenchmark : IBenchmarkSuite
         };
         Console.Error.WriteLine($"# windows: stream {options.Http2StreamWindowSize}, connection {options.Http2ConnectionWindowSize}, max frame {options.Http2MaxFrameSize}; {seconds} s per figure");
 
-        await using var listener = new MeshListener("bench-listener", options, HoldAsync);
-        await listener.StartAsync();
+        var cold = await StartListenerAsync(options);
+        var warm = await StartListenerAsync(options);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"transport-raw.listener.start cold_ms={cold.Elapsed.TotalMilliseconds:0.0} warm_ms={warm.Elapsed.TotalMilliseconds:0.0}"));
+        await cold.Listener.DisposeAsync();
+        await using var listener = warm.Listener;
         using var dialer = new MeshDialer("bench-dialer", options);
         var duration = TimeSpan.FromSeconds(seconds);
 
@@ -182,6 +186,15 @@ public sealed class TransportRawBenchmark : IBenchmarkSuite
                 return (frames, bytes);
             }
         }
+    }
+
+    /// <summary>Creates and starts a listener, timing both (the first one includes JIT and Kestrel's own start-up).</summary>
+    private async Task<(MeshListener Listener, TimeSpan Elapsed)> StartListenerAsync(TransportOptions options)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        var listener = new MeshListener("bench-listener", options, HoldAsync);
+        await listener.StartAsync();
+        return (listener, stopwatch.Elapsed);
     }
 
     private Task HoldAsync(MeshChannel channel)

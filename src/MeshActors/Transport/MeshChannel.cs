@@ -10,9 +10,10 @@ namespace MeshActors.Transport;
 /// <see cref="Input"/> until its <see cref="ReadResult.IsCompleted"/>; the channel is released once both directions
 /// have ended. Completing <see cref="Input"/> early tells the remote to stop sending.</para>
 /// <para>Abrupt end (the remote reset the stream, the connection closed or failed its keep-alive ping, the listener
-/// stopped, or <see cref="Abort"/>): <see cref="Aborted"/> fires, and reads of <see cref="Input"/> and flushes of
-/// <see cref="Output"/> throw <see cref="ChannelClosedException"/>. On an inbound channel <see cref="Aborted"/> fires
-/// as soon as the server notices; on an outbound one, through a pending read or write, so keep a read pending.</para>
+/// stopped, or <see cref="Abort"/>): <see cref="Aborted"/> fires as soon as the transport notices, and reads of
+/// <see cref="Input"/> and flushes of <see cref="Output"/> throw <see cref="ChannelClosedException"/>; data that had
+/// already arrived may still be read first. An outbound channel whose Output is already complete hears of the end
+/// through its next read only.</para>
 /// </remarks>
 public abstract class MeshChannel : IAsyncDisposable
 {
@@ -99,9 +100,9 @@ public abstract class MeshChannel : IAsyncDisposable
         {
             TransportLog.ChannelAborted(_logger, this, reason);
             Stats.OnChannelAborted();
-            _aborted.Cancel();
         }
 
+        _aborted.Cancel();
         ResetStream();
         EndIfTerminal(before, aborted);
     }
@@ -142,9 +143,11 @@ public abstract class MeshChannel : IAsyncDisposable
         {
             TransportLog.ChannelLost(_logger, this, reason);
             Stats.OnChannelAborted();
-            _aborted.Cancel();
         }
 
+        // Cancelled by every caller, not only the first: whoever goes on to throw ChannelClosedException must find
+        // Aborted already signalled, even while another thread is still logging the loss.
+        _aborted.Cancel();
         EndIfTerminal(before, reset);
     }
 

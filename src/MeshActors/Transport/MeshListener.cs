@@ -182,9 +182,17 @@ public sealed class MeshListener : IAsyncDisposable
         var response = context.Response;
         response.StatusCode = StatusCodes.Status200OK;
         response.Headers[ChannelHeaders.ServiceName] = _serviceName;
-        await response.StartAsync().ConfigureAwait(false);
-        // Trap 1: without this flush the 200 stays buffered and the dialer's SendAsync never returns.
-        await response.BodyWriter.FlushAsync().ConfigureAwait(false);
+        try
+        {
+            await response.StartAsync().ConfigureAwait(false);
+            // Trap 1: without this flush the 200 stays buffered and the dialer's SendAsync never returns.
+            await response.BodyWriter.FlushAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException)
+        {
+            TransportLog.CallerGone(_logger, remoteServiceName, RemoteAddress(context), ex.Message);
+            return;
+        }
 
         var sessionId = request.Headers[ChannelHeaders.SessionId];
         var channel = new InboundChannel(context, remoteServiceName, sessionId.Count == 0 ? null : sessionId.ToString(), ReadMetadata(request.Headers), Stats, _logger);
@@ -221,11 +229,13 @@ public sealed class MeshListener : IAsyncDisposable
     {
         Stats.OnRejected();
         var request = context.Request;
-        TransportLog.ChannelRejected(_logger, request.Method, request.Path.Value ?? "", $"{context.Connection.RemoteIpAddress}:{context.Connection.RemotePort}", statusCode, reason);
+        TransportLog.ChannelRejected(_logger, request.Method, request.Path.Value ?? "", RemoteAddress(context), statusCode, reason);
         context.Response.StatusCode = statusCode;
         context.Response.ContentType = "text/plain; charset=utf-8";
         return context.Response.WriteAsync(reason + "\n");
     }
+
+    private static string RemoteAddress(HttpContext context) => $"{context.Connection.RemoteIpAddress}:{context.Connection.RemotePort}";
 
     private static Dictionary<string, string> ReadMetadata(IHeaderDictionary headers)
     {

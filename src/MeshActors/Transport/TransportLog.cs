@@ -38,4 +38,7 @@ internal static partial class TransportLog
 
     [LoggerMessage(3011, LogLevel.Debug, "Closed {Channel}")]
     public static partial void ChannelClosed(ILogger logger, MeshChannel channel);
+
+    [LoggerMessage(3012, LogLevel.Debug, "'{ServiceName}' at {Remote} went away before its channel was accepted: {Reason}")]
+    public static partial void CallerGone(ILogger logger, string serviceName, string remote, string reason);
 }

@@ -42,7 +42,7 @@ public sealed record TransportOptions
 
     /// <summary>
     /// Largest HTTP/2 DATA frame the listener accepts (2^14 to 2^24-1). Default 16 KB, the protocol's default:
-    /// on loopback bigger frames measured no faster and only delay small frames queued behind a large one.
+    /// 64 KB and 1 MB measured no faster on loopback.
     /// </summary>
     public int Http2MaxFrameSize { get; init; } = 16 * 1024;
 
@@ -62,8 +62,9 @@ public sealed record TransportOptions
     public TimeSpan KeepAlivePingTimeout { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
-    /// How long opening a channel may take, from the TCP connect to the listener's 200. Default 3 s: it covers one
-    /// SYN retransmission (1 s) and a TLS handshake on a slow link, and leaves the retry pace to the caller's backoff.
+    /// How long opening a channel may take, from the TCP connect to the listener's 200 (the listener likewise waits this
+    /// long for a new connection's first bytes to tell HTTP/2 from HTTP/1.x). Default 3 s: it covers one SYN
+    /// retransmission (1 s) and a TLS handshake on a slow link, and leaves the retry pace to the caller's backoff.
     /// </summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(3);
 
