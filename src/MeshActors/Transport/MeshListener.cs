@@ -235,7 +235,8 @@ public sealed class MeshListener : IAsyncDisposable
         return context.Response.WriteAsync(reason + "\n");
     }
 
-    private static string RemoteAddress(HttpContext context) => $"{context.Connection.RemoteIpAddress}:{context.Connection.RemotePort}";
+    private static string RemoteAddress(HttpContext context) =>
+        context.Connection.RemoteIpAddress is { } address ? new IPEndPoint(address, context.Connection.RemotePort).ToString() : "?";
 
     private static Dictionary<string, string> ReadMetadata(IHeaderDictionary headers)
     {

@@ -19,8 +19,8 @@ internal sealed class Loopback : IAsyncDisposable
         Dialer = new MeshDialer("dialer", options, log);
     }
 
-    /// <summary>Options for tests: the defaults, except a fixed loopback host.</summary>
-    public static TransportOptions DefaultOptions { get; } = new() { ListenHost = "127.0.0.1", ListenPort = 0 };
+    /// <summary>The shipped defaults (127.0.0.1, an ephemeral port): tests exercise what users get.</summary>
+    public static TransportOptions DefaultOptions { get; } = new();
 
     public TestLog Log { get; }
 
