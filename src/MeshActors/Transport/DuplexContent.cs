@@ -48,14 +48,9 @@ internal sealed class DuplexContent : HttpContent
             _stream.TrySetResult(stream);
             await _completed.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch
         {
-            _reset.Cancel();
-            throw;
-        }
-        catch (Exception ex)
-        {
-            _stream.TrySetException(ex);
+            // Cancelled by the handler (stream reset, connection lost) or failed by Complete(error).
             _reset.Cancel();
             throw;
         }

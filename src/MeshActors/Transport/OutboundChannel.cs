@@ -7,6 +7,11 @@ namespace MeshActors.Transport;
 /// <summary>The dialer's end of a channel: the request body is its output, the response body its input.</summary>
 internal sealed class OutboundChannel : MeshChannel
 {
+    // 64 KB writes: environment.md measured them much faster than PipeWriter.Create's 4 KB default for small frames.
+    // 64 KB reads hand the protocol hundreds of small frames at once (4 KB measured no slower on loopback).
+    private const int WriteBufferSize = 64 * 1024;
+    private const int ReadBufferSize = 64 * 1024;
+
     private readonly HttpResponseMessage _response;
     private readonly DuplexContent _content;
     private readonly CancellationTokenSource _request;
@@ -29,10 +34,6 @@ internal sealed class OutboundChannel : MeshChannel
         _reset = content.Reset.UnsafeRegister(
             static state => ((OutboundChannel)state!).OnRemoteReset("the remote reset the stream or the connection was lost"), this);
     }
-
-    // Measured (transport-raw): 64 KB blocks let one write or read carry hundreds of small frames.
-    private const int WriteBufferSize = 64 * 1024;
-    private const int ReadBufferSize = 64 * 1024;
 
     private protected override void OnOutputCompleted() => _content.Complete();
 

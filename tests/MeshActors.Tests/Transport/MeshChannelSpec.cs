@@ -159,13 +159,13 @@ public sealed class MeshChannelSpec(ITestOutputHelper output)
         }
     }
 
+    /// <summary>Polls <paramref name="condition"/> until it holds, failing after <see cref="TestTimeouts.Default"/>.</summary>
     internal static async Task AwaitConditionAsync(Func<bool> condition)
     {
         var deadline = DateTime.UtcNow + TestTimeouts.Default;
         while (!condition())
         {
             Assert.True(DateTime.UtcNow < deadline, "the condition did not become true in time");
-            await Task.Yield();
             await Task.Delay(10);
         }
     }
