@@ -24,6 +24,12 @@ internal sealed class ChannelPipeWriter(PipeWriter inner, MeshChannel channel) :
 
     public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default)
     {
+        // Once the stream is reset, SocketsHttpHandler may still accept a write for a moment and drop it: say so now.
+        if (channel.IsReset)
+        {
+            throw channel.OnWriteFailed(null);
+        }
+
         CountSent();
         ValueTask<FlushResult> flush;
         try

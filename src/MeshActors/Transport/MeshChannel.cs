@@ -102,8 +102,10 @@ public abstract class MeshChannel : IAsyncDisposable
             Stats.OnChannelAborted();
         }
 
-        _aborted.Cancel();
+        // Reset before signalling: a handler that returns as soon as Aborted fires must not let Kestrel end the
+        // response in order (END_STREAM) ahead of the reset.
         ResetStream();
+        _aborted.Cancel();
         EndIfTerminal(before, aborted);
     }
 

@@ -138,7 +138,7 @@ public sealed class MeshDialer : IDisposable
                 OperationCanceledException when opening.IsCancellationRequested =>
                     new ChannelConnectException(remote, $"no answer within {_options.ConnectTimeout.TotalSeconds:0.###} s", ex),
                 OperationCanceledException when content.Reset.IsCancellationRequested =>
-                    new ChannelConnectException(remote, "the stream was reset as soon as the listener accepted it", ex),
+                    new ChannelConnectException(remote, "the listener reset the stream while it was being opened", ex),
                 _ => new ChannelConnectException(remote, ex.Message, ex),
             };
             TransportLog.DialFailed(_logger, failure.Message);

@@ -102,7 +102,8 @@ public sealed class ChannelFailureSpec(ITestOutputHelper output)
         output.WriteLine($"dialer noticed the stop after {noticed.TotalMilliseconds:0} ms; the listener stopped after {stopwatch.Elapsed.TotalMilliseconds:0} ms");
 
         Assert.True(channel.Aborted.IsCancellationRequested);
-        Assert.True(noticed < TestTimeouts.Scaled(TimeSpan.FromSeconds(1)), $"noticed after {noticed}");
+        // Promptly: a reset travels at once, far sooner than a keep-alive ping could notice anything (slack for a busy CI).
+        Assert.True(noticed < TestTimeouts.Scaled(TimeSpan.FromSeconds(3)), $"noticed after {noticed}");
         Assert.True(stopwatch.Elapsed < loopback.Options.ShutdownTimeout, "the handler should have returned as soon as its channel was aborted");
     }
 
@@ -126,8 +127,9 @@ public sealed class ChannelFailureSpec(ITestOutputHelper output)
         await Assert.ThrowsAsync<ChannelClosedException>(() => channel.Input.ReadAsync().AsTask().WithTimeout());
         await Assert.ThrowsAsync<ChannelClosedException>(() => inbound.Input.ReadAsync().AsTask().WithTimeout());
         output.WriteLine($"crash noticed by the dialer after {dialerNoticed.TotalMilliseconds:0} ms, by the listener after {listenerNoticed.TotalMilliseconds:0} ms");
-        Assert.True(dialerNoticed < TestTimeouts.Scaled(TimeSpan.FromSeconds(1)), $"dialer noticed after {dialerNoticed}");
-        Assert.True(listenerNoticed < TestTimeouts.Scaled(TimeSpan.FromSeconds(1)), $"listener noticed after {listenerNoticed}");
+        // The target is ~1 s and it takes milliseconds; the bound leaves room for a loaded CI machine.
+        Assert.True(dialerNoticed < TestTimeouts.Scaled(TimeSpan.FromSeconds(2)), $"dialer noticed after {dialerNoticed}");
+        Assert.True(listenerNoticed < TestTimeouts.Scaled(TimeSpan.FromSeconds(2)), $"listener noticed after {listenerNoticed}");
     }
 
     [Fact]
