@@ -24,7 +24,7 @@ internal sealed class ChannelPipeWriter(PipeWriter inner, MeshChannel channel) :
 
     public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default)
     {
-        // Once the stream is reset, SocketsHttpHandler may still accept a write for a moment and drop it: say so now.
+        // Nothing gets through a reset stream: fail at once rather than hand the bytes to it.
         if (channel.IsReset)
         {
             throw channel.OnWriteFailed(null);
