@@ -1,0 +1,7 @@
+namespace MeshActors.Actors;
+
+/// <summary>Published on the <see cref="EventStream"/> for a message that could not be delivered (stopped recipient, full bounded mailbox).</summary>
+/// <param name="Message">The message.</param>
+/// <param name="Sender">Who sent it (the system's dead letters when there was no sender).</param>
+/// <param name="Recipient">Whom it was meant for.</param>
+public sealed record DeadLetter(object Message, IActorRef Sender, IActorRef Recipient);

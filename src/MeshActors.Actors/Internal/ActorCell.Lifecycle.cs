@@ -1,0 +1,217 @@
+using MeshActors.Actors.Dispatch;
+
+namespace MeshActors.Actors.Internal;
+
+// Creation, restart and termination, and the dispatch of system messages.
+internal sealed partial class ActorCell
+{
+    public void SendSystemMessage(SystemMessage message) => Mailbox.PostSystem(message);
+
+    public void SystemInvoke(SystemMessage message)
+    {
+        if (_state == CellState.Terminated)
+        {
+            SystemInvokeAfterClose(message);
+            return;
+        }
+
+        try
+        {
+            switch (message)
+            {
+                case Create:
+                    CreateActor(restartCause: null);
+                    break;
+                case Terminate:
+                    HandleTerminate();
+                    break;
+                case DeathWatchNotification notification:
+                    HandleDeathWatchNotification(notification.Actor);
+                    break;
+                case Watch watch:
+                    HandleWatch(watch);
+                    break;
+                case Unwatch unwatch:
+                    HandleUnwatch(unwatch);
+                    break;
+                case Failed failed:
+                    HandleFailed(failed);
+                    break;
+                case Recreate recreate:
+                    HandleRecreate(recreate.Cause);
+                    break;
+                case Resume:
+                    HandleResume();
+                    break;
+                case AsyncCompleted completed:
+                    HandleAsyncCompleted(completed);
+                    break;
+                case RunContinuation continuation:
+                    HandleContinuation(continuation);
+                    break;
+            }
+        }
+        catch (Exception exception)
+        {
+            System.LogInternalError(exception, Self);
+        }
+    }
+
+    /// <summary>A system message that reached a stopped actor; thread-safe, as posters drain after close too.</summary>
+    public void SystemInvokeAfterClose(SystemMessage message)
+    {
+        if (message is Watch watch && ReferenceEquals(watch.Watchee, Self) && !ReferenceEquals(watch.Watcher, Self))
+        {
+            watch.Watcher.SendSystemMessage(new DeathWatchNotification(Self));
+        }
+    }
+
+    private void CreateActor(Exception? restartCause)
+    {
+        _actor = null;
+        _failed = false;
+        ActorBase actor;
+        try
+        {
+            t_constructing = this;
+            actor = _props.NewActor();
+        }
+        catch (Exception exception)
+        {
+            FailInitialization(exception, "constructor");
+            return;
+        }
+        finally
+        {
+            t_constructing = null;
+        }
+
+        _actor = actor;
+        actor.OnConstructed();
+        _state = CellState.Running;
+        try
+        {
+            if (restartCause is null)
+            {
+                actor.AroundPreStart();
+            }
+            else
+            {
+                actor.AroundPostRestart(restartCause);
+            }
+        }
+        catch (Exception exception)
+        {
+            FailInitialization(exception, restartCause is null ? "PreStart" : "PostRestart");
+            return;
+        }
+
+        UpdateSuspension();
+    }
+
+    private void FailInitialization(Exception exception, string where)
+    {
+        _state = CellState.Running;
+        HandleInvokeFailure(new ActorInitializationException(
+            Self, $"{_props.ActorType.Name} at {Self.Path} failed in its {where}: {exception.Message}", exception));
+    }
+
+    private void HandleTerminate()
+    {
+        if (_state >= CellState.Terminating)
+        {
+            return;
+        }
+
+        // Closing the container is atomic with its snapshot: a concurrent ActorOf (on a guardian) either lands
+        // before and is stopped below, or throws. A cell that never had children shares one closed, empty container.
+        _state = CellState.Terminating;
+        var children = Interlocked.CompareExchange(ref _children, ChildrenContainer.ClosedEmpty, null) ?? ChildrenContainer.ClosedEmpty;
+        var toStop = children.StopAll();
+        UpdateSuspension();
+        foreach (var child in toStop)
+        {
+            child.SendSystemMessage(new Terminate());
+        }
+
+        if (toStop.Length == 0)
+        {
+            FinishTerminate();
+        }
+    }
+
+    private void FinishTerminate()
+    {
+        if (_actor is { } actor)
+        {
+            try
+            {
+                actor.AroundPostStop();
+            }
+            catch (Exception exception)
+            {
+                System.LogHookFailed(exception, Self, "PostStop");
+            }
+        }
+
+        _state = CellState.Terminated;
+        _actor = null;
+        _pendingAsync = null;
+        _current = default;
+        ResetBehavior();
+        UpdateSuspension();
+        Mailbox.Close();
+        TellWatchersAndUnwatchAll();
+        System.EventStream.Unsubscribe(Self);
+        if (_parent is not null)
+        {
+            _parent.SendSystemMessage(new DeathWatchNotification(Self));
+        }
+        else
+        {
+            System.OnRootTerminated();
+        }
+    }
+
+    private void HandleRecreate(Exception cause)
+    {
+        if (_state >= CellState.Terminating)
+        {
+            return;
+        }
+
+        if (_actor is not { } failed)
+        {
+            CreateActor(cause);
+            return;
+        }
+
+        try
+        {
+            failed.AroundPreRestart(cause, _failedMessage);
+        }
+        catch (Exception exception)
+        {
+            System.LogHookFailed(exception, Self, "PreRestart");
+        }
+
+        _recreateCause = cause;
+        _state = CellState.Restarting;
+        UpdateSuspension();
+        if (!HasStoppingChildren())
+        {
+            FinishRecreate();
+        }
+    }
+
+    /// <summary>After <c>PreRestart</c> and once the children it stopped are gone: a fresh instance on the same mailbox.</summary>
+    private void FinishRecreate()
+    {
+        var cause = _recreateCause!;
+        _recreateCause = null;
+        _failedMessage = null;
+        AbandonPendingAsync();
+        ResetBehavior();
+        CreateActor(cause);
+    }
+}

@@ -1,0 +1,127 @@
+using MeshActors.Actors.Dispatch;
+
+namespace MeshActors.Actors.Internal;
+
+/// <summary>
+/// The temporary reference behind an <c>Ask</c>: not an actor, just a task completed by the first reply, by a
+/// timeout, by cancellation, or at once when the question becomes a dead letter. One object per ask (it is the
+/// <see cref="TaskCompletionSource{TResult}"/> itself); its path (<c>/temp/$n</c>) is built only if someone looks.
+/// </summary>
+internal sealed class PromiseActorRef<T> : TaskCompletionSource<T>, IInternalActorRef, IPromiseActorRef
+{
+    private readonly ActorSystem _system;
+    private readonly IActorRef _recipient;
+    private readonly Type _messageType;
+    private readonly int _id;
+    private readonly TimeSpan _timeout;
+    private ActorPath? _path;
+    private Timer? _timer;
+    private CancellationTokenRegistration _cancellation;
+
+    public PromiseActorRef(ActorSystem system, IActorRef recipient, object message, TimeSpan timeout)
+        : base(TaskCreationOptions.RunContinuationsAsynchronously)
+    {
+        _system = system;
+        _recipient = recipient;
+        _messageType = message.GetType();
+        _timeout = timeout;
+        _id = system.NextTempId();
+    }
+
+    public ActorPath Path => _path ??= _system.TempPath(_id);
+
+    public ActorSystem System => _system;
+
+    public bool IsTerminated => Task.IsCompleted;
+
+    /// <summary>Arms the timeout and the cancellation; call before the question is sent so that a reply always finds them.</summary>
+    public void Start(CancellationToken cancellationToken)
+    {
+        if (_timeout != Timeout.InfiniteTimeSpan)
+        {
+            _timer = new Timer(static state => ((PromiseActorRef<T>)state!).OnTimeout(), this, _timeout, Timeout.InfiniteTimeSpan);
+        }
+
+        if (cancellationToken.CanBeCanceled)
+        {
+            _cancellation = cancellationToken.UnsafeRegister(
+                static (state, token) => ((PromiseActorRef<T>)state!).OnCanceled(token), this);
+        }
+    }
+
+    public void Tell(object message, IActorRef? sender = null)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        bool completed;
+        if (message is Status.Failure failure && typeof(T) != typeof(Status.Failure) && typeof(T) != typeof(Status))
+        {
+            completed = TrySetException(failure.Cause);
+        }
+        else if (message is T reply)
+        {
+            completed = TrySetResult(reply);
+        }
+        else
+        {
+            completed = TrySetException(new InvalidCastException(
+                $"Ask of {_messageType.Name} to {_recipient.Path} expected a reply of type {typeof(T).Name} but got {message.GetType().Name}."));
+        }
+
+        if (completed)
+        {
+            Cleanup();
+        }
+        else
+        {
+            _system.DeadLetter(message, sender, this);
+        }
+    }
+
+    public void SendSystemMessage(SystemMessage message)
+    {
+        if (message is Watch watch && !ReferenceEquals(watch.Watcher, this))
+        {
+            watch.Watcher.SendSystemMessage(new DeathWatchNotification(this));
+        }
+    }
+
+    /// <summary>The question became a dead letter (the recipient is stopped or its bounded mailbox is full): fail at once.</summary>
+    public void FailUndelivered(IActorRef recipient, bool overflow)
+    {
+        if (TrySetException(overflow ? new MailboxOverflowException(recipient) : new ActorTerminatedException(recipient)))
+        {
+            Cleanup();
+        }
+    }
+
+    private void OnTimeout()
+    {
+        if (TrySetException(new AskTimeoutException(
+                $"Ask of {_messageType.Name} to {_recipient.Path} got no reply within {_timeout.TotalMilliseconds:0} ms.")))
+        {
+            Cleanup();
+        }
+    }
+
+    private void OnCanceled(CancellationToken token)
+    {
+        if (TrySetCanceled(token))
+        {
+            Cleanup();
+        }
+    }
+
+    private void Cleanup()
+    {
+        _timer?.Dispose();
+        _cancellation.Dispose();
+    }
+
+    public bool Equals(IActorRef? other) => ActorRefEquality.Equals(this, other);
+
+    public override bool Equals(object? obj) => obj is IActorRef other && Equals(other);
+
+    public override int GetHashCode() => _id;
+
+    public override string ToString() => ActorRefEquality.ToString(this);
+}

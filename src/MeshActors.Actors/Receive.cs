@@ -1,0 +1,4 @@
+namespace MeshActors.Actors;
+
+/// <summary>A behavior: returns true when it handled <paramref name="message"/>.</summary>
+public delegate bool Receive(object message);

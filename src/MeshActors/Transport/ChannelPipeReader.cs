@@ -1,0 +1,102 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
+
+namespace MeshActors.Transport;
+
+/// <summary>A channel's input: the transport's reader, with its failures turned into <see cref="ChannelClosedException"/> and its bytes counted.</summary>
+internal sealed class ChannelPipeReader(PipeReader inner, MeshChannel channel) : PipeReader
+{
+    private ReadOnlySequence<byte> _buffer;
+    private long _unconsumed;
+
+    public override ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default)
+    {
+        ValueTask<ReadResult> read;
+        try
+        {
+            read = inner.ReadAsync(cancellationToken);
+        }
+        catch (Exception ex) when (channel.IsTransportFailure(ex, cancellationToken))
+        {
+            throw channel.OnReadFailed(ex);
+        }
+
+        return read.IsCompletedSuccessfully ? new(Observe(read.Result)) : AwaitRead(read, cancellationToken);
+    }
+
+    public override bool TryRead(out ReadResult result)
+    {
+        try
+        {
+            if (!inner.TryRead(out result))
+            {
+                return false;
+            }
+        }
+        catch (Exception ex) when (channel.IsTransportFailure(ex, CancellationToken.None))
+        {
+            throw channel.OnReadFailed(ex);
+        }
+
+        Observe(result);
+        return true;
+    }
+
+    public override void AdvanceTo(SequencePosition consumed)
+    {
+        _unconsumed = _buffer.Slice(consumed).Length;
+        inner.AdvanceTo(consumed);
+    }
+
+    public override void AdvanceTo(SequencePosition consumed, SequencePosition examined)
+    {
+        _unconsumed = _buffer.Slice(consumed).Length;
+        inner.AdvanceTo(consumed, examined);
+    }
+
+    public override void CancelPendingRead() => inner.CancelPendingRead();
+
+    public override void Complete(Exception? exception = null)
+    {
+        inner.Complete(exception);
+        channel.OnInputEnded();
+    }
+
+    public override async ValueTask CompleteAsync(Exception? exception = null)
+    {
+        await inner.CompleteAsync(exception).ConfigureAwait(false);
+        channel.OnInputEnded();
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<ReadResult> AwaitRead(ValueTask<ReadResult> read, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return Observe(await read.ConfigureAwait(false));
+        }
+        catch (Exception ex) when (channel.IsTransportFailure(ex, cancellationToken))
+        {
+            throw channel.OnReadFailed(ex);
+        }
+    }
+
+    private ReadResult Observe(ReadResult result)
+    {
+        // Each read returns what the last one left unconsumed plus what arrived since.
+        var buffer = result.Buffer;
+        if (buffer.Length != _unconsumed)
+        {
+            channel.Stats.OnReceived(buffer.Length - _unconsumed);
+        }
+
+        _buffer = buffer;
+        if (result.IsCompleted)
+        {
+            channel.OnInputEnded();
+        }
+
+        return result;
+    }
+}

@@ -1,0 +1,259 @@
+using System.Collections.Concurrent;
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace MeshActors.Transport;
+
+/// <summary>
+/// The HTTP/2-only endpoint other nodes open channels to: <c>POST /channel</c> (and <c>POST /unary</c> when a unary
+/// handler is given); each accepted channel runs its handler for as long as the channel lives.
+/// </summary>
+/// <remarks>
+/// Kestrel without the web host (no hosting pipeline, middleware or routing): it starts in milliseconds and every
+/// request goes through one delegate. Other paths get 404, other methods 405, a request without <c>x-service-name</c> 400,
+/// each with a one-line reason, a log line and a count in <see cref="Stats"/>.
+/// </remarks>
+public sealed class MeshListener : IAsyncDisposable
+{
+    private readonly string _serviceName;
+    private readonly TransportOptions _options;
+    private readonly Func<MeshChannel, Task> _onChannel;
+    private readonly Func<MeshChannel, Task>? _onUnary;
+    private readonly ILogger _logger;
+    private readonly ServiceProvider _services;
+    private readonly IServer _server;
+    private readonly ConcurrentDictionary<MeshChannel, byte> _open = new();
+    private ListenOptions? _listenOptions;
+    private int _state; // 0 created, 1 started, 2 stopping or stopped
+
+    /// <summary>Creates a listener that answers as <paramref name="serviceName"/> and runs <paramref name="onChannel"/> for each channel.</summary>
+    /// <param name="serviceName">This node's service name, sent back as <c>x-service-name</c> on the 200.</param>
+    /// <param name="options">Where to listen, TLS, HTTP/2 windows and keep-alive.</param>
+    /// <param name="onChannel">Runs for each accepted <c>/channel</c>; the channel lives until the returned task completes.</param>
+    /// <param name="onUnary">Runs for each <c>/unary</c> call, the same way; when null, <c>/unary</c> answers 404.</param>
+    /// <param name="loggerFactory">Where the listener and Kestrel log; nowhere when null.</param>
+    public MeshListener(
+        string serviceName, TransportOptions options, Func<MeshChannel, Task> onChannel, Func<MeshChannel, Task>? onUnary = null,
+        ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(serviceName);
+        ArgumentNullException.ThrowIfNull(onChannel);
+        if (options.Http2ConnectionWindowSize <= 2L * options.Http2StreamWindowSize)
+        {
+            throw new ArgumentException(
+                "Http2ConnectionWindowSize must exceed twice Http2StreamWindowSize, or one channel whose reader stalls starves every other channel on its connection.",
+                nameof(options));
+        }
+
+        _serviceName = serviceName;
+        _options = options;
+        _onChannel = onChannel;
+        _onUnary = onUnary;
+        loggerFactory ??= NullLoggerFactory.Instance;
+        _logger = loggerFactory.CreateLogger<MeshListener>();
+
+        // Kestrel alone, without the web host: its services (HTTPS among them) come from the official registrations,
+        // and every request goes straight to HandleAsync, without hosting diagnostics or middleware.
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.Services.AddSingleton(loggerFactory);
+        builder.WebHost.UseKestrelCore().UseKestrelHttpsConfiguration().ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            var limits = kestrel.Limits;
+            limits.MaxRequestBodySize = null;        // trap 5: a channel's body has no end
+            limits.MinRequestBodyDataRate = null;    // trap 6: an idle channel is not a slow client
+            limits.MinResponseDataRate = null;
+            limits.Http2.InitialConnectionWindowSize = options.Http2ConnectionWindowSize;
+            limits.Http2.InitialStreamWindowSize = options.Http2StreamWindowSize;
+            limits.Http2.MaxFrameSize = options.Http2MaxFrameSize;
+            limits.Http2.MaxStreamsPerConnection = options.MaxChannelsPerConnection;
+            limits.Http2.KeepAlivePingDelay = options.KeepAlivePingDelay;
+            limits.Http2.KeepAlivePingTimeout = options.KeepAlivePingTimeout;
+            kestrel.Listen(ParseHost(options.ListenHost), options.ListenPort, listen =>
+            {
+                // HTTP/2 only (trap 8): Kestrel has no h2c upgrade, so HTTP/1.x clients get 400.
+                listen.Protocols = HttpProtocols.Http2;
+                if (options.Certificate is not null)
+                {
+                    listen.UseHttps(options.Certificate);
+                }
+
+                listen.Use(Http2PrefaceCheck.Create(options.ConnectTimeout, connection =>
+                {
+                    Stats.OnRejected();
+                    TransportLog.NotHttp2(_logger, connection.RemoteEndPoint?.ToString() ?? "?");
+                }));
+                _listenOptions = listen;
+            });
+        });
+        _services = builder.Services.BuildServiceProvider();
+        _server = _services.GetRequiredService<IServer>();
+    }
+
+    /// <summary>Counters of the channels this listener accepted and refused.</summary>
+    public TransportStats Stats { get; } = new();
+
+    /// <summary>The address and port actually bound (the chosen port when <see cref="TransportOptions.ListenPort"/> is 0); available once started.</summary>
+    public IPEndPoint LocalEndPoint =>
+        Volatile.Read(ref _state) != 0 && _listenOptions?.IPEndPoint is { } bound
+            ? bound
+            : throw new InvalidOperationException("The listener has not been started.");
+
+    /// <summary>Where other nodes dial this one: <see cref="TransportOptions.AdvertisedHost"/> (or the listen host) and the bound port.</summary>
+    public DnsEndPoint AdvertisedEndPoint => new(_options.AdvertisedHost ?? _options.ListenHost, LocalEndPoint.Port);
+
+    /// <summary>Binds the endpoint and starts accepting channels.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.CompareExchange(ref _state, 1, 0) != 0)
+        {
+            throw new InvalidOperationException("The listener was already started.");
+        }
+
+        await _server.StartAsync(new RequestDelegateApplication(HandleAsync), cancellationToken).ConfigureAwait(false);
+        TransportLog.ListenerStarted(_logger, _serviceName, _options.Certificate is null ? "http" : "https", LocalEndPoint);
+    }
+
+    /// <summary>
+    /// Stops accepting, aborts every open channel (the remotes see a stream reset), waits up to
+    /// <see cref="TransportOptions.ShutdownTimeout"/> for their handlers to return, then closes the connections.
+    /// </summary>
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.Exchange(ref _state, 2) != 1)
+        {
+            return;
+        }
+
+        TransportLog.ListenerStopping(_logger, _listenOptions?.IPEndPoint, _open.Count);
+        foreach (var channel in _open.Keys)
+        {
+            channel.Abort("the listener is stopping");
+        }
+
+        using var grace = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        grace.CancelAfter(_options.ShutdownTimeout);
+        await _server.StopAsync(grace.Token).ConfigureAwait(false);
+    }
+
+    /// <summary>Stops the listener (see <see cref="StopAsync"/>) and frees its resources.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        await _services.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        var request = context.Request;
+        var handler = request.Path.Value switch
+        {
+            ChannelHeaders.ChannelPath => _onChannel,
+            ChannelHeaders.UnaryPath => _onUnary,
+            _ => null,
+        };
+        if (handler is null)
+        {
+            await RejectAsync(context, StatusCodes.Status404NotFound, $"no such route; channels are opened with POST {ChannelHeaders.ChannelPath}").ConfigureAwait(false);
+            return;
+        }
+
+        if (!HttpMethods.IsPost(request.Method))
+        {
+            context.Response.Headers.Allow = HttpMethods.Post;
+            await RejectAsync(context, StatusCodes.Status405MethodNotAllowed, $"{request.Path} accepts POST only").ConfigureAwait(false);
+            return;
+        }
+
+        var remoteServiceName = request.Headers[ChannelHeaders.ServiceName].ToString();
+        if (string.IsNullOrWhiteSpace(remoteServiceName))
+        {
+            await RejectAsync(context, StatusCodes.Status400BadRequest, $"the {ChannelHeaders.ServiceName} header (the caller's service name) is required").ConfigureAwait(false);
+            return;
+        }
+
+        var response = context.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.Headers[ChannelHeaders.ServiceName] = _serviceName;
+        try
+        {
+            await response.StartAsync().ConfigureAwait(false);
+            // Trap 1: without this flush the 200 stays buffered and the dialer's SendAsync never returns.
+            await response.BodyWriter.FlushAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException)
+        {
+            TransportLog.CallerGone(_logger, remoteServiceName, RemoteAddress(context), ex.Message);
+            return;
+        }
+
+        var sessionId = request.Headers[ChannelHeaders.SessionId];
+        var channel = new InboundChannel(context, remoteServiceName, sessionId.Count == 0 ? null : sessionId.ToString(), ReadMetadata(request.Headers), Stats, _logger);
+        Stats.OnAccepted();
+        TransportLog.ChannelAccepted(_logger, channel);
+        _open.TryAdd(channel, 0);
+        if (Volatile.Read(ref _state) == 2)
+        {
+            // StopAsync may have walked the open channels just before this one was added.
+            channel.Abort("the listener is stopping");
+        }
+
+        try
+        {
+            await handler(channel).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException) when (channel.Aborted.IsCancellationRequested)
+        {
+            // The handler let the channel's own end escape; the channel has logged why it ended.
+        }
+        catch (Exception ex)
+        {
+            TransportLog.HandlerFailed(_logger, channel, ex);
+            channel.Abort($"the handler failed: {ex.Message}");
+        }
+        finally
+        {
+            _open.TryRemove(channel, out _);
+            channel.OnHandlerReturned();
+        }
+    }
+
+    private Task RejectAsync(HttpContext context, int statusCode, string reason)
+    {
+        Stats.OnRejected();
+        var request = context.Request;
+        TransportLog.ChannelRejected(_logger, request.Method, request.Path.Value ?? "", RemoteAddress(context), statusCode, reason);
+        context.Response.StatusCode = statusCode;
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        return context.Response.WriteAsync(reason + "\n");
+    }
+
+    private static string RemoteAddress(HttpContext context) =>
+        context.Connection.RemoteIpAddress is { } address ? new IPEndPoint(address, context.Connection.RemotePort).ToString() : "?";
+
+    private static Dictionary<string, string> ReadMetadata(IHeaderDictionary headers)
+    {
+        var metadata = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, values) in headers)
+        {
+            if (ChannelHeaders.IsMetadata(name))
+            {
+                metadata[name.ToLowerInvariant()] = values.ToString();
+            }
+        }
+
+        return metadata;
+    }
+
+    private static IPAddress ParseHost(string host) =>
+        IPAddress.TryParse(host, out var address) ? address
+        : string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase) ? IPAddress.Loopback
+        : throw new ArgumentException($"ListenHost must be an IP address or 'localhost', not '{host}'.", nameof(host));
+}

@@ -1,0 +1,144 @@
+using System.Diagnostics;
+
+namespace MeshActors.Actors.Tests;
+
+using MeshActors.TestKit;
+
+public sealed class AskSpec(ITestOutputHelper output) : TestKit(output)
+{
+    [Fact]
+    public async Task Ask_must_complete_with_the_reply()
+    {
+        var echo = Sys.ActorOf(Props.Create<TestActors.Echo>());
+
+        Assert.Equal("hi", await echo.Ask<string>("hi"));
+        Assert.Equal(42, await echo.Ask(42));
+    }
+
+    [Fact]
+    public async Task Ask_must_fail_with_AskTimeoutException_when_no_reply_comes()
+    {
+        var silent = CreateTestProbe();
+
+        var exception = await Assert.ThrowsAsync<AskTimeoutException>(
+            () => silent.Ref.Ask<string>("anyone?", TimeSpan.FromMilliseconds(100)));
+
+        Assert.IsAssignableFrom<TimeoutException>(exception);
+        Assert.Contains(silent.Ref.Path.ToString(), exception.Message);
+    }
+
+    [Fact]
+    public async Task Ask_must_fail_with_the_cause_of_a_Status_Failure_reply()
+    {
+        var probe = CreateTestProbe();
+        var answer = probe.Ref.Ask<string>("question");
+        probe.ExpectMsg("question");
+
+        probe.Reply(new Status.Failure(new InvalidOperationException("no")));
+
+        var exception = await Assert.ThrowsAsync<InvalidOperationException>(() => answer);
+        Assert.Equal("no", exception.Message);
+    }
+
+    [Fact]
+    public async Task Ask_must_fail_with_InvalidCastException_when_the_reply_has_another_type()
+    {
+        var echo = Sys.ActorOf(Props.Create<TestActors.Echo>());
+
+        await Assert.ThrowsAsync<InvalidCastException>(() => echo.Ask<string>(17));
+    }
+
+    [Fact]
+    public async Task Ask_to_a_stopped_actor_must_fail_fast_instead_of_waiting_for_the_timeout()
+    {
+        var echo = Sys.ActorOf(Props.Create<TestActors.Echo>());
+        Watch(echo);
+        Sys.Stop(echo);
+        ExpectTerminated(echo);
+        var clock = Stopwatch.StartNew();
+
+        await Assert.ThrowsAsync<ActorTerminatedException>(() => echo.Ask<string>("hello?", TimeSpan.FromSeconds(30)));
+        await Assert.ThrowsAsync<ActorTerminatedException>(() => ActorRefs.Nobody.Ask<string>("hello?"));
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}");
+    }
+
+    [Fact]
+    public async Task Ask_racing_with_the_stop_of_its_recipient_must_fail_fast()
+    {
+        // The question is enqueued, then the actor stops before processing it: the question becomes a dead letter.
+        var gate = new TaskCompletionSource();
+        var blocked = Sys.ActorOf(Props.Create(() => new Blocking(gate.Task)));
+        blocked.Tell("block");
+        var answer = blocked.Ask<string>("question", TimeSpan.FromSeconds(30));
+        Sys.Stop(blocked);
+        gate.SetResult();
+
+        await Assert.ThrowsAsync<ActorTerminatedException>(() => answer.WaitAsync(Dilated(TimeSpan.FromSeconds(5))));
+    }
+
+    [Fact]
+    public async Task Ask_must_be_cancelled_by_its_token()
+    {
+        var silent = CreateTestProbe();
+        using var cancellation = new CancellationTokenSource();
+
+        var answer = silent.Ref.Ask<string>("question", cancellationToken: cancellation.Token);
+        cancellation.Cancel();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => answer);
+    }
+
+    [Fact]
+    public async Task Ask_must_use_the_system_default_timeout_when_none_is_given()
+    {
+        var system = ActorSystem.Create("shortAsk", new ActorSystemOptions { AskTimeout = TimeSpan.FromMilliseconds(50) });
+        try
+        {
+            var silent = system.ActorOf(Props.Create(() => new Silent()));
+            await Assert.ThrowsAsync<AskTimeoutException>(() => silent.Ask<string>("question").WaitAsync(Dilated(TimeSpan.FromSeconds(5))));
+        }
+        finally
+        {
+            await system.Terminate();
+        }
+    }
+
+    [Fact]
+    public async Task A_reply_after_the_timeout_must_go_to_dead_letters()
+    {
+        var deadLetters = CreateTestProbe();
+        Sys.EventStream.Subscribe<DeadLetter>(deadLetters.Ref);
+        var probe = CreateTestProbe();
+        var answer = probe.Ref.Ask<string>("question", TimeSpan.FromMilliseconds(50));
+        probe.ExpectMsg("question");
+        await Assert.ThrowsAsync<AskTimeoutException>(() => answer);
+
+        probe.Reply("late");
+
+        Assert.Equal("late", deadLetters.ExpectMsg<DeadLetter>().Message);
+    }
+
+    [Fact]
+    public async Task Ask_continuations_must_not_run_on_the_replying_actor()
+    {
+        var echo = Sys.ActorOf(Props.Create<TestActors.Echo>());
+
+        // A synchronous continuation of a task completed inline by the reply would run inside the echo's turn.
+        var cellSeenByContinuation = await echo.Ask<string>("hi").ContinueWith(
+            _ => Internal.ActorCell.Current, TaskContinuationOptions.ExecuteSynchronously);
+
+        Assert.Null(cellSeenByContinuation);
+    }
+
+    private sealed class Blocking : ReceiveActor
+    {
+        public Blocking(Task gate) => Receive<string>(s => s == "block", _ => gate.Wait());
+    }
+
+    private sealed class Silent : ReceiveActor
+    {
+        public Silent() => ReceiveAny(_ => { });
+    }
+
+}

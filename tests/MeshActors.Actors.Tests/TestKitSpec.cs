@@ -1,0 +1,148 @@
+using Xunit.Sdk;
+
+namespace MeshActors.Actors.Tests;
+
+using MeshActors.TestKit;
+
+public sealed class TestKitSpec(ITestOutputHelper output) : TestKit(output)
+{
+    [Fact]
+    public void ExpectMsg_must_fail_on_the_wrong_type_a_failing_predicate_and_a_timeout()
+    {
+        TestActor.Tell(1);
+        TestActor.Tell("two");
+
+        Assert.Throws<XunitException>(() => ExpectMsg<string>());
+        Assert.Throws<XunitException>(() => ExpectMsg<string>(s => s == "three"));
+        Assert.Throws<XunitException>(() => ExpectMsg<string>(timeout: TimeSpan.FromMilliseconds(20)));
+    }
+
+    [Fact]
+    public void ExpectNoMsg_must_fail_when_a_message_arrives()
+    {
+        TestActor.Tell("surprise");
+
+        Assert.Throws<XunitException>(() => ExpectNoMsg(TimeSpan.FromMilliseconds(50)));
+    }
+
+    [Fact]
+    public void FishForMessage_must_skip_messages_until_the_one_that_matches()
+    {
+        foreach (var i in new[] { 1, 2, 3, 4 })
+        {
+            TestActor.Tell(i);
+        }
+
+        Assert.Equal(3, FishForMessage<int>(i => i == 3));
+        ExpectMsg(4);
+    }
+
+    [Fact]
+    public void ReceiveWhile_must_stop_at_the_first_message_that_does_not_match_and_leave_it_queued()
+    {
+        foreach (var message in new object[] { 1, 2, "stop", 3 })
+        {
+            TestActor.Tell(message);
+        }
+
+        var numbers = ReceiveWhile<int>(max: TimeSpan.FromSeconds(1));
+
+        Assert.Equal([1, 2], numbers);
+        ExpectMsg("stop");
+        Assert.Equal([3], ReceiveWhile<int>(idle: TimeSpan.FromMilliseconds(50)));
+    }
+
+    [Fact]
+    public void ReceiveN_must_return_the_messages_in_order_or_fail()
+    {
+        TestActor.Tell("a");
+        TestActor.Tell("b");
+
+        Assert.Equal(["a", "b"], ReceiveN(2));
+        Assert.Throws<XunitException>(() => ReceiveN(1, TimeSpan.FromMilliseconds(20)));
+    }
+
+    [Fact]
+    public void A_probe_must_reply_forward_and_send_with_itself_as_sender()
+    {
+        var probe = CreateTestProbe();
+        var other = CreateTestProbe();
+
+        probe.Ref.Tell("question");
+        probe.ExpectMsg("question");
+        probe.Reply("answer");
+        ExpectMsg("answer");
+        Assert.Equal(probe.Ref, LastSender);
+
+        probe.Forward(other.Ref);
+        other.ExpectMsg("question");
+        Assert.Equal(TestActor, other.LastSender);
+
+        other.Send(TestActor, "sent");
+        ExpectMsg("sent");
+        Assert.Equal(other.Ref, LastSender);
+    }
+
+    [Fact]
+    public async Task The_async_twins_must_behave_like_the_blocking_ones()
+    {
+        var probe = CreateTestProbe();
+        probe.Ref.Tell(1);
+        probe.Ref.Tell(2);
+        probe.Ref.Tell(3);
+
+        Assert.Equal(1, await probe.ExpectMsgAsync<int>());
+        Assert.Equal(3, await probe.FishForMessageAsync<int>(i => i == 3));
+        await probe.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(20));
+        var target = Sys.ActorOf(Props.Create<TestActors.Echo>());
+        probe.Watch(target);
+        Sys.Stop(target);
+        await probe.ExpectTerminatedAsync(target);
+        await Assert.ThrowsAsync<XunitException>(() => probe.ExpectMsgAsync<int>(timeout: TimeSpan.FromMilliseconds(20)));
+    }
+
+    [Fact]
+    public void Within_must_bound_the_expectations_inside_and_fail_when_the_block_is_too_slow()
+    {
+        Assert.Throws<XunitException>(() => Within(TimeSpan.FromMilliseconds(100), () => ExpectMsg<string>()));
+
+        Within(TimeSpan.FromSeconds(2), () =>
+        {
+            TestActor.Tell("quick");
+            ExpectMsg("quick");
+            Assert.True(Remaining <= Dilated(TimeSpan.FromSeconds(2)));
+        });
+        Assert.Throws<XunitException>(() => Within(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), () => { }));
+    }
+
+    [Fact]
+    public async Task WithinAsync_must_bound_the_expectations_inside()
+    {
+        await Assert.ThrowsAsync<XunitException>(() => WithinAsync(TimeSpan.FromMilliseconds(100), () => ExpectMsgAsync<string>()));
+
+        Assert.Equal(TestKitSettings.DefaultTimeout, Remaining);
+    }
+
+    [Fact]
+    public async Task AwaitCondition_and_AwaitAssert_must_wait_for_the_condition_and_fail_with_the_message_otherwise()
+    {
+        var count = 0;
+        AwaitCondition(() => ++count >= 3, interval: TimeSpan.FromMilliseconds(1));
+        await AwaitConditionAsync(async () => await Task.FromResult(++count >= 6));
+        AwaitAssert(() => Assert.True(++count >= 9));
+        await AwaitAssertAsync(async () => Assert.True(await Task.FromResult(++count >= 12)));
+
+        var failure = Assert.Throws<XunitException>(() => AwaitCondition(() => false, TimeSpan.FromMilliseconds(30), message: "never true"));
+        Assert.Contains("never true", failure.Message);
+        Assert.Throws<TrueException>(() => Conditions.AwaitAssert(() => Assert.True(false), TimeSpan.FromMilliseconds(30)));
+        await Assert.ThrowsAsync<XunitException>(() => Conditions.AwaitConditionAsync(() => false, TimeSpan.FromMilliseconds(30)));
+    }
+
+    [Fact]
+    public void Dilated_must_scale_by_the_time_factor()
+    {
+        Assert.Equal(TimeSpan.FromSeconds(2 * TestKitSettings.TimeFactor), Dilated(TimeSpan.FromSeconds(2)));
+        Assert.Equal(Timeout.InfiniteTimeSpan, TestKitSettings.Dilated(Timeout.InfiniteTimeSpan));
+        Assert.Equal(TimeSpan.FromSeconds(3 * TestKitSettings.TimeFactor), TestKitSettings.DefaultTimeout);
+    }
+}
