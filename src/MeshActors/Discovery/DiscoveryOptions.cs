@@ -27,6 +27,12 @@ public sealed record DiscoveryOptions
     /// <summary>Largest registration value accepted, in bytes; larger ones are skipped as garbage. Default 64 KB: a real registration is a few hundred bytes, and a node must not be made to parse megabytes per heartbeat.</summary>
     public int MaxRegistrationBytes { get; init; } = 64 * 1024;
 
+    /// <summary>First wait before the registry actor retries a failed registry call; it doubles up to <see cref="RetryBackoffMax"/>. Default 250 ms: a blip heals fast without hammering a Redis that is down.</summary>
+    public TimeSpan RetryBackoffMin { get; init; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Longest wait between the registry actor's retries. Default null: the heartbeat interval, so a returning Redis is used within one heartbeat.</summary>
+    public TimeSpan? RetryBackoffMax { get; init; }
+
     /// <summary>The root directory of the local registry when <see cref="Registry"/> is "local": <c>{temp}/meshactors</c>; the registry itself lives in <c>{root}/{KeyPrefix}</c>.</summary>
     public static string LocalDirectory => Path.Combine(Path.GetTempPath(), "meshactors");
 
@@ -45,6 +51,8 @@ public sealed record DiscoveryOptions
             throw new ArgumentException($"DiscoveryOptions.CommandTimeout must be positive, not {CommandTimeout}.", nameof(CommandTimeout));
         if (MaxRegistrationBytes < 1024)
             throw new ArgumentException($"DiscoveryOptions.MaxRegistrationBytes must be at least 1024, not {MaxRegistrationBytes}.", nameof(MaxRegistrationBytes));
+        if (RetryBackoffMin <= TimeSpan.Zero || RetryBackoffMax < RetryBackoffMin)
+            throw new ArgumentException($"DiscoveryOptions.RetryBackoffMin ({RetryBackoffMin}) must be positive and not above RetryBackoffMax ({RetryBackoffMax}).", nameof(RetryBackoffMin));
         RegistryKey.ValidatePrefix(KeyPrefix);
     }
 }
