@@ -16,6 +16,12 @@ public sealed record MeshOptions
     /// <summary>Listener, dialer, framing, queue and liveness settings.</summary>
     public Transport.TransportOptions Transport { get; init; } = new();
 
+    /// <summary>Frame limits of the wire protocol.</summary>
+    public Protocol.ProtocolOptions Protocol { get; init; } = new();
+
+    /// <summary>Per-peer outbound queues, heartbeats, liveness and reconnection.</summary>
+    public Peers.PeerOptions Peers { get; init; } = new();
+
     /// <summary>Which registry the node announces itself in, and how often.</summary>
     public Discovery.DiscoveryOptions Discovery { get; init; } = new();
 

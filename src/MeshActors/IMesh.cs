@@ -1,0 +1,64 @@
+using System.Text.Json;
+using MeshActors.Actors;
+using MeshActors.Discovery;
+using MeshActors.Messaging;
+
+namespace MeshActors;
+
+/// <summary>The ask/tell facade of one mesh node: topics, services and membership, from plain code.</summary>
+/// <remarks>
+/// Everything here is a thin layer over the node's actors (<see cref="TopicRouter"/>, the service actors,
+/// the registry and peer-manager actors); actors may message those directly instead.
+/// Payloads travel as JSON: typed values go through <see cref="MeshOptions.Json"/>, <see cref="JsonElement"/>
+/// travels as is, and <c>ReadOnlyMemory&lt;byte&gt;</c> travels as a raw binary attachment.
+/// </remarks>
+public interface IMesh : IAsyncDisposable
+{
+    /// <summary>The local topic on which raw channel messages arrive: frames without a type, as plain Marketrix peers send them.</summary>
+    const string ChannelTopic = "$channel";
+
+    /// <summary>This node as the other nodes see it.</summary>
+    MeshMember Self { get; }
+
+    /// <summary>The actor system the node runs on.</summary>
+    ActorSystem System { get; }
+
+    /// <summary>The live members of the mesh other than this node, as last seen by the registry actor.</summary>
+    IReadOnlyCollection<MeshMember> Members { get; }
+
+    /// <summary>The actor that owns topic subscriptions; it accepts Publish, Subscribe and Unsubscribe messages.</summary>
+    IActorRef TopicRouter { get; }
+
+    /// <summary>Calls <paramref name="handler"/> on every <see cref="MemberUp"/>, <see cref="MemberDown"/> and <see cref="MemberUpdated"/> until disposed.</summary>
+    IDisposable OnMembership(Action<MemberEvent> handler);
+
+    /// <summary>Publishes <paramref name="message"/> to every subscriber of <paramref name="topic"/> (at most once, ordered per sender).</summary>
+    ValueTask PublishAsync<T>(string topic, T message, CancellationToken cancellationToken = default);
+
+    /// <summary>Sends <paramref name="message"/> as a raw channel message (a frame without a type) to the node with this id or name; how a plain Marketrix peer is spoken to.</summary>
+    ValueTask SendAsync<T>(string node, T message, CancellationToken cancellationToken = default);
+
+    /// <summary>Calls <paramref name="handler"/> for each message on <paramref name="topic"/> until the subscription is disposed.</summary>
+    IDisposable Subscribe<T>(string topic, Func<T, MessageContext, ValueTask> handler);
+
+    /// <summary>Delivers each message on <paramref name="topic"/> to <paramref name="subscriber"/> as a <c>TopicMessage</c> until disposed.</summary>
+    IDisposable Subscribe(string topic, IActorRef subscriber);
+
+    /// <summary>True when some node, this one included, listens to <paramref name="topic"/>.</summary>
+    bool HasSubscribers(string topic);
+
+    /// <summary>Completes when some node listens to <paramref name="topic"/>; throws <see cref="TimeoutException"/> otherwise.</summary>
+    Task WaitForSubscriberAsync(string topic, TimeSpan timeout, CancellationToken cancellationToken = default);
+
+    /// <summary>Sends <paramref name="request"/> to one provider of <paramref name="service"/> and returns its response.</summary>
+    /// <exception cref="Messaging.NoServiceProviderException">No node hosts the service.</exception>
+    /// <exception cref="Messaging.RemoteServiceException">The handler threw; carries its type name and message.</exception>
+    /// <exception cref="TimeoutException">No response within the timeout (default <see cref="Messaging.MessagingOptions.RequestTimeout"/>).</exception>
+    Task<TResponse> RequestAsync<TRequest, TResponse>(string service, TRequest request, Messaging.RequestOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Hosts <paramref name="service"/> on this node until the returned handle is disposed.</summary>
+    IDisposable AddService<TRequest, TResponse>(string service, Func<TRequest, MessageContext, CancellationToken, ValueTask<TResponse>> handler);
+
+    /// <summary>Measures one round trip to the node with this id, name or host:port.</summary>
+    Task<TimeSpan> PingAsync(string node, CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,34 @@
+using MeshActors.Protocol;
+
+namespace MeshActors.Peers;
+
+/// <summary>One remote node as the messaging layer sees it: who it is and a queue of envelopes to it.</summary>
+/// <remarks>
+/// Implemented by the peer layer; one instance per remote node id, kept across reconnects, so that what was
+/// queued during a reconnect is sent on the next channel. Thread-safe: any thread may send.
+/// </remarks>
+internal interface IPeer
+{
+    /// <summary>The remote node's id (from its hello, or from discovery for a plain Marketrix peer).</summary>
+    string NodeId { get; }
+
+    /// <summary>The remote node's name (its service name); nodes with the same name form a group.</summary>
+    string Name { get; }
+
+    /// <summary>True when a channel is up and handshaken.</summary>
+    bool IsConnected { get; }
+
+    /// <summary>False for a plain Marketrix peer: it accepts only raw messages (<see cref="Envelope.Raw"/>).</summary>
+    bool SpeaksMeshProtocol { get; }
+
+    /// <summary>True when the peer announced the <c>bin</c> capability.</summary>
+    bool AcceptsAttachments { get; }
+
+    /// <summary>Queues <paramref name="envelope"/> without waiting; false (and counted as a drop) when the queue is at its byte cap or the peer is gone.</summary>
+    bool TrySend(Envelope envelope);
+
+    /// <summary>Queues <paramref name="envelope"/>, waiting for room under the wait overflow policy.</summary>
+    /// <exception cref="PeerQueueFullException">The queue is at its byte cap and the policy is to fail.</exception>
+    /// <exception cref="PeerUnavailableException">The peer left the mesh.</exception>
+    ValueTask SendAsync(Envelope envelope, CancellationToken cancellationToken = default);
+}

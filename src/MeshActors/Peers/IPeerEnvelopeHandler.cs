@@ -1,0 +1,18 @@
+using MeshActors.Protocol;
+
+namespace MeshActors.Peers;
+
+/// <summary>Where the peer layer hands what it receives: implemented by the messaging layer.</summary>
+/// <remarks>Called on a channel's read loop, in the order frames arrive: implementations must not block.</remarks>
+internal interface IPeerEnvelopeHandler
+{
+    /// <summary>A channel to <paramref name="peer"/> finished its handshake; a good moment to send it our interest.</summary>
+    void OnPeerConnected(IPeer peer);
+
+    /// <summary>An envelope arrived from <paramref name="peer"/>: pub, req, res, err with an id, cancel, interest or raw.</summary>
+    /// <remarks>hello, ping, pong and bye are the peer layer's own business and never reach here.</remarks>
+    void OnEnvelope(IPeer peer, Envelope envelope);
+
+    /// <summary>The channel to <paramref name="peer"/> is gone; outstanding requests to it fail now, not at their timeout.</summary>
+    void OnPeerDisconnected(IPeer peer, Exception? reason);
+}
