@@ -5,10 +5,7 @@ internal static class Eventually
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(25);
 
-    public static double TimeFactor { get; } =
-        double.TryParse(Environment.GetEnvironmentVariable("MESHACTORS_TEST_TIMEFACTOR"), System.Globalization.CultureInfo.InvariantCulture, out var factor) && factor > 0 ? factor : 1;
-
-    public static TimeSpan Scaled(TimeSpan timeout) => timeout * TimeFactor;
+    public static TimeSpan Scaled(TimeSpan timeout) => TestTimeouts.Scaled(timeout);
 
     /// <summary>Polls <paramref name="probe"/> until its value satisfies <paramref name="condition"/>; fails with <paramref name="what"/> and the last value at the deadline.</summary>
     public static async Task<T> UntilAsync<T>(Func<Task<T>> probe, Func<T, bool> condition, TimeSpan timeout, string what)

@@ -17,6 +17,7 @@ internal sealed class RedisRegistry : IRegistry
 {
     // Keys examined per SCAN round trip: a mesh of thousands lists in a few round trips without blocking Redis.
     private const int ScanPageSize = 1000;
+    private const int UnknownState = -1;
 
     private readonly DiscoveryOptions _options;
     private readonly ConfigurationOptions _configuration;
@@ -27,7 +28,6 @@ internal sealed class RedisRegistry : IRegistry
     private readonly long _ttlSeconds;
     private readonly Lock _connectGate = new();
     private Task<ConnectionMultiplexer> _connecting;
-    private const int UnknownState = -1;
     private int _state = UnknownState;
     private int _subscribing;
     private volatile bool _subscribed;
@@ -57,20 +57,18 @@ internal sealed class RedisRegistry : IRegistry
 
     public Task RegisterAsync(MeshMember self, CancellationToken cancellationToken = default)
     {
-        var value = RegistrationCodec.EncodeRegistration(self, _options.MaxRegistrationBytes);
-        var key = RegistryKey.Format(_options.KeyPrefix, self.Name, self.Id);
+        var (key, value) = Entry(self);
         return ExecuteAsync("register", async db =>
         {
-            await db.ExecuteAsync("SET", (RedisKey)key, (RedisValue)value, "EX", _ttlSeconds).ConfigureAwait(false);
+            await db.ExecuteAsync("SET", key, value, "EX", _ttlSeconds).ConfigureAwait(false);
             return await db.PublishAsync(_channel, RedisAnnouncement.Join(value)).ConfigureAwait(false);
         }, cancellationToken);
     }
 
     public Task RefreshAsync(MeshMember self, CancellationToken cancellationToken = default)
     {
-        var value = RegistrationCodec.EncodeRegistration(self, _options.MaxRegistrationBytes);
-        var key = RegistryKey.Format(_options.KeyPrefix, self.Name, self.Id);
-        return ExecuteAsync("refresh", db => db.ExecuteAsync("SET", (RedisKey)key, (RedisValue)value, "EX", _ttlSeconds), cancellationToken);
+        var (key, value) = Entry(self);
+        return ExecuteAsync("refresh", db => db.ExecuteAsync("SET", key, value, "EX", _ttlSeconds), cancellationToken);
     }
 
     public Task DeregisterAsync(MeshMember self, CancellationToken cancellationToken = default)
@@ -142,6 +140,9 @@ internal sealed class RedisRegistry : IRegistry
             _ = connecting.ContinueWith(static t => t.Result.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
         }
     }
+
+    private (RedisKey Key, byte[] Value) Entry(MeshMember self) =>
+        (RegistryKey.Format(_options.KeyPrefix, self.Name, self.Id), RegistrationCodec.EncodeRegistration(self, _options.MaxRegistrationBytes));
 
     private static async Task<(string Key, byte[]? Value, string? Error)[]> GetAllAsync(IDatabase db, HashSet<string> keys)
     {
