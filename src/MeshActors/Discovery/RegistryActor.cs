@@ -94,12 +94,13 @@ public sealed partial class RegistryActor : ReceiveActor, IWithTimers
         // A stop is graceful: leave at once rather than at TTL expiry. PostStop must not block a thread on I/O (a
         // whole system stopping would starve the pool), so the leave runs on, after any round still in flight; an
         // owner that must know it is done asks LeaveMesh before stopping the actor.
-        _ = LeaveInBackgroundAsync(_inFlight ?? Task.CompletedTask, _registry, _self, _options.Ttl, _log);
+        _ = DeregisterAsync(_inFlight ?? Task.CompletedTask, _registry, _self, _options.Ttl, _log);
     }
 
-    private static async Task LeaveInBackgroundAsync(Task inFlight, IRegistry registry, MeshMember self, TimeSpan ttl, ILogger log)
+    /// <summary>Deregisters once the round in flight has landed (it could otherwise write the registration again after the DEL).</summary>
+    private static async Task DeregisterAsync(Task inFlight, IRegistry registry, MeshMember self, TimeSpan ttl, ILogger log)
     {
-        await inFlight.ConfigureAwait(false); // PipeTo never throws
+        await inFlight.ConfigureAwait(false); // PipeTo never throws, and every registry call is bounded
         try
         {
             await registry.DeregisterAsync(self).ConfigureAwait(false);
@@ -238,18 +239,7 @@ public sealed partial class RegistryActor : ReceiveActor, IWithTimers
         {
             _left = true;
             Timers.CancelAll();
-            // A round in flight could write the registration again after the DEL: let it land first.
-            if (_inFlight is { } inFlight)
-                await inFlight; // PipeTo never throws, and every registry call is bounded
-            try
-            {
-                await _registry.DeregisterAsync(_self);
-                Log.Deregistered(_log, _self.Id, _registry.Description);
-            }
-            catch (RegistryUnavailableException ex)
-            {
-                Log.DeregistrationFailed(_log, _self.Id, ex.Message, _options.Ttl);
-            }
+            await DeregisterAsync(_inFlight ?? Task.CompletedTask, _registry, _self, _options.Ttl, _log);
         }
 
         Sender.Tell(LeftMesh.Instance);

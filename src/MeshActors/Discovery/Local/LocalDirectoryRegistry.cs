@@ -77,7 +77,7 @@ internal sealed class LocalDirectoryRegistry : IRegistry
             var fileName = Path.GetFileName(path);
             if (fileName.EndsWith(TempExtension, StringComparison.Ordinal) || fileName.EndsWith(LeavingExtension, StringComparison.Ordinal))
             {
-                RemoveStaleTempFile(path, now); // left by a process that died while writing or leaving
+                RemoveLeftOver(path, now); // left by a process that died while writing or leaving
                 continue;
             }
 
@@ -174,7 +174,7 @@ internal sealed class LocalDirectoryRegistry : IRegistry
             DiscoveryLog.RemovedExpiredEntry(_logger, path, id, expiredAt);
     }
 
-    private void RemoveStaleTempFile(string path, DateTimeOffset now)
+    private void RemoveLeftOver(string path, DateTimeOffset now)
     {
         if (now - File.GetLastWriteTimeUtc(path) >= _options.Ttl)
             TryDelete(path);
