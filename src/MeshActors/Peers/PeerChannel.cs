@@ -183,8 +183,9 @@ internal sealed partial class PeerChannel : IOutboundConsumer
     public void Abort(string reason)
     {
         SetEnd(new ChannelEnd(reason));
-        Set(States.Aborted);
+        Set(States.Aborted | States.Closing | States.Discarding);
         Volatile.Read(ref _channel)?.Abort(reason);
+        Signal.Wake(); // a writer with nothing to write would otherwise sleep on
     }
 
     private static readonly IReadOnlyDictionary<string, string> OfferV1 = new Dictionary<string, string>
