@@ -10,7 +10,7 @@ namespace MeshActors.Peers;
 /// <remarks>
 /// Enqueueing is a <see cref="ConcurrentQueue{T}"/> add, one interlocked add on the byte count and one read of the
 /// consumer's wake flag; the consumer gives bytes back once per batch. When another consumer is attached, the old one
-/// stops at its next item; an item is taken by exactly one of them, so nothing is written twice.
+/// stops after its current batch; an item is taken by exactly one of them, so nothing is written twice.
 /// </remarks>
 internal sealed class OutboundQueue(long capBytes, PeerStats stats)
 {
@@ -64,7 +64,7 @@ internal sealed class OutboundQueue(long capBytes, PeerStats stats)
         return EnqueueSlowAsync(envelope, size, wait, nodeId, cancellationToken);
     }
 
-    /// <summary>Makes <paramref name="consumer"/> the one that drains the queue (the previous one stops at its next item) and wakes it.</summary>
+    /// <summary>Makes <paramref name="consumer"/> the one that drains the queue (the previous one stops after its current batch) and wakes it.</summary>
     public void Attach(IOutboundConsumer consumer)
     {
         Volatile.Write(ref _consumer, consumer);

@@ -118,7 +118,7 @@ internal sealed partial class PeerChannel : IOutboundConsumer
         }
         catch (ChannelClosedException e)
         {
-            SetEnd(new ChannelEnd("the channel was lost during the handshake", e));
+            Close(new ChannelEnd("the channel was lost during the handshake", e), lastFrame: null);
         }
 
         Start(link: null, attach: false);
@@ -183,8 +183,9 @@ internal sealed partial class PeerChannel : IOutboundConsumer
     public void Abort(string reason)
     {
         SetEnd(new ChannelEnd(reason));
-        Set(States.Aborted);
+        Set(States.Aborted | States.Closing | States.Discarding);
         Volatile.Read(ref _channel)?.Abort(reason);
+        Signal.Wake(); // a writer with nothing to write would otherwise sleep on
     }
 
     private static readonly IReadOnlyDictionary<string, string> OfferV1 = new Dictionary<string, string>
@@ -255,7 +256,17 @@ internal sealed partial class PeerChannel : IOutboundConsumer
 
     private async Task CompleteAsync(Task reading, Task writing)
     {
-        await Task.WhenAll(reading, writing).ConfigureAwait(false);
+        try
+        {
+            await Task.WhenAll(reading, writing).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            // The loops catch what they expect; only completing a pipe could still throw here.
+            PeerLog.ChannelBug(_settings.Logger, Description, e);
+            Abort($"a loop failed: {e.Message}");
+        }
+
         _link?.Queue.Detach(this);
         _grace.Dispose();
         var end = Volatile.Read(ref _end) ?? new ChannelEnd("ended");
