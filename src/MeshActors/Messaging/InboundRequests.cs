@@ -6,6 +6,7 @@ namespace MeshActors.Messaging;
 internal sealed class InboundRequests
 {
     private readonly ConcurrentDictionary<(string NodeId, long Id), InboundRequest> _inFlight = new();
+    private TaskCompletionSource? _drained;
 
     public int Count => _inFlight.Count;
 
@@ -13,14 +14,44 @@ internal sealed class InboundRequests
     public bool TryAdd(InboundRequest request) => _inFlight.TryAdd((request.SenderId, request.Req.Id), request);
 
     /// <summary>True when the request is still wanted and now finished, so its answer must be sent; false when it was cancelled.</summary>
-    public bool TryFinish(InboundRequest request) =>
-        _inFlight.TryRemove(new KeyValuePair<(string, long), InboundRequest>((request.SenderId, request.Req.Id), request));
+    public bool TryFinish(InboundRequest request)
+    {
+        if (!_inFlight.TryRemove(new KeyValuePair<(string, long), InboundRequest>((request.SenderId, request.Req.Id), request)))
+            return false;
+        SignalIfDrained();
+        return true;
+    }
+
+    /// <summary>Completes once no request is in flight, or after <paramref name="timeout"/>: how a stopping node lets its handlers answer.</summary>
+    public async Task DrainAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _drained, drained);
+        SignalIfDrained();
+        try
+        {
+            await drained.Task.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // Requests still running after the grace are cut off with their channels: their requesters fail at once.
+        }
+    }
+
+    private void SignalIfDrained()
+    {
+        if (_inFlight.IsEmpty && Volatile.Read(ref _drained) is { } drained)
+            drained.TrySetResult();
+    }
 
     /// <summary>The requester no longer waits for request <paramref name="id"/>: its handler's token fires and no answer is sent.</summary>
     public void Cancel(string nodeId, long id)
     {
         if (_inFlight.TryRemove((nodeId, id), out var request))
+        {
             request.Cancel();
+            SignalIfDrained();
+        }
     }
 
     /// <summary>The requester is gone: every request it made is cancelled.</summary>

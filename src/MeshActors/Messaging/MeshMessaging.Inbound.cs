@@ -49,6 +49,13 @@ internal sealed partial class MeshMessaging : IPeerEnvelopeHandler
 
     private void OnRequest(IPeer peer, Envelope.Req req)
     {
+        if (req.Service == PingService)
+        {
+            // Answered here, on the read loop: a ping measures the channels and the two nodes, not a handler.
+            peer.TrySend(new Envelope.Res(req.Id, Payload.Null));
+            return;
+        }
+
         if (Routes.Current.Service(req.Service)?.Local is not { } service)
         {
             Stats.OnNoServiceAnswer();

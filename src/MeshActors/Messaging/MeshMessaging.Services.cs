@@ -95,6 +95,32 @@ internal sealed partial class MeshMessaging
         }
     }
 
+    /// <summary>Measures one request round trip to <paramref name="peer"/> through the built-in <see cref="PingService"/>, which every node answers.</summary>
+    public async Task<TimeSpan> PingAsync(IPeer peer, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (!peer.SpeaksMeshProtocol)
+            throw new NotSupportedException($"Node {peer.NodeId} ({peer.Name}) is a plain Marketrix peer: it does not answer pings.");
+        var pending = Correlator.Start(PingService, new RouteCandidate(peer.NodeId, peer.Name, peer));
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            await peer.SendAsync(new Envelope.Req(pending.Id, PingService, Payload.Null), cancellationToken).ConfigureAwait(false);
+            var answer = await pending.Task.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+            var elapsed = Stopwatch.GetElapsedTime(started);
+            return answer is Envelope.Err err ? throw ToException(PingService, pending.Target, err) : elapsed;
+        }
+        catch (TimeoutException)
+        {
+            Abandon(pending);
+            throw new TimeoutException($"Node {peer.NodeId} ({peer.Name}) did not answer a ping within {timeout.TotalMilliseconds:0} ms.");
+        }
+        catch
+        {
+            Abandon(pending);
+            throw;
+        }
+    }
+
     private async ValueTask<(ServiceRoute? Route, RouteCandidate? Target)> FindProviderAsync(
         string service, string? excluded, TimeSpan waitForProvider, CancellationToken cancellationToken)
     {

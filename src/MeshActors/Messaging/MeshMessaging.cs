@@ -16,6 +16,9 @@ namespace MeshActors.Messaging;
 /// </remarks>
 internal sealed partial class MeshMessaging
 {
+    /// <summary>The built-in service every node answers at once, for <see cref="IMesh.PingAsync"/>; never announced.</summary>
+    public const string PingService = "$ping";
+
     private long _lastRegistration;
     private Envelope.Interest _interest = new(0, [], []);
 

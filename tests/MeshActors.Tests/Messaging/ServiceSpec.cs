@@ -328,5 +328,3 @@ public sealed class ServiceSpec(ITestOutputHelper output) : TestKit(output), IAs
         return node;
     }
 }
-
-public sealed record Quote(string Symbol);

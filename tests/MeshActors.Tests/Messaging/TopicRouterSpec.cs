@@ -340,7 +340,7 @@ public sealed class TopicRouterSpec(ITestOutputHelper output) : TestKit(output),
         await _a.Messaging.SendAsync("b", new { message = "hi" });
 
         Assert.Equal("{\"message\":\"hi\"}", System.Text.Encoding.UTF8.GetString((await channel.ExpectMsgAsync<TopicMessage>()).Data.Span));
-        await Assert.ThrowsAsync<Peers.PeerUnavailableException>(() => _a.Messaging.SendAsync("nobody", 1).AsTask());
+        await Assert.ThrowsAsync<global::MeshActors.Peers.PeerUnavailableException>(() => _a.Messaging.SendAsync("nobody", 1).AsTask());
     }
 
     [Fact]
@@ -388,5 +388,3 @@ public sealed class TopicRouterSpec(ITestOutputHelper output) : TestKit(output),
         return node;
     }
 }
-
-public sealed record Price(string Symbol, double Px);
