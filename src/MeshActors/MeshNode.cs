@@ -136,7 +136,8 @@ public sealed partial class MeshNode : IMesh
     /// </summary>
     public async Task StopAsync(CancellationToken cancellationToken = default)
     {
-        if (Interlocked.Exchange(ref _state, Stopping) == Stopping)
+        var previous = Interlocked.Exchange(ref _state, Stopping);
+        if (previous == Stopping)
         {
             await _stopped.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
             return;
@@ -144,28 +145,34 @@ public sealed partial class MeshNode : IMesh
 
         try
         {
-            MeshLog.Stopping(_log, _options.NodeName, Id);
+            if (previous != Created)
+                MeshLog.Stopping(_log, _options.NodeName, Id);
+
+            // Each step runs only if its actor was created: a start that failed halfway stops what it started.
             var deadline = _options.Peers.GoodbyeGrace + _options.Discovery.CommandTimeout + TimeSpan.FromSeconds(5);
-            await Step("leave the registry", () => _registryActor.Ask<LeftMesh>(LeaveMesh.Instance, deadline, cancellationToken)).ConfigureAwait(false);
+            await Step(_registryActor, "leave the registry", () => _registryActor.Ask<LeftMesh>(LeaveMesh.Instance, deadline, cancellationToken)).ConfigureAwait(false);
             if (_messaging is { } messaging)
-                await Step("answer the requests in flight", () => messaging.Inbound.DrainAsync(_options.Peers.GoodbyeGrace, cancellationToken)).ConfigureAwait(false);
-            await Step("say goodbye to the peers", () => _peers.Ask<PeerManagerActor.PeersStopped>(PeerManagerActor.StopPeers.Instance, deadline, cancellationToken)).ConfigureAwait(false);
+                await Step(messaging.Services, "answer the requests in flight", () => messaging.Inbound.DrainAsync(_options.Peers.GoodbyeGrace, cancellationToken)).ConfigureAwait(false);
+            await Step(_peers, "say goodbye to the peers", () => _peers.Ask<PeerManagerActor.PeersStopped>(PeerManagerActor.StopPeers.Instance, deadline, cancellationToken)).ConfigureAwait(false);
             _membership?.Dispose();
             if (_ownsSystem)
                 await System.Terminate().ConfigureAwait(false);
             else
-                await Step("stop the mesh actors", () => _guardian.GracefulStop(deadline)).ConfigureAwait(false);
+                await Step(_guardian, "stop the mesh actors", () => _guardian.GracefulStop(deadline)).ConfigureAwait(false);
             if (_registry is not null)
                 await _registry.DisposeAsync().ConfigureAwait(false);
-            MeshLog.Stopped(_log, _options.NodeName, Id);
+            if (previous != Created)
+                MeshLog.Stopped(_log, _options.NodeName, Id);
         }
         finally
         {
             _stopped.TrySetResult();
         }
 
-        async Task Step(string what, Func<Task> step)
+        async Task Step(IActorRef actor, string what, Func<Task> step)
         {
+            if (actor.Equals(ActorRefs.Nobody))
+                return;
             try
             {
                 await step().ConfigureAwait(false);

@@ -86,7 +86,7 @@ internal sealed partial class MeshMessaging
                 case Envelope.Err err when firstFailure is null && err.Code is ErrorCodes.NoService or ErrorCodes.Unavailable:
                     // The provider did not run it, so another may, idempotent or not.
                     MessagingLog.Retrying(Log, pending.Id, service, target.NodeId, err.Code);
-                    firstFailure = ExceptionDispatchInfo.Capture(ToException(service, target, (Envelope.Err)answer));
+                    firstFailure = ExceptionDispatchInfo.Capture(ToException(service, target, err));
                     excluded = target.NodeId;
                     continue;
                 default:
