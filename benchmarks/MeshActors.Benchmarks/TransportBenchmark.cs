@@ -16,7 +16,7 @@ namespace MeshActors.Benchmarks;
 /// node's envelope handler.
 /// </summary>
 /// <remarks>
-/// Usage: <c>transport [--seconds 2] [--only oneway.100B|oneway.1MB|duplex.100B|rtt.100B]</c>. Prints <c>transport.oneway.100B msgs/s</c>, <c>transport.oneway.1MB MB/s</c>,
+/// Usage: <c>transport [--seconds 2] [--only oneway.100B|oneway.1MB|duplex.100B|rtt.100B] [--flush BYTES]</c>. Prints <c>transport.oneway.100B msgs/s</c>, <c>transport.oneway.1MB MB/s</c>,
 /// <c>transport.duplex.100B msgs/s</c> (both directions at once, summed) and <c>transport.rtt.100B p50_us p99_us</c>
 /// (one message in flight, answered by the other node's handler). A 100 B message is a <c>pub</c> whose <c>data</c> is
 /// 100 bytes of JSON; a 1 MB message is a <c>pub</c> with a 1 MiB binary attachment. Senders reuse one envelope and
@@ -36,13 +36,19 @@ public sealed class TransportBenchmark : IBenchmarkSuite
     {
         var seconds = double.Parse(Option(args, "--seconds") ?? "2", CultureInfo.InvariantCulture);
         var only = Option(args, "--only") ?? "";
+        var options = new PeerOptions();
+        if (Option(args, "--flush") is { } flush)
+        {
+            options = options with { FlushThresholdBytes = int.Parse(flush, CultureInfo.InvariantCulture) };
+        }
+
         var duration = TimeSpan.FromSeconds(seconds);
-        await using var a = await BenchNode.StartAsync("a");
-        await using var b = await BenchNode.StartAsync("b");
+        await using var a = await BenchNode.StartAsync("a", options);
+        await using var b = await BenchNode.StartAsync("b", options);
         a.See(b);
         b.See(a);
         var (toB, toA) = (await a.PeerAsync(b.Id), await b.PeerAsync(a.Id));
-        Console.Error.WriteLine($"# {seconds} s per figure; a dialed b (a's id is smaller)");
+        Console.Error.WriteLine($"# {seconds} s per figure, flush threshold {options.FlushThresholdBytes} B; a dialed b (a's id is smaller)");
 
         var small = new Envelope.Pub("bench", Data100);
         await OneWayAsync(toB, b.Handler, small, TimeSpan.FromSeconds(0.5)); // warm-up: JIT tiering, buffers
@@ -209,14 +215,14 @@ public sealed class TransportBenchmark : IBenchmarkSuite
 
         public CountingHandler Handler { get; } = handler;
 
-        public static async Task<BenchNode> StartAsync(string name)
+        public static async Task<BenchNode> StartAsync(string name, PeerOptions options)
         {
             var id = $"{name}-{Guid.NewGuid():N}";
             var system = ActorSystem.Create(name);
             var handler = new CountingHandler();
             var directory = new PeerDirectory();
             var manager = system.SystemActorOf(
-                PeerManagerActor.Props(id, name, new PeerOptions(), new ProtocolOptions(), new TransportOptions(), handler, directory), "peers");
+                PeerManagerActor.Props(id, name, options, new ProtocolOptions(), new TransportOptions(), handler, directory), "peers");
             var endpoint = await manager.Ask<PeerManagerActor.ListenEndpoint>(PeerManagerActor.GetListenEndpoint.Instance);
             return new BenchNode(system, manager, directory, handler, id, endpoint.Advertised);
         }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Net;
 using MeshActors.Protocol;
 using MeshActors.Transport;
@@ -190,7 +191,7 @@ internal sealed partial class PeerChannel : IOutboundConsumer
 
     private static readonly IReadOnlyDictionary<string, string> OfferV1 = new Dictionary<string, string>
     {
-        [WireProtocol.VersionHeader] = WireProtocol.Version.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        [WireProtocol.VersionHeader] = WireProtocol.Version.ToString(CultureInfo.InvariantCulture),
     };
 
     private PeerIdentity Identity(string? nodeId, string? name, bool speaksMeshProtocol, bool acceptsAttachments)
