@@ -1,0 +1,63 @@
+using System.CommandLine;
+using MeshActors.Transport;
+using Microsoft.Extensions.Logging;
+
+namespace MeshActors.Cli;
+
+/// <summary>The node a command runs on, with the logger factory it logs through; disposing it leaves the mesh cleanly.</summary>
+internal sealed class MeshSession : IAsyncDisposable
+{
+    private readonly ILoggerFactory _loggerFactory;
+
+    private MeshSession(IMesh mesh, ILoggerFactory loggerFactory)
+    {
+        Mesh = mesh;
+        _loggerFactory = loggerFactory;
+    }
+
+    /// <summary>Starts a node; the one place the CLI meets the node implementation.</summary>
+    internal static Func<MeshOptions, CancellationToken, Task<IMesh>> Start { get; set; } =
+        (_, _) => throw new CliException("this build of mesh has no node implementation (MeshNode) yet.");
+
+    public IMesh Mesh { get; }
+
+    /// <summary>Joins the mesh chosen by <c>--discovery</c> as node <paramref name="name"/>, listening on <paramref name="port"/> (0: any free port).</summary>
+    public static async Task<MeshSession> JoinAsync(ParseResult parseResult, string name, int port, CancellationToken cancellationToken)
+    {
+        var loggerFactory = LoggerFactory.Create(logging => logging
+            .SetMinimumLevel(parseResult.GetValue(CommonOptions.LogLevel))
+            .AddSimpleConsole(console => console.SingleLine = true)
+            .AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace));
+        var options = new MeshOptions
+        {
+            NodeName = name,
+            Transport = new TransportOptions { ListenPort = port },
+            Discovery = new Discovery.DiscoveryOptions { Registry = parseResult.GetRequiredValue(CommonOptions.Discovery) },
+            LoggerFactory = loggerFactory,
+        };
+        try
+        {
+            return new MeshSession(await Start(options, cancellationToken).ConfigureAwait(false), loggerFactory);
+        }
+        catch
+        {
+            loggerFactory.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A name for the short-lived node of a one-shot command, unique so that it never joins another node's group.</summary>
+    public static string ToolName(string command) => $"mesh-{command}-{Environment.ProcessId}";
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await Mesh.DisposeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _loggerFactory.Dispose();
+        }
+    }
+}
