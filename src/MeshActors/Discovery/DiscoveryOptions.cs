@@ -3,15 +3,56 @@ namespace MeshActors.Discovery;
 /// <summary>Which registry a node announces itself in, and its timing.</summary>
 public sealed record DiscoveryOptions
 {
-    /// <summary>"local" (the default: a shared directory on this machine) or a Redis connection string (<c>localhost:6379</c>, <c>redis://host:port</c>, or a StackExchange.Redis configuration string).</summary>
+    /// <summary>
+    /// "local" (the default: a shared directory on this machine, see <see cref="LocalDirectory"/>), "local:/some/dir"
+    /// (the same under another root), or a Redis connection string: <c>localhost:6379</c>,
+    /// <c>redis://[:password@]host[:port][/db]</c>, <c>rediss://...</c> (TLS), or a StackExchange.Redis configuration
+    /// string such as <c>host:6379,password=secret</c>. Redis connections never abort on a failed connect, so a node
+    /// starts while Redis is down.
+    /// </summary>
     public string Registry { get; init; } = "local";
 
-    /// <summary>How often the node refreshes its registration. Default 2 s (Marketrix refreshes about every 2 s).</summary>
+    /// <summary>How often the node refreshes its registration and reconciles membership. Default 2 s (Marketrix refreshes about every 2 s).</summary>
     public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(2);
 
-    /// <summary>How long a registration lives without a heartbeat. Default 6 s (Marketrix recommends 5-10 s).</summary>
+    /// <summary>How long a registration lives without a heartbeat; whole seconds, since Redis <c>EX</c> counts seconds. Default 6 s (Marketrix recommends 5-10 s: three heartbeats may be lost before a live node looks dead).</summary>
     public TimeSpan Ttl { get; init; } = TimeSpan.FromSeconds(6);
 
-    /// <summary>Prefix of every key, so several meshes can share one Redis. Default "mesh".</summary>
+    /// <summary>Prefix of every key (<c>{prefix}:service:{name}:{id}</c>) and of the events channel, so several meshes can share one Redis or one directory. Default "mesh" (the Marketrix keyspace).</summary>
     public string KeyPrefix { get; init; } = "mesh";
+
+    /// <summary>Longest a single registry call may take before it fails with <see cref="RegistryUnavailableException"/>. Default 1 s: well under the heartbeat, so a stuck Redis never delays the next heartbeat.</summary>
+    public TimeSpan CommandTimeout { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Largest registration value accepted, in bytes; larger ones are skipped as garbage. Default 64 KB: a real registration is a few hundred bytes, and a node must not be made to parse megabytes per heartbeat.</summary>
+    public int MaxRegistrationBytes { get; init; } = 64 * 1024;
+
+    /// <summary>First wait before the registry actor retries a failed registry call; it doubles up to <see cref="RetryBackoffMax"/>. Default 250 ms: a blip heals fast without hammering a Redis that is down.</summary>
+    public TimeSpan RetryBackoffMin { get; init; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Longest wait between the registry actor's retries. Default null: the heartbeat interval, so a returning Redis is used within one heartbeat.</summary>
+    public TimeSpan? RetryBackoffMax { get; init; }
+
+    /// <summary>The root directory of the local registry when <see cref="Registry"/> is "local": <c>{temp}/meshactors</c>; the registry itself lives in <c>{root}/{KeyPrefix}</c>.</summary>
+    public static string LocalDirectory => Path.Combine(Path.GetTempPath(), "meshactors");
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first setting that cannot work.</summary>
+    public void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(Registry))
+            throw new ArgumentException("DiscoveryOptions.Registry is empty: use \"local\" or a Redis connection string such as \"localhost:6379\".", nameof(Registry));
+        if (HeartbeatInterval <= TimeSpan.Zero)
+            throw new ArgumentException($"DiscoveryOptions.HeartbeatInterval must be positive, not {HeartbeatInterval}.", nameof(HeartbeatInterval));
+        if (Ttl < TimeSpan.FromSeconds(1) || Ttl.Ticks % TimeSpan.TicksPerSecond != 0)
+            throw new ArgumentException($"DiscoveryOptions.Ttl must be a whole number of seconds, at least 1 (Redis EX counts seconds), not {Ttl}.", nameof(Ttl));
+        if (Ttl <= HeartbeatInterval)
+            throw new ArgumentException($"DiscoveryOptions.Ttl ({Ttl}) must be longer than HeartbeatInterval ({HeartbeatInterval}), or registrations expire between heartbeats.", nameof(Ttl));
+        if (CommandTimeout <= TimeSpan.Zero)
+            throw new ArgumentException($"DiscoveryOptions.CommandTimeout must be positive, not {CommandTimeout}.", nameof(CommandTimeout));
+        if (MaxRegistrationBytes < 1024)
+            throw new ArgumentException($"DiscoveryOptions.MaxRegistrationBytes must be at least 1024, not {MaxRegistrationBytes}.", nameof(MaxRegistrationBytes));
+        if (RetryBackoffMin <= TimeSpan.Zero || RetryBackoffMax < RetryBackoffMin)
+            throw new ArgumentException($"DiscoveryOptions.RetryBackoffMin ({RetryBackoffMin}) must be positive and not above RetryBackoffMax ({RetryBackoffMax}).", nameof(RetryBackoffMin));
+        RegistryKey.ValidatePrefix(KeyPrefix);
+    }
 }

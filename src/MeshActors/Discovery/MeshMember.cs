@@ -7,6 +7,7 @@ namespace MeshActors.Discovery;
 /// <param name="Name">The node's name; nodes with the same name form a group (Marketrix <c>service_name</c>).</param>
 /// <param name="Host">Where its HTTP/2 listener is reached.</param>
 /// <param name="Port">The listener's port.</param>
+/// <remarks>Two members are equal when every field is, collections and metadata compared by content.</remarks>
 public sealed record MeshMember(string Id, string Name, string Host, int Port)
 {
     /// <summary>The mesh protocol version it speaks; 0 for a peer that registered only the Marketrix fields.</summary>
@@ -29,4 +30,21 @@ public sealed record MeshMember(string Id, string Name, string Host, int Port)
 
     /// <summary>"host:port".</summary>
     public string Address => Host.Contains(':') ? $"[{Host}]:{Port}" : $"{Host}:{Port}";
+
+    /// <inheritdoc />
+    public bool Equals(MeshMember? other) =>
+        other is not null
+        && Id == other.Id && Name == other.Name && Host == other.Host && Port == other.Port
+        && ProtocolVersion == other.ProtocolVersion && StartedAt == other.StartedAt
+        && Topics.SequenceEqual(other.Topics) && Services.SequenceEqual(other.Services)
+        && Tags.Count == other.Tags.Count && Tags.All(tag => other.Tags.TryGetValue(tag.Key, out var value) && value == tag.Value)
+        && (Metadata, other.Metadata) switch
+        {
+            (null, null) => true,
+            ({ } mine, { } theirs) => JsonElement.DeepEquals(mine, theirs),
+            _ => false,
+        };
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(Id, Name, Host, Port);
 }

@@ -1,0 +1,271 @@
+using Microsoft.Extensions.Logging;
+
+namespace MeshActors.Discovery.Local;
+
+/// <summary>
+/// The embedded registry: one file <c>{node id}.json</c> per node in a directory shared by the processes of one
+/// machine, holding the Redis value plus a <c>lease_expires_at</c> that plays the TTL.
+/// </summary>
+/// <remarks>
+/// A file is written to a temporary name and renamed over the old one, so a reader sees the old registration or
+/// the new one, never half of one, however many processes write at once. An entry without a lease (written by
+/// hand or by a third party) lives for one TTL after its last write. Expired entries are ignored and, one TTL
+/// later, deleted by whichever node lists them; so are temporary files left by a process that died mid-write.
+/// Joins and leaves are announced by a <see cref="FileSystemWatcher"/>: a join by the entry's write (a refresh is
+/// a rewrite, so it is announced too, and listeners treat announcements as hints), a leave by an empty
+/// <c>{node id}.leaving</c> marker created before the entry is deleted, so that peers hear of the leave before
+/// a listing can miss the entry.
+/// </remarks>
+internal sealed class LocalDirectoryRegistry : IRegistry
+{
+    private const string EntryExtension = ".json";
+    private const string TempExtension = ".tmp";
+    private const string LeavingExtension = ".leaving";
+
+    private readonly DiscoveryOptions _options;
+    private readonly string _directory;
+    private readonly ILogger _logger;
+    private readonly SkippedEntryLog _skipped;
+    private readonly FileSystemWatcher? _watcher;
+
+    public LocalDirectoryRegistry(DiscoveryOptions options, string root, ILogger logger)
+    {
+        _options = options;
+        _directory = Path.GetFullPath(Path.Combine(root, options.KeyPrefix));
+        _logger = logger;
+        _skipped = new SkippedEntryLog(logger);
+        Directory.CreateDirectory(_directory);
+        Description = $"local {_directory}";
+        _watcher = Watch();
+    }
+
+    public string Description { get; }
+
+    public RegistryConnectionState ConnectionState => RegistryConnectionState.Connected;
+
+    // A directory on this machine is always reachable; failures are reported per call.
+    public event Action<RegistryConnectionState>? ConnectionStateChanged { add { } remove { } }
+
+    public event Action<RegistryChange>? Changed;
+
+    public Task RegisterAsync(MeshMember self, CancellationToken cancellationToken = default) => WriteAsync(self, cancellationToken);
+
+    public Task RefreshAsync(MeshMember self, CancellationToken cancellationToken = default) => WriteAsync(self, cancellationToken);
+
+    public Task DeregisterAsync(MeshMember self, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(self);
+        cancellationToken.ThrowIfCancellationRequested();
+        var marker = Path.Combine(_directory, self.Id + LeavingExtension);
+        Run("deregister", () =>
+        {
+            File.WriteAllBytes(marker, []);
+            File.Delete(EntryPath(self.Id));
+            File.Delete(marker);
+        });
+        return Task.CompletedTask;
+    }
+
+    public Task<RegistryListing> ListAsync(CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var now = DateTimeOffset.UtcNow;
+        var members = new List<MeshMember>();
+        var skipped = new List<SkippedEntry>();
+        foreach (var path in Run("list", () => Directory.Exists(_directory) ? Directory.GetFiles(_directory) : []))
+        {
+            var fileName = Path.GetFileName(path);
+            if (fileName.EndsWith(TempExtension, StringComparison.Ordinal) || fileName.EndsWith(LeavingExtension, StringComparison.Ordinal))
+            {
+                RemoveLeftOver(path, now); // left by a process that died while writing or leaving
+                continue;
+            }
+
+            if (!fileName.EndsWith(EntryExtension, StringComparison.Ordinal))
+                continue;
+
+            var id = fileName[..^EntryExtension.Length];
+            if (!Guid.TryParseExact(id, "D", out _))
+            {
+                skipped.Add(new SkippedEntry(path, "file name is not '{node id}.json' (a UUID)"));
+                continue;
+            }
+
+            switch (ReadEntry(path, id, now))
+            {
+                case (MeshMember member, _, _):
+                    members.Add(member);
+                    break;
+                case (null, string error, _):
+                    skipped.Add(new SkippedEntry(path, error));
+                    break;
+                case (null, null, DateTimeOffset expiredAt) when now - expiredAt >= _options.Ttl:
+                    RemoveExpiredEntry(path, id, expiredAt);
+                    break;
+            }
+        }
+
+        _skipped.Listed(skipped);
+        return Task.FromResult(new RegistryListing(members, skipped));
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _watcher?.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private Task WriteAsync(MeshMember self, CancellationToken cancellationToken)
+    {
+        var value = RegistrationCodec.EncodeRegistration(self, _options.MaxRegistrationBytes, DateTimeOffset.UtcNow + _options.Ttl);
+        cancellationToken.ThrowIfCancellationRequested();
+        var temp = Path.Combine(_directory, $".{self.Id}.{Guid.NewGuid():N}{TempExtension}");
+        Run("register", () =>
+        {
+            try
+            {
+                Directory.CreateDirectory(_directory); // someone may have cleaned the temp directory
+                File.WriteAllBytes(temp, value);
+                File.Move(temp, EntryPath(self.Id), overwrite: true);
+            }
+            catch
+            {
+                File.Delete(temp);
+                throw;
+            }
+        });
+        return Task.CompletedTask;
+    }
+
+    /// <summary>A live member; or the reason the entry is garbage; or, for an expired entry, when it expired. Null everywhere when the file vanished.</summary>
+    private (MeshMember? Member, string? Error, DateTimeOffset? ExpiredAt) ReadEntry(string path, string id, DateTimeOffset now)
+    {
+        byte[] value;
+        DateTime lastWrite;
+        try
+        {
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1);
+            if (file.Length > _options.MaxRegistrationBytes)
+                return (null, $"file is {file.Length} bytes, over the {_options.MaxRegistrationBytes}-byte cap", null);
+            lastWrite = File.GetLastWriteTimeUtc(file.SafeFileHandle);
+            value = new byte[file.Length];
+            file.ReadExactly(value);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return default; // deregistered or cleaned up while we listed
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return (null, $"cannot be read ({ex.Message})", null);
+        }
+
+        if (!RegistrationCodec.TryDecodeEntry(value, _options.MaxRegistrationBytes, keyName: null, id, out var member, out var lease, out var error))
+            return (null, error, null);
+
+        var expiresAt = lease ?? new DateTimeOffset(lastWrite, TimeSpan.Zero) + _options.Ttl;
+        return expiresAt > now ? (member, null, null) : (null, null, expiresAt);
+    }
+
+    private void RemoveExpiredEntry(string path, string id, DateTimeOffset expiredAt)
+    {
+        // One TTL of grace: an owner that is merely slow has rewritten its file long before this.
+        if (TryDelete(path))
+            DiscoveryLog.RemovedExpiredEntry(_logger, path, id, expiredAt);
+    }
+
+    private void RemoveLeftOver(string path, DateTimeOffset now)
+    {
+        if (now - File.GetLastWriteTimeUtc(path) >= _options.Ttl)
+            TryDelete(path);
+    }
+
+    private static bool TryDelete(string path)
+    {
+        try
+        {
+            if (!File.Exists(path))
+                return false;
+            File.Delete(path);
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false; // another node got there first, or it is not ours to delete; the next listing retries
+        }
+    }
+
+    private string EntryPath(string id) => Path.Combine(_directory, id + EntryExtension);
+
+    private T Run<T>(string operation, Func<T> io)
+    {
+        try
+        {
+            return io();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new RegistryUnavailableException($"Registry {Description}: {operation} failed: {ex.Message}", ex);
+        }
+    }
+
+    private void Run(string operation, Action io) => Run(operation, () =>
+    {
+        io();
+        return true;
+    });
+
+    private FileSystemWatcher? Watch()
+    {
+        try
+        {
+            var watcher = new FileSystemWatcher(_directory)
+            {
+                NotifyFilter = NotifyFilters.FileName | NotifyFilters.LastWrite,
+                IncludeSubdirectories = false,
+            };
+            watcher.Created += (_, e) => Announce(e.FullPath);
+            watcher.Changed += (_, e) => Announce(e.FullPath);
+            watcher.Renamed += (_, e) => Announce(e.FullPath);
+            watcher.Deleted += (_, e) => Announce(e.FullPath, deleted: true);
+            watcher.Error += (_, e) => DiscoveryLog.ChangeFeedUnavailable(_logger, Description, e.GetException().Message);
+            watcher.EnableRaisingEvents = true;
+            return watcher;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or PlatformNotSupportedException)
+        {
+            // e.g. the inotify instance limit: reconciliation at each heartbeat still finds every change.
+            DiscoveryLog.ChangeFeedUnavailable(_logger, Description, ex.Message);
+            return null;
+        }
+    }
+
+    private void Announce(string path, bool deleted = false)
+    {
+        var fileName = Path.GetFileName(path);
+        var extension = Path.GetExtension(fileName);
+        var id = Path.GetFileNameWithoutExtension(fileName);
+        if (!Guid.TryParseExact(id, "D", out _))
+            return;
+
+        RegistryChange? change = extension switch
+        {
+            LeavingExtension when !deleted => new MemberDeregistered(id),
+            EntryExtension when deleted => new MemberDeregistered(id), // removed by hand, or by a listing's clean-up
+            // Garbage and expired entries are not announced; the next listing reports them once.
+            EntryExtension => ReadEntry(path, id, DateTimeOffset.UtcNow).Member is { } member ? new MemberRegistered(member) : null,
+            _ => null,
+        };
+        if (change is null)
+            return;
+
+        try
+        {
+            Changed?.Invoke(change);
+        }
+        catch (Exception ex)
+        {
+            DiscoveryLog.HandlerFailed(_logger, Description, ex);
+        }
+    }
+}

@@ -1,0 +1,261 @@
+using System.Diagnostics;
+using MeshActors.Actors;
+using Microsoft.Extensions.Logging;
+
+namespace MeshActors.Discovery;
+
+/// <summary>
+/// Keeps this node registered and knows who else is in the mesh: registers on start, refreshes at every heartbeat,
+/// deregisters on a graceful stop, and publishes <see cref="MemberUp"/>, <see cref="MemberDown"/> and
+/// <see cref="MemberUpdated"/> on the EventStream and to <see cref="SubscribeMembers"/> subscribers.
+/// </summary>
+/// <remarks>
+/// Membership comes from two sources: the registry's change feed, for joins and leaves within milliseconds, and a
+/// full listing at every heartbeat, which heals a lost announcement and notices crashed nodes once their
+/// registration expires. While the registry is unreachable the actor keeps the membership it knows, retries with
+/// backoff, and re-registers when the registry returns (its registration may have expired meanwhile). Registry
+/// calls run off the actor and come back as messages, so membership questions are answered at once even while a
+/// call hangs. The actor does not own the <see cref="IRegistry"/>: its creator disposes it after the actor stops.
+/// A restart keeps the node registered, but the new instance starts with no members and no subscribers.
+/// </remarks>
+public sealed partial class RegistryActor : ReceiveActor, IWithTimers
+{
+    private const string HeartbeatTimer = "heartbeat";
+    private const string RetryTimer = "retry";
+
+    private readonly IRegistry _registry;
+    private readonly DiscoveryOptions _options;
+    private readonly ILogger _log;
+    private readonly TimeSpan _maxBackoff;
+    private MeshMember _self;
+    private Task? _inFlight;
+    private bool _registerNeeded = true;
+    private bool _everRegistered;
+    private bool? _available;
+    private long _unavailableSince;
+    private TimeSpan _backoff;
+    private bool _left;
+    private Action<RegistryChange>? _onChange;
+    private Action<RegistryConnectionState>? _onConnectionState;
+
+    /// <summary>Creates the actor; prefer <see cref="Props"/>.</summary>
+    /// <exception cref="ArgumentException"><paramref name="self"/> cannot be registered (e.g. a name containing ':').</exception>
+    public RegistryActor(IRegistry registry, MeshMember self, DiscoveryOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        RegistrationCodec.EncodeRegistration(self, options.MaxRegistrationBytes); // fail at creation, not at every heartbeat
+        _registry = registry;
+        _self = self;
+        _options = options;
+        _log = Context.Log;
+        _backoff = options.RetryBackoffMin;
+        _maxBackoff = options.RetryBackoffMax ?? options.HeartbeatInterval;
+
+        Receive<Sync>(_ => StartSync());
+        Receive<Synced>(OnSynced);
+        Receive<SyncFailed>(OnSyncFailed);
+        Receive<Announced>(announced => OnAnnounced(announced.Change));
+        Receive<ConnectionStateChanged>(OnConnectionStateChanged);
+        Receive<UpdateSelf>(OnUpdateSelf);
+        ReceiveAsync<LeaveMesh>(_ => LeaveAsync());
+        ReceiveMembership();
+    }
+
+    /// <inheritdoc />
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <summary>The props of a registry actor that registers <paramref name="self"/> in <paramref name="registry"/>.</summary>
+    public static Props Props(IRegistry registry, MeshMember self, DiscoveryOptions options) =>
+        Actors.Props.Create(() => new RegistryActor(registry, self, options));
+
+    /// <inheritdoc />
+    protected override void PreStart()
+    {
+        var self = Self;
+        _onChange = change => self.Tell(new Announced(change));
+        _onConnectionState = state => self.Tell(new ConnectionStateChanged(state));
+        _registry.Changed += _onChange;
+        _registry.ConnectionStateChanged += _onConnectionState;
+        Timers.StartPeriodicTimer(HeartbeatTimer, Sync.Instance, TimeSpan.Zero, _options.HeartbeatInterval);
+    }
+
+    /// <summary>A restart is not a leave: the node stays registered and the new instance takes over its registration.</summary>
+    protected override void PreRestart(Exception reason, object? message) => Detach();
+
+    /// <inheritdoc />
+    protected override void PostStop()
+    {
+        Detach();
+        if (_left)
+            return;
+
+        // A stop is graceful: leave at once rather than at TTL expiry. PostStop must not block a thread on I/O (a
+        // whole system stopping would starve the pool), so the leave runs on, after any round still in flight; an
+        // owner that must know it is done asks LeaveMesh before stopping the actor.
+        _ = DeregisterAsync(_inFlight ?? Task.CompletedTask, _registry, _self, _options.Ttl, _log);
+    }
+
+    /// <summary>Deregisters once the round in flight has landed (it could otherwise write the registration again after the DEL).</summary>
+    private static async Task DeregisterAsync(Task inFlight, IRegistry registry, MeshMember self, TimeSpan ttl, ILogger log)
+    {
+        await inFlight.ConfigureAwait(false); // PipeTo never throws, and every registry call is bounded
+        try
+        {
+            await registry.DeregisterAsync(self).ConfigureAwait(false);
+            Log.Deregistered(log, self.Id, registry.Description);
+        }
+        catch (Exception ex) when (ex is RegistryUnavailableException or ObjectDisposedException)
+        {
+            Log.DeregistrationFailed(log, self.Id, ex.Message, ttl);
+        }
+    }
+
+    private void Detach()
+    {
+        _registry.Changed -= _onChange;
+        _registry.ConnectionStateChanged -= _onConnectionState;
+    }
+
+    /// <summary>One registry round: register (or refresh) this node, then list every member; one at a time.</summary>
+    private void StartSync()
+    {
+        if (_inFlight is not null || _left)
+            return;
+
+        var register = _registerNeeded;
+        _registerNeeded = false;
+        var self = _self;
+        var startedAt = Stopwatch.GetTimestamp();
+        _inFlight = SyncAsync(register, self).PipeTo(
+            Self,
+            success: listing => new Synced(listing, startedAt),
+            failure: exception => new SyncFailed(exception));
+    }
+
+    /// <summary>Runs off the actor: touches only its arguments and the registry.</summary>
+    private async Task<RegistryListing> SyncAsync(bool register, MeshMember self)
+    {
+        if (register)
+            await _registry.RegisterAsync(self).ConfigureAwait(false);
+        else
+            await _registry.RefreshAsync(self).ConfigureAwait(false);
+        return await _registry.ListAsync().ConfigureAwait(false);
+    }
+
+    private void OnSynced(Synced synced)
+    {
+        _inFlight = null;
+        if (_left)
+            return;
+
+        if (!_everRegistered)
+        {
+            _everRegistered = true;
+            Log.Registered(_log, _self.Id, _self.Name, _self.Address, _registry.Description);
+        }
+
+        if (_available == false)
+        {
+            Log.RegistryAvailable(_log, _registry.Description, Stopwatch.GetElapsedTime(_unavailableSince), _self.Id);
+            // The other nodes are re-registering after the same outage, each when its own client reconnects: give
+            // them one TTL, as long as a live node may ever go unrefreshed, before taking absence for death.
+            _removalsSuspendedUntil = Stopwatch.GetTimestamp() + (long)(_options.Ttl.TotalSeconds * Stopwatch.Frequency);
+        }
+
+        _available = true;
+        _backoff = _options.RetryBackoffMin;
+        Timers.Cancel(RetryTimer);
+        Reconcile(synced.Listing, synced.StartedAt);
+        if (_registerNeeded)
+            StartSync(); // an update arrived during the round
+    }
+
+    private void OnSyncFailed(SyncFailed failed)
+    {
+        _inFlight = null;
+        if (_left)
+            return;
+
+        // The registration may expire before the registry returns: register afresh (and announce it) next time.
+        _registerNeeded = true;
+        if (_available != false)
+        {
+            _available = false;
+            _unavailableSince = Stopwatch.GetTimestamp();
+            if (failed.Exception is RegistryUnavailableException)
+                Log.RegistryUnavailable(_log, _registry.Description, failed.Exception.Message, _members.Count);
+            else
+                Log.RegistryFailed(_log, _registry.Description, _members.Count, failed.Exception);
+        }
+
+        var jittered = _backoff * (0.8 + (Random.Shared.NextDouble() * 0.4));
+        Timers.StartSingleTimer(RetryTimer, Sync.Instance, jittered);
+        _backoff = TimeSpan.FromTicks(Math.Min(_backoff.Ticks * 2, _maxBackoff.Ticks));
+    }
+
+    private void OnConnectionStateChanged(ConnectionStateChanged changed)
+    {
+        // Do not wait out the backoff: the registry is back now.
+        if (changed.State == RegistryConnectionState.Connected && _available == false)
+            StartSync();
+    }
+
+    private void OnUpdateSelf(UpdateSelf update)
+    {
+        if (!string.Equals(update.Self.Id, _self.Id, StringComparison.OrdinalIgnoreCase))
+        {
+            Refuse($"the node id cannot change (from {_self.Id} to {update.Self.Id})");
+            return;
+        }
+
+        try
+        {
+            RegistrationCodec.EncodeRegistration(update.Self, _options.MaxRegistrationBytes);
+        }
+        catch (ArgumentException ex)
+        {
+            Refuse(ex.Message);
+            return;
+        }
+
+        if (update.Self.Equals(_self))
+            return;
+        _self = update.Self;
+        _registerNeeded = true;
+        StartSync();
+
+        void Refuse(string reason)
+        {
+            Log.UpdateRefused(_log, reason);
+            Sender.Tell(new Status.Failure(new ArgumentException(reason, nameof(update))));
+        }
+    }
+
+    private async Task LeaveAsync()
+    {
+        if (!_left)
+        {
+            _left = true;
+            Timers.CancelAll();
+            await DeregisterAsync(_inFlight ?? Task.CompletedTask, _registry, _self, _options.Ttl, _log);
+        }
+
+        Sender.Tell(LeftMesh.Instance);
+    }
+
+    /// <summary>The heartbeat and retry timers' message.</summary>
+    private sealed class Sync
+    {
+        public static readonly Sync Instance = new();
+    }
+
+    private sealed record Synced(RegistryListing Listing, long StartedAt);
+
+    private sealed record SyncFailed(Exception Exception);
+
+    private sealed record Announced(RegistryChange Change);
+
+    private sealed record ConnectionStateChanged(RegistryConnectionState State);
+}

@@ -1,0 +1,8 @@
+namespace MeshActors.Discovery;
+
+/// <summary>
+/// Tells the <see cref="RegistryActor"/> this node's new registration (e.g. its topics or services changed); it
+/// re-registers at once, so other nodes see a <see cref="MemberUpdated"/>. The id must stay the same; an update that
+/// cannot be registered is answered with a <c>Status.Failure</c> and the old registration stays.
+/// </summary>
+public sealed record UpdateSelf(MeshMember Self);

@@ -1,0 +1,99 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using MeshActors.Discovery;
+
+namespace MeshActors.Tests.Discovery;
+
+/// <summary>The registry contract on the local directory backend, plus leases, clean-up, and several real processes at once.</summary>
+public sealed class LocalDirectoryRegistrySpec : RegistryContract
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "meshactors-spec-" + Guid.NewGuid().ToString("N"));
+
+    protected override string RegistrySetting => "local:" + _root;
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (Directory.Exists(_root))
+            Directory.Delete(_root, recursive: true);
+    }
+
+    protected override async Task<byte[]?> ReadRawAsync(string prefix, MeshMember member)
+    {
+        var path = Path.Combine(_root, prefix, EntryName(prefix, member.Name, member.Id));
+        return File.Exists(path) ? await File.ReadAllBytesAsync(path) : null;
+    }
+
+    protected override async Task WriteRawAsync(string prefix, string entry, byte[] value)
+    {
+        var path = Path.Combine(_root, prefix, entry);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        await File.WriteAllBytesAsync(path, value);
+        File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddMinutes(1)); // an entry without a lease lives one TTL past its last write
+    }
+
+    protected override string EntryName(string prefix, string name, string id) => id + ".json";
+
+    protected override string ForeignEntryName(string prefix) => "not-a-node-id.json";
+
+    protected override void AssertStoredValue(string expectedRegistration, byte[] stored, TimeSpan ttl, DateTimeOffset writtenAfter, DateTimeOffset writtenBefore)
+    {
+        var text = Encoding.UTF8.GetString(stored);
+        var head = expectedRegistration[..^1] + ",\"lease_expires_at\":\"";
+        Assert.StartsWith(head, text);
+        Assert.EndsWith("\"}", text);
+        var lease = DateTimeOffset.Parse(text[head.Length..^2], CultureInfo.InvariantCulture);
+        Assert.InRange(lease, writtenAfter + ttl - TimeSpan.FromMilliseconds(1), writtenBefore + ttl + TimeSpan.FromMilliseconds(1));
+    }
+
+    [Fact]
+    public async Task Listing_must_delete_entries_expired_for_a_ttl_and_temp_files_left_by_a_dead_writer()
+    {
+        var ttl = TimeSpan.FromSeconds(10);
+        var registry = NewRegistry(ttl: ttl);
+        var longGone = Guid.NewGuid().ToString();
+        var justExpired = Guid.NewGuid().ToString();
+        await WriteRawAsync(Prefix, longGone + ".json", Entry(longGone, DateTimeOffset.UtcNow - ttl * 2));
+        await WriteRawAsync(Prefix, justExpired + ".json", Entry(justExpired, DateTimeOffset.UtcNow - TimeSpan.FromMilliseconds(100)));
+        var tempFile = Path.Combine(_root, Prefix, $".{Guid.NewGuid()}.0123.tmp");
+        var leaveMarker = Path.Combine(_root, Prefix, $"{Guid.NewGuid()}.leaving");
+        foreach (var leftOver in new[] { tempFile, leaveMarker })
+        {
+            await File.WriteAllTextAsync(leftOver, "{\"id\":");
+            File.SetLastWriteTimeUtc(leftOver, DateTime.UtcNow - ttl * 2);
+        }
+
+        var listing = await registry.ListAsync();
+
+        Assert.Empty(listing.Members);
+        Assert.Empty(listing.Skipped);
+        Assert.False(File.Exists(Path.Combine(_root, Prefix, longGone + ".json")), "an entry expired for a TTL is removed");
+        Assert.True(File.Exists(Path.Combine(_root, Prefix, justExpired + ".json")), "an entry expired for less than a TTL is left to its owner");
+        Assert.False(File.Exists(tempFile), "a temp file older than a TTL is removed");
+        Assert.False(File.Exists(leaveMarker), "a leave marker older than a TTL is removed");
+        Assert.Equal(1, Logs.Count(4006, longGone));
+    }
+
+    [Fact]
+    public async Task Registry_must_recreate_its_directory_when_someone_deletes_it()
+    {
+        var registry = NewRegistry();
+        var member = NewMember();
+        Directory.Delete(Path.Combine(_root, Prefix), recursive: true);
+
+        Assert.Empty((await registry.ListAsync()).Members);
+        await registry.RegisterAsync(member);
+
+        Assert.Equal([member.Id], (await registry.ListAsync()).Members.Select(m => m.Id));
+    }
+
+    private static byte[] Entry(string id, DateTimeOffset leaseExpiresAt) => Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new Dictionary<string, object>
+    {
+        ["id"] = id,
+        ["service_name"] = "orders",
+        ["host"] = "127.0.0.1",
+        ["port"] = 7001,
+        ["lease_expires_at"] = leaseExpiresAt,
+    }));
+}

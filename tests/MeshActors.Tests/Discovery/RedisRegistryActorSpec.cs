@@ -1,0 +1,60 @@
+using MeshActors.Actors;
+using MeshActors.Discovery;
+using MeshActors.Testing;
+
+namespace MeshActors.Tests.Discovery;
+
+/// <summary>The registry actor over Redis, including Redis going away and coming back in the middle of a test.</summary>
+public sealed class RedisRegistryActorSpec(RedisServer redis) : RegistryActorContract, IClassFixture<RedisServer>
+{
+    protected override string RegistrySetting => redis.ConnectionString;
+
+    [Fact]
+    public async Task Membership_must_survive_a_redis_restart_and_heal_afterwards()
+    {
+        await using var outage = new RedisServer();
+        await outage.StartAsync();
+        // A TTL longer than the client's reconnect (about 1 s): nodes re-register one after the other.
+        var ttl = TimeSpan.FromSeconds(3);
+        DiscoveryOptions OnOutage(DiscoveryOptions options) => options with { Registry = outage.ConnectionString, Ttl = ttl };
+        var a = StartNode(configure: OnOutage);
+        var probe = Subscribe(a);
+        var b = StartNode(configure: OnOutage);
+        ExpectUp(probe, b.Self);
+
+        await outage.StopAsync();
+
+        // Longer than a TTL: a node keeps the members it knows while the registry is away.
+        probe.ExpectNoMsg(ttl + TimeSpan.FromSeconds(1));
+        Assert.Contains((await a.Actor.Ask<CurrentMembers>(GetMembers.Instance)).Members, m => m.Id == b.Self.Id);
+
+        await outage.StartAsync(); // empty: every registration is gone
+        var keys = new object[] { "EXISTS", Key(a), Key(b) };
+        await AwaitConditionAsync(async () => await outage.CommandAsync(keys) is 2L, TimeSpan.FromSeconds(15), message: "both nodes register again");
+
+        var c = StartNode(configure: OnOutage);
+        var up = probe.ExpectMsg<MemberUp>(timeout: TimeSpan.FromSeconds(5)); // and no MemberDown for b before it
+        Assert.Equal(c.Self.Id, up.Member.Id);
+        Assert.Equal(2, Logs.Count(4011)); // "unavailable": once per node, not once per retry
+        Assert.Equal(2, Logs.Count(4013)); // "available again": once per node
+    }
+
+    [Fact]
+    public async Task A_node_must_start_while_redis_is_down_and_join_when_it_comes_up()
+    {
+        await using var later = new RedisServer();
+        DiscoveryOptions OnLater(DiscoveryOptions options) => options with { Registry = later.ConnectionString };
+        var a = StartNode(configure: OnLater);
+
+        var current = await a.Actor.Ask<CurrentMembers>(GetMembers.Instance, TimeSpan.FromSeconds(1));
+        Assert.Empty(current.Members);
+
+        await later.StartAsync();
+        var probe = Subscribe(a);
+        var b = StartNode(configure: OnLater);
+        ExpectUp(probe, b.Self, TimeSpan.FromSeconds(20));
+        await AwaitConditionAsync(async () => await later.CommandAsync("EXISTS", Key(a)) is 1L, TimeSpan.FromSeconds(10), message: "a registers");
+    }
+
+    private string Key(Node node) => $"{Prefix}:service:{node.Self.Name}:{node.Self.Id}";
+}

@@ -1,0 +1,198 @@
+using System.Diagnostics;
+using System.Text;
+using MeshActors.Discovery;
+using MeshActors.Testing;
+
+namespace MeshActors.Tests.Discovery;
+
+/// <summary>The registry contract against a real redis-server, plus what only Redis has: TTLs, key types, the events channel, outages.</summary>
+public sealed class RedisRegistrySpec(RedisServer redis) : RegistryContract, IClassFixture<RedisServer>
+{
+    protected override string RegistrySetting => redis.ConnectionString;
+
+    protected override async Task<byte[]?> ReadRawAsync(string prefix, MeshMember member) =>
+        (byte[]?)await redis.CommandAsync("GET", EntryName(prefix, member.Name, member.Id));
+
+    protected override Task WriteRawAsync(string prefix, string entry, byte[] value) =>
+        redis.CommandAsync("SET", entry, value, "EX", "60");
+
+    protected override string EntryName(string prefix, string name, string id) => $"{prefix}:service:{name}:{id}";
+
+    protected override string ForeignEntryName(string prefix) => $"{prefix}:service:orders:not-a-node-id";
+
+    protected override void AssertStoredValue(string expectedRegistration, byte[] stored, TimeSpan ttl, DateTimeOffset writtenAfter, DateTimeOffset writtenBefore) =>
+        Assert.Equal(expectedRegistration, Encoding.UTF8.GetString(stored));
+
+    [Fact]
+    public async Task Registration_must_be_a_string_key_with_the_ttl_in_seconds()
+    {
+        var registry = NewRegistry();
+        var member = NewMember();
+
+        await registry.RegisterAsync(member);
+
+        var key = EntryName(Prefix, member.Name, member.Id);
+        Assert.Equal("string", await redis.CommandAsync("TYPE", key));
+        Assert.InRange((long)(await redis.CommandAsync("PTTL", key))!, (long)(LongTtl - TimeSpan.FromSeconds(10)).TotalMilliseconds, (long)LongTtl.TotalMilliseconds);
+    }
+
+    [Fact]
+    public async Task Listing_must_skip_a_key_that_holds_a_hash()
+    {
+        var registry = NewRegistry();
+        var key = EntryName(Prefix, "orders", Guid.NewGuid().ToString());
+        await redis.CommandAsync("HSET", key, "host", "127.0.0.1");
+
+        var listing = await registry.ListAsync();
+
+        Assert.Empty(listing.Members);
+        Assert.Equal(key, Assert.Single(listing.Skipped).Key);
+        Assert.Contains("WRONGTYPE", listing.Skipped[0].Reason);
+    }
+
+    [Fact]
+    public async Task Listing_must_skip_a_value_whose_service_name_is_not_the_keys()
+    {
+        var registry = NewRegistry();
+        var id = Guid.NewGuid().ToString();
+        await WriteRawAsync(Prefix, EntryName(Prefix, "orders", id), Encoding.UTF8.GetBytes(
+            $$"""{"id":"{{id}}","service_name":"billing","host":"127.0.0.1","port":7001}"""));
+
+        var listing = await registry.ListAsync();
+
+        Assert.Empty(listing.Members);
+        Assert.Contains("does not match the key", Assert.Single(listing.Skipped).Reason);
+    }
+
+    [Fact]
+    public async Task Listing_must_parse_a_third_party_key_from_the_right_when_the_name_holds_a_colon()
+    {
+        var registry = NewRegistry();
+        var id = Guid.NewGuid().ToString();
+        await WriteRawAsync(Prefix, EntryName(Prefix, "billing:eu", id), Encoding.UTF8.GetBytes(
+            $$"""{"id":"{{id}}","service_name":"billing:eu","host":"127.0.0.1","port":7001}"""));
+
+        var listing = await registry.ListAsync();
+
+        Assert.Equal(new MeshMember(id, "billing:eu", "127.0.0.1", 7001), Assert.Single(listing.Members));
+    }
+
+    [Fact]
+    public async Task Listing_must_find_every_key_of_a_keyspace_larger_than_one_scan_page()
+    {
+        var registry = NewRegistry();
+        var ids = Enumerable.Range(0, 2500).Select(_ => Guid.NewGuid().ToString()).ToArray();
+        foreach (var chunk in ids.Chunk(500))
+        {
+            var mset = new List<object> { "MSET" };
+            foreach (var id in chunk)
+            {
+                mset.Add(EntryName(Prefix, "orders", id));
+                mset.Add($$"""{"id":"{{id}}","service_name":"orders","host":"127.0.0.1","port":7001}""");
+            }
+
+            await redis.CommandAsync([.. mset]);
+        }
+
+        var listing = await registry.ListAsync();
+
+        Assert.Equal(ids.Order(), listing.Members.Select(m => m.Id).Order());
+    }
+
+    [Fact]
+    public async Task Change_feed_must_ignore_garbage_announcements_with_one_warning_per_problem()
+    {
+        var observer = NewRegistry();
+        var feed = new EventRecorder<RegistryChange>();
+        observer.Changed += feed.Add;
+        await observer.ListAsync(); // connected and subscribed
+        var member = NewMember();
+        var channel = $"{Prefix}:events";
+        await Eventually.UntilAsync(() => redis.CommandAsync("PUBSUB", "NUMSUB", channel), reply => (long)((object?[])reply!)[1]! > 0, TimeSpan.FromSeconds(5), "the registry subscribes");
+
+        foreach (var garbage in new[] { "not json", """{"event":"join"}""", """{"event":"join","registration":{"id":"x"}}""", """{"event":"leave","id":"node-1"}""", "not json" })
+            await redis.CommandAsync("PUBLISH", channel, garbage);
+        await NewRegistry().RegisterAsync(member);
+
+        await feed.ExpectAsync<MemberRegistered>(c => c.NodeId == member.Id, TimeSpan.FromSeconds(5));
+        Assert.Single(feed.Seen);
+        Assert.Equal(3, Logs.Count(4002)); // once per distinct problem: a repeat is not logged again
+    }
+
+    [Fact]
+    public async Task Registry_must_fail_fast_while_redis_is_down_and_recover_when_it_returns()
+    {
+        await using var outage = new RedisServer();
+        await outage.StartAsync();
+        var registry = RegistryFactory.Create(Options() with { Registry = outage.ConnectionString }, Logs.Factory);
+        await using var _ = registry;
+        var states = new EventRecorder<RegistryConnectionState>();
+        registry.ConnectionStateChanged += states.Add;
+        var member = NewMember();
+        await registry.RegisterAsync(member);
+        Assert.Equal(RegistryConnectionState.Connected, registry.ConnectionState);
+
+        await outage.StopAsync();
+        await states.ExpectAsync(RegistryConnectionState.Disconnected, TimeSpan.FromSeconds(5));
+        var failing = Stopwatch.StartNew();
+        await Assert.ThrowsAsync<RegistryUnavailableException>(() => registry.RefreshAsync(member));
+        await Assert.ThrowsAsync<RegistryUnavailableException>(() => registry.ListAsync());
+        Assert.True(failing.Elapsed < Eventually.Scaled(TimeSpan.FromSeconds(2.5)), $"two calls took {failing.Elapsed} while Redis was down");
+
+        await outage.StartAsync(); // empty: the registration is gone, as if it had expired
+        await states.ExpectAsync(RegistryConnectionState.Connected, TimeSpan.FromSeconds(10));
+        await Eventually.UntilAsync(() => Succeeds(() => registry.RegisterAsync(member)), ok => ok, TimeSpan.FromSeconds(10), "registration works again");
+        Assert.Equal([member.Id], (await registry.ListAsync()).Members.Select(m => m.Id));
+
+        var feed = new EventRecorder<RegistryChange>();
+        registry.Changed += feed.Add;
+        var other = RegistryFactory.Create(Options() with { Registry = outage.ConnectionString }, Logs.Factory);
+        await using var __ = other;
+        var newcomer = NewMember("billing");
+        await other.RegisterAsync(newcomer);
+        await feed.ExpectAsync<MemberRegistered>(c => c.NodeId == newcomer.Id, TimeSpan.FromSeconds(5));
+        Assert.Equal(1, Logs.Count(4004));
+    }
+
+    [Fact]
+    public async Task Registry_must_start_while_redis_is_down_and_register_once_it_is_up()
+    {
+        var later = new RedisServer();
+        await using var _ = later;
+        var started = Stopwatch.StartNew();
+        var registry = RegistryFactory.Create(Options() with { Registry = later.ConnectionString, CommandTimeout = TimeSpan.FromSeconds(1) }, Logs.Factory);
+        await using var __ = registry;
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(1), $"creating the registry took {started.Elapsed}");
+        var member = NewMember();
+
+        var failing = Stopwatch.StartNew();
+        await Assert.ThrowsAsync<RegistryUnavailableException>(() => registry.RegisterAsync(member));
+        Assert.True(failing.Elapsed < Eventually.Scaled(TimeSpan.FromSeconds(2)), $"a call took {failing.Elapsed} while Redis was down");
+        Assert.Equal(RegistryConnectionState.Disconnected, registry.ConnectionState);
+
+        await later.StartAsync();
+        await Eventually.UntilAsync(() => Succeeds(() => registry.RegisterAsync(member)), ok => ok, TimeSpan.FromSeconds(15), "registration works");
+        Assert.Equal(RegistryConnectionState.Connected, registry.ConnectionState);
+
+        var feed = new EventRecorder<RegistryChange>();
+        registry.Changed += feed.Add;
+        var newcomer = NewMember("billing");
+        var second = RegistryFactory.Create(Options() with { Registry = later.ConnectionString }, Logs.Factory);
+        await using var ___ = second;
+        await second.RegisterAsync(newcomer);
+        await feed.ExpectAsync<MemberRegistered>(c => c.NodeId == newcomer.Id, TimeSpan.FromSeconds(5));
+    }
+
+    private static async Task<bool> Succeeds(Func<Task> call)
+    {
+        try
+        {
+            await call();
+            return true;
+        }
+        catch (RegistryUnavailableException)
+        {
+            return false;
+        }
+    }
+}

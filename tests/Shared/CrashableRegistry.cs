@@ -1,0 +1,60 @@
+using System.Collections.Concurrent;
+using MeshActors.Discovery;
+
+namespace MeshActors.Testing;
+
+/// <summary>
+/// Wraps a real registry so a test can play a crash: after <see cref="Crash"/> every call fails and no event is
+/// passed on, so the node stops heartbeating and cannot deregister, and its registration expires like a dead node's.
+/// </summary>
+public sealed class CrashableRegistry(IRegistry inner) : IRegistry
+{
+    private readonly ConcurrentDictionary<Delegate, Delegate> _wrapped = new();
+    private volatile bool _crashed;
+
+    public string Description => inner.Description;
+
+    public RegistryConnectionState ConnectionState => _crashed ? RegistryConnectionState.Disconnected : inner.ConnectionState;
+
+    public event Action<RegistryConnectionState>? ConnectionStateChanged
+    {
+        add => inner.ConnectionStateChanged += Wrap(value);
+        remove => inner.ConnectionStateChanged -= Unwrap(value);
+    }
+
+    public event Action<RegistryChange>? Changed
+    {
+        add => inner.Changed += Wrap(value);
+        remove => inner.Changed -= Unwrap(value);
+    }
+
+    /// <summary>From now on, behaves like a process that died: silent.</summary>
+    public void Crash() => _crashed = true;
+
+    public Task RegisterAsync(MeshMember self, CancellationToken cancellationToken = default) => Call(() => inner.RegisterAsync(self, cancellationToken));
+
+    public Task RefreshAsync(MeshMember self, CancellationToken cancellationToken = default) => Call(() => inner.RefreshAsync(self, cancellationToken));
+
+    public Task DeregisterAsync(MeshMember self, CancellationToken cancellationToken = default) => Call(() => inner.DeregisterAsync(self, cancellationToken));
+
+    public async Task<RegistryListing> ListAsync(CancellationToken cancellationToken = default)
+    {
+        await Call(() => Task.CompletedTask);
+        return await inner.ListAsync(cancellationToken);
+    }
+
+    public ValueTask DisposeAsync() => inner.DisposeAsync();
+
+    private Task Call(Func<Task> call) =>
+        _crashed ? Task.FromException(new RegistryUnavailableException("crashed")) : call();
+
+    private Action<T>? Wrap<T>(Action<T>? handler) =>
+        handler is null ? null : (Action<T>)_wrapped.GetOrAdd(handler, _ => new Action<T>(value =>
+        {
+            if (!_crashed)
+                handler(value);
+        }));
+
+    private Action<T>? Unwrap<T>(Action<T>? handler) =>
+        handler is not null && _wrapped.TryRemove(handler, out var wrapped) ? (Action<T>)wrapped : null;
+}
