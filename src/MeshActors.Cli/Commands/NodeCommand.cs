@@ -5,7 +5,10 @@ using MeshActors.Messaging;
 
 namespace MeshActors.Cli.Commands;
 
-/// <summary><c>mesh node --name N [--port P]</c>: runs a node until Ctrl+C or SIGTERM; it answers ping and hosts the <c>echo</c> service.</summary>
+/// <summary>
+/// <c>mesh node --name N [--port P]</c>: runs a node until Ctrl+C or SIGTERM; it answers ping, hosts the <c>echo</c>
+/// service, and answers raw channel messages (plain Marketrix peers) with numbered messages of its own.
+/// </summary>
 internal static class NodeCommand
 {
     /// <summary>The built-in service that answers each request with the request itself.</summary>
@@ -38,7 +41,7 @@ internal static class NodeCommand
             var self = mesh.Self;
             var discovery = parseResult.GetRequiredValue(CommonOptions.Discovery);
             using var echo = mesh.AddService<JsonElement, JsonElement>(EchoService, static (request, _, _) => ValueTask.FromResult(request.Clone()));
-            using var raw = mesh.Subscribe<JsonElement>(IMesh.ChannelTopic, PrintRawMessage);
+            using var raw = mesh.Subscribe<JsonElement>(IMesh.ChannelTopic, new RawMessageAnswerer(mesh).AnswerAsync);
             using var membership = mesh.OnMembership(PrintMemberEvent);
             Terminal.Line(
                 $"[green]●[/] node [bold]{Terminal.Escape(self.Name)}[/] [grey]{self.Id}[/] listening on [bold]{self.Address}[/] [grey](discovery {Terminal.Escape(discovery)}; Ctrl+C stops)[/]",
@@ -55,15 +58,6 @@ internal static class NodeCommand
 
         Terminal.Line("[grey]stopped[/]", "stopped");
         return ExitCodes.Success;
-    }
-
-    private static ValueTask PrintRawMessage(JsonElement message, MessageContext context)
-    {
-        var json = JsonText.Of(message);
-        Terminal.Line(
-            $"[blue]raw[/] from [bold]{Terminal.Escape(context.SenderName)}[/]: {Terminal.Escape(json)}",
-            $"raw from={context.SenderName} id={context.SenderId} data={json}");
-        return ValueTask.CompletedTask;
     }
 
     private static void PrintMemberEvent(MemberEvent memberEvent)

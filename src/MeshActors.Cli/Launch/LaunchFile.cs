@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using YamlDotNet.Core;
 using YamlDotNet.Serialization;
 using YamlDotNet.Serialization.NamingConventions;
@@ -5,7 +6,7 @@ using YamlDotNet.Serialization.NamingConventions;
 namespace MeshActors.Cli.Launch;
 
 /// <summary>A launch file: the processes <c>mesh launch</c> starts, in order, like easymesh's <c>meshlaunch</c> (see docs/cli.md).</summary>
-internal sealed class LaunchFile
+internal sealed partial class LaunchFile
 {
     /// <summary>The registry every process is given as <c>MESH_DISCOVERY</c>; the launcher's own <c>--discovery</c> when absent.</summary>
     public string? Discovery { get; set; }
@@ -25,10 +26,14 @@ internal sealed class LaunchFile
         }
         catch (YamlException e)
         {
-            throw new CliException($"{path}:{e.Start.Line}:{e.Start.Column}: {(e.InnerException ?? e).Message}");
+            throw new CliException($"{path}:{e.Start.Line}:{e.Start.Column}: {AssemblyNoise().Replace(e.Message, "")} (see docs/cli.md, 'mesh launch').");
         }
         for (var i = 0; i < file.Nodes.Count; i++)
             file.Nodes[i].Validate($"{path}: nodes[{i}]");
         return file;
     }
+
+    /// <summary>The ", System.Private.CoreLib, Version=..." tail of the type names in YamlDotNet's messages.</summary>
+    [GeneratedRegex(@", [\w.]+, Version=[^,]+, Culture=[^,]+, PublicKeyToken=\w+")]
+    private static partial Regex AssemblyNoise();
 }

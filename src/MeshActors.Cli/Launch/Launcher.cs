@@ -6,6 +6,8 @@ internal sealed class Launcher(LaunchFile file, string discovery) : IDisposable
     /// <summary>How long children get to exit after SIGTERM before SIGKILL, as easymesh's meshlaunch does.</summary>
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(10);
 
+    private static readonly char[] ShellOperators = [';', '&', '|', '(', ')', '\n'];
+
     private readonly List<LaunchedProcess> _children = [];
 
     /// <summary>Runs until every child has exited (exit code 1 if one failed) or until <paramref name="cancellationToken"/> stops them all (exit code 0).</summary>
@@ -73,7 +75,7 @@ internal sealed class Launcher(LaunchFile file, string discovery) : IDisposable
         await exited;
     }
 
-    /// <summary>The program and arguments to start: a string goes through the shell (<c>exec</c>, so SIGTERM reaches the program itself); a leading <c>mesh</c> is this very command.</summary>
+    /// <summary>The program and arguments to start: a string goes through <c>sh -c</c>; a leading <c>mesh</c> is this very command.</summary>
     internal static IReadOnlyList<string> CommandLineFor(LaunchEntry entry)
     {
         var words = entry.CommandLine;
@@ -83,7 +85,10 @@ internal sealed class Launcher(LaunchFile file, string discovery) : IDisposable
         var line = words[0].Trim();
         if (line == "mesh" || line.StartsWith("mesh ", StringComparison.Ordinal))
             line = string.Join(' ', SelfInvocation().Select(ShellQuote)) + line[4..];
-        return OperatingSystem.IsWindows() ? ["cmd.exe", "/c", line] : ["/bin/sh", "-c", "exec " + line];
+        if (OperatingSystem.IsWindows())
+            return ["cmd.exe", "/c", line];
+        // exec makes the program itself the child, so that SIGTERM reaches it; a compound line keeps its shell.
+        return ["/bin/sh", "-c", line.IndexOfAny(ShellOperators) < 0 ? "exec " + line : line];
     }
 
     /// <summary>How to run this mesh command again: the apphost, or <c>dotnet mesh.dll</c>.</summary>
