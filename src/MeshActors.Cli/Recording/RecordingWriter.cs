@@ -39,35 +39,39 @@ internal sealed class RecordingWriter : IAsyncDisposable
     /// <summary>Queues a message, stamped with the time since the recording started.</summary>
     public void Add(string topic, string? from, JsonElement data, ReadOnlyMemory<byte> attachment) =>
         _queue.Writer.TryWrite(new RecordedMessage(
-            Stopwatch.GetElapsedTime(_start).TotalSeconds, topic, from, data.Clone(), attachment.IsEmpty ? null : attachment.ToArray()));
+            Stopwatch.GetElapsedTime(_start).TotalSeconds, topic, from, data.ValueKind == JsonValueKind.Undefined ? default : data.Clone(), attachment.IsEmpty ? null : attachment.ToArray()));
 
     private async Task WriteAllAsync()
     {
-        await foreach (var message in _queue.Reader.ReadAllAsync().ConfigureAwait(false))
+        // Writes whatever is queued, then flushes once, so a burst costs one flush and a quiet topic is on disk at once.
+        while (await _queue.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
-            _json.Flush();
-            _file.WriteByte((byte)'\n');
-            _json.Reset();
-            _json.WriteStartObject();
-            _json.WriteNumber("t", Math.Round(message.Time, 6));
-            _json.WriteString("topic", message.Topic);
-            if (message.From is not null)
-                _json.WriteString("from", message.From);
-            _json.WritePropertyName("data");
-            if (message.Data.ValueKind == JsonValueKind.Undefined)
-                _json.WriteNullValue();
-            else
-                message.Data.WriteTo(_json);
-            if (message.Attachment is not null)
-                _json.WriteBase64String("bin", message.Attachment);
-            _json.WriteEndObject();
-            Interlocked.Increment(ref _written);
-            if (_queue.Reader.Count == 0)
-            {
-                await _json.FlushAsync().ConfigureAwait(false);
-                await _file.FlushAsync().ConfigureAwait(false);
-            }
+            while (_queue.Reader.TryRead(out var message))
+                Write(message);
+            await _json.FlushAsync().ConfigureAwait(false);
+            await _file.FlushAsync().ConfigureAwait(false);
         }
+    }
+
+    private void Write(RecordedMessage message)
+    {
+        _json.Flush();
+        _file.WriteByte((byte)'\n');
+        _json.Reset();
+        _json.WriteStartObject();
+        _json.WriteNumber("t", Math.Round(message.Time, 6));
+        _json.WriteString("topic", message.Topic);
+        if (message.From is not null)
+            _json.WriteString("from", message.From);
+        _json.WritePropertyName("data");
+        if (message.Data.ValueKind == JsonValueKind.Undefined)
+            _json.WriteNullValue();
+        else
+            message.Data.WriteTo(_json);
+        if (message.Attachment is not null)
+            _json.WriteBase64String("bin", message.Attachment);
+        _json.WriteEndObject();
+        Interlocked.Increment(ref _written);
     }
 
     /// <summary>Writes what is queued and closes the file.</summary>
