@@ -1,0 +1,44 @@
+using MeshActors;
+using MeshActors.Actors;
+using MeshActors.Messaging;
+
+/// <summary>
+/// The application's own actor: it subscribes to "prices" by telling the node's topic router, and asks for a quote by
+/// telling the node's services actor; answers arrive in its mailbox like any other message, one at a time.
+/// </summary>
+internal sealed class PortfolioActor : ReceiveActor
+{
+    private readonly IMesh _mesh;
+    private readonly int _pricesWanted;
+    private readonly TaskCompletionSource _done;
+    private int _prices;
+
+    public PortfolioActor(IMesh mesh, int pricesWanted, TaskCompletionSource done)
+    {
+        (_mesh, _pricesWanted, _done) = (mesh, pricesWanted, done);
+
+        Receive<SubscribeAck>(ack =>
+        {
+            Console.WriteLine($"  portfolio: subscribed to '{ack.Subscribe.Topic}'; asking for a quote");
+            _mesh.Services.Tell(new Request("quote", new QuoteRequest("ABC")), Self);
+            _mesh.Services.Tell(new Request("quote", new QuoteRequest("NOPE")), Self);
+        });
+        Receive<ServiceResponse>(response =>
+            Console.WriteLine($"  portfolio: {response.NodeName} quotes ABC at {response.Deserialize<Price>().Value}"));
+        Receive<Status.Failure>(failure =>
+            Console.WriteLine($"  portfolio: the quote failed: {failure.Cause.Message}"));
+        Receive<TopicMessage>(message =>
+        {
+            var price = message.Deserialize<Price>();
+            Console.WriteLine($"  portfolio: {message.SenderName} published {price.Symbol} {price.Value}");
+            if (++_prices == _pricesWanted)
+                _done.TrySetResult();
+        });
+    }
+
+    protected override void PreStart() => _mesh.TopicRouter.Tell(new Subscribe("prices", Self), Self);
+}
+
+internal sealed record Price(string Symbol, decimal Value);
+
+internal sealed record QuoteRequest(string Symbol);
