@@ -12,6 +12,7 @@ internal sealed class PortfolioActor : ReceiveActor
     private readonly int _pricesWanted;
     private readonly TaskCompletionSource _done;
     private int _prices;
+    private int _answers;
 
     public PortfolioActor(IMesh mesh, int pricesWanted, TaskCompletionSource done)
     {
@@ -24,16 +25,30 @@ internal sealed class PortfolioActor : ReceiveActor
             _mesh.Services.Tell(new Request("quote", new QuoteRequest("NOPE")), Self);
         });
         Receive<ServiceResponse>(response =>
-            Console.WriteLine($"  portfolio: {response.NodeName} quotes ABC at {response.Deserialize<Price>().Value}"));
+        {
+            Console.WriteLine($"  portfolio: {response.NodeName} quotes ABC at {response.Deserialize<Price>().Value}");
+            _answers++;
+            CompleteWhenDone();
+        });
         Receive<Status.Failure>(failure =>
-            Console.WriteLine($"  portfolio: the quote failed: {failure.Cause.Message}"));
+        {
+            Console.WriteLine($"  portfolio: the quote for NOPE failed: {failure.Cause.Message}");
+            _answers++;
+            CompleteWhenDone();
+        });
         Receive<TopicMessage>(message =>
         {
             var price = message.Deserialize<Price>();
             Console.WriteLine($"  portfolio: {message.SenderName} published {price.Symbol} {price.Value}");
-            if (++_prices == _pricesWanted)
-                _done.TrySetResult();
+            _prices++;
+            CompleteWhenDone();
         });
+    }
+
+    private void CompleteWhenDone()
+    {
+        if (_prices == _pricesWanted && _answers == 2)
+            _done.TrySetResult();
     }
 
     protected override void PreStart() => _mesh.TopicRouter.Tell(new Subscribe("prices", Self), Self);
