@@ -12,10 +12,10 @@ internal sealed class InboundChannel : MeshChannel
     private readonly CancellationTokenRegistration _requestAborted;
 
     public InboundChannel(
-        HttpContext context, string remoteServiceName, string? sessionId, IReadOnlyDictionary<string, string> metadata,
+        HttpContext context, string remoteServiceName, string? sessionId, int? protocolVersion, IReadOnlyDictionary<string, string> metadata,
         TransportStats stats, ILogger logger)
         : base(
-            isInbound: true, context.Request.BodyReader, context.Response.BodyWriter, remoteServiceName, sessionId, metadata,
+            isInbound: true, context.Request.BodyReader, context.Response.BodyWriter, remoteServiceName, sessionId, protocolVersion, metadata,
             context.Connection.RemoteIpAddress is { } address ? new IPEndPoint(address, context.Connection.RemotePort) : null,
             stats, logger)
     {

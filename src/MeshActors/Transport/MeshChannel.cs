@@ -36,12 +36,13 @@ public abstract class MeshChannel : IAsyncDisposable
     private string? _abortReason;
 
     private protected MeshChannel(
-        bool isInbound, PipeReader input, PipeWriter output, string? remoteServiceName, string? sessionId,
+        bool isInbound, PipeReader input, PipeWriter output, string? remoteServiceName, string? sessionId, int? protocolVersion,
         IReadOnlyDictionary<string, string> metadata, EndPoint? remoteEndPoint, TransportStats stats, ILogger logger)
     {
         IsInbound = isInbound;
         RemoteServiceName = remoteServiceName;
         SessionId = sessionId;
+        ProtocolVersion = protocolVersion;
         Metadata = metadata;
         RemoteEndPoint = remoteEndPoint;
         Stats = stats;
@@ -65,6 +66,13 @@ public abstract class MeshChannel : IAsyncDisposable
 
     /// <summary>The request's <c>x-session-id</c>, if it had one.</summary>
     public string? SessionId { get; }
+
+    /// <summary>
+    /// The version the listener answered in <c>x-mesh-protocol</c> (docs/protocol.md 2.3); null on a plain (Marketrix)
+    /// channel, whose caller offered no version or whose listener answered none. On an inbound channel whose caller
+    /// offered only versions this node does not speak it is 0. A dialer offers versions by sending the header as metadata.
+    /// </summary>
+    public int? ProtocolVersion { get; }
 
     /// <summary>The request's other headers (lower-case names; repeated headers joined with a comma); empty when none.</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; }

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Net;
+using MeshActors.Protocol;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -182,6 +184,7 @@ public sealed class MeshListener : IAsyncDisposable
         var response = context.Response;
         response.StatusCode = StatusCodes.Status200OK;
         response.Headers[ChannelHeaders.ServiceName] = _serviceName;
+        var protocolVersion = NegotiateVersion(request.Headers, response.Headers);
         try
         {
             await response.StartAsync().ConfigureAwait(false);
@@ -195,7 +198,8 @@ public sealed class MeshListener : IAsyncDisposable
         }
 
         var sessionId = request.Headers[ChannelHeaders.SessionId];
-        var channel = new InboundChannel(context, remoteServiceName, sessionId.Count == 0 ? null : sessionId.ToString(), ReadMetadata(request.Headers), Stats, _logger);
+        var channel = new InboundChannel(
+            context, remoteServiceName, sessionId.Count == 0 ? null : sessionId.ToString(), protocolVersion, ReadMetadata(request.Headers), Stats, _logger);
         Stats.OnAccepted();
         TransportLog.ChannelAccepted(_logger, channel);
         _open.TryAdd(channel, 0);
@@ -237,6 +241,21 @@ public sealed class MeshListener : IAsyncDisposable
 
     private static string RemoteAddress(HttpContext context) =>
         context.Connection.RemoteIpAddress is { } address ? new IPEndPoint(address, context.Connection.RemotePort).ToString() : "?";
+
+    // docs/protocol.md 2.3: no offer means a plain channel; without a common version the answer names the highest one
+    // spoken here, and the channel's handler sends unsupported_version (the channel then has version 0).
+    private static int? NegotiateVersion(IHeaderDictionary requestHeaders, IHeaderDictionary responseHeaders)
+    {
+        var offered = requestHeaders[WireProtocol.VersionHeader];
+        if (offered.Count == 0)
+        {
+            return null;
+        }
+
+        var agreed = WireProtocol.TryNegotiateVersion(offered.ToString(), out var version);
+        responseHeaders[WireProtocol.VersionHeader] = (agreed ? version : WireProtocol.Version).ToString(CultureInfo.InvariantCulture);
+        return agreed ? version : 0;
+    }
 
     private static Dictionary<string, string> ReadMetadata(IHeaderDictionary headers)
     {

@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.IO.Pipelines;
+using MeshActors.Protocol;
 using System.Net;
 using Microsoft.Extensions.Logging;
 
@@ -26,7 +28,7 @@ internal sealed class OutboundChannel : MeshChannel
             PipeReader.Create(responseStream, new StreamPipeReaderOptions(bufferSize: ReadBufferSize, minimumReadSize: ReadBufferSize / 4, leaveOpen: true)),
             PipeWriter.Create(requestStream, new StreamPipeWriterOptions(minimumBufferSize: WriteBufferSize, leaveOpen: true)),
             response.Headers.TryGetValues(ChannelHeaders.ServiceName, out var names) ? names.FirstOrDefault() : null,
-            sessionId, metadata, remote, stats, logger)
+            sessionId, AnsweredVersion(response), metadata, remote, stats, logger)
     {
         _response = response;
         _content = content;
@@ -34,6 +36,12 @@ internal sealed class OutboundChannel : MeshChannel
         _reset = content.Reset.UnsafeRegister(
             static state => ((OutboundChannel)state!).OnRemoteReset("the remote reset the stream or the connection was lost"), this);
     }
+
+    // A header that is not a version number counts as a version this node does not speak.
+    private static int? AnsweredVersion(HttpResponseMessage response) =>
+        response.Headers.TryGetValues(WireProtocol.VersionHeader, out var values)
+            ? int.TryParse(values.FirstOrDefault(), NumberStyles.None, CultureInfo.InvariantCulture, out var version) ? version : 0
+            : null;
 
     private protected override void OnOutputCompleted() => _content.Complete();
 

@@ -1,0 +1,197 @@
+using System.Collections.Concurrent;
+using MeshActors.Protocol;
+
+namespace MeshActors.Peers;
+
+/// <summary>
+/// One peer's envelopes waiting to be written: many senders, one consumer at a time (the writer of the channel the
+/// peer layer chose), bounded in bytes. It belongs to the peer, not to a channel, so what is queued survives reconnects.
+/// </summary>
+/// <remarks>
+/// Enqueueing is a <see cref="ConcurrentQueue{T}"/> add, one interlocked add on the byte count and one read of the
+/// consumer's wake flag; the consumer gives bytes back once per batch. When another consumer is attached, the old one
+/// stops at its next item; an item is taken by exactly one of them, so nothing is written twice.
+/// </remarks>
+internal sealed class OutboundQueue(long capBytes, PeerStats stats)
+{
+    // What an envelope costs beyond its data and attachment: the envelope object, the queue slot and the JSON around the data.
+    private const int EnvelopeOverhead = 64;
+
+    private readonly ConcurrentQueue<Envelope> _items = new();
+    private IOutboundConsumer? _consumer;
+    private TaskCompletionSource? _room;
+    private string? _closed;
+    private long _bytes;
+
+    /// <summary>The byte cap.</summary>
+    public long CapBytes => capBytes;
+
+    /// <summary>The estimated bytes of the envelopes queued.</summary>
+    public long QueuedBytes => Volatile.Read(ref _bytes);
+
+    /// <summary>True once <see cref="Close"/> was called.</summary>
+    public bool IsClosed => Volatile.Read(ref _closed) is not null;
+
+    /// <summary>What an envelope counts against the cap: its data and attachment plus a constant (cheap, no encoding).</summary>
+    public static long SizeOf(Envelope envelope) =>
+        EnvelopeOverhead + EnvelopeEncoder.DataOf(envelope).Length + EnvelopeEncoder.AttachmentOf(envelope).Length;
+
+    /// <summary>Queues <paramref name="envelope"/> unless the queue is at its cap or closed; never waits. A refusal is counted as a drop.</summary>
+    public bool TryEnqueue(Envelope envelope)
+    {
+        if (IsClosed || !TryReserve(SizeOf(envelope)))
+        {
+            stats.OnDropped();
+            return false;
+        }
+
+        Add(envelope);
+        return true;
+    }
+
+    /// <summary>Queues <paramref name="envelope"/>; at the cap, waits for room when <paramref name="wait"/>, or throws.</summary>
+    /// <exception cref="PeerQueueFullException">The queue is at its cap and <paramref name="wait"/> is false.</exception>
+    /// <exception cref="PeerUnavailableException">The queue was closed: the peer left.</exception>
+    public ValueTask EnqueueAsync(Envelope envelope, bool wait, string nodeId, CancellationToken cancellationToken)
+    {
+        var size = SizeOf(envelope);
+        if (!IsClosed && TryReserve(size))
+        {
+            Add(envelope);
+            return ValueTask.CompletedTask;
+        }
+
+        return EnqueueSlowAsync(envelope, size, wait, nodeId, cancellationToken);
+    }
+
+    /// <summary>Makes <paramref name="consumer"/> the one that drains the queue (the previous one stops at its next item) and wakes it.</summary>
+    public void Attach(IOutboundConsumer consumer)
+    {
+        Volatile.Write(ref _consumer, consumer);
+        consumer.Signal.Wake();
+    }
+
+    /// <summary>Stops <paramref name="consumer"/> draining the queue, if it still does.</summary>
+    public void Detach(IOutboundConsumer consumer) => Interlocked.CompareExchange(ref _consumer, null, consumer);
+
+    /// <summary>True while <paramref name="consumer"/> is the one that drains the queue.</summary>
+    public bool IsDrainedBy(IOutboundConsumer consumer) => ReferenceEquals(Volatile.Read(ref _consumer), consumer);
+
+    /// <summary>True when there is something to take.</summary>
+    public bool HasItems => !_items.IsEmpty;
+
+    /// <summary>Consumer side: takes the next envelope; call <see cref="Release"/> with the sizes of what was taken, once per batch.</summary>
+    public bool TryDequeue(out Envelope envelope) => _items.TryDequeue(out envelope!);
+
+    /// <summary>Consumer side: gives back the room of envelopes taken, and wakes senders waiting for room.</summary>
+    public void Release(long bytes)
+    {
+        if (bytes == 0)
+        {
+            return;
+        }
+
+        Interlocked.Add(ref _bytes, -bytes);
+        if (Volatile.Read(ref _room) is not null)
+        {
+            Interlocked.Exchange(ref _room, null)?.TrySetResult();
+        }
+    }
+
+    /// <summary>Refuses further envelopes, fails waiting senders with <paramref name="reason"/>, and drops what is queued (counted); returns how many were dropped.</summary>
+    public long Close(string reason)
+    {
+        if (Interlocked.CompareExchange(ref _closed, reason, null) is not null)
+        {
+            return 0;
+        }
+
+        Volatile.Write(ref _consumer, null);
+        Interlocked.Exchange(ref _room, null)?.TrySetResult();
+        long dropped = 0, bytes = 0;
+        while (_items.TryDequeue(out var envelope))
+        {
+            dropped++;
+            bytes += SizeOf(envelope);
+        }
+
+        Interlocked.Add(ref _bytes, -bytes);
+        stats.OnDropped(dropped);
+        return dropped;
+    }
+
+    private void Add(Envelope envelope)
+    {
+        _items.Enqueue(envelope);
+        Volatile.Read(ref _consumer)?.Signal.Wake();
+    }
+
+    // A compare-and-swap rather than add-then-undo: a count inflated for a moment by a sender that is then refused
+    // could make another sender wait for room that nobody will ever give back. An envelope larger than the cap still
+    // goes into an empty queue, or it could never be sent.
+    private bool TryReserve(long size)
+    {
+        var current = Volatile.Read(ref _bytes);
+        while (current == 0 || current + size <= capBytes)
+        {
+            var seen = Interlocked.CompareExchange(ref _bytes, current + size, current);
+            if (seen == current)
+            {
+                return true;
+            }
+
+            current = seen;
+        }
+
+        return false;
+    }
+
+    private async ValueTask EnqueueSlowAsync(Envelope envelope, long size, bool wait, string nodeId, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            ThrowIfClosed(nodeId);
+            if (!wait)
+            {
+                stats.OnDropped();
+                throw new PeerQueueFullException(nodeId, capBytes);
+            }
+
+            // Registered before the second look: room given back before the registration is seen by that look, room
+            // given back after it completes the task.
+            var room = RoomSignal();
+            if (!IsClosed && TryReserve(size))
+            {
+                Add(envelope);
+                return;
+            }
+
+            await room.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private TaskCompletionSource RoomSignal()
+    {
+        while (true)
+        {
+            if (Volatile.Read(ref _room) is { } room)
+            {
+                return room;
+            }
+
+            var fresh = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (Interlocked.CompareExchange(ref _room, fresh, null) is null)
+            {
+                return fresh;
+            }
+        }
+    }
+
+    private void ThrowIfClosed(string nodeId)
+    {
+        if (Volatile.Read(ref _closed) is { } reason)
+        {
+            throw new PeerUnavailableException(nodeId, reason);
+        }
+    }
+}

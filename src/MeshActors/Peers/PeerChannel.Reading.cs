@@ -1,0 +1,214 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using MeshActors.Protocol;
+using MeshActors.Transport;
+
+namespace MeshActors.Peers;
+
+/// <summary>The read side: the hello, then every frame straight to the envelope handler (the hot path: no actor, no lock, no copy beyond the decoder's).</summary>
+internal sealed partial class PeerChannel
+{
+    private async Task<Envelope.Hello> ReadHelloAsync(PipeReader input)
+    {
+        using var timeout = new CancellationTokenSource(_settings.Options.HandshakeTimeout);
+        // A cancelled pending read leaves the pipe usable, so that the channel can still be closed in order.
+        using var cancel = timeout.Token.UnsafeRegister(static state => ((PipeReader)state!).CancelPendingRead(), input);
+        while (true)
+        {
+            var result = await input.ReadAsync().ConfigureAwait(false);
+            if (result.IsCanceled)
+            {
+                input.AdvanceTo(result.Buffer.Start);
+                throw new MeshProtocolException(ErrorCodes.HandshakeTimeout,
+                    $"No hello from the peer within {_settings.Options.HandshakeTimeout.TotalMilliseconds:0} ms.");
+            }
+
+            var buffer = result.Buffer;
+            Volatile.Write(ref _lastReceived, Environment.TickCount64);
+            Envelope.Hello? hello;
+            try
+            {
+                hello = TakeHello(ref buffer, result.IsCompleted);
+            }
+            finally
+            {
+                // Frames after the hello stay in the pipe for the read loop.
+                input.AdvanceTo(buffer.Start, buffer.End);
+            }
+
+            if (hello is not null)
+            {
+                return hello;
+            }
+        }
+    }
+
+    // Takes the first non-empty frame off the buffer, which must be a hello; null when more data is needed.
+    private Envelope.Hello? TakeHello(ref ReadOnlySequence<byte> buffer, bool completed)
+    {
+        while (FrameReader.TryReadFrame(ref buffer, _settings.Protocol.MaxFrameSize, out var payload))
+        {
+            if (payload.IsEmpty)
+            {
+                continue;
+            }
+
+            Envelope? envelope;
+            try
+            {
+                envelope = _decoder.Decode(payload);
+            }
+            catch (MeshProtocolException e) when (e.Code is ErrorCodes.BadJson or ErrorCodes.UnknownType)
+            {
+                throw new MeshProtocolException(ErrorCodes.ProtocolError, $"The first frame must be a hello: {e.Message}", e);
+            }
+
+            return envelope switch
+            {
+                Envelope.Hello hello => hello,
+                Envelope.Err err => throw new PeerClosedException($"the peer refused the channel: {err.Code}: {err.Message}"),
+                _ => throw new MeshProtocolException(ErrorCodes.ProtocolError,
+                    $"The first frame must be a hello, not {(envelope is null ? "an envelope with an attachment" : $"'{envelope.Type}'")}."),
+            };
+        }
+
+        if (completed)
+        {
+            FrameReader.EnsureNothingLeft(buffer);
+            throw new PeerClosedException("the peer ended the channel before its hello");
+        }
+
+        return null;
+    }
+
+    private async Task ReadLoopAsync()
+    {
+        var input = _channel!.Input;
+        try
+        {
+            while (true)
+            {
+                var result = await input.ReadAsync().ConfigureAwait(false);
+                Volatile.Write(ref _lastReceived, Environment.TickCount64);
+                var buffer = result.Buffer;
+                if (!Has(States.Discarding))
+                {
+                    ReadFrames(ref buffer, result.IsCompleted);
+                }
+
+                input.AdvanceTo(Has(States.Discarding) ? result.Buffer.End : buffer.Start, result.Buffer.End);
+                if (result.IsCompleted)
+                {
+                    // The peer ended its side: this side ends too (a goodbye from the peer already said so).
+                    Close(new ChannelEnd("the peer ended the channel"), lastFrame: null);
+                    break;
+                }
+            }
+        }
+        catch (ChannelClosedException e)
+        {
+            Close(new ChannelEnd("the channel was lost", e), lastFrame: null);
+        }
+        catch (Exception e)
+        {
+            PeerLog.ChannelBug(_settings.Logger, Description, e);
+            Abort($"the read loop failed: {e.Message}");
+        }
+        finally
+        {
+            await input.CompleteAsync().ConfigureAwait(false);
+        }
+    }
+
+    private void ReadFrames(ref ReadOnlySequence<byte> buffer, bool completed)
+    {
+        long frames = 0, bytes = 0;
+        try
+        {
+            while (FrameReader.TryReadFrame(ref buffer, _settings.Protocol.MaxFrameSize, out var payload))
+            {
+                frames++;
+                bytes += FrameReader.LengthSize + payload.Length;
+                Handle(payload);
+                if (Has(States.Discarding))
+                {
+                    return;
+                }
+            }
+
+            if (completed)
+            {
+                FrameReader.EnsureNothingLeft(buffer);
+                _decoder.Complete();
+            }
+        }
+        catch (MeshProtocolException e)
+        {
+            // Framing or the handshake's rules are broken: nothing after this frame can be trusted.
+            Reject(e);
+            Fail(e);
+        }
+        finally
+        {
+            if (frames != 0)
+            {
+                (_link?.Stats ?? _settings.Totals).OnReceived(frames, bytes);
+            }
+        }
+    }
+
+    private void Handle(in ReadOnlySequence<byte> payload)
+    {
+        Envelope? envelope;
+        try
+        {
+            envelope = _plain ? EnvelopeDecoder.DecodeRaw(payload) : _decoder.Decode(payload);
+        }
+        catch (MeshProtocolException e) when (!e.ClosesChannel)
+        {
+            // Framing is intact: complain (a plain peer could not read an err), count, and go on with the next frame.
+            Reject(e);
+            if (!_plain)
+            {
+                SendControl(Envelope.Err.From(e));
+            }
+
+            return;
+        }
+
+        switch (envelope)
+        {
+            case Envelope.Pub:
+                Deliver(envelope);
+                break;
+            case null or Envelope.Pong:
+                break;
+            case Envelope.Ping ping:
+                SendControl(new Envelope.Pong(ping.Value));
+                break;
+            case Envelope.Bye bye:
+                Close(new ChannelEnd($"the peer said goodbye ({bye.Reason})"), lastFrame: null);
+                break;
+            case Envelope.Hello:
+                throw new MeshProtocolException(ErrorCodes.ProtocolError, "A second hello on the same channel.");
+            case Envelope.Err { Id: null } err:
+                PeerLog.PeerReportedError(_settings.Logger, Description, err.Code, err.Message);
+                break;
+            default:
+                Deliver(envelope);
+                break;
+        }
+    }
+
+    private void Deliver(Envelope envelope)
+    {
+        try
+        {
+            _settings.Handler.OnEnvelope(_link!, envelope);
+        }
+        catch (Exception e)
+        {
+            PeerLog.HandlerFailed(_settings.Logger, envelope.Type, _link!.NodeId, e);
+        }
+    }
+}

@@ -1,0 +1,128 @@
+using MeshActors.Protocol;
+using MeshActors.Transport;
+
+namespace MeshActors.Peers;
+
+/// <summary>The write side: control frames first, then the peer's queue while this channel drains it, many frames per block, one flush per batch.</summary>
+internal sealed partial class PeerChannel
+{
+    private bool _lastFrameWritten;
+
+    private async Task WriteLoopAsync()
+    {
+        var writer = _writer!;
+        var threshold = _settings.Options.FlushThresholdBytes;
+        long frames = 0;
+        try
+        {
+            while (true)
+            {
+                frames += WriteControlFrames(writer);
+                if (!_lastFrameWritten && _link is { } link && link.Queue.IsDrainedBy(this))
+                {
+                    frames += WriteQueued(writer, link.Queue, threshold);
+                }
+
+                // Flushed at the byte threshold or as soon as there is nothing more to take, whichever comes first.
+                if (writer.UnflushedBytes > 0)
+                {
+                    var bytes = writer.UnflushedBytes;
+                    var flushed = await writer.FlushAsync().ConfigureAwait(false);
+                    Volatile.Write(ref _lastSent, Environment.TickCount64);
+                    (_link?.Stats ?? _settings.Totals).OnSent(frames, bytes);
+                    frames = 0;
+                    if (flushed.IsCompleted)
+                    {
+                        Close(new ChannelEnd("the peer stopped reading the channel"), lastFrame: null);
+                        break;
+                    }
+
+                    continue;
+                }
+
+                if (Has(States.Closing) && _control.IsEmpty)
+                {
+                    break;
+                }
+
+                var sleep = Signal.Arm();
+                if (HasWork())
+                {
+                    Signal.Disarm();
+                    continue;
+                }
+
+                await sleep.ConfigureAwait(false);
+            }
+
+            await _channel!.Output.CompleteAsync().ConfigureAwait(false);
+        }
+        catch (ChannelClosedException e)
+        {
+            Close(new ChannelEnd("the channel was lost", e), lastFrame: null);
+        }
+        catch (Exception e)
+        {
+            PeerLog.ChannelBug(_settings.Logger, Description, e);
+            Abort($"the write loop failed: {e.Message}");
+        }
+    }
+
+    private bool HasWork() =>
+        !_control.IsEmpty || Has(States.Closing) || (_link is { } link && link.Queue.IsDrainedBy(this) && link.Queue.HasItems);
+
+    private long WriteControlFrames(FrameWriter writer)
+    {
+        long frames = 0;
+        while (_control.TryDequeue(out var envelope))
+        {
+            if (_lastFrameWritten)
+            {
+                continue;
+            }
+
+            writer.Write(envelope);
+            frames++;
+            _lastFrameWritten = envelope is Envelope.Bye || (envelope is Envelope.Err { Id: null } err && ErrorCodes.ClosesChannel(err.Code));
+        }
+
+        return frames;
+    }
+
+    private long WriteQueued(FrameWriter writer, OutboundQueue queue, int threshold)
+    {
+        long frames = 0, taken = 0;
+        while (writer.UnflushedBytes < threshold && queue.IsDrainedBy(this) && queue.TryDequeue(out var envelope))
+        {
+            taken += OutboundQueue.SizeOf(envelope);
+            if (TryWrite(writer, envelope))
+            {
+                frames++;
+            }
+        }
+
+        queue.Release(taken);
+        return frames;
+    }
+
+    // An envelope this peer cannot take is dropped and counted; the channel goes on.
+    private bool TryWrite(FrameWriter writer, Envelope envelope)
+    {
+        try
+        {
+            if (_plain && envelope is not Envelope.Raw)
+            {
+                throw new InvalidOperationException("a plain (Marketrix) peer takes raw messages only");
+            }
+
+            writer.Write(envelope);
+            return true;
+        }
+        catch (Exception e) when (e is MeshProtocolException or InvalidOperationException or ArgumentException)
+        {
+            _link!.Stats.OnDropped();
+            PeerLog.Unsendable(_settings.Logger, envelope.Type, _link.NodeId, e.Message);
+            return false;
+        }
+    }
+}

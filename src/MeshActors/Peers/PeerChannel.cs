@@ -1,0 +1,275 @@
+using System.Collections.Concurrent;
+using System.Net;
+using MeshActors.Protocol;
+using MeshActors.Transport;
+
+namespace MeshActors.Peers;
+
+/// <summary>
+/// One channel to a peer at work, outside any actor: its handshake, a read loop that hands envelopes straight to the
+/// envelope handler, and a write loop that drains the channel's own control frames and, once the peer manager has made
+/// it the peer's channel, the peer's outbound queue. Its <see cref="PeerConnectionActor"/> drives its life.
+/// </summary>
+/// <remarks>
+/// Closing follows docs/protocol.md 7.4 and 7.5: the last frame (a <c>bye</c> or a closing <c>err</c>) goes out after
+/// what the writer had taken, the output is completed, and the input is read to its end (delivered after a goodbye,
+/// discarded after an error) for at most <see cref="PeerOptions.GoodbyeGrace"/> before the stream is reset.
+/// </remarks>
+internal sealed partial class PeerChannel : IOutboundConsumer
+{
+    [Flags]
+    private enum States
+    {
+        Aborted = 1,
+        Closing = 2,
+        Discarding = 4,
+        Started = 8,
+    }
+
+    private readonly PeerChannelSettings _settings;
+    private readonly MeshChannel? _accepted;
+    private readonly DnsEndPoint? _dialTo;
+    private readonly bool _offerProtocol;
+    private readonly ConcurrentQueue<Envelope> _control = new();
+    private readonly EnvelopeDecoder _decoder = new();
+    private readonly TaskCompletionSource<ChannelEnd> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationTokenSource _grace = new();
+    private MeshChannel? _channel;
+    private FrameWriter? _writer;
+    private PeerLink? _link;
+    private bool _plain;
+    private int _states;
+    private ChannelEnd? _end;
+    private long _lastReceived;
+    private long _lastSent;
+
+    private PeerChannel(PeerChannelSettings settings, MeshChannel? accepted, DnsEndPoint? dialTo, bool offerProtocol)
+    {
+        _settings = settings;
+        _accepted = accepted;
+        _dialTo = dialTo;
+        _offerProtocol = offerProtocol;
+    }
+
+    /// <inheritdoc />
+    public WakeSignal Signal { get; } = new();
+
+    /// <summary>Completes once both loops have ended and the stream is released, with the first cause of the end.</summary>
+    public Task<ChannelEnd> Completion => _completion.Task;
+
+    /// <summary>What the log calls this channel.</summary>
+    public string Description => _channel?.ToString() ?? $"channel being dialed to {PeerLog.Format(_dialTo)}";
+
+    /// <summary>A channel a remote node opened to this node's listener.</summary>
+    public static PeerChannel Accept(MeshChannel channel, PeerChannelSettings settings) => new(settings, channel, null, offerProtocol: false);
+
+    /// <summary>A channel this node will dial; <paramref name="offerProtocol"/> false dials a plain Marketrix peer.</summary>
+    public static PeerChannel Dial(DnsEndPoint address, bool offerProtocol, PeerChannelSettings settings) => new(settings, null, address, offerProtocol);
+
+    /// <summary>
+    /// Dials when needed, then shakes hands. Returns who the peer is, or null when the handshake failed: the channel
+    /// then closes itself (an <c>err</c> frame where the protocol wants one) and <see cref="Completion"/> says why.
+    /// </summary>
+    /// <exception cref="ChannelConnectException">The dial failed.</exception>
+    /// <exception cref="ChannelRejectedException">The listener refused the channel.</exception>
+    public async Task<PeerIdentity?> OpenAsync()
+    {
+        var channel = _accepted ?? await _settings.Dialer.OpenChannelAsync(
+            _dialTo!, Guid.NewGuid().ToString("N"), _offerProtocol ? OfferV1 : null).ConfigureAwait(false);
+        Interlocked.Exchange(ref _channel, channel);
+        if (Has(States.Aborted))
+        {
+            // Stopped while the dial was in flight.
+            channel.Abort("the connection was stopped while it was being opened");
+            return FailStart(new ChannelEnd("stopped while opening"));
+        }
+
+        _writer = new FrameWriter(channel.Output, _settings.Protocol);
+        _lastReceived = _lastSent = Environment.TickCount64;
+        if (channel.ProtocolVersion is null)
+        {
+            _plain = true;
+            return Identity(nodeId: null, channel.RemoteServiceName, speaksMeshProtocol: false, acceptsAttachments: false);
+        }
+
+        try
+        {
+            if (channel.ProtocolVersion != WireProtocol.Version)
+            {
+                throw new MeshProtocolException(ErrorCodes.UnsupportedVersion, channel.IsInbound
+                    ? $"The peer offered no protocol version this node speaks (it speaks {WireProtocol.Version})."
+                    : $"The listener chose protocol version {channel.ProtocolVersion}; this node offered {WireProtocol.Version}.");
+            }
+
+            _writer.Write(_settings.SelfHello);
+            await _writer.FlushAsync().ConfigureAwait(false);
+            var hello = await ReadHelloAsync(channel.Input).ConfigureAwait(false);
+            _writer.ApplyPeerHello(hello);
+            return Identity(hello.NodeId, hello.Name, speaksMeshProtocol: true, hello.AcceptsAttachments);
+        }
+        catch (MeshProtocolException e)
+        {
+            Reject(e);
+            Fail(e);
+        }
+        catch (PeerClosedException e)
+        {
+            Close(new ChannelEnd(e.Message), lastFrame: null);
+        }
+        catch (ChannelClosedException e)
+        {
+            SetEnd(new ChannelEnd("the channel was lost during the handshake", e));
+        }
+
+        Start(link: null, attach: false);
+        return null;
+    }
+
+    /// <summary>
+    /// Starts the loops: envelopes from the peer reach the handler as coming from <paramref name="link"/> (discarded
+    /// when null); with <paramref name="attach"/>, the writer drains the link's queue.
+    /// </summary>
+    public void Start(PeerLink? link, bool attach)
+    {
+        _link = link;
+        if (link is null)
+        {
+            Set(States.Discarding);
+        }
+
+        Set(States.Started);
+        if (attach)
+        {
+            Attach();
+        }
+
+        var reading = Task.Run(ReadLoopAsync);
+        var writing = Task.Run(WriteLoopAsync);
+        _ = CompleteAsync(reading, writing);
+    }
+
+    /// <summary>Makes this channel's writer the one that drains the link's queue (the previous channel's stops).</summary>
+    public void Attach() => _link?.Queue.Attach(this);
+
+    /// <summary>Ends the channel in order: <c>bye</c> with <paramref name="reason"/> after what the writer took, then the end of the output; the input is still delivered.</summary>
+    public void Goodbye(string reason) => Close(new ChannelEnd($"this node said goodbye ({reason})"), new Envelope.Bye(reason));
+
+    /// <summary>
+    /// Called periodically: queues a <c>ping</c> when nothing was sent for the heartbeat interval, and returns true when
+    /// nothing was received for the liveness timeout (the caller then aborts the channel as hung).
+    /// </summary>
+    public bool CheckLiveness()
+    {
+        if (_plain || !Has(States.Started) || Has(States.Closing))
+        {
+            return false;
+        }
+
+        var now = Environment.TickCount64;
+        if (now - Volatile.Read(ref _lastReceived) >= (long)_settings.Options.LivenessTimeout.TotalMilliseconds)
+        {
+            return true;
+        }
+
+        if (now - Volatile.Read(ref _lastSent) >= (long)_settings.Options.HeartbeatInterval.TotalMilliseconds)
+        {
+            SendControl(new Envelope.Ping(now));
+        }
+
+        return false;
+    }
+
+    /// <summary>Resets the stream (see <see cref="MeshChannel.Abort"/>); the loops then end. Works while the dial is still in flight too.</summary>
+    public void Abort(string reason)
+    {
+        SetEnd(new ChannelEnd(reason));
+        Set(States.Aborted);
+        Volatile.Read(ref _channel)?.Abort(reason);
+    }
+
+    private static readonly IReadOnlyDictionary<string, string> OfferV1 = new Dictionary<string, string>
+    {
+        [WireProtocol.VersionHeader] = WireProtocol.Version.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+
+    private PeerIdentity Identity(string? nodeId, string? name, bool speaksMeshProtocol, bool acceptsAttachments)
+    {
+        var channel = _channel!;
+        return new PeerIdentity(nodeId, name, speaksMeshProtocol, acceptsAttachments, !channel.IsInbound, channel.SessionId, channel.RemoteEndPoint);
+    }
+
+    private PeerIdentity? FailStart(ChannelEnd end)
+    {
+        SetEnd(end);
+        _completion.TrySetResult(_end!);
+        return null;
+    }
+
+    // Queues a frame of this channel's own (ping, pong, err); nothing goes out after the last frame of a close.
+    private void SendControl(Envelope envelope)
+    {
+        if (Has(States.Closing))
+        {
+            return;
+        }
+
+        _control.Enqueue(envelope);
+        Signal.Wake();
+    }
+
+    /// <summary>The peer broke the protocol: send <c>err</c> (v1), stop interpreting its frames, close (docs/protocol.md 7.5).</summary>
+    private void Fail(MeshProtocolException exception)
+    {
+        Set(States.Discarding);
+        Close(new ChannelEnd($"{exception.Code}: {exception.Message}", exception), _plain ? null : Envelope.Err.From(exception));
+    }
+
+    private void Close(ChannelEnd end, Envelope? lastFrame)
+    {
+        SetEnd(end);
+        // Closing is set before the last frame is queued, so that no control frame can be queued after it.
+        if ((Set(States.Closing) & States.Closing) != 0)
+        {
+            return;
+        }
+
+        _link?.Queue.Detach(this);
+        if (lastFrame is not null && !_plain)
+        {
+            _control.Enqueue(lastFrame);
+        }
+
+        // The grace bounds the whole close, including a writer stuck behind a peer that does not read.
+        _grace.Token.UnsafeRegister(static state => ((PeerChannel)state!).Abort("the peer did not end its side within the goodbye grace"), this);
+        _grace.CancelAfter(_settings.Options.GoodbyeGrace);
+        Signal.Wake();
+    }
+
+    private void Reject(MeshProtocolException exception)
+    {
+        (_link?.Stats ?? _settings.Totals).OnBadFrame();
+        PeerLog.BadFrame(_settings.Logger, Description, exception.Code, exception.Message, exception.ClosesChannel ? "closing the channel" : "continuing");
+    }
+
+    private void SetEnd(ChannelEnd end) => Interlocked.CompareExchange(ref _end, end, null);
+
+    private async Task CompleteAsync(Task reading, Task writing)
+    {
+        await Task.WhenAll(reading, writing).ConfigureAwait(false);
+        _link?.Queue.Detach(this);
+        _grace.Dispose();
+        var end = Volatile.Read(ref _end) ?? new ChannelEnd("ended");
+        if (_channel is { } channel)
+        {
+            // Releases the stream; resets it if a direction is somehow still open.
+            await channel.DisposeAsync().ConfigureAwait(false);
+        }
+
+        PeerLog.ChannelEnded(_settings.Logger, Description, end.Reason);
+        _completion.TrySetResult(end);
+    }
+
+    private States Set(States states) => (States)Interlocked.Or(ref _states, (int)states);
+
+    private bool Has(States state) => ((States)Volatile.Read(ref _states) & state) != 0;
+}

@@ -1,0 +1,14 @@
+using System.Net;
+
+namespace MeshActors.Peers;
+
+/// <summary>Who is at the other end of a channel, as its handshake (or, on a plain channel, its headers) told.</summary>
+/// <param name="NodeId">The peer's node id from its hello; null on a plain channel, where the peer manager finds or makes one.</param>
+/// <param name="Name">The peer's node (service) name; null when a plain listener did not say.</param>
+/// <param name="SpeaksMeshProtocol">False on a plain (Marketrix) channel.</param>
+/// <param name="AcceptsAttachments">True when the peer's hello announced the <c>bin</c> capability.</param>
+/// <param name="Outbound">True when this node dialed the channel.</param>
+/// <param name="SessionId">The channel's <c>x-session-id</c>: chosen by whoever dialed; breaks ties between channels dialed by the same node.</param>
+/// <param name="RemoteEndPoint">The dialed address, or the remote socket of an inbound channel.</param>
+internal sealed record PeerIdentity(
+    string? NodeId, string? Name, bool SpeaksMeshProtocol, bool AcceptsAttachments, bool Outbound, string? SessionId, EndPoint? RemoteEndPoint);

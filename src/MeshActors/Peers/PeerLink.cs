@@ -1,0 +1,93 @@
+using System.Net;
+using MeshActors.Protocol;
+
+namespace MeshActors.Peers;
+
+/// <summary>
+/// The peer layer's side of one remote node: its identity, its outbound queue and its counters, kept across reconnects
+/// so that what is queued while no channel is up goes out on the next one.
+/// </summary>
+/// <remarks>
+/// Any thread may send. The connection state is written by the <see cref="PeerManagerActor"/> only; the members marked
+/// "manager only" are its bookkeeping and are touched on its turn alone.
+/// </remarks>
+internal sealed class PeerLink : IPeer
+{
+    private readonly PeerOverflowPolicy _overflowPolicy;
+    private volatile string _name;
+    private volatile bool _connected;
+    private volatile bool _speaksMeshProtocol;
+    private volatile bool _acceptsAttachments;
+    private volatile bool _outbound;
+    private volatile EndPoint? _remoteEndPoint;
+
+    public PeerLink(string nodeId, string name, PeerOptions options, PeerStats totals)
+    {
+        NodeId = nodeId;
+        _name = name;
+        _overflowPolicy = options.OverflowPolicy;
+        Stats = new PeerStats(totals);
+        Queue = new OutboundQueue(options.OutboundQueueCapBytes, Stats);
+    }
+
+    /// <inheritdoc />
+    public string NodeId { get; }
+
+    /// <inheritdoc />
+    public string Name => _name;
+
+    /// <inheritdoc />
+    public bool IsConnected => _connected;
+
+    /// <inheritdoc />
+    public bool SpeaksMeshProtocol => _speaksMeshProtocol;
+
+    /// <inheritdoc />
+    public bool AcceptsAttachments => _acceptsAttachments;
+
+    /// <summary>The counters of this peer (they add up into the node's totals).</summary>
+    public PeerStats Stats { get; }
+
+    /// <summary>The envelopes waiting for the channel.</summary>
+    public OutboundQueue Queue { get; }
+
+    /// <summary>Manager only: the channel whose writer drains the queue, null while disconnected.</summary>
+    public ConnectionEntry? Attached { get; set; }
+
+    /// <summary>Manager only: every handshaken channel to this node that has not ended yet.</summary>
+    public List<ConnectionEntry> Channels { get; } = [];
+
+    /// <summary>Manager only: whether the link was ever connected (a later connection is a reconnect).</summary>
+    public bool WasConnected { get; set; }
+
+    /// <inheritdoc />
+    public bool TrySend(Envelope envelope) => Queue.TryEnqueue(envelope);
+
+    /// <inheritdoc />
+    public ValueTask SendAsync(Envelope envelope, CancellationToken cancellationToken = default) =>
+        Queue.EnqueueAsync(envelope, _overflowPolicy == PeerOverflowPolicy.Wait, NodeId, cancellationToken);
+
+    /// <summary>A snapshot for diagnostics.</summary>
+    public PeerInfo Describe() => new(NodeId, Name, IsConnected, SpeaksMeshProtocol, _outbound, _remoteEndPoint, Queue.QueuedBytes, Stats);
+
+    /// <summary>Manager only: the channel <paramref name="identity"/> describes now carries the link.</summary>
+    public void OnAttached(PeerIdentity identity)
+    {
+        if (identity.Name is { Length: > 0 } name)
+        {
+            _name = name;
+        }
+
+        _speaksMeshProtocol = identity.SpeaksMeshProtocol;
+        _acceptsAttachments = identity.AcceptsAttachments;
+        _outbound = identity.Outbound;
+        _remoteEndPoint = identity.RemoteEndPoint;
+        _connected = true;
+    }
+
+    /// <summary>Manager only: no channel carries the link any more.</summary>
+    public void OnDetached() => _connected = false;
+
+    /// <inheritdoc />
+    public override string ToString() => $"'{Name}' ({NodeId})";
+}

@@ -1,0 +1,233 @@
+using MeshActors.Actors;
+using MeshActors.Protocol;
+
+namespace MeshActors.Peers;
+
+/// <summary>Which channel carries which peer: links, duplicates, connect and disconnect.</summary>
+internal sealed partial class PeerManagerActor
+{
+    private void OnHandshaken(IActorRef actor, PeerIdentity identity)
+    {
+        if (!_connections.TryGetValue(actor, out var entry))
+        {
+            return;
+        }
+
+        entry.Identity = identity;
+        if (_stopping)
+        {
+            actor.Tell(new PeerConnectionActor.AssignLink(null, Attach: false, Envelope.Bye.Shutdown));
+            return;
+        }
+
+        var nodeId = identity.NodeId ?? PlainNodeId(entry, identity);
+        if (nodeId == _nodeId)
+        {
+            PeerLog.SelfConnection(_logger, PeerLog.Format(identity.RemoteEndPoint));
+            entry.Target?.Stale = true;
+            actor.Tell(new PeerConnectionActor.AssignLink(null, Attach: false, "the channel leads back to the same node"));
+            return;
+        }
+
+        if (entry.Target is { } target)
+        {
+            if (target.NodeId is null)
+            {
+                target.NodeId = nodeId;
+            }
+            else if (target.NodeId != nodeId)
+            {
+                PeerLog.StaleAddress(_logger, target.NodeId, PeerLog.Format(target.Address), nodeId);
+                target.Stale = true;
+            }
+        }
+
+        var link = _directory.Find(nodeId);
+        if (link is null)
+        {
+            link = new PeerLink(nodeId, identity.Name ?? nodeId, _options, _directory.Totals);
+            _directory.Add(link);
+        }
+
+        entry.Link = link;
+        link.Channels.Add(entry);
+        UpdateChannelCount();
+        if (link.Attached is not { } current)
+        {
+            Attach(link, entry);
+        }
+        else if (!identity.SpeaksMeshProtocol)
+        {
+            // A plain peer cannot be told that a channel is a duplicate: the channel stands by, delivering what comes in.
+            actor.Tell(new PeerConnectionActor.AssignLink(link, Attach: false));
+        }
+        else if (Outranks(entry, current))
+        {
+            PeerLog.DuplicateChannel(_logger, nodeId, entry.ToString(), current.ToString());
+            current.Retired = true;
+            current.Actor.Tell(new PeerConnectionActor.Retire(Envelope.Bye.Duplicate));
+            Attach(link, entry);
+        }
+        else
+        {
+            PeerLog.DuplicateChannel(_logger, nodeId, current.ToString(), entry.ToString());
+            entry.Retired = true;
+            actor.Tell(new PeerConnectionActor.AssignLink(link, Attach: false, Envelope.Bye.Duplicate));
+        }
+    }
+
+    // docs/protocol.md 7.4: of two channels between the same nodes, the one dialed by the node with the smaller id
+    // stays. Both ends compute the same answer; between two channels dialed by the same node (a member and an explicit
+    // target at the same address), the one with the smaller session id stays, which both ends also agree on.
+    private bool Outranks(ConnectionEntry candidate, ConnectionEntry current)
+    {
+        var byDialer = string.CompareOrdinal(DialerOf(candidate), DialerOf(current));
+        if (byDialer != 0)
+        {
+            return byDialer < 0;
+        }
+
+        return (candidate.Identity!.SessionId, current.Identity!.SessionId) switch
+        {
+            (null, _) => false,
+            (_, null) => true,
+            (var mine, var theirs) => string.CompareOrdinal(mine, theirs) < 0,
+        };
+
+        string DialerOf(ConnectionEntry entry) => entry.Identity!.Outbound ? _nodeId : entry.Link!.NodeId;
+    }
+
+    // A plain channel has no hello: the member it was dialed for, else the only member of that name, else an id made
+    // from the name and the address (an inbound one then lives only as long as its channel).
+    private string PlainNodeId(ConnectionEntry entry, PeerIdentity identity)
+    {
+        if (entry.Target?.NodeId is { } known)
+        {
+            return known;
+        }
+
+        var name = identity.Name ?? "?";
+        if (!identity.Outbound)
+        {
+            var named = _members.Values.Where(member => member.Name == name).Take(2).ToList();
+            if (named.Count == 1)
+            {
+                return named[0].Id;
+            }
+        }
+
+        return $"plain:{name}@{PeerLog.Format(identity.RemoteEndPoint)}";
+    }
+
+    private void Attach(PeerLink link, ConnectionEntry entry)
+    {
+        var wasConnected = link.IsConnected;
+        link.Attached = entry;
+        entry.Carried = true;
+        if (entry.Target is { } target)
+        {
+            target.Failures = 0;
+        }
+
+        link.OnAttached(entry.Identity!);
+        if (!wasConnected)
+        {
+            if (link.WasConnected)
+            {
+                link.Stats.OnReconnected();
+            }
+
+            link.WasConnected = true;
+            PeerLog.Connected(_logger, link.Name, link.NodeId, entry.ToString());
+            // Before the channel's loops start, so that the handler hears of the peer before its first envelope.
+            Notify(() => _handler.OnPeerConnected(link));
+            Context.System.EventStream.Publish(new PeerConnected(
+                link.NodeId, link.Name, link.SpeaksMeshProtocol, entry.Identity!.Outbound, entry.Identity.RemoteEndPoint));
+        }
+
+        entry.Actor.Tell(new PeerConnectionActor.AssignLink(link, Attach: true));
+    }
+
+    private void OnConnectionEnded(IActorRef actor, ChannelEnd end, bool handshaken)
+    {
+        if (!_connections.Remove(actor, out var entry))
+        {
+            return;
+        }
+
+        Context.Unwatch(actor);
+        Context.Stop(actor);
+        UpdateChannelCount();
+        if (entry.Link is { } link)
+        {
+            link.Channels.Remove(entry);
+            if (ReferenceEquals(link.Attached, entry))
+            {
+                link.Attached = null;
+                if (link.Channels.FirstOrDefault(channel => !channel.Retired) is { } standby)
+                {
+                    Attach(link, standby);
+                }
+                else
+                {
+                    Disconnect(link, end);
+                }
+            }
+
+            if (!link.IsConnected && link.Channels.Count == 0 && !IsWanted(link.NodeId))
+            {
+                RemoveLink(link, end.Reason);
+            }
+        }
+
+        if (entry.Target is { } target && ReferenceEquals(target.Connection, actor))
+        {
+            OnDialEnded(entry, target, end);
+        }
+
+        if (_stopping)
+        {
+            TryFinishStop();
+        }
+    }
+
+    private void Disconnect(PeerLink link, ChannelEnd end)
+    {
+        link.OnDetached();
+        PeerLog.Disconnected(_logger, link.Name, link.NodeId, end.Reason);
+        Notify(() => _handler.OnPeerDisconnected(link, end.Error));
+        Context.System.EventStream.Publish(new PeerDisconnected(link.NodeId, link.Name, end.Reason));
+        RedialTargetsOf(link.NodeId);
+    }
+
+    private void RemoveLink(PeerLink link, string reason)
+    {
+        _directory.Remove(link);
+        var dropped = link.Queue.Close($"it is gone ({reason})");
+        PeerLog.PeerRemoved(_logger, link.NodeId, reason, dropped);
+    }
+
+    private void CloseAllLinks(string reason)
+    {
+        foreach (var peer in _directory.Peers)
+        {
+            var link = (PeerLink)peer;
+            _directory.Remove(link);
+            link.OnDetached();
+            link.Queue.Close(reason);
+        }
+    }
+
+    // The handler is the messaging layer's code: its failure is logged, and the peer layer goes on.
+    private void Notify(Action call)
+    {
+        try
+        {
+            call();
+        }
+        catch (Exception e)
+        {
+            PeerLog.HandlerFailed(_logger, "connect/disconnect", "-", e);
+        }
+    }
+}
