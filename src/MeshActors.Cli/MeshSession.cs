@@ -21,9 +21,16 @@ internal sealed class MeshSession : IAsyncDisposable
 
     public IMesh Mesh { get; }
 
-    /// <summary>Joins the mesh chosen by <c>--discovery</c> as node <paramref name="name"/>, listening on <paramref name="port"/> (0: any free port).</summary>
-    public static async Task<MeshSession> JoinAsync(ParseResult parseResult, string name, int port, CancellationToken cancellationToken)
+    /// <summary>Joins the mesh chosen by <c>--discovery</c> as the short-lived node <paramref name="name"/> of a one-shot command, on any free loopback port.</summary>
+    public static Task<MeshSession> JoinAsync(ParseResult parseResult, string name, CancellationToken cancellationToken) =>
+        JoinAsync(parseResult, name, new Listen(0, null, null), cancellationToken);
+
+    /// <summary>Joins the mesh chosen by <c>--discovery</c> as node <paramref name="name"/>, listening where <paramref name="listen"/> says.</summary>
+    public static async Task<MeshSession> JoinAsync(ParseResult parseResult, string name, Listen listen, CancellationToken cancellationToken)
     {
+        var defaults = new TransportOptions();
+        var transport = defaults with { ListenPort = listen.Port, ListenHost = listen.Host ?? defaults.ListenHost, AdvertisedHost = listen.AdvertisedHost };
+
         var loggerFactory = LoggerFactory.Create(logging => logging
             .SetMinimumLevel(parseResult.GetValue(CommonOptions.LogLevel))
             .AddSimpleConsole(console => console.SingleLine = true)
@@ -31,7 +38,7 @@ internal sealed class MeshSession : IAsyncDisposable
         var options = new MeshOptions
         {
             NodeName = name,
-            Transport = new TransportOptions { ListenPort = port },
+            Transport = transport,
             Discovery = new Discovery.DiscoveryOptions { Registry = parseResult.GetRequiredValue(CommonOptions.Discovery) },
             LoggerFactory = loggerFactory,
         };

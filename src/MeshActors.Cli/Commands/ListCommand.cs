@@ -19,7 +19,7 @@ internal static class ListCommand
         var command = new Command("list", "List the live nodes of the mesh.") { wait };
         CliAction.Set(command, async (parseResult, cancellationToken) =>
         {
-            await using var session = await MeshSession.JoinAsync(parseResult, MeshSession.ToolName("list"), 0, cancellationToken);
+            await using var session = await MeshSession.JoinAsync(parseResult, MeshSession.ToolName("list"), cancellationToken);
             await Task.Delay(TimeSpan.FromSeconds(parseResult.GetValue(wait)), cancellationToken);
             var members = session.Mesh.Members.OrderBy(m => m.Name, StringComparer.Ordinal).ThenBy(m => m.Id, StringComparer.Ordinal).ToList();
             Print(members, DateTimeOffset.UtcNow);

@@ -25,16 +25,22 @@ internal static class NodeCommand
             DefaultValueFactory = _ => Environment.GetEnvironmentVariable(NameVariable) ?? "",
         };
         var port = new Option<int>("--port", "-p") { Description = "Port to listen on; 0 picks a free one.", DefaultValueFactory = _ => 0 };
-        var command = new Command("node", "Run a node until Ctrl+C or SIGTERM; it answers ping and hosts the echo service.") { name, port };
-        CliAction.Set(command, (parseResult, cancellationToken) => parseResult.GetValue(name) is { Length: > 0 } nodeName
-            ? RunAsync(parseResult, nodeName, parseResult.GetValue(port), cancellationToken)
-            : throw new CliException("mesh node needs a name: --name N."));
+        var host = new Option<string?>("--host") { Description = "Address to listen on, e.g. 0.0.0.0 for other machines; 127.0.0.1 when omitted." };
+        var advertise = new Option<string?>("--advertise") { Description = "Host name other nodes dial; the listen address when omitted." };
+        var command = new Command("node", "Run a node until Ctrl+C or SIGTERM; it answers ping and hosts the echo service.") { name, port, host, advertise };
+        CliAction.Set(command, (parseResult, cancellationToken) =>
+        {
+            if (parseResult.GetValue(name) is not { Length: > 0 } nodeName)
+                throw new CliException("mesh node needs a name: --name N.");
+            var listen = new Listen(parseResult.GetValue(port), parseResult.GetValue(host), parseResult.GetValue(advertise));
+            return RunAsync(parseResult, nodeName, listen, cancellationToken);
+        });
         return command;
     }
 
-    private static async Task<int> RunAsync(ParseResult parseResult, string name, int port, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(ParseResult parseResult, string name, Listen listen, CancellationToken cancellationToken)
     {
-        var session = await MeshSession.JoinAsync(parseResult, name, port, cancellationToken);
+        var session = await MeshSession.JoinAsync(parseResult, name, listen, cancellationToken);
         try
         {
             var mesh = session.Mesh;

@@ -16,7 +16,7 @@ internal static class PingCommand
         var command = new Command("ping", "Measure round trips to a node.") { target, count, interval, timeout, wait };
         CliAction.Set(command, async (parseResult, cancellationToken) =>
         {
-            await using var session = await MeshSession.JoinAsync(parseResult, MeshSession.ToolName("ping"), 0, cancellationToken);
+            await using var session = await MeshSession.JoinAsync(parseResult, MeshSession.ToolName("ping"), cancellationToken);
             return await PingAsync(
                 session.Mesh,
                 parseResult.GetRequiredValue(target),

@@ -23,7 +23,7 @@ internal static class RecordCommand
             var received = 0L;
             var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
-            await using var session = await MeshSession.JoinAsync(parseResult, MeshSession.ToolName("record"), 0, cancellationToken);
+            await using var session = await MeshSession.JoinAsync(parseResult, MeshSession.ToolName("record"), cancellationToken);
             var writer = new RecordingWriter(path, names);
             await using (writer)
             {

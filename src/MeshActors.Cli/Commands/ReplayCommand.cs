@@ -24,7 +24,7 @@ internal static class ReplayCommand
             using var reader = RecordingReader.Open(path);
             var total = await CountAsync(path, cancellationToken);
 
-            await using var session = await MeshSession.JoinAsync(parseResult, MeshSession.ToolName("replay"), 0, cancellationToken);
+            await using var session = await MeshSession.JoinAsync(parseResult, MeshSession.ToolName("replay"), cancellationToken);
             await WaitForSubscribersAsync(session.Mesh, reader.Header.Topics, TimeSpan.FromSeconds(parseResult.GetValue(wait)), cancellationToken);
 
             var played = 0L;

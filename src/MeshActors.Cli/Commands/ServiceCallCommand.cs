@@ -22,7 +22,7 @@ internal static class ServiceCallCommand
                 Timeout = parseResult.GetValue(timeout) is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
                 WaitForProvider = TimeSpan.FromSeconds(parseResult.GetValue(wait)),
             };
-            await using var session = await MeshSession.JoinAsync(parseResult, MeshSession.ToolName("call"), 0, cancellationToken);
+            await using var session = await MeshSession.JoinAsync(parseResult, MeshSession.ToolName("call"), cancellationToken);
             var response = await session.Mesh.RequestAsync<JsonElement, JsonElement>(parseResult.GetRequiredValue(service), request, options, cancellationToken);
             Terminal.Line(JsonText.Of(response));
             return ExitCodes.Success;

@@ -24,7 +24,7 @@ internal static class SpeedtestRecvCommand
             var completedRuns = 0;
             var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
-            await using var session = await MeshSession.JoinAsync(parseResult, MeshSession.ToolName("speedtest-recv"), 0, cancellationToken);
+            await using var session = await MeshSession.JoinAsync(parseResult, MeshSession.ToolName("speedtest-recv"), cancellationToken);
             var mesh = session.Mesh;
             using var messages = mesh.Subscribe<ReadOnlyMemory<byte>>(name, (payload, _) =>
             {

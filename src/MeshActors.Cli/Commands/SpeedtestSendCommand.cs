@@ -30,7 +30,7 @@ internal static class SpeedtestSendCommand
                 throw new CliException($"--message-size must be at least {SpeedtestPayload.HeaderSize} bytes (the timestamp header), not {messageSize}.");
             var waitFor = TimeSpan.FromSeconds(parseResult.GetValue(wait));
 
-            await using var session = await MeshSession.JoinAsync(parseResult, MeshSession.ToolName("speedtest-send"), 0, cancellationToken);
+            await using var session = await MeshSession.JoinAsync(parseResult, MeshSession.ToolName("speedtest-send"), cancellationToken);
             var mesh = session.Mesh;
             await mesh.WaitForSubscriberAsync(name, waitFor, cancellationToken);
             var run = Random.Shared.Next(1, int.MaxValue);

@@ -19,7 +19,7 @@ internal static class TopicEchoCommand
             var received = 0;
             var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
-            await using var session = await MeshSession.JoinAsync(parseResult, MeshSession.ToolName("echo"), 0, cancellationToken);
+            await using var session = await MeshSession.JoinAsync(parseResult, MeshSession.ToolName("echo"), cancellationToken);
             using var subscription = session.Mesh.Subscribe<JsonElement>(name, (message, context) =>
             {
                 Print(message, context);

@@ -19,7 +19,7 @@ internal static class TopicSendCommand
         {
             var name = parseResult.GetRequiredValue(topic);
             var message = JsonArgument.Parse(parseResult.GetRequiredValue(json), "json");
-            await using var session = await MeshSession.JoinAsync(parseResult, MeshSession.ToolName("send"), 0, cancellationToken);
+            await using var session = await MeshSession.JoinAsync(parseResult, MeshSession.ToolName("send"), cancellationToken);
             await session.Mesh.WaitForSubscriberAsync(name, TimeSpan.FromSeconds(parseResult.GetValue(wait)), cancellationToken);
             await session.Mesh.PublishAsync(name, message, cancellationToken);
             Terminal.Note($"sent to topic '{name}'");
