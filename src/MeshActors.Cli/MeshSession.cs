@@ -17,7 +17,7 @@ internal sealed class MeshSession : IAsyncDisposable
 
     /// <summary>Starts a node; the one place the CLI meets the node implementation.</summary>
     internal static Func<MeshOptions, CancellationToken, Task<IMesh>> Start { get; set; } =
-        (_, _) => throw new CliException("this build of mesh has no node implementation (MeshNode) yet.");
+        async (options, cancellationToken) => await MeshNode.StartAsync(options, cancellationToken).ConfigureAwait(false);
 
     public IMesh Mesh { get; }
 
