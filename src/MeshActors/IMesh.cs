@@ -26,8 +26,14 @@ public interface IMesh : IAsyncDisposable
     /// <summary>The live members of the mesh other than this node, as last seen by the registry actor.</summary>
     IReadOnlyCollection<MeshMember> Members { get; }
 
-    /// <summary>The actor that owns topic subscriptions; it accepts Publish, Subscribe and Unsubscribe messages.</summary>
+    /// <summary>The actor that owns topic subscriptions; it accepts <see cref="Messaging.Publish"/>, <see cref="Messaging.Subscribe"/> and <see cref="Messaging.Unsubscribe"/> messages.</summary>
     IActorRef TopicRouter { get; }
+
+    /// <summary>The parent of this node's service actors; it accepts <see cref="Messaging.Request"/>, <see cref="HostService"/> and <see cref="StopService"/> messages.</summary>
+    IActorRef Services { get; }
+
+    /// <summary>Counters of messages this node dropped or refused.</summary>
+    MessagingStats Stats { get; }
 
     /// <summary>Calls <paramref name="handler"/> on every <see cref="MemberUp"/>, <see cref="MemberDown"/> and <see cref="MemberUpdated"/> until disposed.</summary>
     IDisposable OnMembership(Action<MemberEvent> handler);
@@ -38,11 +44,15 @@ public interface IMesh : IAsyncDisposable
     /// <summary>Sends <paramref name="message"/> as a raw channel message (a frame without a type) to the node with this id or name; how a plain Marketrix peer is spoken to.</summary>
     ValueTask SendAsync<T>(string node, T message, CancellationToken cancellationToken = default);
 
-    /// <summary>Calls <paramref name="handler"/> for each message on <paramref name="topic"/> until the subscription is disposed.</summary>
-    IDisposable Subscribe<T>(string topic, Func<T, MessageContext, ValueTask> handler);
+    /// <summary>Calls <paramref name="handler"/> for each message on <paramref name="topic"/>, read as <typeparamref name="T"/>, until the subscription is disposed.</summary>
+    /// <remarks>Messages reach the handler one at a time, in each publisher's order; a slow handler delays only its own subscription.</remarks>
+    MeshRegistration Subscribe<T>(string topic, Func<T, MessageContext, ValueTask> handler);
 
-    /// <summary>Delivers each message on <paramref name="topic"/> to <paramref name="subscriber"/> as a <c>TopicMessage</c> until disposed.</summary>
-    IDisposable Subscribe(string topic, IActorRef subscriber);
+    /// <summary>Calls <paramref name="handler"/> with each message on <paramref name="topic"/> as it arrived (raw JSON, attachment, sender) until disposed.</summary>
+    MeshRegistration Subscribe(string topic, Func<TopicMessage, ValueTask> handler);
+
+    /// <summary>Delivers each message on <paramref name="topic"/> to <paramref name="subscriber"/> as a <see cref="TopicMessage"/> until disposed.</summary>
+    MeshRegistration Subscribe(string topic, IActorRef subscriber);
 
     /// <summary>True when some node, this one included, listens to <paramref name="topic"/>.</summary>
     bool HasSubscribers(string topic);
@@ -57,7 +67,11 @@ public interface IMesh : IAsyncDisposable
     Task<TResponse> RequestAsync<TRequest, TResponse>(string service, TRequest request, Messaging.RequestOptions? options = null, CancellationToken cancellationToken = default);
 
     /// <summary>Hosts <paramref name="service"/> on this node until the returned handle is disposed.</summary>
-    IDisposable AddService<TRequest, TResponse>(string service, Func<TRequest, MessageContext, CancellationToken, ValueTask<TResponse>> handler);
+    /// <remarks>The handler's token fires when the requester cancels, gives up or disconnects. An exception reaches the requester as a <see cref="RemoteServiceException"/> (type name and message only).</remarks>
+    MeshRegistration AddService<TRequest, TResponse>(string service, Func<TRequest, MessageContext, CancellationToken, ValueTask<TResponse>> handler);
+
+    /// <summary>Hosts <paramref name="service"/> with an actor: it receives each <see cref="ServiceRequest"/> and answers with its response (or a <c>Status.Failure</c>); withdrawn when disposed or when the actor stops.</summary>
+    MeshRegistration AddService(string service, IActorRef handler);
 
     /// <summary>Measures one round trip to the node with this id, name or host:port.</summary>
     Task<TimeSpan> PingAsync(string node, CancellationToken cancellationToken = default);

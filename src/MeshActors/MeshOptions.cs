@@ -33,4 +33,49 @@ public sealed record MeshOptions
 
     /// <summary>Where the node logs; none when null.</summary>
     public ILoggerFactory? LoggerFactory { get; init; }
+
+    /// <summary>Throws <see cref="ArgumentException"/> listing every setting that cannot work.</summary>
+    public void Validate()
+    {
+        var errors = ValidationErrors();
+        if (errors.Count > 0)
+            throw new ArgumentException("Invalid mesh options: " + string.Join(" ", errors));
+    }
+
+    /// <summary>Every setting that cannot work, each as one sentence naming it; empty when all is well.</summary>
+    public IReadOnlyList<string> ValidationErrors()
+    {
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(NodeName))
+            errors.Add("MeshOptions.NodeName is empty: give the node a name (nodes with the same name form a group).");
+        else if (NodeName.Contains(':'))
+            errors.Add($"MeshOptions.NodeName '{NodeName}' contains ':', which registry keys ({{prefix}}:service:{{name}}:{{id}}) cannot hold.");
+        if (NodeId is not null && !Guid.TryParseExact(NodeId, "D", out _))
+            errors.Add($"MeshOptions.NodeId '{NodeId}' is not a UUID such as 0b6f4a52-3c2e-4d8a-9f61-2a7c9e1d5b30; leave it null for a fresh one.");
+        if (Transport is null || Protocol is null || Peers is null || Discovery is null || Messaging is null || Json is null)
+        {
+            errors.Add("MeshOptions.Transport, Protocol, Peers, Discovery, Messaging and Json must not be null.");
+            return errors;
+        }
+
+        if (string.IsNullOrWhiteSpace(Transport.ListenHost))
+            errors.Add("MeshOptions.Transport.ListenHost is empty: use an address such as 127.0.0.1 or 0.0.0.0.");
+        if (Transport.ListenPort is < 0 or > 65535)
+            errors.Add($"MeshOptions.Transport.ListenPort must be 0 (any free port) to 65535, not {Transport.ListenPort}.");
+        Check(Discovery.Validate);
+        Check(Messaging.Validate);
+        return errors;
+
+        void Check(Action validate)
+        {
+            try
+            {
+                validate();
+            }
+            catch (ArgumentException ex)
+            {
+                errors.Add(ex.Message.Split(" (Parameter")[0]);
+            }
+        }
+    }
 }

@@ -3,6 +3,29 @@ namespace MeshActors.Messaging;
 /// <summary>Topic, group and service settings.</summary>
 public sealed record MessagingOptions
 {
-    /// <summary>How long a request waits for its response unless the call says otherwise. Default 5 s.</summary>
+    /// <summary>How long a request waits for its response unless the call says otherwise. Default 5 s (as Proto.Actor and Akka.NET asks: long enough for a loaded machine, short enough to notice a lost answer).</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Which node of a group (nodes with the same name) gets each message of a topic. Default
+    /// <see cref="LoadBalancers.RoundRobin"/> (as easymesh); <see cref="LoadBalancers.Broadcast"/> gives every message to
+    /// every node of the group.
+    /// </summary>
+    public ILoadBalancer TopicGroupBalancer { get; init; } = LoadBalancers.RoundRobin;
+
+    /// <summary>Which provider gets each request of a service. Default <see cref="LoadBalancers.RoundRobin"/>: spreads load evenly without any bookkeeping.</summary>
+    public ILoadBalancer ServiceBalancer { get; init; } = LoadBalancers.RoundRobin;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first setting that cannot work.</summary>
+    public void Validate()
+    {
+        if (RequestTimeout <= TimeSpan.Zero)
+            throw new ArgumentException($"MessagingOptions.RequestTimeout must be positive, not {RequestTimeout}.", nameof(RequestTimeout));
+        if (TopicGroupBalancer is null)
+            throw new ArgumentException("MessagingOptions.TopicGroupBalancer is null; use one of LoadBalancers.", nameof(TopicGroupBalancer));
+        if (ServiceBalancer is null)
+            throw new ArgumentException("MessagingOptions.ServiceBalancer is null; use one of LoadBalancers.", nameof(ServiceBalancer));
+        if (ReferenceEquals(ServiceBalancer, LoadBalancers.Broadcast))
+            throw new ArgumentException("MessagingOptions.ServiceBalancer cannot be Broadcast: a request goes to exactly one provider.", nameof(ServiceBalancer));
+    }
 }

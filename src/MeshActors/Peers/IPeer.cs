@@ -24,6 +24,9 @@ internal interface IPeer
     /// <summary>True when the peer announced the <c>bin</c> capability.</summary>
     bool AcceptsAttachments { get; }
 
+    /// <summary>Bytes queued and not yet written to the channel; what the least-outstanding strategies compare. 0 when the implementation does not track it.</summary>
+    long QueuedBytes => 0;
+
     /// <summary>Queues <paramref name="envelope"/> without waiting; false (and counted as a drop) when the queue is at its byte cap or the peer is gone.</summary>
     bool TrySend(Envelope envelope);
 

@@ -8,9 +8,9 @@ namespace MeshActors.Peers;
 /// peer layer chose), bounded in bytes. It belongs to the peer, not to a channel, so what is queued survives reconnects.
 /// </summary>
 /// <remarks>
-/// Enqueueing is a <see cref="ConcurrentQueue{T}"/> add, one interlocked add on the byte count and one read of the
+/// Enqueueing is a <see cref="ConcurrentQueue{T}"/> add, one compare-and-swap on the byte count and one read of the
 /// consumer's wake flag; the consumer gives bytes back once per batch. When another consumer is attached, the old one
-/// stops at its next item; an item is taken by exactly one of them, so nothing is written twice.
+/// stops after its current batch; an item is taken by exactly one of them, so nothing is written twice.
 /// </remarks>
 internal sealed class OutboundQueue(long capBytes, PeerStats stats)
 {
@@ -22,9 +22,6 @@ internal sealed class OutboundQueue(long capBytes, PeerStats stats)
     private TaskCompletionSource? _room;
     private string? _closed;
     private long _bytes;
-
-    /// <summary>The byte cap.</summary>
-    public long CapBytes => capBytes;
 
     /// <summary>The estimated bytes of the envelopes queued.</summary>
     public long QueuedBytes => Volatile.Read(ref _bytes);
@@ -64,7 +61,7 @@ internal sealed class OutboundQueue(long capBytes, PeerStats stats)
         return EnqueueSlowAsync(envelope, size, wait, nodeId, cancellationToken);
     }
 
-    /// <summary>Makes <paramref name="consumer"/> the one that drains the queue (the previous one stops at its next item) and wakes it.</summary>
+    /// <summary>Makes <paramref name="consumer"/> the one that drains the queue (the previous one stops after its current batch) and wakes it.</summary>
     public void Attach(IOutboundConsumer consumer)
     {
         Volatile.Write(ref _consumer, consumer);
@@ -108,6 +105,23 @@ internal sealed class OutboundQueue(long capBytes, PeerStats stats)
 
         Volatile.Write(ref _consumer, null);
         Interlocked.Exchange(ref _room, null)?.TrySetResult();
+        return DropAll();
+    }
+
+    private void Add(Envelope envelope)
+    {
+        _items.Enqueue(envelope);
+        if (Volatile.Read(ref _closed) is not null)
+        {
+            DropAll(); // closed while this sender was adding: nothing may stay behind in a dead queue
+            return;
+        }
+
+        Volatile.Read(ref _consumer)?.Signal.Wake();
+    }
+
+    private long DropAll()
+    {
         long dropped = 0, bytes = 0;
         while (_items.TryDequeue(out var envelope))
         {
@@ -118,12 +132,6 @@ internal sealed class OutboundQueue(long capBytes, PeerStats stats)
         Interlocked.Add(ref _bytes, -bytes);
         stats.OnDropped(dropped);
         return dropped;
-    }
-
-    private void Add(Envelope envelope)
-    {
-        _items.Enqueue(envelope);
-        Volatile.Read(ref _consumer)?.Signal.Wake();
     }
 
     // A compare-and-swap rather than add-then-undo: a count inflated for a moment by a sender that is then refused

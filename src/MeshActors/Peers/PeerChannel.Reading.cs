@@ -25,15 +25,15 @@ internal sealed partial class PeerChannel
 
             var buffer = result.Buffer;
             Volatile.Write(ref _lastReceived, Environment.TickCount64);
-            Envelope.Hello? hello;
+            Envelope.Hello? hello = null;
             try
             {
                 hello = TakeHello(ref buffer, result.IsCompleted);
             }
             finally
             {
-                // Frames after the hello stay in the pipe for the read loop.
-                input.AdvanceTo(buffer.Start, buffer.End);
+                // Frames after the hello stay in the pipe, unexamined, so that the read loop's first read returns them at once.
+                input.AdvanceTo(buffer.Start, hello is null ? buffer.End : buffer.Start);
             }
 
             if (hello is not null)

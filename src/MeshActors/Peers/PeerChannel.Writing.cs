@@ -89,10 +89,12 @@ internal sealed partial class PeerChannel
         return frames;
     }
 
+    // Ownership is checked once per batch (the caller did): a writer that was just replaced writes at most one more
+    // batch on its old channel, which the peer still reads to its end, so nothing is lost or written twice.
     private long WriteQueued(FrameWriter writer, OutboundQueue queue, int threshold)
     {
         long frames = 0, taken = 0;
-        while (writer.UnflushedBytes < threshold && queue.IsDrainedBy(this) && queue.TryDequeue(out var envelope))
+        while (writer.UnflushedBytes < threshold && queue.TryDequeue(out var envelope))
         {
             taken += OutboundQueue.SizeOf(envelope);
             if (TryWrite(writer, envelope))

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Net;
 using MeshActors.Protocol;
 using MeshActors.Transport;
@@ -118,7 +119,7 @@ internal sealed partial class PeerChannel : IOutboundConsumer
         }
         catch (ChannelClosedException e)
         {
-            SetEnd(new ChannelEnd("the channel was lost during the handshake", e));
+            Close(new ChannelEnd("the channel was lost during the handshake", e), lastFrame: null);
         }
 
         Start(link: null, attach: false);
@@ -183,13 +184,14 @@ internal sealed partial class PeerChannel : IOutboundConsumer
     public void Abort(string reason)
     {
         SetEnd(new ChannelEnd(reason));
-        Set(States.Aborted);
+        Set(States.Aborted | States.Closing | States.Discarding);
         Volatile.Read(ref _channel)?.Abort(reason);
+        Signal.Wake(); // a writer with nothing to write would otherwise sleep on
     }
 
     private static readonly IReadOnlyDictionary<string, string> OfferV1 = new Dictionary<string, string>
     {
-        [WireProtocol.VersionHeader] = WireProtocol.Version.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        [WireProtocol.VersionHeader] = WireProtocol.Version.ToString(CultureInfo.InvariantCulture),
     };
 
     private PeerIdentity Identity(string? nodeId, string? name, bool speaksMeshProtocol, bool acceptsAttachments)
@@ -255,7 +257,17 @@ internal sealed partial class PeerChannel : IOutboundConsumer
 
     private async Task CompleteAsync(Task reading, Task writing)
     {
-        await Task.WhenAll(reading, writing).ConfigureAwait(false);
+        try
+        {
+            await Task.WhenAll(reading, writing).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            // The loops catch what they expect; only completing a pipe could still throw here.
+            PeerLog.ChannelBug(_settings.Logger, Description, e);
+            Abort($"a loop failed: {e.Message}");
+        }
+
         _link?.Queue.Detach(this);
         _grace.Dispose();
         var end = Volatile.Read(ref _end) ?? new ChannelEnd("ended");

@@ -25,11 +25,11 @@ internal sealed class PeerConnectionActor : ReceiveActor, IWithTimers
         _settings = settings;
         _handlerDone = handlerDone;
         Receive<Opened>(OnOpened);
-        Receive<DialFailed>(failed => Context.Parent.Tell(new ConnectionEnded(new ChannelEnd(failed.Error.Message, failed.Error), Handshaken: false)));
+        Receive<DialFailed>(failed => Context.Parent.Tell(new ConnectionEnded(new ChannelEnd(failed.Error.Message, failed.Error))));
         Receive<AssignLink>(OnAssigned);
         Receive<Retire>(retire => _channel.Goodbye(retire.Reason));
         Receive<HeartbeatTick>(_ => CheckLiveness());
-        Receive<ChannelEnd>(end => Context.Parent.Tell(new ConnectionEnded(end, Handshaken: _link is not null)));
+        Receive<ChannelEnd>(end => Context.Parent.Tell(new ConnectionEnded(end)));
     }
 
     /// <inheritdoc />
@@ -108,7 +108,7 @@ internal sealed class PeerConnectionActor : ReceiveActor, IWithTimers
     public sealed record ChannelHandshaken(PeerIdentity Identity);
 
     /// <summary>To the manager: the channel is gone (or was never opened); the manager stops the actor.</summary>
-    public sealed record ConnectionEnded(ChannelEnd End, bool Handshaken);
+    public sealed record ConnectionEnded(ChannelEnd End);
 
     /// <summary>
     /// From the manager: the peer the channel carries (null: close it at once), whether its writer drains that peer's

@@ -45,6 +45,9 @@ internal sealed class PeerLink : IPeer
     /// <inheritdoc />
     public bool AcceptsAttachments => _acceptsAttachments;
 
+    /// <inheritdoc />
+    public long QueuedBytes => Queue.QueuedBytes;
+
     /// <summary>The counters of this peer (they add up into the node's totals).</summary>
     public PeerStats Stats { get; }
 

@@ -68,15 +68,15 @@ internal sealed partial class PeerManagerActor
     {
         if (_targets.TryGetValue(key, out var target))
         {
-            _ = EnsureDial(target);
+            _ = EnsureDial(target, due: true);
         }
     }
 
     /// <summary>
-    /// Dials <paramref name="target"/> now or schedules it, unless it is connected, being dialed, or already scheduled;
-    /// returns the delay when it scheduled a dial.
+    /// Dials <paramref name="target"/> now (when <paramref name="due"/>, or on a first dial that need not wait) or
+    /// schedules it, unless it is connected, being dialed, or already scheduled; returns the delay when it scheduled a dial.
     /// </summary>
-    private TimeSpan? EnsureDial(DialTarget target)
+    private TimeSpan? EnsureDial(DialTarget target, bool due = false)
     {
         var timer = DialTimerKey(target.Key);
         if (_stopping || target.Stale || target.Connection is not null || Timers.IsTimerActive(timer)
@@ -85,10 +85,10 @@ internal sealed partial class PeerManagerActor
             return null;
         }
 
-        var delay = target.Dialed
-            ? BackoffSupervisor.CalculateDelay(Math.Max(0, target.Failures - 1), _options.ReconnectMinBackoff, _options.ReconnectMaxBackoff, _options.ReconnectRandomFactor)
-            : TimeSpan.Zero;
-        if (!target.DialsFirst)
+        var delay = due || !target.Dialed
+            ? TimeSpan.Zero
+            : BackoffSupervisor.CalculateDelay(Math.Max(0, target.Failures - 1), _options.ReconnectMinBackoff, _options.ReconnectMaxBackoff, _options.ReconnectRandomFactor);
+        if (!due && !target.DialsFirst)
         {
             delay = delay > _options.DialGrace ? delay : _options.DialGrace;
         }

@@ -148,7 +148,7 @@ internal sealed partial class PeerManagerActor
         entry.Actor.Tell(new PeerConnectionActor.AssignLink(link, Attach: true));
     }
 
-    private void OnConnectionEnded(IActorRef actor, ChannelEnd end, bool handshaken)
+    private void OnConnectionEnded(IActorRef actor, ChannelEnd end)
     {
         if (!_connections.Remove(actor, out var entry))
         {

@@ -43,7 +43,7 @@ internal sealed partial class PeerManagerActor
     {
         foreach (var actor in _connections.Keys.ToList())
         {
-            OnConnectionEnded(actor, new ChannelEnd("the node stopped before the channel ended"), handshaken: false);
+            OnConnectionEnded(actor, new ChannelEnd("the node stopped before the channel ended"));
         }
 
         TryFinishStop();

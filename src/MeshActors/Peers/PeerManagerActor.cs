@@ -55,8 +55,8 @@ internal sealed partial class PeerManagerActor : ReceiveActor, IWithTimers
         Receive<DialTick>(tick => OnDialTick(tick.Key));
         Receive<InboundChannel>(OnInboundChannel);
         Receive<PeerConnectionActor.ChannelHandshaken>(handshaken => OnHandshaken(Sender, handshaken.Identity));
-        Receive<PeerConnectionActor.ConnectionEnded>(ended => OnConnectionEnded(Sender, ended.End, ended.Handshaken));
-        Receive<Terminated>(terminated => OnConnectionEnded(terminated.ActorRef, new ChannelEnd("its connection actor stopped"), handshaken: true));
+        Receive<PeerConnectionActor.ConnectionEnded>(ended => OnConnectionEnded(Sender, ended.End));
+        Receive<Terminated>(terminated => OnConnectionEnded(terminated.ActorRef, new ChannelEnd("its connection actor stopped")));
         Receive<GetListenEndpoint>(_ => ReplyListenEndpoint());
         Receive<GetPeers>(_ => Sender.Tell(_directory.Peers));
         Receive<StopPeers>(_ => OnStopPeers());

@@ -44,7 +44,8 @@ internal sealed class RecordingHandler : IPeerEnvelopeHandler
 
     public void OnPeerDisconnected(IPeer peer, Exception? reason) => Probe?.Tell(new Disconnected(peer, reason), ActorRefs.NoSender);
 
-    private static long ReadN(ReadOnlySpan<byte> data) =>
+    /// <summary>The sequence number of a pub made by <see cref="Pub"/>; -1 for anything else.</summary>
+    public static long ReadN(ReadOnlySpan<byte> data) =>
         data.StartsWith("{\"n\":"u8) && Utf8Parser.TryParse(data[5..], out long n, out _) ? n : -1;
 
     public sealed record Received(IPeer Peer, Envelope Envelope);
@@ -58,9 +59,11 @@ internal sealed class RecordingHandler : IPeerEnvelopeHandler
     {
         private readonly Lock _gate = new();
         private bool[] _seen = new bool[1024];
-        private long _next;
+        private long _next = -1;
 
         public long Count { get; private set; }
+
+        public long First { get; private set; } = -1;
 
         public long Distinct { get; private set; }
 
@@ -81,7 +84,11 @@ internal sealed class RecordingHandler : IPeerEnvelopeHandler
                     return;
                 }
 
-                if (n != _next)
+                if (_next < 0)
+                {
+                    First = n;
+                }
+                else if (n != _next)
                 {
                     OutOfOrder++;
                 }
@@ -104,10 +111,11 @@ internal sealed class RecordingHandler : IPeerEnvelopeHandler
             }
         }
 
-        /// <summary>True when 0 .. <paramref name="count"/> - 1 each arrived exactly once, in order.</summary>
-        public bool IsExactly(long count) => Count == count && Distinct == count && Duplicates == 0 && OutOfOrder == 0 && Invalid == 0;
+        /// <summary>True when <paramref name="first"/> .. <paramref name="first"/> + <paramref name="count"/> - 1 each arrived exactly once, in order.</summary>
+        public bool IsExactly(long count, long first = 0) =>
+            Count == count && Distinct == count && First == first && Duplicates == 0 && OutOfOrder == 0 && Invalid == 0;
 
         public override string ToString() =>
-            $"count={Count} distinct={Distinct} duplicates={Duplicates} outOfOrder={OutOfOrder} invalid={Invalid}";
+            $"first={First} count={Count} distinct={Distinct} duplicates={Duplicates} outOfOrder={OutOfOrder} invalid={Invalid}";
     }
 }

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using MeshActors.Protocol;
 using MeshActors.Transport;
 using Xunit.Abstractions;
 
@@ -135,6 +136,24 @@ public sealed class MeshListenerSpec(ITestOutputHelper output)
         Assert.Equal("abc123", inbound.Metadata["X-Trace-Id"]);
         Assert.Equal(IPAddress.Loopback, ((IPEndPoint)inbound.RemoteEndPoint!).Address);
         Assert.Equal(loopback.Address, channel.RemoteEndPoint);
+    }
+
+    [Theory]
+    [InlineData(null, null, null)]
+    [InlineData("1", 1, 1)]
+    [InlineData("3, 1", 1, 1)]
+    [InlineData("2", 0, 1)]
+    public async Task The_listener_must_answer_the_protocol_version_it_agreed_on(string? offered, int? inboundVersion, int? outboundVersion)
+    {
+        await using var loopback = await Loopback.StartAsync(output);
+        var metadata = offered is null ? null : new Dictionary<string, string> { [WireProtocol.VersionHeader] = offered };
+
+        await using var channel = await loopback.OpenAsync(metadata: metadata);
+        var inbound = await loopback.AcceptAsync();
+
+        // docs/protocol.md 2.3: no offer is a plain channel; no common version is answered with the listener's own.
+        Assert.Equal(inboundVersion, inbound.ProtocolVersion);
+        Assert.Equal(outboundVersion, channel.ProtocolVersion);
     }
 
     [Theory]

@@ -1,0 +1,150 @@
+using System.Diagnostics;
+using System.Globalization;
+using MeshActors.Discovery;
+using MeshActors.Messaging;
+
+namespace MeshActors.Benchmarks;
+
+/// <summary>
+/// Topics and services between two mesh nodes in this process over real loopback HTTP/2, with the local registry:
+/// what an application sees through <see cref="IMesh"/>, serialization included.
+/// </summary>
+/// <remarks>
+/// Usage: <c>messaging [--seconds 3]</c>. Prints
+/// <c>messaging.publish.100B msgs/s=N</c> (one publisher, typed 100-byte messages counted in the subscriber's typed handler),
+/// <c>messaging.request.100B req/s=N p50_us=N p99_us=N</c> (one caller, one request at a time, to an echo service) and
+/// <c>messaging.request.concurrent req/s=N</c> (64 requests in flight).
+/// </remarks>
+public sealed class MessagingBenchmark : IBenchmarkSuite
+{
+    private const int Concurrency = 64;
+
+    /// <inheritdoc />
+    public string Name => "messaging";
+
+    /// <inheritdoc />
+    public async Task RunAsync(string[] args)
+    {
+        var seconds = TimeSpan.FromSeconds(args.Length >= 2 && args[0] == "--seconds" ? double.Parse(args[1], CultureInfo.InvariantCulture) : 3);
+        var root = Path.Combine(Path.GetTempPath(), "meshactors-bench-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var discovery = new DiscoveryOptions { Registry = "local:" + root, HeartbeatInterval = TimeSpan.FromMilliseconds(250), Ttl = TimeSpan.FromSeconds(2) };
+            await using var publisher = await MeshNode.StartAsync(new MeshOptions { NodeName = "bench-publisher", Discovery = discovery });
+            await using var subscriber = await MeshNode.StartAsync(new MeshOptions { NodeName = "bench-subscriber", Discovery = discovery });
+            using var echo = subscriber.AddService<Tick, Tick>("echo", (tick, _, _) => new ValueTask<Tick>(tick));
+            await echo.Ready;
+            await WaitAsync(() => publisher.MessagingLayer.Routes.Current.Service("echo") is not null, "the echo service to be announced");
+
+            Console.WriteLine(await PublishAsync(publisher, subscriber, seconds));
+            Console.WriteLine(await SequentialRequestsAsync(publisher, seconds));
+            Console.WriteLine(await ConcurrentRequestsAsync(publisher, seconds));
+        }
+        finally
+        {
+            if (Directory.Exists(root))
+                Directory.Delete(root, recursive: true);
+        }
+    }
+
+    private static async Task<string> PublishAsync(MeshNode publisher, MeshNode subscriber, TimeSpan duration)
+    {
+        long received = 0;
+        using var subscription = subscriber.Subscribe<Tick>("ticks", (_, _) =>
+        {
+            received++; // one message at a time per subscription; read with Volatile below
+            return default;
+        });
+        await subscription.Ready;
+        await publisher.WaitForSubscriberAsync("ticks", TimeSpan.FromSeconds(10));
+
+        var tick = Tick.Of100Bytes();
+        using var stop = new CancellationTokenSource();
+        var publishing = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                for (var i = 0; i < 1000; i++)
+                    await publisher.PublishAsync("ticks", tick);
+            }
+        });
+
+        // Warm up (JIT tiering, buffers), then count what the handler receives during the measured window.
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        var before = Volatile.Read(ref received);
+        var watch = Stopwatch.StartNew();
+        await Task.Delay(duration);
+        var count = Volatile.Read(ref received) - before;
+        var elapsed = watch.Elapsed;
+        await stop.CancelAsync();
+        await publishing;
+        return string.Create(CultureInfo.InvariantCulture, $"messaging.publish.100B msgs/s={count / elapsed.TotalSeconds:0}");
+    }
+
+    private static async Task<string> SequentialRequestsAsync(MeshNode caller, TimeSpan duration)
+    {
+        var tick = Tick.Of100Bytes();
+        for (var i = 0; i < 20_000; i++)
+            await caller.RequestAsync<Tick, Tick>("echo", tick); // warm-up
+
+        var latencies = new List<double>(1 << 20);
+        var watch = Stopwatch.StartNew();
+        while (watch.Elapsed < duration)
+        {
+            var started = Stopwatch.GetTimestamp();
+            await caller.RequestAsync<Tick, Tick>("echo", tick);
+            latencies.Add(Stopwatch.GetElapsedTime(started).TotalMicroseconds);
+        }
+
+        var elapsed = watch.Elapsed;
+        latencies.Sort();
+        return string.Create(CultureInfo.InvariantCulture,
+            $"messaging.request.100B req/s={latencies.Count / elapsed.TotalSeconds:0} p50_us={Percentile(latencies, 0.50):0} p99_us={Percentile(latencies, 0.99):0}");
+    }
+
+    private static async Task<string> ConcurrentRequestsAsync(MeshNode caller, TimeSpan duration)
+    {
+        var tick = Tick.Of100Bytes();
+        long completed = 0;
+        var measuring = false;
+        using var stop = new CancellationTokenSource();
+        var callers = Enumerable.Range(0, Concurrency).Select(_ => Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                await caller.RequestAsync<Tick, Tick>("echo", tick);
+                if (Volatile.Read(ref measuring))
+                    Interlocked.Increment(ref completed);
+            }
+        })).ToArray();
+
+        await Task.Delay(TimeSpan.FromSeconds(1)); // warm-up
+        Volatile.Write(ref measuring, true);
+        var watch = Stopwatch.StartNew();
+        await Task.Delay(duration);
+        var count = Interlocked.Read(ref completed);
+        var elapsed = watch.Elapsed;
+        await stop.CancelAsync();
+        await Task.WhenAll(callers);
+        return string.Create(CultureInfo.InvariantCulture, $"messaging.request.concurrent req/s={count / elapsed.TotalSeconds:0}");
+    }
+
+    private static double Percentile(List<double> sorted, double p) => sorted[Math.Min(sorted.Count - 1, (int)(sorted.Count * p))];
+
+    private static async Task WaitAsync(Func<bool> condition, string what)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (deadline.Elapsed > TimeSpan.FromSeconds(15))
+                throw new TimeoutException($"Gave up waiting for {what}.");
+            await Task.Delay(10);
+        }
+    }
+
+    /// <summary>The benchmark's message: 100 bytes of JSON.</summary>
+    public sealed record Tick(long Seq, string Body)
+    {
+        public static Tick Of100Bytes() => new(1234567, new string('x', 100 - """{"seq":1234567,"body":""}""".Length));
+    }
+}

@@ -1,0 +1,211 @@
+using MeshActors.Actors;
+using MeshActors.Discovery;
+using MeshActors.Messaging;
+using MeshActors.Peers;
+using MeshActors.Protocol;
+using Microsoft.Extensions.Logging;
+
+namespace MeshActors;
+
+/// <summary>One node of the mesh: an actor system with the node's messaging, peer and registry actors, behind the <see cref="IMesh"/> facade.</summary>
+/// <remarks>
+/// <c>await using var node = await MeshNode.StartAsync(options);</c> Or construct it (the actor system exists at once, so
+/// application actors can be created) and call <see cref="StartAsync(CancellationToken)"/> later, as the hosting
+/// integration does. Stopping is graceful: the node deregisters first, so that the others see it leave at once, then
+/// answers what it was asked, says goodbye on every channel, and terminates its actor system (when it created it).
+/// </remarks>
+public sealed partial class MeshNode : IMesh
+{
+    private const int Created = 0, Starting = 1, Started = 2, Stopping = 3;
+
+    private readonly MeshOptions _options;
+    private readonly bool _ownsSystem;
+    private readonly ILogger _log;
+    private readonly PeerDirectory _directory = new();
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _state;
+    private MeshMessaging? _messaging;
+    private MeshMember? _self;
+    private IRegistry? _registry;
+    private IActorRef _guardian = ActorRefs.Nobody;
+    private IActorRef _peers = ActorRefs.Nobody;
+    private IActorRef _registryActor = ActorRefs.Nobody;
+    private IDisposable? _membership;
+
+    /// <summary>Creates a node that is not started yet, on <paramref name="system"/> or on an actor system of its own (terminated when the node stops).</summary>
+    /// <exception cref="ArgumentException">The options cannot work; the message lists every problem.</exception>
+    public MeshNode(MeshOptions options, ActorSystem? system = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _options = options;
+        Id = options.NodeId?.ToLowerInvariant() ?? Guid.NewGuid().ToString();
+        _ownsSystem = system is null;
+        System = system ?? ActorSystem.Create(SystemName(options.NodeName), new ActorSystemOptions { LoggerFactory = options.LoggerFactory });
+        _log = System.LoggerFactory.CreateLogger<MeshNode>();
+    }
+
+    /// <summary>This node's id (a UUID v4), known before it starts.</summary>
+    public string Id { get; }
+
+    /// <inheritdoc />
+    public ActorSystem System { get; }
+
+    /// <inheritdoc />
+    public MeshMember Self => Volatile.Read(ref _self) ?? throw NotStarted();
+
+    /// <inheritdoc />
+    public IActorRef TopicRouter => Messaging.TopicRouter;
+
+    /// <inheritdoc />
+    public IActorRef Services => Messaging.Services;
+
+    /// <summary>The <c>PeerManagerActor</c> (<c>/system/mesh/peers</c>).</summary>
+    public IActorRef Peers => IsStarted ? _peers : throw NotStarted();
+
+    /// <summary>The <see cref="RegistryActor"/> (<c>/system/mesh/registry</c>).</summary>
+    public IActorRef Registry => IsStarted ? _registryActor : throw NotStarted();
+
+    /// <inheritdoc />
+    public MessagingStats Stats => Messaging.Stats;
+
+    /// <summary>The connected and reconnecting peers, for diagnostics.</summary>
+    public IReadOnlyList<PeerInfo> DescribePeers() => _directory.Describe();
+
+    /// <summary>The messaging layer, for specs and benchmarks that look at routing.</summary>
+    internal MeshMessaging MessagingLayer => Messaging;
+
+    private MeshMessaging Messaging => Volatile.Read(ref _messaging) is { } messaging && IsStarted ? messaging : throw NotStarted();
+
+    /// <summary>Creates a node on an actor system of its own and starts it.</summary>
+    public static Task<MeshNode> StartAsync(MeshOptions options, CancellationToken cancellationToken = default) => StartAsync(options, null, cancellationToken);
+
+    /// <summary>Creates a node on <paramref name="system"/> (or on one of its own when null) and starts it.</summary>
+    public static async Task<MeshNode> StartAsync(MeshOptions options, ActorSystem? system, CancellationToken cancellationToken = default)
+    {
+        var node = new MeshNode(options, system);
+        await node.StartAsync(cancellationToken).ConfigureAwait(false);
+        return node;
+    }
+
+    /// <summary>
+    /// Starts the node: the messaging actors, the peer manager (its listener bound, so the real endpoint is known), then
+    /// the registry actor, which registers this node and discovers the others; the peer manager dials them as they appear.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The node was already started or stopped.</exception>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.CompareExchange(ref _state, Starting, Created) != Created)
+            throw new InvalidOperationException($"Mesh node {_options.NodeName} ({Id}) was already started.");
+        try
+        {
+            _guardian = System.SystemActorOf(MeshGuardianActor.Props(), "mesh");
+            var messaging = await MeshMessaging.StartAsync(System, _guardian, Id, _options.NodeName, _options.Messaging, _options.Json)
+                .WaitAsync(cancellationToken).ConfigureAwait(false);
+            _membership = System.EventStream.Subscribe<MemberEvent>(OnMemberEvent);
+            _peers = await Spawn(PeerManagerActor.Props(
+                Id, _options.NodeName, _options.Peers, _options.Protocol, _options.Transport, messaging, _directory, System.LoggerFactory), "peers", cancellationToken).ConfigureAwait(false);
+            var endpoint = await _peers.Ask<PeerManagerActor.ListenEndpoint>(PeerManagerActor.GetListenEndpoint.Instance, cancellationToken: cancellationToken).ConfigureAwait(false);
+
+            // Interest changes from here on reach the registration; the first registration carries the interest of now.
+            messaging.InterestChanged += OnInterestChanged;
+            var interest = messaging.Interest;
+            _self = new MeshMember(Id, _options.NodeName, endpoint.Advertised.Host, endpoint.Advertised.Port)
+            {
+                ProtocolVersion = WireProtocol.Version,
+                Topics = interest.Topics,
+                Services = interest.Services,
+                StartedAt = DateTimeOffset.UtcNow,
+            };
+            _registry = RegistryFactory.Create(_options.Discovery, System.LoggerFactory);
+            _registryActor = await Spawn(RegistryActor.Props(_registry, _self, _options.Discovery), "registry", cancellationToken).ConfigureAwait(false);
+            Volatile.Write(ref _messaging, messaging);
+            Volatile.Write(ref _state, Started);
+            MeshLog.Started(_log, _options.NodeName, Id, _self.Address, _registry.Description);
+        }
+        catch
+        {
+            await StopAsync(CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Stops gracefully: deregisters (the others see the leave at once), lets requests in flight here be answered,
+    /// says goodbye on every channel after its queue is written, then stops the node's actors.
+    /// </summary>
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        var previous = Interlocked.Exchange(ref _state, Stopping);
+        if (previous == Stopping)
+        {
+            await _stopped.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            if (previous != Created)
+                MeshLog.Stopping(_log, _options.NodeName, Id);
+
+            // Each step runs only if its actor was created: a start that failed halfway stops what it started.
+            var deadline = _options.Peers.GoodbyeGrace + _options.Discovery.CommandTimeout + TimeSpan.FromSeconds(5);
+            await Step(_registryActor, "leave the registry", () => _registryActor.Ask<LeftMesh>(LeaveMesh.Instance, deadline, cancellationToken)).ConfigureAwait(false);
+            if (_messaging is { } messaging)
+                await Step(messaging.Services, "answer the requests in flight", () => messaging.Inbound.DrainAsync(_options.Peers.GoodbyeGrace, cancellationToken)).ConfigureAwait(false);
+            await Step(_peers, "say goodbye to the peers", () => _peers.Ask<PeerManagerActor.PeersStopped>(PeerManagerActor.StopPeers.Instance, deadline, cancellationToken)).ConfigureAwait(false);
+            _membership?.Dispose();
+            if (_ownsSystem)
+                await System.Terminate().ConfigureAwait(false);
+            else
+                await Step(_guardian, "stop the mesh actors", () => _guardian.GracefulStop(deadline)).ConfigureAwait(false);
+            if (_registry is not null)
+                await _registry.DisposeAsync().ConfigureAwait(false);
+            if (previous != Created)
+                MeshLog.Stopped(_log, _options.NodeName, Id);
+        }
+        finally
+        {
+            _stopped.TrySetResult();
+        }
+
+        async Task Step(IActorRef actor, string what, Func<Task> step)
+        {
+            if (actor.Equals(ActorRefs.Nobody))
+                return;
+            try
+            {
+                await step().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                MeshLog.StopStepFailed(_log, what, ex.Message);
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
+
+    private async Task<IActorRef> Spawn(Props props, string name, CancellationToken cancellationToken) =>
+        await _guardian.Ask<IActorRef>(new MeshGuardianActor.Spawn(props, name), cancellationToken: cancellationToken).ConfigureAwait(false);
+
+    private void OnInterestChanged(IReadOnlyList<string> topics, IReadOnlyList<string> services)
+    {
+        if (Volatile.Read(ref _self) is not { } self)
+            return;
+        var updated = self with { Topics = topics, Services = services };
+        Volatile.Write(ref _self, updated);
+        _registryActor.Tell(new UpdateSelf(updated), ActorRefs.NoSender);
+    }
+
+    private bool IsStarted => Volatile.Read(ref _state) == Started;
+
+    private InvalidOperationException NotStarted() => new(
+        Volatile.Read(ref _state) == Stopping
+            ? $"Mesh node {_options.NodeName} ({Id}) is stopped."
+            : $"Mesh node {_options.NodeName} ({Id}) is not started: call StartAsync first (the hosted service does it when the host starts).");
+
+    private static string SystemName(string nodeName) =>
+        new(nodeName.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '-').ToArray());
+}

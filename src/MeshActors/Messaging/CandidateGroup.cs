@@ -1,0 +1,54 @@
+using System.Collections;
+
+namespace MeshActors.Messaging;
+
+/// <summary>The nodes among which a <see cref="ILoadBalancer"/> picks: the providers of a service, or the nodes of one group listening to a topic.</summary>
+/// <remarks>Never empty; ordered by node id, so that rotations are stable while membership is.</remarks>
+public sealed class CandidateGroup : IReadOnlyList<RouteCandidate>
+{
+    private readonly RouteCandidate[] _candidates;
+    private long _ticket;
+
+    internal CandidateGroup(string address, RouteCandidate[] candidates)
+    {
+        Address = address;
+        _candidates = candidates;
+        _ticket = Random.Shared.Next(); // like easymesh, rotations start at a random member, so that publishers spread from the first message
+    }
+
+    /// <summary>The topic or service addressed.</summary>
+    public string Address { get; }
+
+    /// <inheritdoc />
+    public int Count => _candidates.Length;
+
+    /// <inheritdoc />
+    public RouteCandidate this[int index] => _candidates[index];
+
+    /// <summary>A number that grows by one with every call, from any thread: the cursor of rotating strategies.</summary>
+    public long NextTicket() => Interlocked.Increment(ref _ticket);
+
+    /// <summary>The local candidate's index, or -1 when this node is not among them.</summary>
+    public int IndexOfLocal()
+    {
+        for (var i = 0; i < _candidates.Length; i++)
+        {
+            if (_candidates[i].IsLocal)
+                return i;
+        }
+
+        return -1;
+    }
+
+    /// <summary>The same group without <paramref name="nodeId"/>; null when nobody is left.</summary>
+    internal CandidateGroup? Without(string nodeId)
+    {
+        var rest = Array.FindAll(_candidates, c => c.NodeId != nodeId);
+        return rest.Length == 0 ? null : new CandidateGroup(Address, rest);
+    }
+
+    /// <inheritdoc />
+    public IEnumerator<RouteCandidate> GetEnumerator() => ((IEnumerable<RouteCandidate>)_candidates).GetEnumerator();
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+}

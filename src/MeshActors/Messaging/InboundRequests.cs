@@ -1,0 +1,66 @@
+using System.Collections.Concurrent;
+
+namespace MeshActors.Messaging;
+
+/// <summary>The requests this node is serving, by requester and id, so that a <c>cancel</c> or a disconnect reaches their handlers.</summary>
+internal sealed class InboundRequests
+{
+    private readonly ConcurrentDictionary<(string NodeId, long Id), InboundRequest> _inFlight = new();
+    private TaskCompletionSource? _drained;
+
+    public int Count => _inFlight.Count;
+
+    /// <summary>False when the requester already has a request with this id in flight.</summary>
+    public bool TryAdd(InboundRequest request) => _inFlight.TryAdd((request.SenderId, request.Req.Id), request);
+
+    /// <summary>True when the request is still wanted and now finished, so its answer must be sent; false when it was cancelled.</summary>
+    public bool TryFinish(InboundRequest request)
+    {
+        if (!_inFlight.TryRemove(new KeyValuePair<(string, long), InboundRequest>((request.SenderId, request.Req.Id), request)))
+            return false;
+        SignalIfDrained();
+        return true;
+    }
+
+    /// <summary>Completes once no request is in flight, or after <paramref name="timeout"/>: how a stopping node lets its handlers answer.</summary>
+    public async Task DrainAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _drained, drained);
+        SignalIfDrained();
+        try
+        {
+            await drained.Task.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // Requests still running after the grace are cut off with their channels: their requesters fail at once.
+        }
+    }
+
+    private void SignalIfDrained()
+    {
+        if (_inFlight.IsEmpty && Volatile.Read(ref _drained) is { } drained)
+            drained.TrySetResult();
+    }
+
+    /// <summary>The requester no longer waits for request <paramref name="id"/>: its handler's token fires and no answer is sent.</summary>
+    public void Cancel(string nodeId, long id)
+    {
+        if (_inFlight.TryRemove((nodeId, id), out var request))
+        {
+            request.Cancel();
+            SignalIfDrained();
+        }
+    }
+
+    /// <summary>The requester is gone: every request it made is cancelled.</summary>
+    public void CancelAll(string nodeId)
+    {
+        foreach (var (key, _) in _inFlight)
+        {
+            if (key.NodeId == nodeId)
+                Cancel(key.NodeId, key.Id);
+        }
+    }
+}

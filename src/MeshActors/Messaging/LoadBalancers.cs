@@ -1,0 +1,75 @@
+namespace MeshActors.Messaging;
+
+/// <summary>The built-in <see cref="ILoadBalancer"/> strategies.</summary>
+public static class LoadBalancers
+{
+    /// <summary>What <see cref="ILoadBalancer.Select"/> returns to deliver a topic message to every node of the group.</summary>
+    public const int All = -1;
+
+    /// <summary>Each node in turn (the default, as easymesh).</summary>
+    public static ILoadBalancer RoundRobin { get; } = new RoundRobinBalancer();
+
+    /// <summary>A node chosen at random each time.</summary>
+    public static ILoadBalancer Random { get; } = new RandomBalancer();
+
+    /// <summary>The node with the fewest of this node's requests unanswered, then the fewest bytes queued to it; ties rotate.</summary>
+    public static ILoadBalancer LeastOutstanding { get; } = new LeastOutstandingBalancer();
+
+    /// <summary>This node when it is a candidate, otherwise each node in turn.</summary>
+    public static ILoadBalancer LocalFirst { get; } = new LocalFirstBalancer();
+
+    /// <summary>Every node of the group (topics only: a request goes to one provider).</summary>
+    public static ILoadBalancer Broadcast { get; } = new BroadcastBalancer();
+
+    private sealed class RoundRobinBalancer : ILoadBalancer
+    {
+        public int Select(CandidateGroup candidates) => (int)((ulong)candidates.NextTicket() % (ulong)candidates.Count);
+
+        public override string ToString() => "round-robin";
+    }
+
+    private sealed class RandomBalancer : ILoadBalancer
+    {
+        public int Select(CandidateGroup candidates) => System.Random.Shared.Next(candidates.Count);
+
+        public override string ToString() => "random";
+    }
+
+    private sealed class LeastOutstandingBalancer : ILoadBalancer
+    {
+        public int Select(CandidateGroup candidates)
+        {
+            // Start the scan at a rotating index so that equal loads spread instead of all landing on the first node.
+            var count = candidates.Count;
+            var start = (int)((ulong)candidates.NextTicket() % (ulong)count);
+            var best = start;
+            for (var i = 1; i < count; i++)
+            {
+                var index = (start + i) % count;
+                if (Less(candidates[index], candidates[best]))
+                    best = index;
+            }
+
+            return best;
+        }
+
+        private static bool Less(RouteCandidate a, RouteCandidate b) =>
+            a.OutstandingRequests != b.OutstandingRequests ? a.OutstandingRequests < b.OutstandingRequests : a.QueuedBytes < b.QueuedBytes;
+
+        public override string ToString() => "least-outstanding";
+    }
+
+    private sealed class LocalFirstBalancer : ILoadBalancer
+    {
+        public int Select(CandidateGroup candidates) => candidates.IndexOfLocal() is >= 0 and var local ? local : RoundRobin.Select(candidates);
+
+        public override string ToString() => "local-first";
+    }
+
+    private sealed class BroadcastBalancer : ILoadBalancer
+    {
+        public int Select(CandidateGroup candidates) => All;
+
+        public override string ToString() => "broadcast";
+    }
+}

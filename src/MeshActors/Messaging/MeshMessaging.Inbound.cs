@@ -1,0 +1,77 @@
+using MeshActors.Actors;
+using MeshActors.Peers;
+using MeshActors.Protocol;
+
+namespace MeshActors.Messaging;
+
+/// <summary>What the peer layer hands over, on each channel's read loop: routed without waiting, so the loop never blocks.</summary>
+internal sealed partial class MeshMessaging : IPeerEnvelopeHandler
+{
+    public void OnPeerConnected(IPeer peer) => TopicRouter.Tell(new TopicRouterActor.PeerConnected(peer), ActorRefs.NoSender);
+
+    public void OnEnvelope(IPeer peer, Envelope envelope)
+    {
+        switch (envelope)
+        {
+            case Envelope.Pub pub:
+                DeliverLocally(pub.Topic, pub.Data, pub.Attachment, peer);
+                break;
+            case Envelope.Req req:
+                OnRequest(peer, req);
+                break;
+            case Envelope.Res res:
+                Correlator.Complete(peer.NodeId, res.Id, res);
+                break;
+            case Envelope.Err { Id: { } id } err:
+                Correlator.Complete(peer.NodeId, id, err);
+                break;
+            case Envelope.Err err:
+                MessagingLog.PeerError(Log, peer.NodeId, err.Code, err.Message);
+                break;
+            case Envelope.Cancel cancel:
+                Inbound.Cancel(peer.NodeId, cancel.Id);
+                break;
+            case Envelope.Interest interest:
+                TopicRouter.Tell(new TopicRouterActor.PeerInterest(peer, interest), ActorRefs.NoSender);
+                break;
+            case Envelope.Raw raw:
+                DeliverLocally(IMesh.ChannelTopic, raw.Json, default, peer);
+                break;
+        }
+    }
+
+    public void OnPeerDisconnected(IPeer peer, Exception? reason)
+    {
+        Correlator.FailAll(peer.NodeId, reason);
+        Inbound.CancelAll(peer.NodeId);
+        TopicRouter.Tell(new TopicRouterActor.PeerDisconnected(peer), ActorRefs.NoSender);
+    }
+
+    private void OnRequest(IPeer peer, Envelope.Req req)
+    {
+        if (req.Service == PingService)
+        {
+            // Answered here, on the read loop: a ping measures the channels and the two nodes, not a handler.
+            peer.TrySend(new Envelope.Res(req.Id, Payload.Null));
+            return;
+        }
+
+        if (Routes.Current.Service(req.Service)?.Local is not { } service)
+        {
+            Stats.OnNoServiceAnswer();
+            MessagingLog.NoService(Log, peer.NodeId, req.Service);
+            peer.TrySend(new Envelope.Err(ErrorCodes.NoService, $"Node {SelfId} ({SelfName}) does not host service '{req.Service}'.") { Id = req.Id });
+            return;
+        }
+
+        var request = new InboundRequest(peer, peer.NodeId, peer.Name, req);
+        if (!Inbound.TryAdd(request))
+        {
+            MessagingLog.DuplicateRequestId(Log, peer.NodeId, req.Id);
+            peer.TrySend(new Envelope.Err(ErrorCodes.BadEnvelope, $"Request {req.Id} is already in flight.") { Id = req.Id });
+            return;
+        }
+
+        service.Tell(request, ActorRefs.NoSender);
+    }
+}

@@ -1,0 +1,281 @@
+using System.Diagnostics;
+using System.Runtime.ExceptionServices;
+using System.Text.Json;
+using MeshActors.Actors;
+using MeshActors.Peers;
+using MeshActors.Protocol;
+
+namespace MeshActors.Messaging;
+
+/// <summary>Requesting services and hosting them.</summary>
+internal sealed partial class MeshMessaging
+{
+    public async Task<TResponse> RequestAsync<TRequest, TResponse>(string service, TRequest request, RequestOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ValidateName(service, "service name", nameof(service));
+        var (data, attachment) = Payload.Encode(request, Json);
+        var response = await RequestAsync(service, data, attachment, options, cancellationToken).ConfigureAwait(false);
+        return response.Deserialize<TResponse>();
+    }
+
+    /// <summary>
+    /// Sends the request to one provider, picked by <see cref="MessagingOptions.ServiceBalancer"/>, and waits for its
+    /// answer. A provider that could not take the request (<c>no_service</c>, <c>unavailable</c>, its queue gone) is
+    /// replaced once by another; one that left mid-request is replaced once only for an idempotent request.
+    /// </summary>
+    public async Task<ServiceResponse> RequestAsync(
+        string service, ReadOnlyMemory<byte> data, ReadOnlyMemory<byte> attachment, RequestOptions? options, CancellationToken cancellationToken)
+    {
+        options ??= RequestOptions.Default;
+        var timeout = options.Timeout ?? Options.RequestTimeout;
+        var started = Stopwatch.GetTimestamp();
+        string? excluded = null;
+        ExceptionDispatchInfo? firstFailure = null;
+        while (true)
+        {
+            var (route, target) = await FindProviderAsync(service, excluded, options.WaitForProvider, cancellationToken).ConfigureAwait(false);
+            if (target is null)
+            {
+                firstFailure?.Throw();
+                throw new NoServiceProviderException(service, options.WaitForProvider > TimeSpan.Zero ? $" (waited {options.WaitForProvider.TotalMilliseconds:0} ms)" : null);
+            }
+
+            var remaining = timeout - Stopwatch.GetElapsedTime(started);
+            var pending = Correlator.Start(service, target);
+            Envelope answer;
+            try
+            {
+                if (remaining <= TimeSpan.Zero)
+                    throw new TimeoutException();
+                var req = new Envelope.Req(pending.Id, service, data) { Timeout = remaining, Idempotent = options.Idempotent, Attachment = attachment };
+                await SendRequestAsync(route!, target, req, cancellationToken).ConfigureAwait(false);
+                answer = await pending.Task.WaitAsync(remaining, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                Abandon(pending);
+                throw new TimeoutException($"Service '{service}' on node {target.NodeId} ({target.Name}) did not answer within {timeout.TotalMilliseconds:0} ms.");
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                Abandon(pending);
+                throw;
+            }
+            catch (PeerUnavailableException ex) when (firstFailure is null)
+            {
+                // Still registered means the send itself failed: the request never left, so another provider may take it.
+                // Otherwise the provider left mid-request, and only an idempotent request may run a second time.
+                var neverSent = Correlator.Remove(pending);
+                if (!neverSent && !options.Idempotent)
+                    throw;
+                MessagingLog.Retrying(Log, pending.Id, service, target.NodeId, ex.Message);
+                firstFailure = ExceptionDispatchInfo.Capture(ex);
+                excluded = target.NodeId;
+                continue;
+            }
+            catch
+            {
+                Abandon(pending);
+                throw;
+            }
+
+            switch (answer)
+            {
+                case Envelope.Res res:
+                    return new ServiceResponse(service, res.Data, res.Attachment, target.NodeId, target.Name, Json);
+                case Envelope.Err err when firstFailure is null && err.Code is ErrorCodes.NoService or ErrorCodes.Unavailable:
+                    // The provider did not run it, so another may, idempotent or not.
+                    MessagingLog.Retrying(Log, pending.Id, service, target.NodeId, err.Code);
+                    firstFailure = ExceptionDispatchInfo.Capture(ToException(service, target, err));
+                    excluded = target.NodeId;
+                    continue;
+                default:
+                    throw ToException(service, target, (Envelope.Err)answer);
+            }
+        }
+    }
+
+    /// <summary>Measures one request round trip to <paramref name="peer"/> through the built-in <see cref="PingService"/>, which every node answers.</summary>
+    public async Task<TimeSpan> PingAsync(IPeer peer, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (!peer.SpeaksMeshProtocol)
+            throw new NotSupportedException($"Node {peer.NodeId} ({peer.Name}) is a plain Marketrix peer: it does not answer pings.");
+        var pending = Correlator.Start(PingService, new RouteCandidate(peer.NodeId, peer.Name, peer));
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            await peer.SendAsync(new Envelope.Req(pending.Id, PingService, Payload.Null), cancellationToken).ConfigureAwait(false);
+            var answer = await pending.Task.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+            var elapsed = Stopwatch.GetElapsedTime(started);
+            return answer is Envelope.Err err ? throw ToException(PingService, pending.Target, err) : elapsed;
+        }
+        catch (TimeoutException)
+        {
+            Abandon(pending);
+            throw new TimeoutException($"Node {peer.NodeId} ({peer.Name}) did not answer a ping within {timeout.TotalMilliseconds:0} ms.");
+        }
+        catch
+        {
+            Abandon(pending);
+            throw;
+        }
+    }
+
+    private async ValueTask<(ServiceRoute? Route, RouteCandidate? Target)> FindProviderAsync(
+        string service, string? excluded, TimeSpan waitForProvider, CancellationToken cancellationToken)
+    {
+        var found = TryFindProvider(Routes.Current, service, excluded);
+        if (found.Target is not null || waitForProvider <= TimeSpan.Zero)
+            return found;
+        await Routes.WaitAsync(table => TryFindProvider(table, service, excluded).Target is not null, waitForProvider, cancellationToken).ConfigureAwait(false);
+        return TryFindProvider(Routes.Current, service, excluded);
+    }
+
+    private (ServiceRoute? Route, RouteCandidate? Target) TryFindProvider(RoutingTable table, string service, string? excluded)
+    {
+        if (table.Service(service) is not { } route)
+            return (null, null);
+        var providers = excluded is null ? route.Providers : route.Providers.Without(excluded);
+        return providers is null ? (route, null) : (route, providers[Select(Options.ServiceBalancer, providers, allowAll: false)]);
+    }
+
+    private ValueTask SendRequestAsync(ServiceRoute route, RouteCandidate target, Envelope.Req req, CancellationToken cancellationToken)
+    {
+        if (target.Peer is not { } peer)
+        {
+            // Local provider: the same path as a remote request, without the network; the answer comes back through the correlator.
+            var request = new InboundRequest(null, SelfId, SelfName, req);
+            Inbound.TryAdd(request);
+            route.Local!.Tell(request, ActorRefs.NoSender);
+            return default;
+        }
+
+        if (!req.Attachment.IsEmpty && !peer.AcceptsAttachments)
+            throw new NotSupportedException($"Node {peer.NodeId} ({peer.Name}) does not accept binary attachments, so the request to service '{req.Service}' cannot carry one.");
+        return peer.SendAsync(req, cancellationToken);
+    }
+
+    /// <summary>Stops waiting for <paramref name="pending"/> and tells its provider, so that the handler's token fires.</summary>
+    private void Abandon(PendingRequest pending)
+    {
+        if (!Correlator.Remove(pending))
+            return;
+        if (pending.Target.Peer is { } peer)
+            peer.TrySend(new Envelope.Cancel(pending.Id));
+        else
+            Inbound.Cancel(SelfId, pending.Id);
+    }
+
+    private static Exception ToException(string service, RouteCandidate target, Envelope.Err err) => err.Code switch
+    {
+        ErrorCodes.NoService => new NoServiceProviderException(service, $" (node {target.NodeId} answered no_service)"),
+        ErrorCodes.Timeout => new TimeoutException($"Service '{service}' on node {target.NodeId} ({target.Name}) gave up: {err.Message}"),
+        _ => new RemoteServiceException(service, target.NodeId, err.Code, err.ExceptionType ?? err.Code, err.Message),
+    };
+
+    public MeshRegistration AddService<TRequest, TResponse>(string service, Func<TRequest, MessageContext, CancellationToken, ValueTask<TResponse>> handler)
+    {
+        ValidateName(service, "service name", nameof(service));
+        ArgumentNullException.ThrowIfNull(handler);
+        return Host(service, request =>
+        {
+            TRequest value;
+            try
+            {
+                value = request.Deserialize<TRequest>();
+            }
+            catch (JsonException ex)
+            {
+                throw new BadRequestException($"The request is not a {typeof(TRequest).Name}: {ex.Message}", ex);
+            }
+
+            var pending = handler(value, request.Context, request.CancellationToken);
+            return pending.IsCompletedSuccessfully ? new ValueTask<ServiceReply>(Encode(pending.Result)) : EncodeWhenDoneAsync(pending);
+        });
+
+        async ValueTask<ServiceReply> EncodeWhenDoneAsync(ValueTask<TResponse> pending) => Encode(await pending.ConfigureAwait(false));
+
+        ServiceReply Encode(TResponse response)
+        {
+            var (data, attachment) = Payload.Encode(response, Json);
+            return new ServiceReply(data, attachment);
+        }
+    }
+
+    public MeshRegistration AddService(string service, IActorRef handler)
+    {
+        ValidateName(service, "service name", nameof(service));
+        ArgumentNullException.ThrowIfNull(handler);
+        var services = Services;
+        return new MeshRegistration(() => services.Tell(new StopService(service), ActorRefs.NoSender))
+        {
+            Ready = services.Ask<ServiceHosted>(new HostService(service, handler)),
+        };
+    }
+
+    private MeshRegistration Host(string service, ServiceHandler handler)
+    {
+        var registration = NextRegistration();
+        var services = Services;
+        return new MeshRegistration(() => services.Tell(new ServicesActor.Unhost(service, registration), ActorRefs.NoSender))
+        {
+            Ready = services.Ask<ServiceHosted>(new ServicesActor.HostHandler(service, handler, registration)),
+        };
+    }
+
+    internal ServiceRequest ToServiceRequest(InboundRequest request) =>
+        new(request.Req.Service, request.Req.Data, request.Req.Attachment, request.SenderId, request.SenderName, request.Token, Json);
+
+    /// <summary>Sends a handler's response back to its requester, unless the request was cancelled meanwhile.</summary>
+    internal void Answer(InboundRequest request, ServiceReply reply)
+    {
+        if (!Inbound.TryFinish(request))
+            return;
+        if (!reply.Attachment.IsEmpty && request.Peer is { AcceptsAttachments: false } peer)
+        {
+            MessagingLog.AttachmentRefused(Log, peer.NodeId, "response of service " + request.Req.Service, reply.Attachment.Length);
+            Stats.OnDroppedAttachment();
+            Reply(request, new Envelope.Err(ErrorCodes.InternalError, "The response has a binary attachment, which the requester does not accept.") { Id = request.Req.Id });
+            return;
+        }
+
+        Reply(request, new Envelope.Res(request.Req.Id, reply.Data) { Attachment = reply.Attachment });
+    }
+
+    /// <summary>Reports a handler's failure to its requester: the exception's type name and message, never its stack trace.</summary>
+    internal void Fail(InboundRequest request, Exception exception)
+    {
+        if (!Inbound.TryFinish(request))
+            return; // cancelled: the failure is most likely the cancellation itself, and nobody waits for it
+        var (code, type) = exception is BadRequestException ? (ErrorCodes.BadRequest, (string?)null) : (ErrorCodes.HandlerError, exception.GetType().FullName);
+        Stats.OnHandlerFailure();
+        MessagingLog.HandlerFailed(Log, request.Req.Service, request.SenderId, code, type ?? "-", exception.Message);
+        Reply(request, new Envelope.Err(code, exception.Message) { Id = request.Req.Id, ExceptionType = type });
+    }
+
+    private void Reply(InboundRequest request, Envelope answer)
+    {
+        if (request.Peer is not { } peer)
+        {
+            Correlator.Complete(SelfId, request.Req.Id, answer);
+            return;
+        }
+
+        var send = peer.SendAsync(answer);
+        if (!send.IsCompletedSuccessfully)
+            _ = ObserveAsync(send, request);
+
+        async Task ObserveAsync(ValueTask send, InboundRequest request)
+        {
+            try
+            {
+                await send.ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                Stats.OnDroppedSend();
+                MessagingLog.AnswerDropped(Log, request.Req.Id, request.SenderId);
+            }
+        }
+    }
+}

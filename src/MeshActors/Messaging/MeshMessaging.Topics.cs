@@ -1,0 +1,177 @@
+using System.Runtime.ExceptionServices;
+using MeshActors.Actors;
+using MeshActors.Peers;
+using MeshActors.Protocol;
+
+namespace MeshActors.Messaging;
+
+/// <summary>Publishing and subscribing.</summary>
+internal sealed partial class MeshMessaging
+{
+    public ValueTask PublishAsync<T>(string topic, T message, CancellationToken cancellationToken = default)
+    {
+        ValidateName(topic, "topic", nameof(topic));
+        var (data, attachment) = Payload.Encode(message, Json);
+        return Publish(topic, data, attachment, wait: true, cancellationToken);
+    }
+
+    /// <summary>Publishes without ever waiting: a peer whose queue is full misses the message (counted). What actors use.</summary>
+    public void Publish(string topic, ReadOnlyMemory<byte> data, ReadOnlyMemory<byte> attachment) =>
+        Publish(topic, data, attachment, wait: false, CancellationToken.None);
+
+    /// <summary>
+    /// Local subscribers get the message at once, without touching the network; each remote node with subscribers
+    /// gets one <c>pub</c>, and of each group of same-named nodes only the one the group balancer picks.
+    /// </summary>
+    private ValueTask Publish(string topic, ReadOnlyMemory<byte> data, ReadOnlyMemory<byte> attachment, bool wait, CancellationToken cancellationToken)
+    {
+        var route = Routes.Current.Topic(topic);
+        if (route is null)
+            return default;
+
+        TopicMessage? local = null;
+        Envelope.Pub? pub = null;
+        List<Task>? sending = null;
+        foreach (var group in route.Groups)
+        {
+            var choice = group.Count == 1 ? 0 : Select(Options.TopicGroupBalancer, group, allowAll: true);
+            if (choice != LoadBalancers.All)
+            {
+                Deliver(group[choice]);
+                continue;
+            }
+
+            foreach (var candidate in group)
+                Deliver(candidate);
+        }
+
+        return sending is null ? default : new ValueTask(AwaitSendsAsync(sending));
+
+        void Deliver(RouteCandidate candidate)
+        {
+            if (candidate.Peer is not { } peer)
+            {
+                local ??= new TopicMessage(topic, data, attachment, SelfId, SelfName, Json);
+                foreach (var subscriber in route.LocalSubscribers)
+                    subscriber.Tell(local, ActorRefs.NoSender);
+                return;
+            }
+
+            if (!attachment.IsEmpty && !peer.AcceptsAttachments)
+            {
+                Stats.OnDroppedAttachment();
+                MessagingLog.AttachmentRefused(Log, peer.NodeId, "message on topic " + topic, attachment.Length);
+                return;
+            }
+
+            pub ??= new Envelope.Pub(topic, data) { Attachment = attachment };
+            if (!wait)
+            {
+                if (!peer.TrySend(pub))
+                    Stats.OnDroppedSend();
+                return;
+            }
+
+            var send = peer.SendAsync(pub, cancellationToken);
+            if (!send.IsCompletedSuccessfully)
+                (sending ??= []).Add(send.AsTask());
+        }
+    }
+
+    /// <summary>Waits for the sends that had to wait for room; every peer is tried before a failure is thrown.</summary>
+    private async Task AwaitSendsAsync(List<Task> sending)
+    {
+        ExceptionDispatchInfo? failure = null;
+        foreach (var send in sending)
+        {
+            try
+            {
+                await send.ConfigureAwait(false);
+            }
+            catch (PeerUnavailableException)
+            {
+                Stats.OnDroppedSend(); // it left: at most once means it just misses the message
+            }
+            catch (Exception ex)
+            {
+                Stats.OnDroppedSend();
+                failure ??= ExceptionDispatchInfo.Capture(ex);
+            }
+        }
+
+        failure?.Throw();
+    }
+
+    /// <summary>Hands a message that arrived from a peer (or a raw channel message) to this node's subscribers.</summary>
+    private void DeliverLocally(string topic, ReadOnlyMemory<byte> data, ReadOnlyMemory<byte> attachment, IPeer from)
+    {
+        var subscribers = Routes.Current.Topic(topic)?.LocalSubscribers;
+        if (subscribers is not { Length: > 0 })
+        {
+            Stats.OnUndeliverable();
+            return;
+        }
+
+        var message = new TopicMessage(topic, data, attachment, from.NodeId, from.Name, Json);
+        foreach (var subscriber in subscribers)
+            subscriber.Tell(message, ActorRefs.NoSender);
+    }
+
+    public MeshRegistration Subscribe(string topic, IActorRef subscriber)
+    {
+        ValidateName(topic, "topic", nameof(topic));
+        ArgumentNullException.ThrowIfNull(subscriber);
+        var router = TopicRouter;
+        return new MeshRegistration(() => router.Tell(new Unsubscribe(topic, subscriber), ActorRefs.NoSender))
+        {
+            Ready = router.Ask<SubscribeAck>(new Subscribe(topic, subscriber)),
+        };
+    }
+
+    public MeshRegistration Subscribe(string topic, Func<TopicMessage, ValueTask> handler)
+    {
+        ValidateName(topic, "topic", nameof(topic));
+        ArgumentNullException.ThrowIfNull(handler);
+        var id = NextRegistration();
+        var router = TopicRouter;
+        var registration = new MeshRegistration(() => router.Tell(new TopicRouterActor.CancelCallback(id), ActorRefs.NoSender));
+
+        // Messages already queued for the callback when it is disposed are skipped: disposal takes effect at once.
+        registration.Ready = router.Ask<SubscribeAck>(new TopicRouterActor.SubscribeCallback(
+            topic, id, message => registration.IsDisposed ? default : handler(message)));
+        return registration;
+    }
+
+    public MeshRegistration Subscribe<T>(string topic, Func<T, MessageContext, ValueTask> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        return Subscribe(topic, message => handler(message.Deserialize<T>(), message.Context));
+    }
+
+    public bool HasSubscribers(string topic) => Routes.Current.Topic(topic) is not null;
+
+    public async Task WaitForSubscriberAsync(string topic, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        if (!await Routes.WaitAsync(table => table.Topic(topic) is not null, timeout, cancellationToken).ConfigureAwait(false))
+            throw new TimeoutException($"Nobody subscribed to topic '{topic}' within {timeout.TotalMilliseconds:0} ms.");
+    }
+
+    /// <summary>Sends <paramref name="message"/> as a raw channel message (a frame without a type) to the connected node with this id or name.</summary>
+    /// <exception cref="PeerUnavailableException">No connected node has this id or name.</exception>
+    public ValueTask SendAsync<T>(string node, T message, CancellationToken cancellationToken = default)
+    {
+        var peer = Routes.Current.Peer(node) ?? throw new PeerUnavailableException(node, "no connected node has this id or name");
+        var (data, attachment) = Payload.Encode(message, Json);
+        if (!attachment.IsEmpty)
+            throw new ArgumentException("A raw channel message is JSON only: it cannot carry binary data.", nameof(message));
+        return peer.SendAsync(new Envelope.Raw(data), cancellationToken);
+    }
+
+    private static int Select(ILoadBalancer balancer, CandidateGroup group, bool allowAll)
+    {
+        var choice = balancer.Select(group);
+        if ((uint)choice < (uint)group.Count || (allowAll && choice == LoadBalancers.All))
+            return choice;
+        throw new InvalidOperationException($"Load balancer {balancer} chose {choice} among {group.Count} candidates for '{group.Address}'.");
+    }
+}

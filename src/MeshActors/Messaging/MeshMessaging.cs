@@ -1,0 +1,97 @@
+using System.Text.Json;
+using MeshActors.Actors;
+using MeshActors.Protocol;
+using Microsoft.Extensions.Logging;
+
+namespace MeshActors.Messaging;
+
+/// <summary>
+/// The messaging layer of one node: topics and services over the peers' channels. Owns the topic router and the
+/// services actor, the routing snapshot they publish, and the tables of requests in flight both ways; the peer layer
+/// hands it every envelope (<see cref="Peers.IPeerEnvelopeHandler"/>), and the <see cref="IMesh"/> facade calls it.
+/// </summary>
+/// <remarks>
+/// Hot paths run on the caller's thread or the channel's read loop and read the current <see cref="RoutingTable"/>
+/// without locks; only changes (subscriptions, services, peers' interest) go through the router's mailbox.
+/// </remarks>
+internal sealed partial class MeshMessaging
+{
+    /// <summary>The built-in service every node answers at once, for <see cref="IMesh.PingAsync"/>; never announced.</summary>
+    public const string PingService = "$ping";
+
+    private long _lastRegistration;
+    private Envelope.Interest _interest = new(0, [], []);
+
+    private MeshMessaging(ActorSystem system, string selfId, string selfName, MessagingOptions options, JsonSerializerOptions json)
+    {
+        System = system;
+        SelfId = selfId;
+        SelfName = selfName;
+        Options = options;
+        Json = json;
+        LocalCandidate = new RouteCandidate(selfId, selfName, peer: null);
+        Correlator = new RequestCorrelator(Stats);
+        Log = system.LoggerFactory.CreateLogger<MeshMessaging>();
+    }
+
+    /// <summary>Raised on the router's thread when this node's topics or services change (after they are announced): hand the value on, do not block.</summary>
+    public event Action<IReadOnlyList<string>, IReadOnlyList<string>>? InterestChanged;
+
+    public ActorSystem System { get; }
+
+    public string SelfId { get; }
+
+    public string SelfName { get; }
+
+    public MessagingOptions Options { get; }
+
+    public JsonSerializerOptions Json { get; }
+
+    public MessagingStats Stats { get; } = new();
+
+    public Routes Routes { get; } = new();
+
+    public RequestCorrelator Correlator { get; }
+
+    public InboundRequests Inbound { get; } = new();
+
+    /// <summary>This node as a routing candidate.</summary>
+    public RouteCandidate LocalCandidate { get; }
+
+    /// <summary>The <see cref="TopicRouterActor"/> (<c>/system/mesh/topics</c>).</summary>
+    public IActorRef TopicRouter { get; private set; } = ActorRefs.Nobody;
+
+    /// <summary>The <see cref="ServicesActor"/> (<c>/system/mesh/services</c>).</summary>
+    public IActorRef Services { get; private set; } = ActorRefs.Nobody;
+
+    /// <summary>The topics and services this node announced last.</summary>
+    public Envelope.Interest Interest => Volatile.Read(ref _interest);
+
+    private ILogger Log { get; }
+
+    /// <summary>Creates the topic router and the services actor under <paramref name="guardian"/>, a <see cref="MeshGuardianActor"/>.</summary>
+    public static async Task<MeshMessaging> StartAsync(
+        ActorSystem system, IActorRef guardian, string selfId, string selfName, MessagingOptions options, JsonSerializerOptions json)
+    {
+        options.Validate();
+        var messaging = new MeshMessaging(system, selfId, selfName, options, json);
+        messaging.TopicRouter = await guardian.Ask<IActorRef>(new MeshGuardianActor.Spawn(TopicRouterActor.Props(messaging), "topics")).ConfigureAwait(false);
+        messaging.Services = await guardian.Ask<IActorRef>(new MeshGuardianActor.Spawn(ServicesActor.Props(messaging), "services")).ConfigureAwait(false);
+        return messaging;
+    }
+
+    /// <summary>Called by the router once it announced a new interest.</summary>
+    internal void OnInterestChanged(Envelope.Interest interest)
+    {
+        Volatile.Write(ref _interest, interest);
+        InterestChanged?.Invoke(interest.Topics, interest.Services);
+    }
+
+    private long NextRegistration() => Interlocked.Increment(ref _lastRegistration);
+
+    private static void ValidateName(string name, string what, string paramName)
+    {
+        if (string.IsNullOrEmpty(name))
+            throw new ArgumentException($"A {what} must not be empty.", paramName);
+    }
+}

@@ -1,0 +1,58 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+
+namespace MeshActors.Messaging;
+
+/// <summary>How application values become a message's <c>data</c> and attachment, and back.</summary>
+/// <remarks>
+/// Typed values go through System.Text.Json with the node's options (source-generated contexts included);
+/// <see cref="JsonElement"/> travels as is; <c>ReadOnlyMemory&lt;byte&gt;</c> and <c>byte[]</c> travel as the binary
+/// attachment with <c>null</c> data, so large binary data is never base64-encoded.
+/// </remarks>
+internal static class Payload
+{
+    /// <summary>The JSON text <c>null</c>.</summary>
+    public static readonly ReadOnlyMemory<byte> Null = "null"u8.ToArray();
+
+    public static (ReadOnlyMemory<byte> Data, ReadOnlyMemory<byte> Attachment) Encode<T>(T value, JsonSerializerOptions options)
+    {
+        // Each branch is decided when the method is compiled for T, so typed values pay for none of these checks.
+        if (typeof(T) == typeof(ReadOnlyMemory<byte>))
+            return (Null, Unsafe.As<T, ReadOnlyMemory<byte>>(ref value));
+        if (typeof(T) == typeof(byte[]))
+            return (Null, (byte[]?)(object?)value ?? default(ReadOnlyMemory<byte>));
+        if (typeof(T) == typeof(JsonElement))
+            return (ElementBytes(Unsafe.As<T, JsonElement>(ref value)), default);
+        if (typeof(T) == typeof(object))
+            return Encode((object?)value, options);
+        return (JsonSerializer.SerializeToUtf8Bytes(value, options), default);
+    }
+
+    /// <summary>Encodes by runtime type: what actors' <see cref="Publish"/> and <see cref="Request"/> messages carry.</summary>
+    public static (ReadOnlyMemory<byte> Data, ReadOnlyMemory<byte> Attachment) Encode(object? value, JsonSerializerOptions options) => value switch
+    {
+        null => (Null, default),
+        ReadOnlyMemory<byte> bytes => (Null, bytes),
+        byte[] bytes => (Null, bytes),
+        JsonElement element => (ElementBytes(element), default),
+        _ => (JsonSerializer.SerializeToUtf8Bytes(value, value.GetType(), options), default),
+    };
+
+    public static T Decode<T>(ReadOnlyMemory<byte> data, ReadOnlyMemory<byte> attachment, JsonSerializerOptions options)
+    {
+        if (typeof(T) == typeof(ReadOnlyMemory<byte>))
+            return Unsafe.As<ReadOnlyMemory<byte>, T>(ref attachment);
+        if (typeof(T) == typeof(byte[]))
+            return (T)(object)attachment.ToArray();
+        if (typeof(T) == typeof(JsonElement))
+        {
+            var element = JsonElement.Parse(data.Span);
+            return Unsafe.As<JsonElement, T>(ref element);
+        }
+
+        return JsonSerializer.Deserialize<T>(data.Span, options)!;
+    }
+
+    private static byte[] ElementBytes(JsonElement element) =>
+        element.ValueKind == JsonValueKind.Undefined ? Null.ToArray() : JsonSerializer.SerializeToUtf8Bytes(element, JsonElementContext.Default.JsonElement);
+}

@@ -1,0 +1,55 @@
+using System.Collections.Concurrent;
+using MeshActors.Peers;
+using MeshActors.Protocol;
+
+namespace MeshActors.Messaging;
+
+/// <summary>Matches answers to the requests this node sent: one id counter for the node, one table of requests in flight.</summary>
+/// <remarks>Lock-free: callers register and abandon on their own threads, and the channels' read loops complete.</remarks>
+internal sealed class RequestCorrelator(MessagingStats stats)
+{
+    private readonly ConcurrentDictionary<long, PendingRequest> _pending = new();
+    private long _lastId;
+
+    /// <summary>Requests waiting for an answer.</summary>
+    public int Count => _pending.Count;
+
+    public PendingRequest Start(string service, RouteCandidate target)
+    {
+        var pending = new PendingRequest(Interlocked.Increment(ref _lastId), service, target);
+        _pending[pending.Id] = pending;
+        target.RequestStarted();
+        return pending;
+    }
+
+    /// <summary>Completes request <paramref name="id"/> with <paramref name="answer"/>, if <paramref name="nodeId"/> is the node it was sent to and it is still awaited.</summary>
+    public void Complete(string nodeId, long id, Envelope answer)
+    {
+        if (_pending.TryGetValue(id, out var pending) && pending.Target.NodeId == nodeId && Remove(pending))
+            pending.TrySetResult(answer);
+        else
+            stats.OnUnmatchedAnswer(); // timed out or cancelled meanwhile, or a peer answering what it was not asked
+    }
+
+    /// <summary>Stops waiting for <paramref name="pending"/>; false when it was already answered or failed.</summary>
+    public bool Remove(PendingRequest pending)
+    {
+        if (!_pending.TryRemove(new KeyValuePair<long, PendingRequest>(pending.Id, pending)))
+            return false;
+        pending.Target.RequestEnded();
+        return true;
+    }
+
+    /// <summary>Fails, at once, every request in flight to <paramref name="nodeId"/>: its channel is gone, so no answer will come.</summary>
+    public void FailAll(string nodeId, Exception? reason)
+    {
+        foreach (var (_, pending) in _pending)
+        {
+            if (pending.Target.NodeId == nodeId && Remove(pending))
+            {
+                pending.TrySetException(new PeerUnavailableException(
+                    nodeId, $"its channel closed while request {pending.Id} to service '{pending.Service}' was in flight", reason));
+            }
+        }
+    }
+}

@@ -1,0 +1,40 @@
+namespace MeshActors.Messaging;
+
+/// <summary>One node a message or request may go to, as a <see cref="ILoadBalancer"/> sees it.</summary>
+/// <remarks>The same instance stands for a node for as long as it is connected, so its counters are live.</remarks>
+public sealed class RouteCandidate
+{
+    private int _outstandingRequests;
+
+    internal RouteCandidate(string nodeId, string name, Peers.IPeer? peer)
+    {
+        NodeId = nodeId;
+        Name = name;
+        Peer = peer;
+    }
+
+    /// <summary>The node's id.</summary>
+    public string NodeId { get; }
+
+    /// <summary>The node's name (its group).</summary>
+    public string Name { get; }
+
+    /// <summary>True for this node itself.</summary>
+    public bool IsLocal => Peer is null;
+
+    /// <summary>Requests this node has sent to it that are not answered yet.</summary>
+    public int OutstandingRequests => Volatile.Read(ref _outstandingRequests);
+
+    /// <summary>Bytes queued for it and not yet written to its channel; 0 for this node.</summary>
+    public long QueuedBytes => Peer?.QueuedBytes ?? 0;
+
+    /// <summary>The channel to it; null for this node.</summary>
+    internal Peers.IPeer? Peer { get; }
+
+    internal void RequestStarted() => Interlocked.Increment(ref _outstandingRequests);
+
+    internal void RequestEnded() => Interlocked.Decrement(ref _outstandingRequests);
+
+    /// <inheritdoc />
+    public override string ToString() => $"{Name}/{NodeId}";
+}

@@ -1,0 +1,43 @@
+using System.Diagnostics;
+
+namespace MeshActors.Messaging;
+
+/// <summary>Holds the current <see cref="RoutingTable"/> (copy on write) and lets callers wait for the next one.</summary>
+internal sealed class Routes
+{
+    private RoutingTable _current = RoutingTable.Empty;
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public RoutingTable Current => Volatile.Read(ref _current);
+
+    /// <summary>Replaces the table; only the topic router calls this.</summary>
+    public void Publish(RoutingTable table)
+    {
+        // Table first, then the signal: a waiter that takes the signal and then reads the table cannot miss a change.
+        Volatile.Write(ref _current, table);
+        Interlocked.Exchange(ref _changed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+    }
+
+    /// <summary>True once <paramref name="condition"/> holds for the current table; false when <paramref name="timeout"/> passes first.</summary>
+    public async Task<bool> WaitAsync(Func<RoutingTable, bool> condition, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        while (true)
+        {
+            var changed = Volatile.Read(ref _changed).Task;
+            if (condition(Current))
+                return true;
+            var remaining = timeout - Stopwatch.GetElapsedTime(started);
+            if (remaining <= TimeSpan.Zero)
+                return false;
+            try
+            {
+                await changed.WaitAsync(remaining, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                return condition(Current);
+            }
+        }
+    }
+}

@@ -1,0 +1,76 @@
+using MeshActors.Actors;
+
+namespace MeshActors.Messaging;
+
+/// <summary>Hosts one service on this node: runs its handler for each request and sends the answer back where the request came from.</summary>
+/// <remarks>
+/// The handler's synchronous part runs on the actor, one request at a time; an asynchronous handler's awaits run off
+/// the actor, so requests overlap and answers go out in the order they complete (docs/protocol.md 5.3).
+/// </remarks>
+internal sealed class ServiceActor : ReceiveActor
+{
+    private readonly ServiceHandler _handler;
+    private readonly MeshMessaging _messaging;
+
+    public ServiceActor(ServiceHandler handler, MeshMessaging messaging)
+    {
+        _handler = handler;
+        _messaging = messaging;
+        Receive<InboundRequest>(Handle);
+    }
+
+    public static Props Props(ServiceHandler handler, MeshMessaging messaging) => Actors.Props.Create(() => new ServiceActor(handler, messaging));
+
+    private void Handle(InboundRequest request)
+    {
+        if (request.Token.IsCancellationRequested)
+            return; // cancelled while queued: nobody waits for it
+
+        ValueTask<ServiceReply> pending;
+        try
+        {
+            pending = _handler(_messaging.ToServiceRequest(request));
+        }
+        catch (Exception ex)
+        {
+            pending = ValueTask.FromException<ServiceReply>(ex);
+        }
+
+        if (pending.IsCompleted)
+            Complete(request, pending);
+        else
+            _ = CompleteWhenDoneAsync(request, pending);
+    }
+
+    private void Complete(InboundRequest request, ValueTask<ServiceReply> completed)
+    {
+        ServiceReply reply;
+        try
+        {
+            reply = completed.Result;
+        }
+        catch (Exception ex)
+        {
+            _messaging.Fail(request, ex);
+            return;
+        }
+
+        _messaging.Answer(request, reply);
+    }
+
+    private async Task CompleteWhenDoneAsync(InboundRequest request, ValueTask<ServiceReply> pending)
+    {
+        ServiceReply reply;
+        try
+        {
+            reply = await pending.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            _messaging.Fail(request, ex);
+            return;
+        }
+
+        _messaging.Answer(request, reply);
+    }
+}

@@ -1,0 +1,100 @@
+using System.Text;
+using MeshActors.Actors;
+
+namespace MeshActors.Messaging;
+
+/// <summary>
+/// The parent of this node's <see cref="ServiceActor"/>s (<c>/system/mesh/services/*</c>), and where actors send
+/// <see cref="HostService"/>, <see cref="StopService"/> and <see cref="Request"/>.
+/// </summary>
+internal sealed class ServicesActor : ReceiveActor
+{
+    private readonly MeshMessaging _messaging;
+    private readonly Dictionary<string, Hosted> _hosted = new(StringComparer.Ordinal);
+    private long _lastRegistration;
+
+    public ServicesActor(MeshMessaging messaging)
+    {
+        _messaging = messaging;
+        Receive<HostService>(host => Host(host.Service, ActorHandler(host.Handler), registration: 0, host.Handler));
+        Receive<HostHandler>(host => Host(host.Service, host.Handler, host.Registration, handlerActor: null));
+        Receive<StopService>(stop => Stop(stop.Service, registration: 0));
+        Receive<Unhost>(unhost => Stop(unhost.Service, unhost.Registration));
+        Receive<Request>(OnRequest);
+        Receive<Terminated>(OnTerminated);
+    }
+
+    public static Props Props(MeshMessaging messaging) => Actors.Props.Create(() => new ServicesActor(messaging));
+
+    /// <summary>Hosts a service with a handler delegate; <paramref name="Registration"/> lets only its own handle withdraw it.</summary>
+    public sealed record HostHandler(string Service, ServiceHandler Handler, long Registration);
+
+    /// <summary>Withdraws the service if it is still the one hosted under <paramref name="Registration"/>.</summary>
+    public sealed record Unhost(string Service, long Registration);
+
+    private void Host(string service, ServiceHandler handler, long registration, IActorRef? handlerActor)
+    {
+        if (string.IsNullOrEmpty(service))
+        {
+            Sender.Tell(new Status.Failure(new ArgumentException("A service name must not be empty.", nameof(service))));
+            return;
+        }
+
+        if (_hosted.ContainsKey(service))
+        {
+            Sender.Tell(new Status.Failure(new InvalidOperationException($"Service '{service}' is already hosted on this node.")));
+            return;
+        }
+
+        // A name freed by a stop stays reserved until that actor is gone, so each incarnation gets a name of its own.
+        var actor = Context.ActorOf(ServiceActor.Props(handler, _messaging), $"{ActorName(service)}-{++_lastRegistration}");
+        _hosted[service] = new Hosted(actor, registration, handlerActor);
+        if (handlerActor is not null)
+            Context.Watch(handlerActor);
+        _messaging.TopicRouter.Tell(new TopicRouterActor.RegisterService(service, actor, Sender));
+    }
+
+    private void Stop(string service, long registration)
+    {
+        if (!_hosted.TryGetValue(service, out var hosted) || (registration != 0 && hosted.Registration != registration))
+            return;
+        _hosted.Remove(service);
+        if (hosted.HandlerActor is not null)
+            Context.Unwatch(hosted.HandlerActor);
+        Context.Stop(hosted.Actor); // the router watches it and withdraws the service
+    }
+
+    private void OnTerminated(Terminated terminated)
+    {
+        // A handler actor stopped: its service goes with it.
+        var service = _hosted.FirstOrDefault(hosted => terminated.ActorRef.Equals(hosted.Value.HandlerActor)).Key;
+        if (service is not null)
+            Stop(service, registration: 0);
+    }
+
+    private void OnRequest(Request request)
+    {
+        var (data, attachment) = Payload.Encode(request.Message, _messaging.Json);
+        if (!request.Attachment.IsEmpty)
+            attachment = request.Attachment;
+        _messaging.RequestAsync(request.Service, data, attachment, request.Options, CancellationToken.None).PipeTo(Sender);
+    }
+
+    private ServiceHandler ActorHandler(IActorRef handler) => async request =>
+    {
+        var reply = await handler.Ask<object>(request, _messaging.Options.RequestTimeout, request.CancellationToken).ConfigureAwait(false);
+        var (data, attachment) = Payload.Encode(reply, _messaging.Json);
+        return new ServiceReply(data, attachment);
+    };
+
+    // Actor names exclude '/', '#', '?', '%', whitespace and a leading '$'; service names may contain anything.
+    private static string ActorName(string service)
+    {
+        var name = new StringBuilder(service.Length);
+        foreach (var c in service)
+            name.Append(c is '/' or '#' or '?' or '%' or '$' || char.IsWhiteSpace(c) || char.IsControl(c) ? '_' : c);
+        return name.ToString();
+    }
+
+    private sealed record Hosted(IActorRef Actor, long Registration, IActorRef? HandlerActor);
+}
