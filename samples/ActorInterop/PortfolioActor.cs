@@ -21,8 +21,10 @@ internal sealed class PortfolioActor : ReceiveActor
         Receive<SubscribeAck>(ack =>
         {
             Console.WriteLine($"  portfolio: subscribed to '{ack.Subscribe.Topic}'; asking for a quote");
-            _mesh.Services.Tell(new Request("quote", new QuoteRequest("ABC")), Self);
-            _mesh.Services.Tell(new Request("quote", new QuoteRequest("NOPE")), Self);
+            // The pricing node may not be known yet: wait for a provider rather than fail at once.
+            var options = new RequestOptions { WaitForProvider = TimeSpan.FromSeconds(10) };
+            _mesh.Services.Tell(new Request("quote", new QuoteRequest("ABC")) { Options = options }, Self);
+            _mesh.Services.Tell(new Request("quote", new QuoteRequest("NOPE")) { Options = options }, Self);
         });
         Receive<ServiceResponse>(response =>
         {
@@ -32,7 +34,7 @@ internal sealed class PortfolioActor : ReceiveActor
         });
         Receive<Status.Failure>(failure =>
         {
-            Console.WriteLine($"  portfolio: the quote for NOPE failed: {failure.Cause.Message}");
+            Console.WriteLine($"  portfolio: a quote failed: {failure.Cause.Message}");
             _answers++;
             CompleteWhenDone();
         });

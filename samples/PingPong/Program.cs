@@ -3,6 +3,7 @@
 // The pinger publishes on topic "ping"; the ponger answers each ping on topic "pong"; the pinger prints the round
 // trips. Both find each other in the registry named by MESH_DISCOVERY (local by default, or redis://host:port).
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using MeshActors;
 using MeshActors.Discovery;
 
@@ -14,7 +15,8 @@ if (role is not ("pinger" or "ponger"))
 }
 
 using var stop = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
+using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 var options = new MeshOptions
 {
     NodeName = role,
@@ -32,6 +34,7 @@ if (role == "ponger")
     });
     Console.WriteLine("waiting for pings; Ctrl+C stops");
     await Task.Delay(Timeout.Infinite, stop.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+    Console.WriteLine("ponger leaves the mesh");
     return 0;
 }
 
@@ -57,6 +60,13 @@ for (var i = 1; i <= count && !stop.IsCancellationRequested; i++)
 await done.Task.WaitAsync(TimeSpan.FromSeconds(10), stop.Token);
 Console.WriteLine($"{answered} of {count} pings answered");
 return 0;
+
+// Ctrl+C or SIGTERM: leave the mesh cleanly instead of dying.
+void Stop(PosixSignalContext context)
+{
+    context.Cancel = true;
+    stop.Cancel();
+}
 
 internal sealed record Ping(int Sequence, long SentAt);
 

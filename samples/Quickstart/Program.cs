@@ -16,7 +16,7 @@ try
     await using var b = await MeshNode.StartAsync(new MeshOptions { NodeName = "B", Discovery = discovery }, deadline.Token);
     Console.WriteLine($"Node A {a.Self.Id} listens on {a.Self.Address}");
     Console.WriteLine($"Node B {b.Self.Id} listens on {b.Self.Address}");
-    await Task.WhenAll(SeeEachOther(a, b), SeeEachOther(b, a)).WaitAsync(deadline.Token);
+    await Task.WhenAll(Connect(a, b), Connect(b, a)).WaitAsync(deadline.Token);
 
     Section("1. Bidirectional streaming: both nodes send and receive numbered messages at the same time");
     using var aListens = Listen(a, "A", out var aHeard);
@@ -61,6 +61,11 @@ catch (OperationCanceledException) when (deadline.IsCancellationRequested)
     Console.Error.WriteLine("quickstart: did not finish within 30 s");
     return 1;
 }
+catch (Exception e)
+{
+    Console.Error.WriteLine($"quickstart: {e.GetType().Name}: {e.Message}");
+    return 1;
+}
 finally
 {
     registry.Delete(recursive: true);
@@ -69,10 +74,22 @@ return 0;
 
 static void Section(string title) => Console.WriteLine($"{Environment.NewLine}== {title}");
 
-static async Task SeeEachOther(IMesh node, IMesh other)
+// The nodes find each other in the registry, then dial; a round trip that succeeds means the channel is up.
+static async Task Connect(IMesh node, IMesh other)
 {
-    while (!node.Members.Any(m => m.Id == other.Self.Id))
-        await Task.Delay(20);
+    while (true)
+    {
+        try
+        {
+            var rtt = await node.PingAsync(other.Self.Id);
+            Console.WriteLine($"{node.Self.Name} reaches {other.Self.Name} in {rtt.TotalMilliseconds:0.000} ms");
+            return;
+        }
+        catch (MeshActors.Peers.PeerUnavailableException)
+        {
+            await Task.Delay(20);
+        }
+    }
 }
 
 // Raw channel messages, as Marketrix peers send them: {"message":"Message from A #0"}.
