@@ -1,1 +1,3 @@
-return 0;
+using MeshActors.Cli;
+
+return await MeshCli.InvokeAsync(args);

@@ -1,0 +1,73 @@
+// Two processes on one mesh. In one terminal:   dotnet run --project samples/PingPong -- ponger
+// and in another:                               dotnet run --project samples/PingPong -- pinger [count]
+// The pinger publishes on topic "ping"; the ponger answers each ping on topic "pong"; the pinger prints the round
+// trips. Both find each other in the registry named by MESH_DISCOVERY (local by default, or redis://host:port).
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using MeshActors;
+using MeshActors.Discovery;
+
+var role = args.FirstOrDefault();
+if (role is not ("pinger" or "ponger"))
+{
+    Console.Error.WriteLine("usage: PingPong ponger | pinger [count]");
+    return 2;
+}
+
+using var stop = new CancellationTokenSource();
+using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+var options = new MeshOptions
+{
+    NodeName = role,
+    Discovery = new DiscoveryOptions { Registry = Environment.GetEnvironmentVariable("MESH_DISCOVERY") ?? "local" },
+};
+await using var node = await MeshNode.StartAsync(options, stop.Token);
+Console.WriteLine($"{role} {node.Self.Id} listening on {node.Self.Address}");
+
+if (role == "ponger")
+{
+    using var pings = node.Subscribe<Ping>("ping", async (ping, context) =>
+    {
+        Console.WriteLine($"ping #{ping.Sequence} from {context.SenderName}");
+        await node.PublishAsync("pong", new Pong(ping.Sequence, ping.SentAt));
+    });
+    Console.WriteLine("waiting for pings; Ctrl+C stops");
+    await Task.Delay(Timeout.Infinite, stop.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+    Console.WriteLine("ponger leaves the mesh");
+    return 0;
+}
+
+var count = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 10;
+var answered = 0;
+var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+using var pongs = node.Subscribe<Pong>("pong", (pong, context) =>
+{
+    var rtt = Stopwatch.GetElapsedTime(pong.SentAt);
+    Console.WriteLine($"pong #{pong.Sequence} from {context.SenderName}: {rtt.TotalMilliseconds:0.000} ms");
+    if (Interlocked.Increment(ref answered) == count)
+        done.TrySetResult();
+    return ValueTask.CompletedTask;
+});
+
+Console.WriteLine("waiting for a ponger");
+await node.WaitForSubscriberAsync("ping", TimeSpan.FromSeconds(30), stop.Token);
+for (var i = 1; i <= count && !stop.IsCancellationRequested; i++)
+{
+    await node.PublishAsync("ping", new Ping(i, Stopwatch.GetTimestamp()), stop.Token);
+    await Task.Delay(200, stop.Token);
+}
+await done.Task.WaitAsync(TimeSpan.FromSeconds(10), stop.Token);
+Console.WriteLine($"{answered} of {count} pings answered");
+return 0;
+
+// Ctrl+C or SIGTERM: leave the mesh cleanly instead of dying.
+void Stop(PosixSignalContext context)
+{
+    context.Cancel = true;
+    stop.Cancel();
+}
+
+internal sealed record Ping(int Sequence, long SentAt);
+
+internal sealed record Pong(int Sequence, long SentAt);

@@ -1,0 +1,20 @@
+using System.CommandLine;
+using MeshActors.Cli.Launch;
+
+namespace MeshActors.Cli.Commands;
+
+/// <summary><c>mesh launch &lt;file.yaml&gt;</c>: starts the processes of a launch file and stops them together (like easymesh's meshlaunch).</summary>
+internal static class LaunchCommand
+{
+    public static Command Create()
+    {
+        var file = new Argument<string>("file") { Description = "The launch file (YAML); see docs/cli.md.", DefaultValueFactory = _ => "launch.yaml" };
+        var command = new Command("launch", "Start the processes of a launch file; Ctrl+C stops them all (SIGTERM, then SIGKILL after 10 s).") { file };
+        CliAction.Set(command, async (parseResult, cancellationToken) =>
+        {
+            using var launcher = new Launcher(LaunchFile.Load(parseResult.GetRequiredValue(file)), parseResult.GetRequiredValue(CommonOptions.Discovery));
+            return await launcher.RunAsync(cancellationToken);
+        });
+        return command;
+    }
+}

@@ -1,0 +1,86 @@
+using System.CommandLine;
+using System.Text.Json;
+using MeshActors.Discovery;
+using MeshActors.Messaging;
+
+namespace MeshActors.Cli.Commands;
+
+/// <summary>
+/// <c>mesh node --name N [--port P]</c>: runs a node until Ctrl+C or SIGTERM; it answers ping, hosts the <c>echo</c>
+/// service, and answers raw channel messages (plain Marketrix peers) with numbered messages of its own.
+/// </summary>
+internal static class NodeCommand
+{
+    /// <summary>The built-in service that answers each request with the request itself.</summary>
+    public const string EchoService = "echo";
+
+    /// <summary>The environment variable <c>mesh launch</c> sets to each entry's name.</summary>
+    public const string NameVariable = "MESH_NODE_NAME";
+
+    public static Command Create()
+    {
+        var name = new Option<string>("--name", "-n")
+        {
+            Description = $"Node name; nodes with the same name form a group. Default: ${NameVariable} (set by mesh launch).",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable(NameVariable) ?? "",
+        };
+        var port = new Option<int>("--port", "-p") { Description = "Port to listen on; 0 picks a free one.", DefaultValueFactory = _ => 0 };
+        var host = new Option<string?>("--host") { Description = "Address to listen on, e.g. 0.0.0.0 for other machines; 127.0.0.1 when omitted." };
+        var advertise = new Option<string?>("--advertise") { Description = "Host name other nodes dial; the listen address when omitted." };
+        var command = new Command("node", "Run a node until Ctrl+C or SIGTERM; it answers ping and hosts the echo service.") { name, port, host, advertise };
+        CliAction.Set(command, (parseResult, cancellationToken) =>
+        {
+            if (parseResult.GetValue(name) is not { Length: > 0 } nodeName)
+                throw new CliException("mesh node needs a name: --name N.");
+            var listen = new Listen(parseResult.GetValue(port), parseResult.GetValue(host), parseResult.GetValue(advertise));
+            return RunAsync(parseResult, nodeName, listen, cancellationToken);
+        });
+        return command;
+    }
+
+    private static async Task<int> RunAsync(ParseResult parseResult, string name, Listen listen, CancellationToken cancellationToken)
+    {
+        var session = await MeshSession.JoinAsync(parseResult, name, listen, cancellationToken);
+        try
+        {
+            var mesh = session.Mesh;
+            var self = mesh.Self;
+            var discovery = parseResult.GetRequiredValue(CommonOptions.Discovery);
+            using var echo = mesh.AddService<JsonElement, JsonElement>(EchoService, static (request, _, _) => ValueTask.FromResult(request.Clone()));
+            using var raw = mesh.Subscribe<JsonElement>(IMesh.ChannelTopic, new RawMessageAnswerer(mesh).AnswerAsync);
+            using var membership = mesh.OnMembership(PrintMemberEvent);
+            Terminal.Line(
+                $"[green]●[/] node [bold]{Terminal.Escape(self.Name)}[/] [grey]{self.Id}[/] listening on [bold]{self.Address}[/] [grey](discovery {Terminal.Escape(discovery)}; Ctrl+C stops)[/]",
+                $"node name={self.Name} id={self.Id} address={self.Address} discovery={discovery}");
+
+            // Ctrl+C or SIGTERM is the ordinary way to stop a node, so the cancellation is the success path here.
+            await cancellationToken.WhenCancelled();
+            Terminal.Line("[grey]stopping: leaving the mesh[/]", "stopping");
+        }
+        finally
+        {
+            await session.DisposeAsync();
+        }
+
+        Terminal.Line("[grey]stopped[/]", "stopped");
+        return ExitCodes.Success;
+    }
+
+    private static void PrintMemberEvent(MemberEvent memberEvent)
+    {
+        var m = memberEvent.Member;
+        switch (memberEvent)
+        {
+            case MemberUp:
+                Terminal.Line($"[green]+[/] {Terminal.Escape(m.Name)} [grey]{m.Id}[/] joined at {m.Address}", $"member-up name={m.Name} id={m.Id} address={m.Address}");
+                break;
+            case MemberDown down:
+                Terminal.Line($"[red]-[/] {Terminal.Escape(m.Name)} [grey]{m.Id}[/] {(down.Reason == MemberDownReason.Left ? "left" : "expired")}", $"member-down name={m.Name} id={m.Id} reason={down.Reason}");
+                break;
+            case MemberUpdated:
+                Terminal.Line($"[yellow]~[/] {Terminal.Escape(m.Name)} [grey]{m.Id}[/] topics: {Terminal.Escape(string.Join(", ", m.Topics))}; services: {Terminal.Escape(string.Join(", ", m.Services))}",
+                    $"member-updated name={m.Name} id={m.Id} topics={string.Join(',', m.Topics)} services={string.Join(',', m.Services)}");
+                break;
+        }
+    }
+}

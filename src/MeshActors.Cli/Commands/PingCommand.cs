@@ -1,0 +1,128 @@
+using System.CommandLine;
+using System.Globalization;
+
+namespace MeshActors.Cli.Commands;
+
+/// <summary><c>mesh ping &lt;node&gt;</c>: round-trip times to a node, printed like ping(8) prints them.</summary>
+internal static class PingCommand
+{
+    public static Command Create()
+    {
+        var target = new Argument<string>("node") { Description = "The node's name, id, or host:port." };
+        var count = new Option<int>("--count", "-c") { Description = "Pings to send; 0 pings until Ctrl+C.", DefaultValueFactory = _ => 4 };
+        var interval = new Option<double>("--interval", "-i") { Description = "Seconds between pings.", DefaultValueFactory = _ => 1.0 };
+        var timeout = new Option<double>("--timeout", "-W") { Description = "Seconds to wait for each reply.", DefaultValueFactory = _ => 2.0 };
+        var wait = new Option<double>("--wait") { Description = "Seconds to wait for the node to show up in the registry.", DefaultValueFactory = _ => 5.0 };
+        var command = new Command("ping", "Measure round trips to a node.") { target, count, interval, timeout, wait };
+        CliAction.Set(command, async (parseResult, cancellationToken) =>
+        {
+            await using var session = await MeshSession.JoinAsync(parseResult, MeshSession.ToolName("ping"), cancellationToken);
+            return await PingAsync(
+                session.Mesh,
+                parseResult.GetRequiredValue(target),
+                parseResult.GetValue(count),
+                TimeSpan.FromSeconds(parseResult.GetValue(interval)),
+                TimeSpan.FromSeconds(parseResult.GetValue(timeout)),
+                TimeSpan.FromSeconds(parseResult.GetValue(wait)),
+                cancellationToken);
+        });
+        return command;
+    }
+
+    private static async Task<int> PingAsync(IMesh mesh, string target, int count, TimeSpan interval, TimeSpan timeout, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        // A host:port that is not registered may still answer (the node dials it), so an unknown target is not an error yet.
+        var member = await MemberLookup.WaitForAsync(mesh, target, wait, cancellationToken);
+        Terminal.Line(
+            member is null ? $"PING [bold]{Terminal.Escape(target)}[/]" : $"PING [bold]{Terminal.Escape(member.Name)}[/] [grey]{member.Id}[/] at {member.Address}",
+            member is null ? $"PING {target}" : $"PING {member.Name} id={member.Id} address={member.Address}");
+
+        await ConnectAsync(mesh, member?.Id ?? target, wait, cancellationToken);
+        var times = new List<double>();
+        var sent = 0;
+        for (var seq = 1; count == 0 || seq <= count; seq++)
+        {
+            if (seq > 1 && !await DelayAsync(interval, cancellationToken))
+                break;
+            sent++;
+            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            attempt.CancelAfter(timeout);
+            try
+            {
+                var rtt = (await mesh.PingAsync(member?.Id ?? target, attempt.Token)).TotalMilliseconds;
+                times.Add(rtt);
+                Terminal.Line($"reply from {Terminal.Escape(member?.Name ?? target)}: seq={seq} time=[bold]{Ms(rtt)}[/] ms", $"reply from {member?.Name ?? target}: seq={seq} time={Ms(rtt)} ms");
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                sent--;
+                break;
+            }
+            catch (OperationCanceledException)
+            {
+                Terminal.Line($"[yellow]no reply: seq={seq} (timeout {timeout.TotalSeconds:0.###} s)[/]", $"no reply: seq={seq} (timeout)");
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                Terminal.Line($"[red]no reply: seq={seq} ({Terminal.Escape(e.Message)})[/]", $"no reply: seq={seq} ({e.Message.ReplaceLineEndings(" ")})");
+            }
+        }
+
+        PrintSummary(member?.Name ?? target, sent, times);
+        return times.Count > 0 ? ExitCodes.Success : ExitCodes.Failure;
+    }
+
+    /// <summary>
+    /// A node appears in the registry a moment before the channel to it is up; an unnumbered first round trip waits
+    /// for the channel (up to <paramref name="wait"/>), so that the numbered ones measure the mesh, not its dialling.
+    /// </summary>
+    private static async Task ConnectAsync(IMesh mesh, string node, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(wait);
+        while (!deadline.IsCancellationRequested)
+        {
+            try
+            {
+                await mesh.PingAsync(node, deadline.Token);
+                return;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                await Task.Delay(50, cancellationToken);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                return; // the numbered pings report what is wrong
+            }
+        }
+    }
+
+    private static void PrintSummary(string target, int sent, List<double> times)
+    {
+        var loss = sent == 0 ? 0 : 100.0 * (sent - times.Count) / sent;
+        Terminal.Line($"--- {target} ping statistics ---");
+        Terminal.Line($"{sent} sent, {times.Count} received, {loss:0.#}% loss");
+        if (times.Count == 0)
+            return;
+        var average = times.Average();
+        var deviation = Math.Sqrt(times.Average(t => (t - average) * (t - average)));
+        Terminal.Line($"rtt min/avg/max/mdev = {Ms(times.Min())}/{Ms(average)}/{Ms(times.Max())}/{Ms(deviation)} ms");
+    }
+
+    /// <summary>Waits between pings; false when Ctrl+C ends the run, which still prints the summary.</summary>
+    private static async Task<bool> DelayAsync(TimeSpan interval, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Delay(interval, cancellationToken);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    private static string Ms(double milliseconds) => milliseconds.ToString("0.000", CultureInfo.InvariantCulture);
+}

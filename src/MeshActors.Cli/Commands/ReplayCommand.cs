@@ -1,0 +1,92 @@
+using System.CommandLine;
+using System.Diagnostics;
+using MeshActors.Cli.Recording;
+using Spectre.Console;
+
+namespace MeshActors.Cli.Commands;
+
+/// <summary><c>mesh replay &lt;file&gt; [--rate X] [--immediate]</c>: publishes a recording again, with its original timing by default.</summary>
+internal static class ReplayCommand
+{
+    public static Command Create()
+    {
+        var file = new Argument<string>("file") { Description = "The recording to replay." };
+        var rate = new Option<double>("--rate", "-r") { Description = "Playback speed: 2 plays twice as fast, 0.5 half as fast.", DefaultValueFactory = _ => 1.0 };
+        var immediate = new Option<bool>("--immediate") { Description = "Publish as fast as possible, ignoring the recorded timing." };
+        var wait = new Option<double>("--wait", "-w") { Description = "Seconds to wait for subscribers of the recorded topics before playing.", DefaultValueFactory = _ => 5.0 };
+        var command = new Command("replay", "Publish the messages of a recording again.") { file, rate, immediate, wait };
+        CliAction.Set(command, async (parseResult, cancellationToken) =>
+        {
+            var speed = parseResult.GetValue(rate);
+            if (speed <= 0)
+                throw new CliException($"--rate must be positive, not {speed}.");
+            var path = parseResult.GetRequiredValue(file);
+            using var reader = RecordingReader.Open(path);
+            var total = await CountAsync(path, cancellationToken);
+
+            await using var session = await MeshSession.JoinAsync(parseResult, MeshSession.ToolName("replay"), cancellationToken);
+            await WaitForSubscribersAsync(session.Mesh, reader.Header.Topics, TimeSpan.FromSeconds(parseResult.GetValue(wait)), cancellationToken);
+
+            var played = 0L;
+            var playing = PlayAsync(session.Mesh, reader, parseResult.GetValue(immediate) ? 0 : speed, () => played++, cancellationToken);
+            if (Terminal.IsInteractive)
+            {
+                await AnsiConsole.Progress().StartAsync(async progress =>
+                {
+                    var task = progress.AddTask($"replaying {Terminal.Escape(Path.GetFileName(path))}", maxValue: Math.Max(1, total));
+                    while (await Task.WhenAny(playing, Task.Delay(100, cancellationToken)) != playing)
+                        task.Value = Interlocked.Read(ref played);
+                    task.Value = task.MaxValue;
+                });
+            }
+            await playing;
+            Terminal.Line($"replayed [bold]{played:N0}[/] messages from {Terminal.Escape(path)}", $"replayed {played} messages from {path}");
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    /// <summary>Publishes each message when its time comes (at <paramref name="speed"/>; 0 for at once); a bare binary message goes out as a binary attachment.</summary>
+    private static async Task PlayAsync(IMesh mesh, RecordingReader reader, double speed, Action played, CancellationToken cancellationToken)
+    {
+        var start = Stopwatch.GetTimestamp();
+        await foreach (var message in reader.ReadAllAsync(cancellationToken))
+        {
+            if (speed > 0)
+            {
+                var due = TimeSpan.FromSeconds(message.Time / speed) - Stopwatch.GetElapsedTime(start);
+                if (due > TimeSpan.Zero)
+                    await Task.Delay(due, cancellationToken);
+            }
+            if (message.Attachment is { } attachment && message.Data.ValueKind is System.Text.Json.JsonValueKind.Undefined or System.Text.Json.JsonValueKind.Null)
+                await mesh.PublishAsync(message.Topic, (ReadOnlyMemory<byte>)attachment, cancellationToken);
+            else
+                await mesh.PublishAsync(message.Topic, message.Data, cancellationToken);
+            played();
+        }
+    }
+
+    private static async Task WaitForSubscribersAsync(IMesh mesh, IReadOnlyList<string> topics, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        foreach (var topic in topics)
+        {
+            try
+            {
+                await mesh.WaitForSubscriberAsync(topic, timeout, cancellationToken);
+            }
+            catch (TimeoutException)
+            {
+                Terminal.Note($"nobody listens to '{topic}': its messages will be dropped");
+            }
+        }
+    }
+
+    private static async Task<long> CountAsync(string path, CancellationToken cancellationToken)
+    {
+        using var reader = RecordingReader.Open(path);
+        long count = 0;
+        await foreach (var _ in reader.ReadAllAsync(cancellationToken))
+            count++;
+        return count;
+    }
+}

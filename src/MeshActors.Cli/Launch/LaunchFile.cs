@@ -1,0 +1,39 @@
+using System.Text.RegularExpressions;
+using YamlDotNet.Core;
+using YamlDotNet.Serialization;
+using YamlDotNet.Serialization.NamingConventions;
+
+namespace MeshActors.Cli.Launch;
+
+/// <summary>A launch file: the processes <c>mesh launch</c> starts, in order, like easymesh's <c>meshlaunch</c> (see docs/cli.md).</summary>
+internal sealed partial class LaunchFile
+{
+    /// <summary>The registry every process is given as <c>MESH_DISCOVERY</c>; the launcher's own <c>--discovery</c> when absent.</summary>
+    public string? Discovery { get; set; }
+
+    /// <summary>The processes to start, in order.</summary>
+    public List<LaunchEntry> Nodes { get; set; } = [];
+
+    public static LaunchFile Load(string path)
+    {
+        if (!File.Exists(path))
+            throw new CliException($"launch file '{path}' does not exist.");
+        var deserializer = new DeserializerBuilder().WithNamingConvention(UnderscoredNamingConvention.Instance).Build();
+        LaunchFile file;
+        try
+        {
+            file = deserializer.Deserialize<LaunchFile?>(File.ReadAllText(path)) ?? new LaunchFile();
+        }
+        catch (YamlException e)
+        {
+            throw new CliException($"{path}:{e.Start.Line}:{e.Start.Column}: {AssemblyNoise().Replace(e.Message, "")} (see docs/cli.md, 'mesh launch').");
+        }
+        for (var i = 0; i < file.Nodes.Count; i++)
+            file.Nodes[i].Validate($"{path}: nodes[{i}]");
+        return file;
+    }
+
+    /// <summary>The ", System.Private.CoreLib, Version=..." tail of the type names in YamlDotNet's messages.</summary>
+    [GeneratedRegex(@", [\w.]+, Version=[^,]+, Culture=[^,]+, PublicKeyToken=\w+")]
+    private static partial Regex AssemblyNoise();
+}

@@ -1,0 +1,70 @@
+using System.CommandLine;
+using MeshActors.Transport;
+using Microsoft.Extensions.Logging;
+
+namespace MeshActors.Cli;
+
+/// <summary>The node a command runs on, with the logger factory it logs through; disposing it leaves the mesh cleanly.</summary>
+internal sealed class MeshSession : IAsyncDisposable
+{
+    private readonly ILoggerFactory _loggerFactory;
+
+    private MeshSession(IMesh mesh, ILoggerFactory loggerFactory)
+    {
+        Mesh = mesh;
+        _loggerFactory = loggerFactory;
+    }
+
+    /// <summary>Starts a node; the one place the CLI meets the node implementation.</summary>
+    internal static Func<MeshOptions, CancellationToken, Task<IMesh>> Start { get; set; } =
+        async (options, cancellationToken) => await MeshNode.StartAsync(options, cancellationToken).ConfigureAwait(false);
+
+    public IMesh Mesh { get; }
+
+    /// <summary>Joins the mesh chosen by <c>--discovery</c> as the short-lived node <paramref name="name"/> of a one-shot command, on any free loopback port.</summary>
+    public static Task<MeshSession> JoinAsync(ParseResult parseResult, string name, CancellationToken cancellationToken) =>
+        JoinAsync(parseResult, name, new Listen(0, null, null), cancellationToken);
+
+    /// <summary>Joins the mesh chosen by <c>--discovery</c> as node <paramref name="name"/>, listening where <paramref name="listen"/> says.</summary>
+    public static async Task<MeshSession> JoinAsync(ParseResult parseResult, string name, Listen listen, CancellationToken cancellationToken)
+    {
+        var defaults = new TransportOptions();
+        var transport = defaults with { ListenPort = listen.Port, ListenHost = listen.Host ?? defaults.ListenHost, AdvertisedHost = listen.AdvertisedHost };
+
+        var loggerFactory = LoggerFactory.Create(logging => logging
+            .SetMinimumLevel(parseResult.GetValue(CommonOptions.LogLevel))
+            .AddSimpleConsole(console => console.SingleLine = true)
+            .AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace));
+        var options = new MeshOptions
+        {
+            NodeName = name,
+            Transport = transport,
+            Discovery = new Discovery.DiscoveryOptions { Registry = parseResult.GetRequiredValue(CommonOptions.Discovery) },
+            LoggerFactory = loggerFactory,
+        };
+        try
+        {
+            return new MeshSession(await Start(options, cancellationToken).ConfigureAwait(false), loggerFactory);
+        }
+        catch
+        {
+            loggerFactory.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A name for the short-lived node of a one-shot command, unique so that it never joins another node's group.</summary>
+    public static string ToolName(string command) => $"mesh-{command}-{Environment.ProcessId}";
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await Mesh.DisposeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _loggerFactory.Dispose();
+        }
+    }
+}

@@ -1,0 +1,89 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+
+namespace MeshActors.Cli.Recording;
+
+/// <summary>Reads a recording written by <see cref="RecordingWriter"/>, line by line, naming the line of anything it cannot read.</summary>
+internal sealed class RecordingReader : IDisposable
+{
+    private readonly string _path;
+    private readonly StreamReader _reader;
+    private int _line;
+
+    private RecordingReader(string path, StreamReader reader, RecordingHeader header)
+    {
+        _path = path;
+        _reader = reader;
+        Header = header;
+        _line = 1;
+    }
+
+    public RecordingHeader Header { get; }
+
+    public static RecordingReader Open(string path)
+    {
+        if (!File.Exists(path))
+            throw new CliException($"recording '{path}' does not exist.");
+        var reader = new StreamReader(path);
+        try
+        {
+            var first = reader.ReadLine() ?? throw new CliException($"{path} is empty: not a mesh recording.");
+            return new RecordingReader(path, reader, ParseHeader(path, first));
+        }
+        catch
+        {
+            reader.Dispose();
+            throw;
+        }
+    }
+
+    public async IAsyncEnumerable<RecordedMessage> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        while (await _reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } text)
+        {
+            _line++;
+            if (!string.IsNullOrWhiteSpace(text))
+                yield return ParseMessage(text);
+        }
+    }
+
+    private static RecordingHeader ParseHeader(string path, string text)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(text);
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty(RecordingHeader.Marker, out var version))
+                throw new CliException($"{path}:1: not a mesh recording (the first line has no \"{RecordingHeader.Marker}\").");
+            if (version.GetInt32() != RecordingHeader.CurrentVersion)
+                throw new CliException($"{path}:1: recording format version {version.GetInt32()} is not supported (this mesh reads version {RecordingHeader.CurrentVersion}).");
+            var topics = root.TryGetProperty("topics", out var list) ? list.EnumerateArray().Select(t => t.GetString() ?? "").ToList() : [];
+            return new RecordingHeader(RecordingHeader.CurrentVersion, root.GetProperty("started").GetDateTimeOffset(), topics);
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or KeyNotFoundException or FormatException)
+        {
+            throw new CliException($"{path}:1: not a mesh recording header ({e.Message}).");
+        }
+    }
+
+    private RecordedMessage ParseMessage(string text)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(text);
+            var root = document.RootElement;
+            return new RecordedMessage(
+                root.GetProperty("t").GetDouble(),
+                root.GetProperty("topic").GetString() ?? throw new FormatException("\"topic\" is null"),
+                root.TryGetProperty("from", out var from) ? from.GetString() : null,
+                root.TryGetProperty("data", out var data) ? data.Clone() : default,
+                root.TryGetProperty("bin", out var bin) ? bin.GetBytesFromBase64() : null);
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or KeyNotFoundException or FormatException)
+        {
+            throw new CliException($"{_path}:{_line}: not a recorded message ({e.Message}).");
+        }
+    }
+
+    public void Dispose() => _reader.Dispose();
+}

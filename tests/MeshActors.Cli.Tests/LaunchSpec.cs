@@ -1,0 +1,128 @@
+using System.Diagnostics;
+using MeshActors.Tests;
+
+namespace MeshActors.Cli.Tests;
+
+/// <summary><c>mesh launch</c> as a real process, starting and stopping real child processes.</summary>
+public sealed class LaunchSpec : IAsyncLifetime
+{
+    private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("mesh-launch-spec-");
+    private MeshCli _cli = null!;
+
+    private string Write(string yaml)
+    {
+        var path = Path.Combine(_directory.FullName, $"launch-{Guid.NewGuid():N}.yaml");
+        File.WriteAllText(path, yaml);
+        return path;
+    }
+
+    [Fact]
+    public async Task Launch_must_start_the_entries_in_order_with_their_number_and_environment()
+    {
+        var file = Write("""
+            nodes:
+              - name: first
+                command: echo "first $MESH_NODE_NAME $MESH_NODE_INDEX $MESH_DISCOVERY"
+                number: 2
+                post_delay: 0.2
+              - name: skipped
+                command: echo never
+                disabled: true
+              - name: second
+                command: [sh, -c, "echo second"]
+                pre_delay: 0.1
+            """);
+
+        var (exitCode, launch) = await _cli.RunAsync("launch", file);
+
+        Assert.True(exitCode == 0, launch.Transcript);
+        Assert.Contains($"[first#1] first first 1 {_cli.Discovery}", launch.Stdout);
+        Assert.Contains($"[first#2] first first 2 {_cli.Discovery}", launch.Stdout);
+        Assert.DoesNotContain(launch.Stdout, line => line.Contains("never", StringComparison.Ordinal));
+        Assert.Contains("[second] second", launch.Stdout);
+        var lines = launch.Stdout.ToList();
+        Assert.True(
+            lines.FindIndex(l => l.StartsWith("[second] started", StringComparison.Ordinal)) > lines.FindIndex(l => l.StartsWith("[first#2] started", StringComparison.Ordinal)),
+            launch.Transcript);
+    }
+
+    [Fact]
+    public async Task Launch_must_stop_its_nodes_cleanly_when_it_gets_SIGTERM()
+    {
+        var file = Write("""
+            nodes:
+              - name: launched
+                command: mesh node
+                number: 2
+            """);
+        var launch = _cli.Start("launch", file);
+        await launch.WaitForLineAsync("[launched#1] node name=launched ");
+        await launch.WaitForLineAsync("[launched#2] node name=launched ");
+
+        launch.Terminate();
+
+        Assert.Equal(0, await launch.WaitForExitAsync());
+        Assert.Contains("[launched#1] stopped", launch.Stdout);
+        Assert.Contains("[launched#2] stopped", launch.Stdout);
+    }
+
+    [Fact]
+    public async Task Launch_must_kill_a_process_that_ignores_SIGTERM_after_ten_seconds()
+    {
+        var file = Write("""
+            nodes:
+              - name: stubborn
+                command: [sh, -c, "trap '' TERM; echo ready; while true; do sleep 0.1; done"]
+            """);
+        var launch = _cli.Start("launch", file);
+        await launch.WaitForLineAsync("[stubborn] ready");
+
+        var stopping = Stopwatch.StartNew();
+        launch.Terminate();
+
+        Assert.Equal(0, await launch.WaitForExitAsync(TestTimeouts.Long));
+        Assert.InRange(stopping.Elapsed, TimeSpan.FromSeconds(9.5), TestTimeouts.Long);
+        await launch.WaitForLineAsync(line => line.Contains("stubborn: still running after SIGTERM, killing it", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Launch_must_exit_with_1_when_a_process_fails()
+    {
+        var file = Write("""
+            nodes:
+              - name: failing
+                command: [sh, -c, "exit 3"]
+            """);
+
+        var (exitCode, launch) = await _cli.RunAsync("launch", file);
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("mesh: failing exited with code 3", launch.Transcript);
+    }
+
+    [Fact]
+    public async Task Launch_must_reject_an_entry_without_a_command_in_one_line()
+    {
+        var file = Write("""
+            nodes:
+              - name: nothing
+            """);
+
+        var (exitCode, launch) = await _cli.RunAsync("launch", file);
+
+        Assert.Equal(1, exitCode);
+        Assert.Equal($"[stderr] mesh: {file}: nodes[0]: 'command' is missing: give a command line or a list of words.", launch.Transcript.Trim());
+    }
+
+    public Task InitializeAsync()
+    {
+        _cli = new MeshCli("local:" + Path.Combine(_directory.FullName, "registry"));
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _cli.DisposeAsync();
+        _directory.Delete(recursive: true);
+    }
+}

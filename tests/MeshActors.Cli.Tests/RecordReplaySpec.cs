@@ -1,0 +1,64 @@
+namespace MeshActors.Cli.Tests;
+
+/// <summary><c>mesh record</c>, <c>mesh info</c> and <c>mesh replay</c> against real nodes.</summary>
+public sealed class RecordReplaySpec : IAsyncLifetime
+{
+    private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("mesh-record-spec-");
+    private MeshCli _cli = null!;
+
+    [Fact]
+    public async Task Record_info_and_replay_must_round_trip_the_messages_of_several_topics()
+    {
+        var file = Path.Combine(_directory.FullName, "session.jsonl");
+        var record = _cli.Start("record", file, "prices", "orders", "--count", "3");
+        await record.WaitForLineAsync("recording prices, orders");
+        await Send("prices", """{"sym":"ABC","px":101.5}""");
+        await Send("orders", """{"id":7}""");
+        await Send("prices", """{"sym":"ABC","px":101.7}""");
+        Assert.Equal(0, await record.WaitForExitAsync());
+
+        var (infoExit, info) = await _cli.RunAsync("info", file);
+        Assert.True(infoExit == 0, info.Transcript);
+        Assert.Contains("messages: 3", info.Stdout);
+        Assert.Contains("topic prices: 2", info.Stdout);
+        Assert.Contains("topic orders: 1", info.Stdout);
+
+        var echo = _cli.Start("topic", "echo", "prices", "--count", "2");
+        await echo.WaitForLineAsync("listening on topic 'prices'");
+        var (replayExit, replay) = await _cli.RunAsync("replay", file, "--rate", "10");
+        Assert.True(replayExit == 0, replay.Transcript);
+        Assert.Contains("replayed 3 messages from " + file, replay.Stdout);
+        Assert.Equal(0, await echo.WaitForExitAsync());
+        Assert.Equal(["""{"sym":"ABC","px":101.5}""", """{"sym":"ABC","px":101.7}"""], echo.Stdout);
+    }
+
+    [Fact]
+    public async Task Info_must_name_the_line_it_cannot_read()
+    {
+        var file = Path.Combine(_directory.FullName, "broken.jsonl");
+        await File.WriteAllLinesAsync(file, ["""{"mesh_recording":1,"started":"2026-01-01T00:00:00Z","topics":["a"]}""", """{"t":0.5,"topic":"a","data":1}""", "not json"]);
+
+        var (exitCode, info) = await _cli.RunAsync("info", file);
+
+        Assert.Equal(1, exitCode);
+        Assert.StartsWith($"[stderr] mesh: {file}:3: not a recorded message", info.Transcript);
+    }
+
+    private async Task Send(string topic, string json)
+    {
+        var (exitCode, send) = await _cli.RunAsync("topic", "send", topic, json);
+        Assert.True(exitCode == 0, send.Transcript);
+    }
+
+    public Task InitializeAsync()
+    {
+        _cli = new MeshCli("local:" + Path.Combine(_directory.FullName, "registry"));
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _cli.DisposeAsync();
+        _directory.Delete(recursive: true);
+    }
+}

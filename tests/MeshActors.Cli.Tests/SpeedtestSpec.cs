@@ -1,0 +1,53 @@
+using System.Text.RegularExpressions;
+using MeshActors.Tests;
+
+namespace MeshActors.Cli.Tests;
+
+/// <summary><c>mesh speedtest</c> across two processes: the run completes and the sender reports what the receiver counted.</summary>
+public sealed partial class SpeedtestSpec : IAsyncLifetime
+{
+    private readonly DirectoryInfo _registry = Directory.CreateTempSubdirectory("mesh-speedtest-spec-");
+    private MeshCli _cli = null!;
+
+    [Theory]
+    [InlineData(100)]
+    [InlineData(1024 * 1024)]
+    public async Task Speedtest_must_end_with_the_receivers_figures(int messageSize)
+    {
+        var receiver = _cli.Start("speedtest", "recv", "--topic", "bench", "--runs", "1");
+        await receiver.WaitForLineAsync("waiting for speed-test senders on topic 'bench'");
+
+        var (exitCode, sender) = await _cli.RunAsync("speedtest", "send", "--topic", "bench", "--message-size", messageSize.ToString(), "--seconds", "2", "--warmup", "0.5");
+
+        Assert.True(exitCode == 0, sender.Transcript);
+        var figures = ResultLine().Match(sender.Stdout[^1]);
+        Assert.True(figures.Success, sender.Transcript);
+        Assert.True(long.Parse(figures.Groups["mps"].Value) > 0, sender.Transcript);
+        Assert.Equal(0, await receiver.WaitForExitAsync(TestTimeouts.Long));
+        await receiver.WaitForLineAsync(line => line.StartsWith("run=", StringComparison.Ordinal) && line.EndsWith(sender.Stdout[^1], StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Speedtest_must_refuse_messages_smaller_than_its_header()
+    {
+        var (exitCode, sender) = await _cli.RunAsync("speedtest", "send", "--message-size", "8");
+
+        Assert.Equal(1, exitCode);
+        Assert.Equal("[stderr] mesh: --message-size must be at least 16 bytes (the timestamp header), not 8.", sender.Transcript.Trim());
+    }
+
+    [GeneratedRegex(@"^mps=(?<mps>\d+) mbps=\d+ p50_us=\d+ p99_us=\d+$")]
+    private static partial Regex ResultLine();
+
+    public Task InitializeAsync()
+    {
+        _cli = new MeshCli("local:" + _registry.FullName);
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _cli.DisposeAsync();
+        _registry.Delete(recursive: true);
+    }
+}
