@@ -59,13 +59,29 @@ internal sealed class ChannelPipeReader(PipeReader inner, MeshChannel channel) :
 
     public override void Complete(Exception? exception = null)
     {
-        inner.Complete(exception);
+        try
+        {
+            inner.Complete(exception);
+        }
+        catch (Exception ex) when (channel.IsTransportFailure(ex, CancellationToken.None))
+        {
+            // The stream is gone (and its loss logged): Kestrel rethrows the reset, or has disposed the body once the handler returned.
+        }
+
         channel.OnInputEnded();
     }
 
     public override async ValueTask CompleteAsync(Exception? exception = null)
     {
-        await inner.CompleteAsync(exception).ConfigureAwait(false);
+        try
+        {
+            await inner.CompleteAsync(exception).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (channel.IsTransportFailure(ex, CancellationToken.None))
+        {
+            // As in Complete: the input is already gone with the stream.
+        }
+
         channel.OnInputEnded();
     }
 

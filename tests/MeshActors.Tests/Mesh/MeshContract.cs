@@ -231,13 +231,15 @@ public abstract class MeshContract(ITestOutputHelper output) : TestKit(output), 
         await cancelled.Task.WithTimeout();
     }
 
-    [Fact]
-    public async Task A_provider_that_dies_mid_request_must_fail_the_call_at_once_or_retry_it_when_idempotent()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_provider_that_dies_mid_request_must_fail_the_call_at_once_or_retry_it_when_idempotent(bool clientDials)
     {
-        // The smaller node id dials (docs/protocol.md 7.4): the client's channel to the doomed node is the client's own.
-        // Known gap of the peer layer: when the stopped node had dialed, its peer does not notice the stop (see the report).
-        var client = await Start("client", nodeId: "00000000-0000-4000-8000-000000000001");
-        var doomed = await Start("doomed", nodeId: "ffffffff-ffff-4fff-bfff-fffffffffff1");
+        // The smaller node id dials (docs/protocol.md 7.4): both ends of the lost channel must notice the crash.
+        const string smaller = "00000000-0000-4000-8000-000000000001", larger = "ffffffff-ffff-4fff-bfff-fffffffffff1";
+        var client = await Start("client", nodeId: clientDials ? smaller : larger);
+        var doomed = await Start("doomed", nodeId: clientDials ? larger : smaller);
         var survivor = await Start("survivor");
         var started = new TaskCompletionSource();
         await doomed.AddService<int, string>("work", async (_, _, ct) =>

@@ -35,6 +35,24 @@ public sealed class LivenessSpec(ITestOutputHelper output) : TestKit(output)
     }
 
     [Fact]
+    public async Task A_dialer_whose_system_terminates_must_be_noticed_by_the_acceptor_at_once()
+    {
+        var probe = CreateTestProbe();
+        await using var a = await TestNode.StartAsync(Log, "a");
+        await using var b = await TestNode.StartAsync(Log, "b");
+        a.Dial(b);
+        await b.ConnectedPeerAsync(a);
+        b.Report(probe.Ref);
+
+        var clock = Stopwatch.StartNew();
+        await a.DisposeAsync(); // abrupt: the dialed channel is reset, no goodbye
+
+        // Well before the liveness timeout (5 s): the reset itself is noticed (the clock includes the system's termination).
+        await probe.FishForMessageAsync<PeerDisconnected>(disconnected => disconnected.NodeId == a.Id, TestTimeouts.Scaled(TimeSpan.FromSeconds(3)));
+        Log.WriteLine($"noticed after {clock.Elapsed.TotalMilliseconds:0} ms");
+    }
+
+    [Fact]
     public async Task A_hung_peer_must_be_noticed_within_five_seconds()
     {
         var probe = CreateTestProbe();
