@@ -11,6 +11,9 @@ internal static class CliAction
         {
             try
             {
+                // System.CommandLine hooks SIGINT and SIGTERM only once the action first yields: yield before any work
+                // (a child process, a node), so that a signal never finds the process without its handler.
+                await Task.Yield();
                 return await action(parseResult, cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

@@ -10,6 +10,37 @@ internal static class MemberLookup
         ?? members.FirstOrDefault(m => m.Name == target)
         ?? members.FirstOrDefault(m => m.Address == target);
 
+    /// <summary>
+    /// Waits (up to <paramref name="timeout"/>) until a round trip reaches <paramref name="node"/>: the registry shows a
+    /// node a moment before the channel to it is up, and a short-lived node that publishes and leaves before then would
+    /// drop what it queued for it.
+    /// </summary>
+    public static async Task ConnectAsync(IMesh mesh, string node, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        while (!deadline.IsCancellationRequested)
+        {
+            try
+            {
+                await mesh.PingAsync(node, deadline.Token).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                await Task.Delay(50, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                return; // what follows reports what is wrong
+            }
+        }
+    }
+
+    /// <summary>Connects to every node the registry shows listening to <paramref name="topic"/> (see <see cref="ConnectAsync"/>).</summary>
+    public static Task ConnectToSubscribersAsync(IMesh mesh, string topic, TimeSpan timeout, CancellationToken cancellationToken) =>
+        Task.WhenAll(mesh.Members.Where(m => m.Topics.Contains(topic)).Select(m => ConnectAsync(mesh, m.Id, timeout, cancellationToken)));
+
     /// <summary>The member <paramref name="target"/> names once the registry shows it; null when it does not within <paramref name="timeout"/>.</summary>
     public static async Task<MeshMember?> WaitForAsync(IMesh mesh, string target, TimeSpan timeout, CancellationToken cancellationToken)
     {

@@ -49,6 +49,7 @@ internal static class NodeCommand
             using var echo = mesh.AddService<JsonElement, JsonElement>(EchoService, static (request, _, _) => ValueTask.FromResult(request.Clone()));
             using var raw = mesh.Subscribe<JsonElement>(IMesh.ChannelTopic, new RawMessageAnswerer(mesh).AnswerAsync);
             using var membership = mesh.OnMembership(PrintMemberEvent);
+            await Task.WhenAll(echo.Ready, raw.Ready);
             Terminal.Line(
                 $"[green]●[/] node [bold]{Terminal.Escape(self.Name)}[/] [grey]{self.Id}[/] listening on [bold]{self.Address}[/] [grey](discovery {Terminal.Escape(discovery)}; Ctrl+C stops)[/]",
                 $"node name={self.Name} id={self.Id} address={self.Address} discovery={discovery}");

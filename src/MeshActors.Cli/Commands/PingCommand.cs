@@ -37,7 +37,8 @@ internal static class PingCommand
             member is null ? $"PING [bold]{Terminal.Escape(target)}[/]" : $"PING [bold]{Terminal.Escape(member.Name)}[/] [grey]{member.Id}[/] at {member.Address}",
             member is null ? $"PING {target}" : $"PING {member.Name} id={member.Id} address={member.Address}");
 
-        await ConnectAsync(mesh, member?.Id ?? target, wait, cancellationToken);
+        // An unnumbered first round trip waits for the channel, so that the numbered ones measure the mesh, not its dialling.
+        await MemberLookup.ConnectAsync(mesh, member?.Id ?? target, wait, cancellationToken);
         var times = new List<double>();
         var sent = 0;
         for (var seq = 1; count == 0 || seq <= count; seq++)
@@ -70,32 +71,6 @@ internal static class PingCommand
 
         PrintSummary(member?.Name ?? target, sent, times);
         return times.Count > 0 ? ExitCodes.Success : ExitCodes.Failure;
-    }
-
-    /// <summary>
-    /// A node appears in the registry a moment before the channel to it is up; an unnumbered first round trip waits
-    /// for the channel (up to <paramref name="wait"/>), so that the numbered ones measure the mesh, not its dialling.
-    /// </summary>
-    private static async Task ConnectAsync(IMesh mesh, string node, TimeSpan wait, CancellationToken cancellationToken)
-    {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(wait);
-        while (!deadline.IsCancellationRequested)
-        {
-            try
-            {
-                await mesh.PingAsync(node, deadline.Token);
-                return;
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                await Task.Delay(50, cancellationToken);
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                return; // the numbered pings report what is wrong
-            }
-        }
     }
 
     private static void PrintSummary(string target, int sent, List<double> times)

@@ -39,6 +39,7 @@ internal static class RecordCommand
                 })).ToList();
                 try
                 {
+                    await Task.WhenAll(subscriptions.Select(s => s.Ready));
                     Terminal.Note($"recording {string.Join(", ", names)} to {path}; Ctrl+C stops");
                     await ShowProgressAsync(Task.WhenAny(done.Task, cancellationToken.WhenCancelled()), perTopic);
                 }

@@ -73,6 +73,7 @@ internal static class ReplayCommand
             try
             {
                 await mesh.WaitForSubscriberAsync(topic, timeout, cancellationToken);
+                await MemberLookup.ConnectToSubscribersAsync(mesh, topic, timeout, cancellationToken);
             }
             catch (TimeoutException)
             {

@@ -47,6 +47,7 @@ internal static class SpeedtestRecvCommand
                     done.TrySetResult();
                 return report;
             });
+            await Task.WhenAll(messages.Ready, start.Ready, stop.Ready);
             Terminal.Note($"waiting for speed-test senders on topic '{name}' (node {mesh.Self.Name} at {mesh.Self.Address})");
             await Task.WhenAny(done.Task, cancellationToken.WhenCancelled());
             return ExitCodes.Success;

@@ -27,6 +27,7 @@ internal static class TopicEchoCommand
                     done.TrySetResult();
                 return ValueTask.CompletedTask;
             });
+            await subscription.Ready;
             Terminal.Note($"listening on topic '{name}'");
             await Task.WhenAny(done.Task, cancellationToken.WhenCancelled());
             return ExitCodes.Success;

@@ -20,7 +20,9 @@ internal static class TopicSendCommand
             var name = parseResult.GetRequiredValue(topic);
             var message = JsonArgument.Parse(parseResult.GetRequiredValue(json), "json");
             await using var session = await MeshSession.JoinAsync(parseResult, MeshSession.ToolName("send"), cancellationToken);
-            await session.Mesh.WaitForSubscriberAsync(name, TimeSpan.FromSeconds(parseResult.GetValue(wait)), cancellationToken);
+            var waitFor = TimeSpan.FromSeconds(parseResult.GetValue(wait));
+            await session.Mesh.WaitForSubscriberAsync(name, waitFor, cancellationToken);
+            await MemberLookup.ConnectToSubscribersAsync(session.Mesh, name, waitFor, cancellationToken);
             await session.Mesh.PublishAsync(name, message, cancellationToken);
             Terminal.Note($"sent to topic '{name}'");
             return ExitCodes.Success;
