@@ -6,6 +6,8 @@ using Xunit.Abstractions;
 
 namespace MeshActors.Tests.Transport;
 
+using MeshActors.TestKit;
+
 public sealed class ChannelFailureSpec(ITestOutputHelper output)
 {
     [Fact]
@@ -24,7 +26,7 @@ public sealed class ChannelFailureSpec(ITestOutputHelper output)
         Assert.Contains("the test is done with it", local.Message);
         Assert.True(channel.Aborted.IsCancellationRequested);
         // Counters are updated by whichever thread notices first; wait for them rather than race it.
-        await MeshChannelSpec.AwaitConditionAsync(() => loopback.Listener.Stats is { OpenChannels: 0, ChannelsAborted: 1 });
+        await Conditions.AwaitConditionAsync(() => loopback.Listener.Stats is { OpenChannels: 0, ChannelsAborted: 1 });
         Assert.Equal(1, loopback.Dialer.Stats.ChannelsAborted);
         Assert.Equal(0, loopback.Dialer.Stats.OpenChannels);
     }

@@ -6,6 +6,8 @@ using Xunit.Abstractions;
 
 namespace MeshActors.Tests.Transport;
 
+using MeshActors.TestKit;
+
 public sealed class MeshChannelSpec(ITestOutputHelper output)
 {
     private const long FiftyMegabytes = 50L * 1024 * 1024;
@@ -92,7 +94,7 @@ public sealed class MeshChannelSpec(ITestOutputHelper output)
         Assert.False(channel.Aborted.IsCancellationRequested);
         Assert.False(inbound.Aborted.IsCancellationRequested);
         loopback.Finish(inbound);
-        await AwaitConditionAsync(() => loopback.Listener.Stats.OpenChannels == 0 && loopback.Dialer.Stats.OpenChannels == 0);
+        await Conditions.AwaitConditionAsync(() => loopback.Listener.Stats.OpenChannels == 0 && loopback.Dialer.Stats.OpenChannels == 0);
         Assert.Equal(0, loopback.Listener.Stats.ChannelsAborted + loopback.Dialer.Stats.ChannelsAborted);
     }
 
@@ -113,7 +115,7 @@ public sealed class MeshChannelSpec(ITestOutputHelper output)
         Assert.False(channel.Aborted.IsCancellationRequested);
         Assert.False(inbound.Aborted.IsCancellationRequested);
         loopback.Finish(inbound);
-        await AwaitConditionAsync(() => loopback.Listener.Stats.OpenChannels == 0 && loopback.Dialer.Stats.OpenChannels == 0);
+        await Conditions.AwaitConditionAsync(() => loopback.Listener.Stats.OpenChannels == 0 && loopback.Dialer.Stats.OpenChannels == 0);
         Assert.Equal(0, loopback.Listener.Stats.ChannelsAborted + loopback.Dialer.Stats.ChannelsAborted);
     }
 
@@ -156,17 +158,6 @@ public sealed class MeshChannelSpec(ITestOutputHelper output)
             }
 
             input.AdvanceTo(result.Buffer.Start, result.Buffer.End);
-        }
-    }
-
-    /// <summary>Polls <paramref name="condition"/> until it holds, failing after <see cref="TestTimeouts.Default"/>.</summary>
-    internal static async Task AwaitConditionAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TestTimeouts.Default;
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the condition did not become true in time");
-            await Task.Delay(10);
         }
     }
 }

@@ -9,6 +9,8 @@ using Xunit.Abstractions;
 
 namespace MeshActors.Tests.Transport;
 
+using MeshActors.TestKit;
+
 public sealed class MeshListenerSpec(ITestOutputHelper output)
 {
     private const int RejectionLogEvent = 3004;
@@ -60,7 +62,7 @@ public sealed class MeshListenerSpec(ITestOutputHelper output)
         var read = await stream.ReadAtLeastAsync(answer, 12, throwOnEndOfStream: false).AsTask().WithTimeout();
 
         Assert.StartsWith("HTTP/1.1 400", Encoding.ASCII.GetString(answer, 0, read));
-        await MeshChannelSpec.AwaitConditionAsync(() => loopback.Listener.Stats.ChannelsRejected == 1);
+        await Conditions.AwaitConditionAsync(() => loopback.Listener.Stats.ChannelsRejected == 1);
         Assert.Equal(1, loopback.Log.Count(3005));
         Assert.Equal(0, loopback.Listener.Stats.ChannelsAccepted);
     }
