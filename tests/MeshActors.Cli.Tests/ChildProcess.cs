@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
-using MeshActors.Tests;
 
 namespace MeshActors.Cli.Tests;
 

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using MeshActors.Tests;
 
 namespace MeshActors.Cli.Tests;
 

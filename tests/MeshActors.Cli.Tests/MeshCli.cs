@@ -1,4 +1,3 @@
-using MeshActors.Tests;
 
 namespace MeshActors.Cli.Tests;
 

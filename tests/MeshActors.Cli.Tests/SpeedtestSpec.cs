@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using MeshActors.Tests;
 
 namespace MeshActors.Cli.Tests;
 

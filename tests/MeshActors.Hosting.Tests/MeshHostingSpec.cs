@@ -1,7 +1,6 @@
 using MeshActors.Actors;
 using MeshActors.Discovery;
 using MeshActors.Hosting;
-using MeshActors.Tests;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

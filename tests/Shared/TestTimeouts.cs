@@ -1,6 +1,6 @@
 using MeshActors.TestKit;
 
-namespace MeshActors.Tests;
+namespace MeshActors.Testing;
 
 /// <summary>Deadlines for waits on tasks in mesh-level tests, scaled by MESHACTORS_TEST_TIMEFACTOR through the TestKit.</summary>
 internal static class TestTimeouts
