@@ -116,7 +116,7 @@ public sealed class UnaryCallSpec(ITestOutputHelper output) : TestKit(output), I
     public async Task Malformed_frames_must_each_get_an_err_counted_and_logged_once_while_the_rest_of_the_body_is_answered()
     {
         var response = await CallAsync(
-            _node.Address, [Ping(1), Frame("""{"t":"pub",""") , Frame("""{"t":"frob"}"""), Req(7, "s", timeoutMs: 500), Req(7, "s"), Ping(2)]);
+            _node.Address, [Ping(1), Frame("""{"t":"pub","""), Frame("""{"t":"frob"}"""), Req(7, "s", timeoutMs: 500), Req(7, "s"), Ping(2)]);
 
         Assert.Equal(
             ["pong 1", "err bad_json", "err unknown_type", "err bad_envelope", "pong 2", "err timeout 7"],
