@@ -1,22 +1,27 @@
 using System.Collections.Concurrent;
+using MeshActors.Peers;
 
 namespace MeshActors.Messaging;
 
-/// <summary>The requests this node is serving, by requester and id, so that a <c>cancel</c> or a disconnect reaches their handlers.</summary>
+/// <summary>The requests this node is serving, by the peer they came from and their id, so that a <c>cancel</c> or a disconnect reaches their handlers.</summary>
+/// <remarks>
+/// Keyed by the peer instance rather than its node id: ids are unique per channel (docs/protocol.md 5.3), and a unary
+/// call is a peer of its own even when its caller named the node id of a connected peer in its hello.
+/// </remarks>
 internal sealed class InboundRequests
 {
-    private readonly ConcurrentDictionary<(string NodeId, long Id), InboundRequest> _inFlight = new();
+    private readonly ConcurrentDictionary<(IPeer? Origin, long Id), InboundRequest> _inFlight = new();
     private TaskCompletionSource? _drained;
 
     public int Count => _inFlight.Count;
 
     /// <summary>False when the requester already has a request with this id in flight.</summary>
-    public bool TryAdd(InboundRequest request) => _inFlight.TryAdd((request.SenderId, request.Req.Id), request);
+    public bool TryAdd(InboundRequest request) => _inFlight.TryAdd((request.Peer, request.Req.Id), request);
 
     /// <summary>True when the request is still wanted and now finished, so its answer must be sent; false when it was cancelled.</summary>
     public bool TryFinish(InboundRequest request)
     {
-        if (!_inFlight.TryRemove(new KeyValuePair<(string, long), InboundRequest>((request.SenderId, request.Req.Id), request)))
+        if (!_inFlight.TryRemove(new KeyValuePair<(IPeer?, long), InboundRequest>((request.Peer, request.Req.Id), request)))
             return false;
         SignalIfDrained();
         return true;
@@ -44,10 +49,10 @@ internal sealed class InboundRequests
             drained.TrySetResult();
     }
 
-    /// <summary>The requester no longer waits for request <paramref name="id"/>: its handler's token fires and no answer is sent.</summary>
-    public void Cancel(string nodeId, long id)
+    /// <summary>The requester (<paramref name="origin"/>, null for this node) no longer waits for request <paramref name="id"/>: its handler's token fires and no answer is sent.</summary>
+    public void Cancel(IPeer? origin, long id)
     {
-        if (_inFlight.TryRemove((nodeId, id), out var request))
+        if (_inFlight.TryRemove((origin, id), out var request))
         {
             request.Cancel();
             SignalIfDrained();
@@ -55,12 +60,12 @@ internal sealed class InboundRequests
     }
 
     /// <summary>The requester is gone: every request it made is cancelled.</summary>
-    public void CancelAll(string nodeId)
+    public void CancelAll(IPeer origin)
     {
         foreach (var (key, _) in _inFlight)
         {
-            if (key.NodeId == nodeId)
-                Cancel(key.NodeId, key.Id);
+            if (ReferenceEquals(key.Origin, origin))
+                Cancel(origin, key.Id);
         }
     }
 }

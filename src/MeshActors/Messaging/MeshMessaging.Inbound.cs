@@ -29,7 +29,7 @@ internal sealed partial class MeshMessaging : IPeerEnvelopeHandler
                 MessagingLog.PeerError(Log, peer.NodeId, err.Code, err.Message);
                 break;
             case Envelope.Cancel cancel:
-                Inbound.Cancel(peer.NodeId, cancel.Id);
+                Inbound.Cancel(peer, cancel.Id);
                 break;
             case Envelope.Interest interest:
                 TopicRouter.Tell(new TopicRouterActor.PeerInterest(peer, interest), ActorRefs.NoSender);
@@ -43,7 +43,7 @@ internal sealed partial class MeshMessaging : IPeerEnvelopeHandler
     public void OnPeerDisconnected(IPeer peer, Exception? reason)
     {
         Correlator.FailAll(peer.NodeId, reason);
-        Inbound.CancelAll(peer.NodeId);
+        Inbound.CancelAll(peer);
         TopicRouter.Tell(new TopicRouterActor.PeerDisconnected(peer), ActorRefs.NoSender);
     }
 

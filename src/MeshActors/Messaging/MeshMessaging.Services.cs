@@ -163,7 +163,7 @@ internal sealed partial class MeshMessaging
         if (pending.Target.Peer is { } peer)
             peer.TrySend(new Envelope.Cancel(pending.Id));
         else
-            Inbound.Cancel(SelfId, pending.Id);
+            Inbound.Cancel(null, pending.Id);
     }
 
     private static Exception ToException(string service, RouteCandidate target, Envelope.Err err) => err.Code switch

@@ -99,8 +99,17 @@ internal sealed partial class PeerChannel
                 input.AdvanceTo(Has(States.Discarding) ? result.Buffer.End : buffer.Start, result.Buffer.End);
                 if (result.IsCompleted)
                 {
-                    // The peer ended its side: this side ends too (a goodbye from the peer already said so).
-                    Close(new ChannelEnd("the peer ended the channel"), lastFrame: null);
+                    // The peer ended its side: this side ends too (a goodbye from the peer already said so); a unary
+                    // call first answers what it was asked.
+                    if (_unary is { } caller)
+                    {
+                        caller.OnBodyEnded();
+                    }
+                    else
+                    {
+                        Close(new ChannelEnd("the peer ended the channel"), lastFrame: null);
+                    }
+
                     break;
                 }
             }
@@ -163,6 +172,10 @@ internal sealed partial class PeerChannel
         try
         {
             envelope = _plain ? EnvelopeDecoder.DecodeRaw(payload) : _decoder.Decode(payload);
+            if (_unary is { } caller)
+            {
+                envelope = caller.Admit(envelope, _writer!);
+            }
         }
         catch (MeshProtocolException e) when (!e.ClosesChannel)
         {
@@ -200,15 +213,18 @@ internal sealed partial class PeerChannel
         }
     }
 
+    // Who the handler hears from: the link the channel carries, or the caller of a unary call.
+    private IPeer Peer => (IPeer?)_unary ?? _link!;
+
     private void Deliver(Envelope envelope)
     {
         try
         {
-            _settings.Handler.OnEnvelope(_link!, envelope);
+            _settings.Handler.OnEnvelope(Peer, envelope);
         }
         catch (Exception e)
         {
-            PeerLog.HandlerFailed(_settings.Logger, envelope.Type, _link!.NodeId, e);
+            PeerLog.HandlerFailed(_settings.Logger, envelope.Type, Peer.NodeId, e);
         }
     }
 }

@@ -40,6 +40,11 @@ internal sealed partial class PeerChannel
                     continue;
                 }
 
+                if (_unary is { IsAnswered: true } caller && !caller.Link.Queue.HasItems)
+                {
+                    Close(new ChannelEnd("the unary call is answered"), lastFrame: null);
+                }
+
                 if (Has(States.Closing) && _control.IsEmpty)
                 {
                     break;
@@ -69,7 +74,8 @@ internal sealed partial class PeerChannel
     }
 
     private bool HasWork() =>
-        !_control.IsEmpty || Has(States.Closing) || (_link is { } link && link.Queue.IsDrainedBy(this) && link.Queue.HasItems);
+        !_control.IsEmpty || Has(States.Closing) || _unary is { IsAnswered: true }
+        || (_link is { } link && link.Queue.IsDrainedBy(this) && link.Queue.HasItems);
 
     private long WriteControlFrames(FrameWriter writer)
     {

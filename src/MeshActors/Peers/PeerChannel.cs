@@ -38,6 +38,7 @@ internal sealed partial class PeerChannel : IOutboundConsumer
     private MeshChannel? _channel;
     private FrameWriter? _writer;
     private PeerLink? _link;
+    private UnaryCaller? _unary;
     private bool _plain;
     private int _states;
     private ChannelEnd? _end;
@@ -59,7 +60,9 @@ internal sealed partial class PeerChannel : IOutboundConsumer
     public Task<ChannelEnd> Completion => _completion.Task;
 
     /// <summary>What the log calls this channel.</summary>
-    public string Description => _channel?.ToString() ?? $"channel being dialed to {PeerLog.Format(_dialTo)}";
+    public string Description =>
+        _unary is not null ? $"unary call from '{_accepted!.RemoteServiceName}' at {PeerLog.Format(_accepted.RemoteEndPoint)}"
+        : _channel?.ToString() ?? $"channel being dialed to {PeerLog.Format(_dialTo)}";
 
     /// <summary>A channel a remote node opened to this node's listener.</summary>
     public static PeerChannel Accept(MeshChannel channel, PeerChannelSettings settings) => new(settings, channel, null, offerProtocol: false);
@@ -100,6 +103,12 @@ internal sealed partial class PeerChannel : IOutboundConsumer
                 throw new MeshProtocolException(ErrorCodes.UnsupportedVersion, channel.IsInbound
                     ? $"The peer offered no protocol version this node speaks (it speaks {WireProtocol.Version})."
                     : $"The listener chose protocol version {channel.ProtocolVersion}; this node offered {WireProtocol.Version}.");
+            }
+
+            if (_unary is not null)
+            {
+                // A unary call has no handshake: its caller's hello, if any, is the first frame the read loop takes.
+                return Identity(nodeId: null, channel.RemoteServiceName, speaksMeshProtocol: true, acceptsAttachments: false);
             }
 
             _writer.Write(_settings.SelfHello);
@@ -271,6 +280,7 @@ internal sealed partial class PeerChannel : IOutboundConsumer
         _link?.Queue.Detach(this);
         _grace.Dispose();
         var end = Volatile.Read(ref _end) ?? new ChannelEnd("ended");
+        _unary?.End(end.Reason);
         if (_channel is { } channel)
         {
             // Releases the stream; resets it if a direction is somehow still open.

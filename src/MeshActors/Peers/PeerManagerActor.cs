@@ -13,7 +13,8 @@ namespace MeshActors.Peers;
 /// (its queue survives reconnects), and supervises one <see cref="PeerConnectionActor"/> per channel. It dials the
 /// members discovery announces (and any <see cref="ConnectPeer"/>), redials with jittered exponential backoff, keeps
 /// one channel per peer when both nodes dialed, and publishes <see cref="PeerConnected"/> and
-/// <see cref="PeerDisconnected"/> on the EventStream.
+/// <see cref="PeerDisconnected"/> on the EventStream. Its listener also serves unary calls
+/// (<see cref="PeerChannel.ServeUnaryAsync"/>), whose callers are no links of its.
 /// </summary>
 /// <remarks>
 /// The manager decides which channel carries a peer; the channels' loops move the frames without it. Readers that
@@ -42,11 +43,13 @@ internal sealed partial class PeerManagerActor : ReceiveActor, IWithTimers
         _handler = handler;
         _directory = directory;
         _logger = loggerFactory.CreateLogger<PeerManagerActor>();
-        var self = Self;
-        _listener = new MeshListener(nodeName, transportOptions, channel => OnInboundChannel(self, channel), onUnary: null, loggerFactory);
         _dialer = new MeshDialer(nodeName, transportOptions, loggerFactory);
         var hello = new Envelope.Hello(nodeId, nodeName, WireProtocol.Capabilities, protocolOptions.MaxFrameSize);
-        _settings = new PeerChannelSettings(hello, peerOptions, protocolOptions, handler, _dialer, directory.Totals, loggerFactory.CreateLogger<PeerConnectionActor>());
+        var settings = _settings = new PeerChannelSettings(hello, peerOptions, protocolOptions, handler, _dialer, directory.Totals, loggerFactory.CreateLogger<PeerConnectionActor>());
+        var self = Self;
+        // Unary calls are served beside the actors, on the listener's thread: a call is short and has no link to manage.
+        _listener = new MeshListener(
+            nodeName, transportOptions, channel => OnInboundChannel(self, channel), channel => PeerChannel.ServeUnaryAsync(channel, settings), loggerFactory);
 
         Receive<MemberUp>(up => OnMember(up.Member));
         Receive<MemberUpdated>(updated => OnMember(updated.Member));

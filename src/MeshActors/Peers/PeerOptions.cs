@@ -69,6 +69,18 @@ public sealed record PeerOptions
     } = TimeSpan.FromSeconds(5);
 
     /// <summary>
+    /// How long a unary call (docs/protocol.md 10) waits for the answer to a <c>req</c> without <c>timeout_ms</c>
+    /// before it answers <c>err</c> <c>timeout</c> and cancels the handler. Default 5 s, the request timeout a mesh
+    /// node's own requests get (<c>MessagingOptions.RequestTimeout</c>): a caller that named no deadline is treated like
+    /// one that used the default. Range 1 ms to 10 min.
+    /// </summary>
+    public TimeSpan UnaryRequestTimeout
+    {
+        get;
+        init => field = InRange(value, TimeSpan.FromMilliseconds(1), TimeSpan.FromMinutes(10));
+    } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
     /// A channel's writer flushes when its queue is empty or once this many bytes are waiting in its buffer. Default
     /// 128 KB: environment measurements put the throughput plateau between 16 and 256 KB; larger batches only add
     /// latency behind them. Range 4 KiB to 64 MiB.

@@ -15,6 +15,7 @@ public sealed class PeerOptionsSpec
         Assert.Equal(TimeSpan.FromSeconds(5), options.LivenessTimeout);
         Assert.Equal(TimeSpan.FromSeconds(5), options.HandshakeTimeout);
         Assert.Equal(TimeSpan.FromSeconds(5), options.GoodbyeGrace);
+        Assert.Equal(TimeSpan.FromSeconds(5), options.UnaryRequestTimeout);
         Assert.Equal(128 * 1024, options.FlushThresholdBytes);
         Assert.Equal(TimeSpan.FromMilliseconds(200), options.ReconnectMinBackoff);
         Assert.Equal(TimeSpan.FromSeconds(5), options.ReconnectMaxBackoff);
@@ -27,6 +28,7 @@ public sealed class PeerOptionsSpec
     {
         Assert.Equal(nameof(PeerOptions.OutboundQueueCapBytes), Assert.Throws<ArgumentOutOfRangeException>(() => new PeerOptions { OutboundQueueCapBytes = 1024 }).ParamName);
         Assert.Equal(nameof(PeerOptions.LivenessTimeout), Assert.Throws<ArgumentOutOfRangeException>(() => new PeerOptions { LivenessTimeout = TimeSpan.Zero }).ParamName);
+        Assert.Equal(nameof(PeerOptions.UnaryRequestTimeout), Assert.Throws<ArgumentOutOfRangeException>(() => new PeerOptions { UnaryRequestTimeout = TimeSpan.Zero }).ParamName);
         Assert.Equal(nameof(PeerOptions.FlushThresholdBytes), Assert.Throws<ArgumentOutOfRangeException>(() => new PeerOptions { FlushThresholdBytes = 100 }).ParamName);
         Assert.Equal(nameof(PeerOptions.ReconnectRandomFactor), Assert.Throws<ArgumentOutOfRangeException>(() => new PeerOptions { ReconnectRandomFactor = 2 }).ParamName);
     }

@@ -25,11 +25,19 @@ internal sealed class RawPeer : IAsyncDisposable
     public List<Envelope> Received { get; } = [];
 
     /// <summary>Opens a channel offering <paramref name="versions"/> in <c>x-mesh-protocol</c>; null opens a plain (Marketrix) channel.</summary>
-    public static async Task<RawPeer> OpenAsync(DnsEndPoint address, string? versions = "1", string name = "raw")
+    public static Task<RawPeer> OpenAsync(DnsEndPoint address, string? versions = "1", string name = "raw") =>
+        OpenAsync(address, versions, name, (dialer, metadata) => dialer.OpenChannelAsync(address, sessionId: null, metadata));
+
+    /// <summary>Opens a unary call (<c>POST /unary</c>) the same way; its request body stays open until the test completes <see cref="MeshChannel.Output"/>.</summary>
+    public static Task<RawPeer> OpenUnaryAsync(DnsEndPoint address, string? versions = "1", string name = "raw") =>
+        OpenAsync(address, versions, name, (dialer, metadata) => dialer.OpenUnaryAsync(address, sessionId: null, metadata));
+
+    private static async Task<RawPeer> OpenAsync(
+        DnsEndPoint address, string? versions, string name, Func<MeshDialer, IReadOnlyDictionary<string, string>?, Task<MeshChannel>> open)
     {
         var dialer = new MeshDialer(name, new TransportOptions());
         var metadata = versions is null ? null : new Dictionary<string, string> { [WireProtocol.VersionHeader] = versions };
-        return new RawPeer(dialer, await dialer.OpenChannelAsync(address, sessionId: null, metadata).WithTimeout());
+        return new RawPeer(dialer, await open(dialer, metadata).WithTimeout());
     }
 
     /// <summary>Reads the node's hello and answers with this one's.</summary>
