@@ -7,12 +7,15 @@ namespace MeshActors.Peers;
 /// One peer's envelopes waiting to be written: many senders, one consumer at a time (the writer of the channel the
 /// peer layer chose), bounded in bytes. It belongs to the peer, not to a channel, so what is queued survives reconnects.
 /// </summary>
+/// <param name="capBytes">The bytes no sender goes beyond (<see cref="PeerOptions.OutboundQueueCapBytes"/>).</param>
+/// <param name="backpressureEnvelopes">The envelopes a sender that may wait does not go beyond (<see cref="PeerOptions.BackpressureEnvelopes"/>).</param>
+/// <param name="stats">Where drops are counted.</param>
 /// <remarks>
-/// Enqueueing is a <see cref="ConcurrentQueue{T}"/> add, one compare-and-swap on the byte count and one read of the
-/// consumer's wake flag; the consumer gives bytes back once per batch. When another consumer is attached, the old one
+/// Enqueueing is a <see cref="ConcurrentQueue{T}"/> add, one compare-and-swap on the byte count, one increment of the
+/// envelope count and one read of the consumer's wake flag; the consumer gives both back once per batch. When another consumer is attached, the old one
 /// stops after its current batch; an item is taken by exactly one of them, so nothing is written twice.
 /// </remarks>
-internal sealed class OutboundQueue(long capBytes, PeerStats stats)
+internal sealed class OutboundQueue(long capBytes, int backpressureEnvelopes, PeerStats stats)
 {
     // What an envelope costs beyond its data and attachment: the envelope object, the queue slot and the JSON around the data.
     private const int EnvelopeOverhead = 64;
@@ -22,6 +25,7 @@ internal sealed class OutboundQueue(long capBytes, PeerStats stats)
     private TaskCompletionSource? _room;
     private string? _closed;
     private long _bytes;
+    private int _envelopes;
 
     /// <summary>The estimated bytes of the envelopes queued.</summary>
     public long QueuedBytes => Volatile.Read(ref _bytes);
@@ -46,13 +50,16 @@ internal sealed class OutboundQueue(long capBytes, PeerStats stats)
         return true;
     }
 
-    /// <summary>Queues <paramref name="envelope"/>; at the cap, waits for room when <paramref name="wait"/>, or throws.</summary>
+    /// <summary>
+    /// Queues <paramref name="envelope"/>. When <paramref name="wait"/>, waits while the queue is at its cap or holds
+    /// the backpressure threshold's envelopes; otherwise throws at the cap.
+    /// </summary>
     /// <exception cref="PeerQueueFullException">The queue is at its cap and <paramref name="wait"/> is false.</exception>
     /// <exception cref="PeerUnavailableException">The queue was closed: the peer left.</exception>
     public ValueTask EnqueueAsync(Envelope envelope, bool wait, string nodeId, CancellationToken cancellationToken)
     {
         var size = SizeOf(envelope);
-        if (!IsClosed && TryReserve(size))
+        if (!IsClosed && (!wait || !IsBackedUp) && TryReserve(size))
         {
             Add(envelope);
             return ValueTask.CompletedTask;
@@ -77,17 +84,18 @@ internal sealed class OutboundQueue(long capBytes, PeerStats stats)
     /// <summary>True when there is something to take.</summary>
     public bool HasItems => !_items.IsEmpty;
 
-    /// <summary>Consumer side: takes the next envelope; call <see cref="Release"/> with the sizes of what was taken, once per batch.</summary>
+    /// <summary>Consumer side: takes the next envelope; call <see cref="Release"/> with the count and sizes of what was taken, once per batch.</summary>
     public bool TryDequeue(out Envelope envelope) => _items.TryDequeue(out envelope!);
 
-    /// <summary>Consumer side: gives back the room of envelopes taken, and wakes senders waiting for room.</summary>
-    public void Release(long bytes)
+    /// <summary>Consumer side: gives back the room of <paramref name="envelopes"/> taken, of <paramref name="bytes"/> in all, and wakes senders waiting for room.</summary>
+    public void Release(int envelopes, long bytes)
     {
-        if (bytes == 0)
+        if (envelopes == 0)
         {
             return;
         }
 
+        Interlocked.Add(ref _envelopes, -envelopes);
         Interlocked.Add(ref _bytes, -bytes);
         if (Volatile.Read(ref _room) is not null)
         {
@@ -108,8 +116,11 @@ internal sealed class OutboundQueue(long capBytes, PeerStats stats)
         return DropAll();
     }
 
+    private bool IsBackedUp => Volatile.Read(ref _envelopes) >= backpressureEnvelopes;
+
     private void Add(Envelope envelope)
     {
+        Interlocked.Increment(ref _envelopes);
         _items.Enqueue(envelope);
         if (Volatile.Read(ref _closed) is not null)
         {
@@ -129,6 +140,7 @@ internal sealed class OutboundQueue(long capBytes, PeerStats stats)
             bytes += SizeOf(envelope);
         }
 
+        Interlocked.Add(ref _envelopes, -(int)dropped);
         Interlocked.Add(ref _bytes, -bytes);
         stats.OnDropped(dropped);
         return dropped;
@@ -168,7 +180,7 @@ internal sealed class OutboundQueue(long capBytes, PeerStats stats)
             // Registered before the second look: room given back before the registration is seen by that look, room
             // given back after it completes the task.
             var room = RoomSignal();
-            if (!IsClosed && TryReserve(size))
+            if (!IsClosed && !IsBackedUp && TryReserve(size))
             {
                 Add(envelope);
                 return;

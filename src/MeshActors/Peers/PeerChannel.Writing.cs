@@ -100,8 +100,10 @@ internal sealed partial class PeerChannel
     private long WriteQueued(FrameWriter writer, OutboundQueue queue, int threshold)
     {
         long frames = 0, taken = 0;
+        var envelopes = 0;
         while (writer.UnflushedBytes < threshold && queue.TryDequeue(out var envelope))
         {
+            envelopes++;
             taken += OutboundQueue.SizeOf(envelope);
             if (TryWrite(writer, envelope))
             {
@@ -109,7 +111,7 @@ internal sealed partial class PeerChannel
             }
         }
 
-        queue.Release(taken);
+        queue.Release(envelopes, taken);
         return frames;
     }
 

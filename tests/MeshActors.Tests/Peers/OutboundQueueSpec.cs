@@ -46,10 +46,31 @@ public sealed class OutboundQueueSpec
         Assert.False(waiting.IsCompleted);
 
         Assert.True(link.Queue.TryDequeue(out var taken));
-        link.Queue.Release(OutboundQueue.SizeOf(taken));
+        link.Queue.Release(1, OutboundQueue.SizeOf(taken));
 
         await waiting.WithTimeout();
         Assert.Equal(64 * 1024, link.Queue.QueuedBytes);
+    }
+
+    [Fact]
+    public async Task SendAsync_must_wait_above_the_backpressure_threshold_while_TrySend_goes_on_to_the_cap()
+    {
+        var link = new PeerLink("node", "name", new PeerOptions { OutboundQueueCapBytes = 64 * 1024, BackpressureEnvelopes = 16 }, new PeerStats());
+        for (var i = 0; i < 16; i++)
+        {
+            await link.SendAsync(Kilobyte).WithTimeout();
+        }
+
+        var waiting = link.SendAsync(Kilobyte).AsTask();
+        Assert.False(waiting.IsCompleted);
+        Assert.True(link.TrySend(Kilobyte));
+
+        Assert.True(link.Queue.TryDequeue(out var first));
+        Assert.True(link.Queue.TryDequeue(out var second));
+        link.Queue.Release(2, OutboundQueue.SizeOf(first) + OutboundQueue.SizeOf(second));
+
+        await waiting.WithTimeout();
+        Assert.Equal(16 * 1024, link.Queue.QueuedBytes); // 16 sent, one tried, two taken, and the one that waited
     }
 
     [Fact]
@@ -120,7 +141,7 @@ public sealed class OutboundQueueSpec
         {
             if (link.Queue.TryDequeue(out var taken))
             {
-                link.Queue.Release(OutboundQueue.SizeOf(taken));
+                link.Queue.Release(1, OutboundQueue.SizeOf(taken));
                 drained++;
             }
             else

@@ -10,6 +10,7 @@ public sealed class PeerOptionsSpec
         var options = new PeerOptions();
 
         Assert.Equal(64L * 1024 * 1024, options.OutboundQueueCapBytes);
+        Assert.Equal(8192, options.BackpressureEnvelopes);
         Assert.Equal(PeerOverflowPolicy.Wait, options.OverflowPolicy);
         Assert.Equal(TimeSpan.FromSeconds(1), options.HeartbeatInterval);
         Assert.Equal(TimeSpan.FromSeconds(5), options.LivenessTimeout);
@@ -27,6 +28,7 @@ public sealed class PeerOptionsSpec
     public void Values_out_of_range_must_be_refused_when_set_naming_the_option()
     {
         Assert.Equal(nameof(PeerOptions.OutboundQueueCapBytes), Assert.Throws<ArgumentOutOfRangeException>(() => new PeerOptions { OutboundQueueCapBytes = 1024 }).ParamName);
+        Assert.Equal(nameof(PeerOptions.BackpressureEnvelopes), Assert.Throws<ArgumentOutOfRangeException>(() => new PeerOptions { BackpressureEnvelopes = 1 }).ParamName);
         Assert.Equal(nameof(PeerOptions.LivenessTimeout), Assert.Throws<ArgumentOutOfRangeException>(() => new PeerOptions { LivenessTimeout = TimeSpan.Zero }).ParamName);
         Assert.Equal(nameof(PeerOptions.UnaryRequestTimeout), Assert.Throws<ArgumentOutOfRangeException>(() => new PeerOptions { UnaryRequestTimeout = TimeSpan.Zero }).ParamName);
         Assert.Equal(nameof(PeerOptions.FlushThresholdBytes), Assert.Throws<ArgumentOutOfRangeException>(() => new PeerOptions { FlushThresholdBytes = 100 }).ParamName);
