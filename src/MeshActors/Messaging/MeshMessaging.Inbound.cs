@@ -4,18 +4,20 @@ using MeshActors.Protocol;
 
 namespace MeshActors.Messaging;
 
-/// <summary>What the peer layer hands over, on each channel's read loop: routed without waiting, so the loop never blocks.</summary>
+/// <summary>
+/// What the peer layer hands over, on each channel's read loop: routed without waiting, so the loop never blocks; a
+/// callback subscriber that is too far behind makes the loop pause before its next read instead.
+/// </summary>
 internal sealed partial class MeshMessaging : IPeerEnvelopeHandler
 {
     public void OnPeerConnected(IPeer peer) => TopicRouter.Tell(new TopicRouterActor.PeerConnected(peer), ActorRefs.NoSender);
 
-    public void OnEnvelope(IPeer peer, Envelope envelope)
+    public ValueTask OnEnvelope(IPeer peer, Envelope envelope)
     {
         switch (envelope)
         {
             case Envelope.Pub pub:
-                DeliverLocally(pub.Topic, pub.Data, pub.Attachment, peer);
-                break;
+                return DeliverLocally(pub.Topic, pub.Data, pub.Attachment, peer);
             case Envelope.Req req:
                 OnRequest(peer, req);
                 break;
@@ -35,9 +37,10 @@ internal sealed partial class MeshMessaging : IPeerEnvelopeHandler
                 TopicRouter.Tell(new TopicRouterActor.PeerInterest(peer, interest), ActorRefs.NoSender);
                 break;
             case Envelope.Raw raw:
-                DeliverLocally(IMesh.ChannelTopic, raw.Json, default, peer);
-                break;
+                return DeliverLocally(IMesh.ChannelTopic, raw.Json, default, peer);
         }
+
+        return default;
     }
 
     public void OnPeerDisconnected(IPeer peer, Exception? reason)

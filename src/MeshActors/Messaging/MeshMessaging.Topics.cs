@@ -52,8 +52,9 @@ internal sealed partial class MeshMessaging
             if (candidate.Peer is not { } peer)
             {
                 local ??= new TopicMessage(topic, data, attachment, SelfId, SelfName, Json);
-                foreach (var subscriber in route.LocalSubscribers)
-                    subscriber.Tell(local, ActorRefs.NoSender);
+                var ready = TellSubscribers(route.LocalSubscribers, local);
+                if (wait && !ready.IsCompleted)
+                    (sending ??= []).Add(ready.AsTask());
                 return;
             }
 
@@ -103,18 +104,32 @@ internal sealed partial class MeshMessaging
     }
 
     /// <summary>Hands a message that arrived from a peer (or a raw channel message) to this node's subscribers.</summary>
-    private void DeliverLocally(string topic, ReadOnlyMemory<byte> data, ReadOnlyMemory<byte> attachment, IPeer from)
+    /// <returns>Completed, or while a subscriber is too far behind, a task that completes when it has caught up.</returns>
+    private ValueTask DeliverLocally(string topic, ReadOnlyMemory<byte> data, ReadOnlyMemory<byte> attachment, IPeer from)
     {
         var subscribers = Routes.Current.Topic(topic)?.LocalSubscribers;
         if (subscribers is not { Length: > 0 })
         {
             Stats.OnUndeliverable();
-            return;
+            return default;
         }
 
-        var message = new TopicMessage(topic, data, attachment, from.NodeId, from.Name, Json);
-        foreach (var subscriber in subscribers)
-            subscriber.Tell(message, ActorRefs.NoSender);
+        return TellSubscribers(subscribers, new TopicMessage(topic, data, attachment, from.NodeId, from.Name, Json));
+    }
+
+    private ValueTask TellSubscribers(LocalSubscriber[] subscribers, TopicMessage message)
+    {
+        ValueTask ready = default;
+        foreach (var (actor, backlog) in subscribers)
+        {
+            // Counted before it is told, so that the subscriber never takes a message that was not counted yet.
+            if (backlog?.Add() is { IsCompleted: false } behind)
+                ready = behind;
+
+            actor.Tell(message, ActorRefs.NoSender);
+        }
+
+        return ready;
     }
 
     public MeshRegistration Subscribe(string topic, IActorRef subscriber)

@@ -16,11 +16,22 @@ public sealed record MessagingOptions
     /// <summary>Which provider gets each request of a service. Default <see cref="LoadBalancers.RoundRobin"/>: spreads load evenly without any bookkeeping.</summary>
     public ILoadBalancer ServiceBalancer { get; init; } = LoadBalancers.RoundRobin;
 
+    /// <summary>
+    /// Messages that may wait for one callback subscription (<see cref="IMesh.Subscribe{T}"/>) before the channels
+    /// that feed it stop reading until it has taken half of them (HTTP/2 flow control then slows the publishers down,
+    /// whose <c>PublishAsync</c> waits). Default 10,000: ~10 ms of a fast stream, a few MB of small messages, so that
+    /// a slow subscriber costs bounded memory and loses nothing. While a channel waits, everything else its peer sends
+    /// waits too. Subscribers that are actors have their own mailboxes and are not counted.
+    /// </summary>
+    public int SubscriberBacklogLimit { get; init; } = 10_000;
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting that cannot work.</summary>
     public void Validate()
     {
         if (RequestTimeout <= TimeSpan.Zero)
             throw new ArgumentException($"MessagingOptions.RequestTimeout must be positive, not {RequestTimeout}.", nameof(RequestTimeout));
+        if (SubscriberBacklogLimit < 2)
+            throw new ArgumentException($"MessagingOptions.SubscriberBacklogLimit must be at least 2, not {SubscriberBacklogLimit}.", nameof(SubscriberBacklogLimit));
         if (TopicGroupBalancer is null)
             throw new ArgumentException("MessagingOptions.TopicGroupBalancer is null; use one of LoadBalancers.", nameof(TopicGroupBalancer));
         if (ServiceBalancer is null)

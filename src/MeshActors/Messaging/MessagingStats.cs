@@ -11,6 +11,7 @@ public sealed class MessagingStats
     private long _undeliverable;
     private long _droppedAttachments;
     private long _subscriberFailures;
+    private long _subscribersBehind;
     private long _handlerFailures;
     private long _noServiceAnswers;
     private long _unmatchedAnswers;
@@ -26,6 +27,9 @@ public sealed class MessagingStats
 
     /// <summary>Messages a callback subscriber could not read or whose callback threw.</summary>
     public long SubscriberFailures => Volatile.Read(ref _subscriberFailures);
+
+    /// <summary>Times a callback subscriber fell <see cref="MessagingOptions.SubscriberBacklogLimit"/> messages behind, so that what feeds it waited.</summary>
+    public long SubscribersBehind => Volatile.Read(ref _subscribersBehind);
 
     /// <summary>Requests whose handler failed (answered with <c>handler_error</c> or <c>bad_request</c>).</summary>
     public long HandlerFailures => Volatile.Read(ref _handlerFailures);
@@ -43,6 +47,8 @@ public sealed class MessagingStats
     internal void OnDroppedAttachment() => Interlocked.Increment(ref _droppedAttachments);
 
     internal void OnSubscriberFailure() => Interlocked.Increment(ref _subscriberFailures);
+
+    internal void OnSubscriberBehind() => Interlocked.Increment(ref _subscribersBehind);
 
     internal void OnHandlerFailure() => Interlocked.Increment(ref _handlerFailures);
 

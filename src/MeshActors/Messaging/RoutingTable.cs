@@ -42,7 +42,12 @@ internal sealed class RoutingTable(
 /// <summary>Where a message on one topic goes: this node's subscribers, and one candidate group per node name.</summary>
 /// <param name="LocalSubscribers">This node's subscribers; empty when it has none.</param>
 /// <param name="Groups">Per node name, the nodes (this one included) with subscribers; each message goes to one node of each group.</param>
-internal sealed record TopicRoute(IActorRef[] LocalSubscribers, CandidateGroup[] Groups);
+internal sealed record TopicRoute(LocalSubscriber[] LocalSubscribers, CandidateGroup[] Groups);
+
+/// <summary>One of this node's subscribers to a topic.</summary>
+/// <param name="Actor">Where its messages go.</param>
+/// <param name="Backlog">For a callback subscription, what waits in its mailbox; null for an application's actor, whose mailbox is its own.</param>
+internal readonly record struct LocalSubscriber(IActorRef Actor, SubscriberBacklog? Backlog);
 
 /// <summary>Who provides one service.</summary>
 /// <param name="Local">This node's <see cref="ServiceActor"/> for it; null when this node does not host it.</param>

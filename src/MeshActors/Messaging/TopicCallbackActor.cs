@@ -4,28 +4,37 @@ using Microsoft.Extensions.Logging;
 namespace MeshActors.Messaging;
 
 /// <summary>Runs one callback subscription: messages one at a time, in arrival order, so a slow callback holds up only itself.</summary>
-/// <remarks>A callback that throws, or a message it cannot read, is logged and counted; the subscription goes on.</remarks>
+/// <remarks>
+/// A callback that throws, or a message it cannot read, is logged and counted; the subscription goes on. What waits
+/// in its mailbox is counted in its <see cref="SubscriberBacklog"/>, which holds its feeders back when it falls behind.
+/// </remarks>
 internal sealed class TopicCallbackActor : ReceiveActor
 {
     private readonly string _topic;
     private readonly Func<TopicMessage, ValueTask> _handler;
+    private readonly SubscriberBacklog _backlog;
     private readonly MessagingStats _stats;
     private readonly ILogger _log;
 
-    public TopicCallbackActor(string topic, Func<TopicMessage, ValueTask> handler, MessagingStats stats)
+    public TopicCallbackActor(string topic, Func<TopicMessage, ValueTask> handler, SubscriberBacklog backlog, MessagingStats stats)
     {
         _topic = topic;
         _handler = handler;
+        _backlog = backlog;
         _stats = stats;
         _log = Context.Log;
         ReceiveAsync<TopicMessage>(Handle);
     }
 
-    public static Props Props(string topic, Func<TopicMessage, ValueTask> handler, MessagingStats stats) =>
-        Actors.Props.Create(() => new TopicCallbackActor(topic, handler, stats));
+    public static Props Props(string topic, Func<TopicMessage, ValueTask> handler, SubscriberBacklog backlog, MessagingStats stats) =>
+        Actors.Props.Create(() => new TopicCallbackActor(topic, handler, backlog, stats));
+
+    /// <summary>Messages still in the mailbox go to dead letters: nobody may wait for them to be taken.</summary>
+    protected override void PostStop() => _backlog.Close();
 
     private Task Handle(TopicMessage message)
     {
+        _backlog.Remove();
         ValueTask pending;
         try
         {

@@ -128,7 +128,9 @@ internal sealed partial class TopicRouterActor
         var topics = new Dictionary<string, TopicRoute>(topicGroups.Count, StringComparer.Ordinal);
         foreach (var (topic, groups) in topicGroups)
         {
-            var subscribers = _subscribers.TryGetValue(topic, out var list) ? list.ToArray() : [];
+            var subscribers = _subscribers.TryGetValue(topic, out var list)
+                ? list.Select(actor => new LocalSubscriber(actor, _backlogs.GetValueOrDefault(actor))).ToArray()
+                : [];
             topics[topic] = new TopicRoute(subscribers, groups.Values.Select(group => Group(topic, group)).ToArray());
         }
 

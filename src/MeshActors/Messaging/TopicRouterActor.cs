@@ -19,6 +19,7 @@ internal sealed partial class TopicRouterActor : ReceiveActor
     private readonly ILogger _log;
     private readonly Dictionary<string, List<IActorRef>> _subscribers = new(StringComparer.Ordinal);
     private readonly Dictionary<IActorRef, HashSet<string>> _topicsOf = [];
+    private readonly Dictionary<IActorRef, SubscriberBacklog> _backlogs = [];
     private readonly Dictionary<string, IActorRef> _services = new(StringComparer.Ordinal);
 
     public TopicRouterActor(MeshMessaging messaging)
@@ -82,7 +83,9 @@ internal sealed partial class TopicRouterActor : ReceiveActor
 
     private void OnSubscribeCallback(SubscribeCallback subscribe)
     {
-        var child = Context.ActorOf(TopicCallbackActor.Props(subscribe.Topic, subscribe.Handler, _messaging.Stats), CallbackName(subscribe.Id));
+        var backlog = new SubscriberBacklog(_messaging.Options.SubscriberBacklogLimit, _messaging.Stats);
+        var child = Context.ActorOf(TopicCallbackActor.Props(subscribe.Topic, subscribe.Handler, backlog, _messaging.Stats), CallbackName(subscribe.Id));
+        _backlogs[child] = backlog;
         AddSubscriber(subscribe.Topic, child);
         Sender.Tell(new SubscribeAck(new Subscribe(subscribe.Topic, child)));
     }
@@ -134,6 +137,7 @@ internal sealed partial class TopicRouterActor : ReceiveActor
 
     private void RemoveSubscriber(IActorRef subscriber)
     {
+        _backlogs.Remove(subscriber);
         if (!_topicsOf.Remove(subscriber, out var topics))
             return;
         Context.Unwatch(subscriber);

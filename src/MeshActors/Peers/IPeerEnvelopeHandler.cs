@@ -11,7 +11,12 @@ internal interface IPeerEnvelopeHandler
 
     /// <summary>An envelope arrived from <paramref name="peer"/>: pub, req, res, err with an id, cancel, interest or raw.</summary>
     /// <remarks>hello, ping, pong and bye are the peer layer's own business and never reach here.</remarks>
-    void OnEnvelope(IPeer peer, Envelope envelope);
+    /// <returns>
+    /// Completed, or when whoever consumes what the peer sends has fallen behind, a task that completes once it has
+    /// caught up: the channel finishes its current read, then reads nothing more from the peer until then (HTTP/2 flow
+    /// control holds the peer back, and the liveness check does not count the pause).
+    /// </returns>
+    ValueTask OnEnvelope(IPeer peer, Envelope envelope);
 
     /// <summary>The channel to <paramref name="peer"/> is gone; outstanding requests to it fail now, not at their timeout.</summary>
     void OnPeerDisconnected(IPeer peer, Exception? reason);

@@ -97,6 +97,11 @@ internal sealed partial class PeerChannel
                 }
 
                 input.AdvanceTo(Has(States.Discarding) ? result.Buffer.End : buffer.Start, result.Buffer.End);
+                if (_consumerBehind is { } behind)
+                {
+                    await WaitForConsumerAsync(behind).ConfigureAwait(false);
+                }
+
                 if (result.IsCompleted)
                 {
                     // The peer ended its side: this side ends too (a goodbye from the peer already said so); a unary
@@ -220,11 +225,32 @@ internal sealed partial class PeerChannel
     {
         try
         {
-            _settings.Handler.OnEnvelope(Peer, envelope);
+            var ready = _settings.Handler.OnEnvelope(Peer, envelope);
+            if (!ready.IsCompleted)
+            {
+                _consumerBehind ??= ready.AsTask();
+            }
         }
         catch (Exception e)
         {
             PeerLog.HandlerFailed(_settings.Logger, envelope.Type, Peer.NodeId, e);
+        }
+    }
+
+    // The rest of the read was delivered; nothing more is read until the consumer has caught up, or the channel is
+    // aborted. The liveness check skips the pause: the peer is not silent, this node is not listening.
+    private async Task WaitForConsumerAsync(Task behind)
+    {
+        _consumerBehind = null;
+        Set(States.Paused);
+        try
+        {
+            await Task.WhenAny(behind, _aborted.Task).ConfigureAwait(false);
+        }
+        finally
+        {
+            Volatile.Write(ref _lastReceived, Environment.TickCount64);
+            Clear(States.Paused);
         }
     }
 }

@@ -25,6 +25,7 @@ internal sealed partial class PeerChannel : IOutboundConsumer
         Closing = 2,
         Discarding = 4,
         Started = 8,
+        Paused = 16,
     }
 
     private readonly PeerChannelSettings _settings;
@@ -35,6 +36,8 @@ internal sealed partial class PeerChannel : IOutboundConsumer
     private readonly EnvelopeDecoder _decoder = new();
     private readonly TaskCompletionSource<ChannelEnd> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _grace = new();
+    private readonly TaskCompletionSource _aborted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Task? _consumerBehind;
     private MeshChannel? _channel;
     private FrameWriter? _writer;
     private PeerLink? _link;
@@ -170,7 +173,7 @@ internal sealed partial class PeerChannel : IOutboundConsumer
     /// </summary>
     public bool CheckLiveness()
     {
-        if (_plain || !Has(States.Started) || Has(States.Closing))
+        if (_plain || !Has(States.Started) || Has(States.Closing | States.Paused))
         {
             return false;
         }
@@ -196,6 +199,7 @@ internal sealed partial class PeerChannel : IOutboundConsumer
         Set(States.Aborted | States.Closing | States.Discarding);
         Volatile.Read(ref _channel)?.Abort(reason);
         Signal.Wake(); // a writer with nothing to write would otherwise sleep on
+        _aborted.TrySetResult(); // and a reader waiting for its consumer
     }
 
     private static readonly IReadOnlyDictionary<string, string> OfferV1 = new Dictionary<string, string>
@@ -292,6 +296,8 @@ internal sealed partial class PeerChannel : IOutboundConsumer
     }
 
     private States Set(States states) => (States)Interlocked.Or(ref _states, (int)states);
+
+    private void Clear(States states) => Interlocked.And(ref _states, ~(int)states);
 
     private bool Has(States state) => ((States)Volatile.Read(ref _states) & state) != 0;
 }

@@ -159,6 +159,50 @@ public abstract class MeshContract(ITestOutputHelper output) : TestKit(output), 
     }
 
     [Fact]
+    public async Task A_slow_subscriber_must_hold_its_publisher_back_and_lose_nothing()
+    {
+        const int Limit = 100, Count = 1_000_000;
+        var a = await Start("a");
+        var b = await Start("b", messaging: new MessagingOptions { SubscriberBacklogLimit = Limit });
+        await WaitConnected(a, b);
+        var gate = new TaskCompletionSource();
+        var received = new ConcurrentQueue<int>();
+        await b.Subscribe<int>("slow", async (n, _) =>
+        {
+            await gate.Task;
+            received.Enqueue(n);
+        }).Ready;
+        await WaitForNodes(a, "slow", 1);
+
+        var publishing = Task.Run(async () =>
+        {
+            for (var i = 0; i < Count; i++)
+                await a.PublishAsync("slow", i);
+        });
+
+        // Held back, b stops reading: its intake stalls far short of what a has to send. Unbounded, it would take all.
+        long intake = -1;
+        await AwaitConditionAsync(
+            () =>
+            {
+                var now = b.DescribePeers().Single(peer => peer.NodeId == a.Id).Stats.FramesReceived;
+                var stalled = now == intake && b.Stats.SubscribersBehind >= 1;
+                intake = now;
+                return stalled;
+            },
+            TestTimeouts.Long,
+            interval: TimeSpan.FromMilliseconds(250),
+            message: "b's intake from a to stall");
+        Assert.InRange(intake, Limit, Count / 2);
+        Assert.False(publishing.IsCompleted);
+
+        gate.SetResult();
+        await publishing.WaitAsync(TestTimeouts.Long);
+        await AwaitConditionAsync(() => received.Count == Count, TestTimeouts.Long, message: $"all {Count} messages delivered");
+        Assert.Equal(Enumerable.Range(0, Count), received);
+    }
+
+    [Fact]
     public async Task A_request_must_be_answered_by_a_remote_provider()
     {
         var (a, b, _) = await Mesh3();
@@ -371,7 +415,7 @@ public abstract class MeshContract(ITestOutputHelper output) : TestKit(output), 
         return (a, b, c);
     }
 
-    protected async Task<MeshNode> Start(string name, ActorSystem? system = null, string? nodeId = null)
+    protected async Task<MeshNode> Start(string name, ActorSystem? system = null, string? nodeId = null, MessagingOptions? messaging = null)
     {
         var node = await MeshNode.StartAsync(
             new MeshOptions
@@ -379,6 +423,7 @@ public abstract class MeshContract(ITestOutputHelper output) : TestKit(output), 
                 NodeName = name,
                 NodeId = nodeId,
                 Discovery = new DiscoveryOptions { Registry = RegistrySetting, KeyPrefix = Prefix, HeartbeatInterval = TimeSpan.FromMilliseconds(250), Ttl = TimeSpan.FromSeconds(2) },
+                Messaging = messaging ?? new MessagingOptions(),
                 LoggerFactory = Log,
             },
             system);

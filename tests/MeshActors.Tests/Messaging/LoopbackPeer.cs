@@ -87,7 +87,7 @@ internal sealed class LoopbackPeer : IPeer
         await foreach (var envelope in _queue.Reader.ReadAllAsync())
         {
             if (_connected)
-                _remote.OnEnvelope(Reverse, envelope);
+                await _remote.OnEnvelope(Reverse, envelope);
         }
     });
 }

@@ -207,10 +207,10 @@ public sealed class TopicRouterSpec(ITestOutputHelper output) : TestKit(output),
     {
         var b = await Node("b");
         var toB = LoopbackPeer.Connect(_a, b);
-        _a.Messaging.OnEnvelope(toB, new Envelope.Interest(5, ["new"], []));
-        _a.Messaging.OnEnvelope(toB, new Envelope.Interest(4, ["old"], []));
-        _a.Messaging.OnEnvelope(toB, new Envelope.Interest(5, ["same-version"], []));
-        _a.Messaging.OnEnvelope(toB, new Envelope.Interest(6, ["newest"], []));
+        await _a.Messaging.OnEnvelope(toB, new Envelope.Interest(5, ["new"], []));
+        await _a.Messaging.OnEnvelope(toB, new Envelope.Interest(4, ["old"], []));
+        await _a.Messaging.OnEnvelope(toB, new Envelope.Interest(5, ["same-version"], []));
+        await _a.Messaging.OnEnvelope(toB, new Envelope.Interest(6, ["newest"], []));
 
         await _a.WaitForTopicNodesAsync("newest", 1);
         Assert.False(_a.Messaging.HasSubscribers("old"));
@@ -321,7 +321,7 @@ public sealed class TopicRouterSpec(ITestOutputHelper output) : TestKit(output),
         var toB = LoopbackPeer.Connect(_a, b);
         var channel = await Subscribe(_a, IMesh.ChannelTopic);
 
-        _a.Messaging.OnEnvelope(toB, new Envelope.Raw("{\"message\":\"Message from Node #0\"}"u8.ToArray()));
+        await _a.Messaging.OnEnvelope(toB, new Envelope.Raw("{\"message\":\"Message from Node #0\"}"u8.ToArray()));
 
         var message = await channel.ExpectMsgAsync<TopicMessage>();
         Assert.Equal("Message from Node #0", message.Deserialize<System.Text.Json.JsonElement>().GetProperty("message").GetString());

@@ -28,18 +28,19 @@ internal sealed class RecordingHandler : IPeerEnvelopeHandler
 
     public void OnPeerConnected(IPeer peer) => Probe?.Tell(new Connected(peer), ActorRefs.NoSender);
 
-    public void OnEnvelope(IPeer peer, Envelope envelope)
+    public ValueTask OnEnvelope(IPeer peer, Envelope envelope)
     {
         if (envelope is Envelope.Pub { Topic: "seq" } pub)
         {
             From(peer.NodeId).Observe(ReadN(pub.Data.Span));
             if (!ForwardPubs)
             {
-                return;
+                return default;
             }
         }
 
         Probe?.Tell(new Received(peer, envelope), ActorRefs.NoSender);
+        return default;
     }
 
     public void OnPeerDisconnected(IPeer peer, Exception? reason) => Probe?.Tell(new Disconnected(peer, reason), ActorRefs.NoSender);
