@@ -10,10 +10,14 @@ namespace MeshActors.Benchmarks;
 /// what an application sees through <see cref="IMesh"/>, serialization included.
 /// </summary>
 /// <remarks>
-/// Usage: <c>messaging [--seconds 3]</c>. Prints
+/// Usage: <c>messaging [--seconds 3] [--warmup 10]</c>. Each figure runs its workload for the warm-up first: on two busy
+/// cores, tiered compilation takes several seconds to settle. Prints
 /// <c>messaging.publish.100B msgs/s=N</c> (one publisher, typed 100-byte messages counted in the subscriber's typed handler),
 /// <c>messaging.request.100B req/s=N p50_us=N p99_us=N</c> (one caller, one request at a time, to an echo service) and
-/// <c>messaging.request.concurrent req/s=N</c> (64 requests in flight).
+/// <c>messaging.request.concurrent req/s=N</c> (64 requests in flight), each after a line on standard error with the
+/// process's CPU time per operation and its garbage collections during the measurement. Nodes run with their defaults:
+/// a publisher waits above <see cref="Peers.PeerOptions.BackpressureBytes"/> queued, a subscriber holds back its channel above
+/// <see cref="MessagingOptions.SubscriberBacklogLimit"/> waiting messages.
 /// </remarks>
 public sealed class MessagingBenchmark : IBenchmarkSuite
 {
@@ -25,7 +29,8 @@ public sealed class MessagingBenchmark : IBenchmarkSuite
     /// <inheritdoc />
     public async Task RunAsync(string[] args)
     {
-        var seconds = TimeSpan.FromSeconds(args.Length >= 2 && args[0] == "--seconds" ? double.Parse(args[1], CultureInfo.InvariantCulture) : 3);
+        var seconds = TimeSpan.FromSeconds(Option(args, "--seconds", 3));
+        var warmup = TimeSpan.FromSeconds(Option(args, "--warmup", 10));
         var root = Path.Combine(Path.GetTempPath(), "meshactors-bench-" + Guid.NewGuid().ToString("N"));
         try
         {
@@ -36,9 +41,9 @@ public sealed class MessagingBenchmark : IBenchmarkSuite
             await echo.Ready;
             await WaitAsync(() => publisher.MessagingLayer.Routes.Current.Service("echo") is not null, "the echo service to be announced");
 
-            Console.WriteLine(await PublishAsync(publisher, subscriber, seconds));
-            Console.WriteLine(await SequentialRequestsAsync(publisher, seconds));
-            Console.WriteLine(await ConcurrentRequestsAsync(publisher, seconds));
+            Console.WriteLine(await PublishAsync(publisher, subscriber, warmup, seconds));
+            Console.WriteLine(await SequentialRequestsAsync(publisher, warmup, seconds));
+            Console.WriteLine(await ConcurrentRequestsAsync(publisher, warmup, seconds));
         }
         finally
         {
@@ -47,7 +52,7 @@ public sealed class MessagingBenchmark : IBenchmarkSuite
         }
     }
 
-    private static async Task<string> PublishAsync(MeshNode publisher, MeshNode subscriber, TimeSpan duration)
+    private static async Task<string> PublishAsync(MeshNode publisher, MeshNode subscriber, TimeSpan warmup, TimeSpan duration)
     {
         long received = 0;
         using var subscription = subscriber.Subscribe<Tick>("ticks", (_, _) =>
@@ -70,24 +75,25 @@ public sealed class MessagingBenchmark : IBenchmarkSuite
         });
 
         // Warm up (JIT tiering, buffers), then count what the handler receives during the measured window.
-        await Task.Delay(TimeSpan.FromSeconds(1));
+        await Task.Delay(warmup);
         var before = Volatile.Read(ref received);
-        var watch = Stopwatch.StartNew();
+        var measurement = Measurement.Start();
         await Task.Delay(duration);
         var count = Volatile.Read(ref received) - before;
-        var elapsed = watch.Elapsed;
+        var elapsed = measurement.Stop("publish", count);
         await stop.CancelAsync();
         await publishing;
         return string.Create(CultureInfo.InvariantCulture, $"messaging.publish.100B msgs/s={count / elapsed.TotalSeconds:0}");
     }
 
-    private static async Task<string> SequentialRequestsAsync(MeshNode caller, TimeSpan duration)
+    private static async Task<string> SequentialRequestsAsync(MeshNode caller, TimeSpan warmup, TimeSpan duration)
     {
         var tick = Tick.Of100Bytes();
-        for (var i = 0; i < 20_000; i++)
-            await caller.RequestAsync<Tick, Tick>("echo", tick); // warm-up
+        for (var warming = Stopwatch.StartNew(); warming.Elapsed < warmup;)
+            await caller.RequestAsync<Tick, Tick>("echo", tick);
 
         var latencies = new List<double>(1 << 20);
+        var measurement = Measurement.Start();
         var watch = Stopwatch.StartNew();
         while (watch.Elapsed < duration)
         {
@@ -96,13 +102,13 @@ public sealed class MessagingBenchmark : IBenchmarkSuite
             latencies.Add(Stopwatch.GetElapsedTime(started).TotalMicroseconds);
         }
 
-        var elapsed = watch.Elapsed;
+        var elapsed = measurement.Stop("request", latencies.Count);
         latencies.Sort();
         return string.Create(CultureInfo.InvariantCulture,
             $"messaging.request.100B req/s={latencies.Count / elapsed.TotalSeconds:0} p50_us={Percentile(latencies, 0.50):0} p99_us={Percentile(latencies, 0.99):0}");
     }
 
-    private static async Task<string> ConcurrentRequestsAsync(MeshNode caller, TimeSpan duration)
+    private static async Task<string> ConcurrentRequestsAsync(MeshNode caller, TimeSpan warmup, TimeSpan duration)
     {
         var tick = Tick.Of100Bytes();
         long completed = 0;
@@ -118,15 +124,21 @@ public sealed class MessagingBenchmark : IBenchmarkSuite
             }
         })).ToArray();
 
-        await Task.Delay(TimeSpan.FromSeconds(1)); // warm-up
+        await Task.Delay(warmup);
         Volatile.Write(ref measuring, true);
-        var watch = Stopwatch.StartNew();
+        var measurement = Measurement.Start();
         await Task.Delay(duration);
         var count = Interlocked.Read(ref completed);
-        var elapsed = watch.Elapsed;
+        var elapsed = measurement.Stop("request.concurrent", count);
         await stop.CancelAsync();
         await Task.WhenAll(callers);
         return string.Create(CultureInfo.InvariantCulture, $"messaging.request.concurrent req/s={count / elapsed.TotalSeconds:0}");
+    }
+
+    private static double Option(string[] args, string name, double fallback)
+    {
+        var at = Array.IndexOf(args, name);
+        return at >= 0 && at + 1 < args.Length ? double.Parse(args[at + 1], CultureInfo.InvariantCulture) : fallback;
     }
 
     private static double Percentile(List<double> sorted, double p) => sorted[Math.Min(sorted.Count - 1, (int)(sorted.Count * p))];
@@ -139,6 +151,22 @@ public sealed class MessagingBenchmark : IBenchmarkSuite
             if (deadline.Elapsed > TimeSpan.FromSeconds(15))
                 throw new TimeoutException($"Gave up waiting for {what}.");
             await Task.Delay(10);
+        }
+    }
+
+    /// <summary>Wall time of a measured window, and what the process spent in it: CPU per operation, collections, pauses.</summary>
+    private readonly record struct Measurement(long Started, TimeSpan Cpu, int Gen0, int Gen2, TimeSpan Paused)
+    {
+        public static Measurement Start() => new(
+            Stopwatch.GetTimestamp(), Process.GetCurrentProcess().TotalProcessorTime, GC.CollectionCount(0), GC.CollectionCount(2), GC.GetTotalPauseDuration());
+
+        public TimeSpan Stop(string figure, long operations)
+        {
+            var elapsed = Stopwatch.GetElapsedTime(Started);
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime - Cpu;
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"# {figure}: {cpu.TotalMicroseconds / Math.Max(1, operations):0.00} us CPU/op, {GC.CollectionCount(0) - Gen0} gen0 and {GC.CollectionCount(2) - Gen2} gen2 GCs, paused {(GC.GetTotalPauseDuration() - Paused) / elapsed:P0} of {elapsed.TotalSeconds:0.0} s"));
+            return elapsed;
         }
     }
 

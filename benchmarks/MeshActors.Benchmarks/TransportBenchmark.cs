@@ -185,7 +185,7 @@ public sealed class TransportBenchmark : IBenchmarkSuite
         {
         }
 
-        public void OnEnvelope(IPeer peer, Envelope envelope)
+        public ValueTask OnEnvelope(IPeer peer, Envelope envelope)
         {
             // Only the channel's read loop calls this, one envelope at a time: a plain increment suffices.
             Volatile.Write(ref _count, _count + 1);
@@ -197,6 +197,8 @@ public sealed class TransportBenchmark : IBenchmarkSuite
             {
                 Answered.Set();
             }
+
+            return default;
         }
 
         public void OnPeerDisconnected(IPeer peer, Exception? reason)
