@@ -153,6 +153,12 @@ public sealed partial class MeshNode : IMesh
             await Step(_registryActor, "leave the registry", () => _registryActor.Ask<LeftMesh>(LeaveMesh.Instance, deadline, cancellationToken)).ConfigureAwait(false);
             if (_messaging is { } messaging)
                 await Step(messaging.Services, "answer the requests in flight", () => messaging.Inbound.DrainAsync(_options.Peers.GoodbyeGrace, cancellationToken)).ConfigureAwait(false);
+            // What was published or answered before the stop goes out before the goodbye, which drops what is still queued.
+            await Step(_peers, "send what is queued", async () =>
+            {
+                if (!await _directory.SendQueuedAsync(_options.Peers.GoodbyeGrace, cancellationToken).ConfigureAwait(false))
+                    throw new TimeoutException($"peers did not take everything queued for them within {_options.Peers.GoodbyeGrace.TotalSeconds:0.#} s; the rest is dropped");
+            }).ConfigureAwait(false);
             await Step(_peers, "say goodbye to the peers", () => _peers.Ask<PeerManagerActor.PeersStopped>(PeerManagerActor.StopPeers.Instance, deadline, cancellationToken)).ConfigureAwait(false);
             _membership?.Dispose();
             if (_ownsSystem)

@@ -103,6 +103,22 @@ internal sealed class OutboundQueue(long capBytes, int backpressureEnvelopes, Pe
         }
     }
 
+    /// <summary>Completes once the queue is empty (a consumer took everything) or closed.</summary>
+    public async Task WhenEmptyAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            // Registered before the look, as senders waiting for room do: the consumer signals room after each batch.
+            var room = RoomSignal();
+            if (IsClosed || Volatile.Read(ref _envelopes) == 0)
+            {
+                return;
+            }
+
+            await room.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Refuses further envelopes, fails waiting senders with <paramref name="reason"/>, and drops what is queued (counted); returns how many were dropped.</summary>
     public long Close(string reason)
     {

@@ -29,6 +29,24 @@ internal sealed class PeerDirectory
     /// <summary>A diagnostic snapshot of every peer.</summary>
     public IReadOnlyList<PeerInfo> Describe() => [.. _links.Values.Select(link => link.Describe()).OrderBy(info => info.Name, StringComparer.Ordinal)];
 
+    /// <summary>
+    /// Waits until every connected peer's writer has taken what is queued for it, for at most
+    /// <paramref name="timeout"/>; true when all have. What is queued for a disconnected peer is not waited for.
+    /// </summary>
+    public async Task<bool> SendQueuedAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var sending = _links.Values.Where(link => link.IsConnected).Select(link => link.Queue.WhenEmptyAsync(cancellationToken));
+        try
+        {
+            await Task.WhenAll(sending).WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+    }
+
     internal PeerLink? Find(string nodeId) => _links.GetValueOrDefault(nodeId);
 
     internal void Add(PeerLink link)

@@ -203,6 +203,28 @@ public abstract class MeshContract(ITestOutputHelper output) : TestKit(output), 
     }
 
     [Fact]
+    public async Task A_node_that_stops_right_after_publishing_must_first_send_what_it_queued()
+    {
+        const int Count = 100_000;
+        var a = await Start("a");
+        var b = await Start("b");
+        await WaitConnected(a, b);
+        var received = 0;
+        await b.Subscribe<int>("last-words", (_, _) =>
+        {
+            Interlocked.Increment(ref received);
+            return default;
+        }).Ready;
+        await WaitForNodes(a, "last-words", 1);
+
+        for (var i = 0; i < Count; i++)
+            await a.PublishAsync("last-words", i);
+        await a.DisposeAsync();
+
+        await AwaitConditionAsync(() => Volatile.Read(ref received) == Count, TestTimeouts.Long, message: $"all {Count} messages delivered");
+    }
+
+    [Fact]
     public async Task A_request_must_be_answered_by_a_remote_provider()
     {
         var (a, b, _) = await Mesh3();
