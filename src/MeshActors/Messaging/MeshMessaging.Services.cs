@@ -253,6 +253,14 @@ internal sealed partial class MeshMessaging
         Reply(request, new Envelope.Err(code, exception.Message) { Id = request.Req.Id, ExceptionType = type });
     }
 
+    /// <summary>Answers a request its service actor stopped before taking: the handler never ran, another provider may.</summary>
+    internal void Unavailable(InboundRequest request)
+    {
+        if (!Inbound.TryFinish(request))
+            return;
+        Reply(request, new Envelope.Err(ErrorCodes.Unavailable, $"Service '{request.Req.Service}' on node {SelfId} ({SelfName}) stopped before it ran the request.") { Id = request.Req.Id });
+    }
+
     private void Reply(InboundRequest request, Envelope answer)
     {
         if (request.Peer is not { } peer)

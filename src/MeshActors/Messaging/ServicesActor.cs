@@ -7,6 +7,10 @@ namespace MeshActors.Messaging;
 /// The parent of this node's <see cref="ServiceActor"/>s (<c>/system/mesh/services/*</c>), and where actors send
 /// <see cref="HostService"/>, <see cref="StopService"/> and <see cref="Request"/>.
 /// </summary>
+/// <remarks>
+/// It also answers the requests a stopped service actor never took (they become dead letters) with <c>unavailable</c>:
+/// the provider provably did not run them, so their callers try another provider at once instead of timing out.
+/// </remarks>
 internal sealed class ServicesActor : ReceiveActor
 {
     private readonly MeshMessaging _messaging;
@@ -22,7 +26,16 @@ internal sealed class ServicesActor : ReceiveActor
         Receive<Unhost>(unhost => Stop(unhost.Service, unhost.Registration));
         Receive<Request>(OnRequest);
         Receive<Terminated>(OnTerminated);
+        Receive<DeadLetter>(dead =>
+        {
+            if (dead.Message is InboundRequest request)
+                _messaging.Unavailable(request);
+        });
     }
+
+    protected override void PreStart() => Context.System.EventStream.Subscribe<DeadLetter>(Self);
+
+    protected override void PostStop() => Context.System.EventStream.Unsubscribe(Self);
 
     public static Props Props(MeshMessaging messaging) => Actors.Props.Create(() => new ServicesActor(messaging));
 

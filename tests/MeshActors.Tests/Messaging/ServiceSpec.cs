@@ -308,6 +308,32 @@ public sealed class ServiceSpec(ITestOutputHelper output) : TestKit(output), IAs
         Assert.Equal(-1, await _client.Messaging.RequestAsync<int, int>("once", 1));
     }
 
+    [Fact]
+    public async Task A_request_a_withdrawn_service_never_took_must_fail_at_once_with_unavailable()
+    {
+        using var gate = new ManualResetEventSlim();
+        var running = new TaskCompletionSource();
+        var service = _client.Messaging.AddService<int, int>("busy", (x, _, _) =>
+        {
+            running.TrySetResult();
+            gate.Wait(); // holds the service actor, so that the next request waits in its mailbox
+            return new ValueTask<int>(x);
+        });
+        await service.Ready;
+        var patient = new RequestOptions { Timeout = TestTimeouts.Long };
+        var first = _client.Messaging.RequestAsync<int, int>("busy", 1, patient);
+        await running.Task.WithTimeout();
+        var queued = _client.Messaging.RequestAsync<int, int>("busy", 2, patient);
+
+        service.Dispose(); // stops the actor once it has finished the request it is running
+        await _client.Messaging.AddService<int, int>("after", (x, _, _) => new ValueTask<int>(x)).Ready; // the stop was issued
+        gate.Set();
+
+        Assert.Equal(1, await first.WithTimeout());
+        var unavailable = await Assert.ThrowsAsync<RemoteServiceException>(() => queued.WithTimeout());
+        Assert.Equal(ErrorCodes.Unavailable, unavailable.ErrorCode);
+    }
+
     private Task<(MessagingNode Node, LoopbackPeer ToClient)> Provider<TRequest, TResponse>(string name, string service, Func<TRequest, TResponse> handler) =>
         Provider<TRequest, TResponse>(name, service, (request, _, _) => new ValueTask<TResponse>(handler(request)));
 
