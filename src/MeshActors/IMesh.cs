@@ -39,13 +39,23 @@ public interface IMesh : IAsyncDisposable
     IDisposable OnMembership(Action<MemberEvent> handler);
 
     /// <summary>Publishes <paramref name="message"/> to every subscriber of <paramref name="topic"/> (at most once, ordered per sender).</summary>
+    /// <remarks>
+    /// Completes once the message is queued for every node that listens, which waits while a peer's queue is backed up
+    /// or a local callback subscriber is far behind (docs/messaging.md, Guarantees). A <c>byte[]</c> or
+    /// <c>ReadOnlyMemory&lt;byte&gt;</c> message travels as a binary attachment without being copied: do not change
+    /// its bytes afterwards, since the channel writers and local subscribers read them later.
+    /// </remarks>
     ValueTask PublishAsync<T>(string topic, T message, CancellationToken cancellationToken = default);
 
     /// <summary>Sends <paramref name="message"/> as a raw channel message (a frame without a type) to the node with this id or name; how a plain Marketrix peer is spoken to.</summary>
     ValueTask SendAsync<T>(string node, T message, CancellationToken cancellationToken = default);
 
     /// <summary>Calls <paramref name="handler"/> for each message on <paramref name="topic"/>, read as <typeparamref name="T"/>, until the subscription is disposed.</summary>
-    /// <remarks>Messages reach the handler one at a time, in each publisher's order; a slow handler delays only its own subscription.</remarks>
+    /// <remarks>
+    /// Messages reach the handler one at a time, in each publisher's order; a slow handler delays only its own
+    /// subscription, until it is <see cref="Messaging.MessagingOptions.SubscriberBacklogLimit"/> messages behind: then
+    /// the channels that feed it wait for it (nothing is dropped).
+    /// </remarks>
     MeshRegistration Subscribe<T>(string topic, Func<T, MessageContext, ValueTask> handler);
 
     /// <summary>Calls <paramref name="handler"/> with each message on <paramref name="topic"/> as it arrived (raw JSON, attachment, sender) until disposed.</summary>
