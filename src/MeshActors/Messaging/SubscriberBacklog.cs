@@ -1,3 +1,5 @@
+using MeshActors.Peers;
+
 namespace MeshActors.Messaging;
 
 /// <summary>
@@ -12,8 +14,8 @@ namespace MeshActors.Messaging;
 /// </remarks>
 internal sealed class SubscriberBacklog(int limit, MessagingStats stats)
 {
+    private readonly WaitersSignal _drained = new();
     private int _pending;
-    private TaskCompletionSource? _drained;
     private volatile bool _closed;
 
     /// <summary>Messages waiting now.</summary>
@@ -25,41 +27,26 @@ internal sealed class SubscriberBacklog(int limit, MessagingStats stats)
         if (Interlocked.Increment(ref _pending) <= limit || _closed)
             return default;
 
-        var drained = DrainedSignal();
+        if (!_drained.HasWaiters)
+            stats.OnSubscriberBehind(); // the first to find it behind: a new episode
+        var drained = _drained.WaitTask;
         // A second look after registering: a subscriber that drained in between completes the signal here, not never.
         if (Pending <= limit / 2 || _closed)
-            Release();
-        return new ValueTask(drained.Task);
+            _drained.Release();
+        return new ValueTask(drained);
     }
 
     /// <summary>The subscriber took a message.</summary>
     public void Remove()
     {
-        if (Interlocked.Decrement(ref _pending) <= limit / 2 && Volatile.Read(ref _drained) is not null)
-            Release();
+        if (Interlocked.Decrement(ref _pending) <= limit / 2 && _drained.HasWaiters)
+            _drained.Release();
     }
 
     /// <summary>The subscription ended: nobody waits for it any more, now or later.</summary>
     public void Close()
     {
         _closed = true;
-        Release();
-    }
-
-    private void Release() => Interlocked.Exchange(ref _drained, null)?.TrySetResult();
-
-    private TaskCompletionSource DrainedSignal()
-    {
-        while (true)
-        {
-            if (Volatile.Read(ref _drained) is { } drained)
-                return drained;
-            var fresh = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            if (Interlocked.CompareExchange(ref _drained, fresh, null) is null)
-            {
-                stats.OnSubscriberBehind();
-                return fresh;
-            }
-        }
+        _drained.Release();
     }
 }

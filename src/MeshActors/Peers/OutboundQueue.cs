@@ -22,7 +22,7 @@ internal sealed class OutboundQueue(long capBytes, int backpressureEnvelopes, Pe
 
     private readonly ConcurrentQueue<Envelope> _items = new();
     private IOutboundConsumer? _consumer;
-    private TaskCompletionSource? _room;
+    private readonly WaitersSignal _room = new();
     private string? _closed;
     private long _bytes;
     private int _envelopes;
@@ -97,9 +97,9 @@ internal sealed class OutboundQueue(long capBytes, int backpressureEnvelopes, Pe
 
         Interlocked.Add(ref _envelopes, -envelopes);
         Interlocked.Add(ref _bytes, -bytes);
-        if (Volatile.Read(ref _room) is not null)
+        if (_room.HasWaiters)
         {
-            Interlocked.Exchange(ref _room, null)?.TrySetResult();
+            _room.Release();
         }
     }
 
@@ -109,13 +109,13 @@ internal sealed class OutboundQueue(long capBytes, int backpressureEnvelopes, Pe
         while (true)
         {
             // Registered before the look, as senders waiting for room do: the consumer signals room after each batch.
-            var room = RoomSignal();
+            var room = _room.WaitTask;
             if (IsClosed || Volatile.Read(ref _envelopes) == 0)
             {
                 return;
             }
 
-            await room.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await room.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -128,7 +128,7 @@ internal sealed class OutboundQueue(long capBytes, int backpressureEnvelopes, Pe
         }
 
         Volatile.Write(ref _consumer, null);
-        Interlocked.Exchange(ref _room, null)?.TrySetResult();
+        _room.Release();
         return DropAll();
     }
 
@@ -195,31 +195,14 @@ internal sealed class OutboundQueue(long capBytes, int backpressureEnvelopes, Pe
 
             // Registered before the second look: room given back before the registration is seen by that look, room
             // given back after it completes the task.
-            var room = RoomSignal();
+            var room = _room.WaitTask;
             if (!IsClosed && !IsBackedUp && TryReserve(size))
             {
                 Add(envelope);
                 return;
             }
 
-            await room.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    private TaskCompletionSource RoomSignal()
-    {
-        while (true)
-        {
-            if (Volatile.Read(ref _room) is { } room)
-            {
-                return room;
-            }
-
-            var fresh = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            if (Interlocked.CompareExchange(ref _room, fresh, null) is null)
-            {
-                return fresh;
-            }
+            await room.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
