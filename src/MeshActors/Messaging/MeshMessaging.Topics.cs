@@ -123,7 +123,7 @@ internal sealed partial class MeshMessaging
         foreach (var (actor, backlog) in subscribers)
         {
             // Counted before it is told, so that the subscriber never takes a message that was not counted yet.
-            if (backlog?.Add() is { IsCompleted: false } behind)
+            if (backlog?.Add(message.Size) is { IsCompleted: false } behind)
                 ready = behind;
 
             actor.Tell(message, ActorRefs.NoSender);

@@ -25,6 +25,13 @@ public sealed record MessagingOptions
     /// </summary>
     public int SubscriberBacklogLimit { get; init; } = 10_000;
 
+    /// <summary>
+    /// Bytes (JSON and attachments) that may wait for one callback subscription before its channels wait, as for
+    /// <see cref="SubscriberBacklogLimit"/>, which bounds small messages while this bounds large ones. Default 64 MB, as
+    /// much as a peer's outbound queue (<see cref="Peers.PeerOptions.OutboundQueueCapBytes"/>).
+    /// </summary>
+    public long SubscriberBacklogBytes { get; init; } = 64L * 1024 * 1024;
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting that cannot work.</summary>
     public void Validate()
     {
@@ -32,6 +39,8 @@ public sealed record MessagingOptions
             throw new ArgumentException($"MessagingOptions.RequestTimeout must be positive, not {RequestTimeout}.", nameof(RequestTimeout));
         if (SubscriberBacklogLimit < 2)
             throw new ArgumentException($"MessagingOptions.SubscriberBacklogLimit must be at least 2, not {SubscriberBacklogLimit}.", nameof(SubscriberBacklogLimit));
+        if (SubscriberBacklogBytes < 1)
+            throw new ArgumentException($"MessagingOptions.SubscriberBacklogBytes must be positive, not {SubscriberBacklogBytes}.", nameof(SubscriberBacklogBytes));
         if (TopicGroupBalancer is null)
             throw new ArgumentException("MessagingOptions.TopicGroupBalancer is null; use one of LoadBalancers.", nameof(TopicGroupBalancer));
         if (ServiceBalancer is null)

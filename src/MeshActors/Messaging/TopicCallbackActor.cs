@@ -34,7 +34,7 @@ internal sealed class TopicCallbackActor : ReceiveActor
 
     private Task Handle(TopicMessage message)
     {
-        _backlog.Remove();
+        _backlog.Remove(message.Size);
         ValueTask pending;
         try
         {

@@ -27,6 +27,9 @@ public sealed class TopicMessage
     /// <summary>The binary attachment that travelled with it; empty when none.</summary>
     public ReadOnlyMemory<byte> Attachment { get; }
 
+    /// <summary>What it weighs: its JSON and its attachment.</summary>
+    internal long Size => Data.Length + Attachment.Length;
+
     /// <summary>The publishing node's id.</summary>
     public string SenderId { get; }
 

@@ -83,7 +83,7 @@ internal sealed partial class TopicRouterActor : ReceiveActor
 
     private void OnSubscribeCallback(SubscribeCallback subscribe)
     {
-        var backlog = new SubscriberBacklog(_messaging.Options.SubscriberBacklogLimit, _messaging.Stats);
+        var backlog = new SubscriberBacklog(_messaging.Options.SubscriberBacklogLimit, _messaging.Options.SubscriberBacklogBytes, _messaging.Stats);
         var child = Context.ActorOf(TopicCallbackActor.Props(subscribe.Topic, subscribe.Handler, backlog, _messaging.Stats), CallbackName(subscribe.Id));
         _backlogs[child] = backlog;
         AddSubscriber(subscribe.Topic, child);
