@@ -139,11 +139,34 @@ internal sealed partial class PeerChannel
         long frames = 0, bytes = 0;
         try
         {
-            while (FrameReader.TryReadFrame(ref buffer, _settings.Protocol.MaxFrameSize, out var payload))
+            var maxFrameSize = _settings.Protocol.MaxFrameSize;
+            while (true)
             {
-                frames++;
-                bytes += FrameReader.LengthSize + payload.Length;
-                Handle(payload);
+                if (_decoder.AwaitsAttachment)
+                {
+                    // Taken as it arrives, however little of it is here.
+                    var before = buffer.Length;
+                    var complete = _decoder.TryReadAttachment(ref buffer, maxFrameSize, out var attached);
+                    bytes += before - buffer.Length;
+                    if (!complete)
+                    {
+                        break;
+                    }
+
+                    frames++;
+                    Handle(attached);
+                }
+                else if (FrameReader.TryReadFrame(ref buffer, maxFrameSize, out var payload))
+                {
+                    frames++;
+                    bytes += FrameReader.LengthSize + payload.Length;
+                    Handle(payload);
+                }
+                else
+                {
+                    break;
+                }
+
                 if (Has(States.Discarding))
                 {
                     return;
@@ -177,21 +200,40 @@ internal sealed partial class PeerChannel
         try
         {
             envelope = _plain ? EnvelopeDecoder.DecodeRaw(payload) : _decoder.Decode(payload);
-            if (_unary is { } caller)
-            {
-                envelope = caller.Admit(envelope, _writer!);
-            }
         }
         catch (MeshProtocolException e) when (!e.ClosesChannel)
         {
-            // Framing is intact: complain (a plain peer could not read an err), count, and go on with the next frame.
-            Reject(e);
-            if (!_plain)
-            {
-                SendControl(Envelope.Err.From(e));
-            }
-
+            Refuse(e);
             return;
+        }
+
+        Handle(envelope);
+    }
+
+    // Framing is intact: complain (a plain peer could not read an err), count, and go on with the next frame.
+    private void Refuse(MeshProtocolException e)
+    {
+        Reject(e);
+        if (!_plain)
+        {
+            SendControl(Envelope.Err.From(e));
+        }
+    }
+
+    // A decoded envelope, or null for a frame that delivers nothing (yet).
+    private void Handle(Envelope? envelope)
+    {
+        if (_unary is { } caller)
+        {
+            try
+            {
+                envelope = caller.Admit(envelope, _writer!);
+            }
+            catch (MeshProtocolException e) when (!e.ClosesChannel)
+            {
+                Refuse(e);
+                return;
+            }
         }
 
         switch (envelope)

@@ -24,6 +24,11 @@ internal sealed partial class EnvelopeDecoder
     private long _attachmentLength = -1;
     private Envelope? _awaiting;
 
+    // An attachment read as it arrives (TryReadAttachment): its length prefix was read, and this much of it.
+    private bool _attachmentStarted;
+    private int _attachmentReceived;
+    private byte[]? _attachment;
+
     /// <summary>True when the next frame is the attachment an envelope announced.</summary>
     public bool AwaitsAttachment => _attachmentLength >= 0;
 
@@ -91,6 +96,49 @@ internal sealed partial class EnvelopeDecoder
         };
     }
 
+    /// <summary>
+    /// Takes the attachment frame that the previous envelope announced off the front of <paramref name="buffer"/>, as
+    /// far as it has arrived: its bytes are copied into the attachment as they come, so that a large attachment is
+    /// neither held in the receive buffer until it is complete nor copied out of it in one cold pass. Call while
+    /// <see cref="AwaitsAttachment"/>; returns true once the frame is complete, with the envelope that announced it
+    /// (null when it was rejected and its attachment thrown away), false when what has arrived is taken and more is needed.
+    /// </summary>
+    /// <exception cref="MeshProtocolException">The frame is larger than <paramref name="maxFrameSize"/> or not as long as announced: framing is lost.</exception>
+    public bool TryReadAttachment(ref ReadOnlySequence<byte> buffer, int maxFrameSize, out Envelope? envelope)
+    {
+        envelope = null;
+        if (!_attachmentStarted)
+        {
+            if (!FrameReader.TryReadLength(ref buffer, maxFrameSize, out var length))
+            {
+                return false;
+            }
+
+            ExpectAttachmentOf(length);
+            _attachmentStarted = true;
+            _attachmentReceived = 0;
+            // Uninitialized: every byte is written before anyone reads it.
+            _attachment = _awaiting is null ? null : GC.AllocateUninitializedArray<byte>((int)length);
+        }
+
+        var taken = buffer.Slice(0, Math.Min(_attachmentLength - _attachmentReceived, buffer.Length));
+        if (_attachment is not null)
+        {
+            taken.CopyTo(_attachment.AsSpan(_attachmentReceived));
+        }
+
+        _attachmentReceived += (int)taken.Length;
+        buffer = buffer.Slice(taken.End);
+        if (_attachmentReceived < _attachmentLength)
+        {
+            return false;
+        }
+
+        envelope = _awaiting is { } announced ? Attach(announced, _attachment!) : null;
+        ForgetAttachment();
+        return true;
+    }
+
     /// <summary>Decodes a frame of a plain (Marketrix) channel, where every frame is an application message; null for an empty frame.</summary>
     /// <exception cref="MeshProtocolException">With <see cref="ErrorCodes.BadJson"/> when the payload is not UTF-8 JSON.</exception>
     public static Envelope.Raw? DecodeRaw(in ReadOnlySequence<byte> payload)
@@ -123,7 +171,9 @@ internal sealed partial class EnvelopeDecoder
     {
         if (AwaitsAttachment)
         {
-            throw new TruncatedFrameException($"The stream ended before the {_attachmentLength}-byte attachment announced by the frame before.");
+            throw new TruncatedFrameException(_attachmentStarted
+                ? $"The stream ended inside an attachment: {_attachmentReceived} of its {_attachmentLength} bytes arrived."
+                : $"The stream ended before the {_attachmentLength}-byte attachment announced by the frame before.");
         }
     }
 
@@ -214,17 +264,29 @@ internal sealed partial class EnvelopeDecoder
     // The envelope the attachment frame of this length belongs to; null when it is to be thrown away.
     private Envelope? TakeAwaiting(long length)
     {
-        var expected = _attachmentLength;
+        ExpectAttachmentOf(length);
         var envelope = _awaiting;
-        _attachmentLength = -1;
-        _awaiting = null;
-        if (length != expected)
+        ForgetAttachment();
+        return envelope;
+    }
+
+    private void ExpectAttachmentOf(long length)
+    {
+        if (length != _attachmentLength)
         {
+            var expected = _attachmentLength;
+            ForgetAttachment();
             throw new MeshProtocolException(ErrorCodes.AttachmentMismatch,
                 $"The previous frame announced a {expected}-byte attachment; the next frame has {length} bytes.");
         }
+    }
 
-        return envelope;
+    private void ForgetAttachment()
+    {
+        _attachmentLength = -1;
+        _awaiting = null;
+        _attachmentStarted = false;
+        _attachment = null;
     }
 
     private static Envelope Attach(Envelope envelope, byte[] attachment) => envelope switch

@@ -30,12 +30,7 @@ internal static class FrameReader
             return false;
         }
 
-        // Checked as soon as the prefix is in, so that a bad one never makes the reader wait for gigabytes.
-        if (length > (uint)maxFrameSize)
-        {
-            throw new FrameTooLargeException(length, maxFrameSize);
-        }
-
+        EnsureAllowed(length, maxFrameSize);
         if (buffer.Length - LengthSize < length)
         {
             payload = default;
@@ -44,6 +39,20 @@ internal static class FrameReader
 
         payload = buffer.Slice(LengthSize, length);
         buffer = buffer.Slice(payload.End);
+        return true;
+    }
+
+    /// <summary>Takes only the next frame's length prefix off <paramref name="buffer"/>, for a reader that takes the payload as it arrives; false when the prefix is not complete.</summary>
+    /// <exception cref="FrameTooLargeException">The length prefix is above <paramref name="maxFrameSize"/>: framing is lost.</exception>
+    public static bool TryReadLength(ref ReadOnlySequence<byte> buffer, int maxFrameSize, out uint length)
+    {
+        if (!TryReadLength(buffer, out length))
+        {
+            return false;
+        }
+
+        EnsureAllowed(length, maxFrameSize);
+        buffer = buffer.Slice(LengthSize);
         return true;
     }
 
@@ -59,6 +68,15 @@ internal static class FrameReader
         throw new TruncatedFrameException(TryReadLength(remaining, out var length)
             ? $"The stream ended inside a frame: {remaining.Length - LengthSize} of its {length} bytes arrived."
             : $"The stream ended inside a frame's length prefix: {remaining.Length} of its {LengthSize} bytes arrived.");
+    }
+
+    // Checked as soon as the prefix is in, so that a bad one never makes the reader wait for gigabytes.
+    private static void EnsureAllowed(uint length, int maxFrameSize)
+    {
+        if (length > (uint)maxFrameSize)
+        {
+            throw new FrameTooLargeException(length, maxFrameSize);
+        }
     }
 
     private static bool TryReadLength(in ReadOnlySequence<byte> buffer, out uint length)

@@ -1,3 +1,4 @@
+using System.IO.Pipelines;
 using System.Text;
 using MeshActors.Protocol;
 
@@ -82,5 +83,112 @@ public sealed class AttachmentSpec
         Assert.Equal([.. Wire.Frame(envelope), .. Wire.Frame(png)], bytes);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(7)]
+    [InlineData(100)]
+    [InlineData(4096)]
+    public async Task An_attachment_taken_as_it_arrives_must_join_its_envelope_whatever_pieces_it_comes_in(int piece)
+    {
+        var picture = Enumerable.Range(0, 1000).Select(i => (byte)(i * 7)).ToArray();
+        var wire = Wire.Encode(new Envelope.Pub("images", "{}"u8.ToArray()) { Attachment = picture }, new Envelope.Ping(1));
+
+        var received = await ArriveAsync(wire, piece);
+
+        Assert.Equal(2, received.Count);
+        Assert.Equal(picture, Assert.IsType<Envelope.Pub>(received[0]).Attachment.ToArray());
+        Assert.Equal(new Envelope.Ping(1), received[1]);
+    }
+
+    [Fact]
+    public async Task The_attachment_of_a_rejected_envelope_must_be_thrown_away_as_it_arrives()
+    {
+        byte[] wire = [.. Wire.Frame("{\"t\":\"frob\",\"bin\":50}"), .. Wire.Frame(new byte[50]), .. Wire.Frame("{\"t\":\"ping\",\"n\":2}")];
+
+        var rejected = new List<string>();
+        var received = await ArriveAsync(wire, piece: 5, rejected: rejected);
+
+        Assert.Equal([ErrorCodes.UnknownType], rejected);
+        Assert.Equal([new Envelope.Ping(2)], received);
+    }
+
+    [Fact]
+    public async Task An_attachment_longer_than_the_largest_frame_must_close_the_channel_on_its_length_prefix()
+    {
+        var wire = Wire.Frame("{\"t\":\"pub\",\"topic\":\"a\",\"bin\":70000}").Concat(Wire.Frame(new byte[70000])).ToArray();
+
+        var error = await Assert.ThrowsAsync<FrameTooLargeException>(() => ArriveAsync(wire[..(wire.Length - 70000)], piece: 1, maxFrameSize: 65536));
+
+        Assert.True(error.ClosesChannel);
+    }
+
+    [Fact]
+    public async Task An_attachment_taken_as_it_arrives_must_still_be_as_long_as_announced()
+    {
+        var wire = Wire.Frame("{\"t\":\"pub\",\"topic\":\"a\",\"bin\":10}").Concat(Wire.Frame(new byte[9])).ToArray();
+
+        var error = await Assert.ThrowsAsync<MeshProtocolException>(() => ArriveAsync(wire, piece: 2));
+
+        Assert.Equal(ErrorCodes.AttachmentMismatch, error.Code);
+    }
+
+    [Fact]
+    public async Task A_stream_that_ends_inside_an_attachment_must_say_how_much_of_it_arrived()
+    {
+        var wire = Wire.Frame("{\"t\":\"pub\",\"topic\":\"a\",\"bin\":20}").Concat(Wire.Frame(new byte[20])).ToArray();
+
+        await ArriveAsync(wire[..^10], piece: 3);
+        var error = Assert.Throws<TruncatedFrameException>(_decoder.Complete);
+
+        Assert.Contains("10 of its 20 bytes", error.Message);
+    }
+
     private Envelope? Decode(string json) => _decoder.Decode(Encoding.UTF8.GetBytes(json).AsSpan());
+
+    // Writes the wire into a pipe a piece at a time and, after each piece, reads as a channel's read loop does:
+    // attachments are taken as they arrive, other frames once complete.
+    private async Task<List<Envelope>> ArriveAsync(byte[] wire, int piece, int maxFrameSize = ProtocolOptions.DefaultMaxFrameSize, List<string>? rejected = null)
+    {
+        var pipe = new Pipe();
+        var received = new List<Envelope>();
+        for (var offset = 0; offset < wire.Length; offset += piece)
+        {
+            await pipe.Writer.WriteAsync(wire.AsMemory(offset, Math.Min(piece, wire.Length - offset)));
+            var read = await pipe.Reader.ReadAsync();
+            var buffer = read.Buffer;
+            while (true)
+            {
+                Envelope? envelope;
+                if (_decoder.AwaitsAttachment)
+                {
+                    if (!_decoder.TryReadAttachment(ref buffer, maxFrameSize, out envelope))
+                        break;
+                }
+                else if (FrameReader.TryReadFrame(ref buffer, maxFrameSize, out var payload))
+                {
+                    try
+                    {
+                        envelope = _decoder.Decode(payload);
+                    }
+                    catch (MeshProtocolException e) when (rejected is not null && !e.ClosesChannel)
+                    {
+                        rejected.Add(e.Code);
+                        continue;
+                    }
+                }
+                else
+                {
+                    break;
+                }
+
+                if (envelope is not null)
+                    received.Add(envelope);
+            }
+
+            pipe.Reader.AdvanceTo(buffer.Start, buffer.End);
+        }
+
+        return received;
+    }
 }
