@@ -163,7 +163,10 @@ public sealed class MeshListener : IAsyncDisposable
         };
         if (handler is null)
         {
-            await RejectAsync(context, StatusCodes.Status404NotFound, $"no such route; channels are opened with POST {ChannelHeaders.ChannelPath}").ConfigureAwait(false);
+            var routes = _onUnary is null
+                ? $"channels are opened with POST {ChannelHeaders.ChannelPath}"
+                : $"channels are opened with POST {ChannelHeaders.ChannelPath}, unary calls made with POST {ChannelHeaders.UnaryPath}";
+            await RejectAsync(context, StatusCodes.Status404NotFound, $"no such route; {routes}").ConfigureAwait(false);
             return;
         }
 

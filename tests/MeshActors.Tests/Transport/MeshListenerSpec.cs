@@ -81,6 +81,18 @@ public sealed class MeshListenerSpec(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_listener_that_serves_unary_calls_must_name_both_routes_in_its_404()
+    {
+        await using var loopback = await Loopback.StartAsync(output, onUnary: _ => Task.CompletedTask);
+        using var http = H2cClient();
+
+        using var response = await http.SendAsync(Request(HttpMethod.Post, loopback, "/other", serviceName: "curl")).WithTimeout();
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("no such route; channels are opened with POST /channel, unary calls made with POST /unary\n", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task GET_channel_must_be_answered_405_allowing_POST()
     {
         await using var loopback = await Loopback.StartAsync(output);
