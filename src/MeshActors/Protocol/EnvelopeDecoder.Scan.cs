@@ -41,8 +41,12 @@ internal sealed partial class EnvelopeDecoder
     {
         switch (field)
         {
+            case Field.T when reader.TokenType == JsonTokenType.String:
+                fields.Type = IdentifyType(ref reader, ref fields);
+                break;
             case Field.T:
-                fields.Type = reader.TokenType == JsonTokenType.String ? IdentifyType(ref reader, ref fields) : FrameType.Invalid;
+                fields.Type = FrameType.Invalid;
+                reader.Skip();
                 break;
             case Field.Data:
                 fields.DataStart = (int)reader.TokenStartIndex;
@@ -76,6 +80,7 @@ internal sealed partial class EnvelopeDecoder
             case Field.Idempotent:
                 fields.Idempotent = reader.TokenType == JsonTokenType.True;
                 fields.Set(Field.Idempotent, reader.TokenType is JsonTokenType.True or JsonTokenType.False);
+                reader.Skip();
                 break;
             default:
                 reader.Skip();
