@@ -16,6 +16,7 @@ public sealed class EnvelopeJsonSpec
     [InlineData("[true,false,null,{},[],\"\",{\"\":[{}]}]")]
     [InlineData(" { \"a\" :\t[ 1 ,\r\n2 ] } ")]
     [InlineData("\"Zoë € 😀 \u007f\"")]
+    [InlineData("\"a string longer than a few words, with \\\"escapes\\\" and \\u00e9 far into it\"")]
     public void Any_valid_json_must_be_accepted_as_data_and_kept_as_sent(string data)
     {
         var pub = Assert.IsType<Envelope.Pub>(Decode($"{{\"t\":\"pub\",\"topic\":\"a\",\"data\":{data}}}"));
@@ -40,6 +41,8 @@ public sealed class EnvelopeJsonSpec
     [InlineData("\"\\u12G4\"")]
     [InlineData("\"\\u12\"")]
     [InlineData("\"tab\tinside\"")]
+    [InlineData("\"a string longer than a few words, then a\ttab\"")]
+    [InlineData("\"a string longer than a few words, then a bad \\escape\"")]
     [InlineData("\"unterminated")]
     [InlineData("[1,]")]
     [InlineData("{\"a\":1,}")]
