@@ -1,13 +1,110 @@
+using System.Buffers.Text;
+using System.Text;
 using System.Text.Json;
 
 namespace MeshActors.Protocol;
 
 /// <summary>The one pass over a payload's JSON that finds the frame type and the hot fields.</summary>
+/// <remarks>
+/// The decoder's own <see cref="JsonCursor"/> reads the envelopes peers write: an object whose member names, <c>t</c>,
+/// <c>topic</c> and <c>service</c> have no escapes. Anything else (escapes there, a payload that is not an object,
+/// invalid JSON) is read again with <see cref="Utf8JsonReader"/>, whose answer stands, errors and their messages included;
+/// both passes apply the same rules, so the fast one only saves time.
+/// </remarks>
 internal sealed partial class EnvelopeDecoder
 {
     private Fields Scan(ReadOnlySpan<byte> payload)
     {
         EnsureUtf8(payload);
+        return TryScan(payload, out var fields) ? fields : ScanWithReader(payload);
+    }
+
+    // False when the payload is one for the reader to judge; fields is then incomplete.
+    private bool TryScan(ReadOnlySpan<byte> payload, out Fields fields)
+    {
+        fields = default;
+        var json = new JsonCursor(payload);
+        if (!json.TryRead((byte)'{'))
+        {
+            return false;
+        }
+
+        if (!json.TryRead((byte)'}'))
+        {
+            do
+            {
+                if (!json.TryReadName(out var name) || !TryReadField(ref json, Identify(name), ref fields))
+                {
+                    return false;
+                }
+            }
+            while (json.TryRead((byte)','));
+
+            if (!json.TryRead((byte)'}'))
+            {
+                return false;
+            }
+        }
+
+        return json.AtEnd();
+    }
+
+    // The cursor's twin of ReadField; false when the value is not valid JSON or its text is escaped where it matters.
+    private bool TryReadField(ref JsonCursor json, Field field, ref Fields fields)
+    {
+        if (!json.TryReadValue(out var value) || (json.ValueIsEscaped && field is Field.T or Field.Topic or Field.Service))
+        {
+            return false;
+        }
+
+        switch (field)
+        {
+            case Field.T when value is [(byte)'"', .. var type, _]:
+                fields.Type = IdentifyType(type);
+                fields.UnknownType = fields.Type == FrameType.Unknown ? Encoding.UTF8.GetString(type) : null;
+                break;
+            case Field.T:
+                fields.Type = FrameType.Invalid;
+                break;
+            case Field.Data:
+                fields.DataStart = json.Position - value.Length;
+                fields.DataLength = value.Length;
+                fields.Set(Field.Data, valid: true);
+                break;
+            case Field.Topic:
+                fields.Topic = value is [(byte)'"', .. var topic, _] ? _names.Get(topic) : null;
+                fields.Set(Field.Topic, fields.Topic is { Length: > 0 });
+                break;
+            case Field.Service:
+                fields.Service = value is [(byte)'"', .. var service, _] ? _names.Get(service) : null;
+                fields.Set(Field.Service, fields.Service is { Length: > 0 });
+                break;
+            case Field.Id:
+                fields.Set(Field.Id, TryParseInteger(value, 1, MaxSafeInteger, out fields.Id));
+                break;
+            case Field.N:
+                fields.Set(Field.N, TryParseInteger(value, 0, MaxSafeInteger, out fields.N));
+                break;
+            case Field.Bin:
+                fields.Set(Field.Bin, TryParseInteger(value, 0, int.MaxValue, out fields.Bin));
+                break;
+            case Field.TimeoutMs:
+                fields.Set(Field.TimeoutMs, TryParseInteger(value, 1, int.MaxValue, out fields.TimeoutMs));
+                break;
+            case Field.V:
+                fields.Set(Field.V, TryParseInteger(value, int.MinValue, int.MaxValue, out fields.V));
+                break;
+            case Field.Idempotent:
+                fields.Idempotent = value.SequenceEqual("true"u8);
+                fields.Set(Field.Idempotent, fields.Idempotent || value.SequenceEqual("false"u8));
+                break;
+        }
+
+        return true;
+    }
+
+    private Fields ScanWithReader(ReadOnlySpan<byte> payload)
+    {
         var fields = default(Fields);
         try
         {
@@ -22,7 +119,7 @@ internal sealed partial class EnvelopeDecoder
 
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                var field = Identify(ref reader);
+                var field = Identify(reader);
                 reader.Read();
                 ReadField(ref reader, field, ref fields);
             }
@@ -41,8 +138,13 @@ internal sealed partial class EnvelopeDecoder
     {
         switch (field)
         {
+            case Field.T when reader.TokenType == JsonTokenType.String:
+                fields.Type = IdentifyType(Unescaped(reader, stackalloc byte[64]));
+                fields.UnknownType = fields.Type == FrameType.Unknown ? reader.GetString() : null;
+                break;
             case Field.T:
-                fields.Type = reader.TokenType == JsonTokenType.String ? IdentifyType(ref reader, ref fields) : FrameType.Invalid;
+                fields.Type = FrameType.Invalid;
+                reader.Skip();
                 break;
             case Field.Data:
                 fields.DataStart = (int)reader.TokenStartIndex;
@@ -76,6 +178,7 @@ internal sealed partial class EnvelopeDecoder
             case Field.Idempotent:
                 fields.Idempotent = reader.TokenType == JsonTokenType.True;
                 fields.Set(Field.Idempotent, reader.TokenType is JsonTokenType.True or JsonTokenType.False);
+                reader.Skip();
                 break;
             default:
                 reader.Skip();
@@ -83,44 +186,37 @@ internal sealed partial class EnvelopeDecoder
         }
     }
 
-    private static Field Identify(ref Utf8JsonReader reader) => Unescaped(reader, stackalloc byte[64]) switch
+    private static Field Identify(scoped in Utf8JsonReader reader) => Identify(Unescaped(reader, stackalloc byte[64]));
+
+    private static Field Identify(ReadOnlySpan<byte> name) => name switch
     {
         [(byte)'t'] => Field.T,
         [(byte)'n'] => Field.N,
         [(byte)'v'] => Field.V,
-        var name when name.SequenceEqual("data"u8) => Field.Data,
-        var name when name.SequenceEqual("topic"u8) => Field.Topic,
-        var name when name.SequenceEqual("id"u8) => Field.Id,
-        var name when name.SequenceEqual("service"u8) => Field.Service,
-        var name when name.SequenceEqual("bin"u8) => Field.Bin,
-        var name when name.SequenceEqual("timeout_ms"u8) => Field.TimeoutMs,
-        var name when name.SequenceEqual("idempotent"u8) => Field.Idempotent,
+        _ when name.SequenceEqual("data"u8) => Field.Data,
+        _ when name.SequenceEqual("topic"u8) => Field.Topic,
+        _ when name.SequenceEqual("id"u8) => Field.Id,
+        _ when name.SequenceEqual("service"u8) => Field.Service,
+        _ when name.SequenceEqual("bin"u8) => Field.Bin,
+        _ when name.SequenceEqual("timeout_ms"u8) => Field.TimeoutMs,
+        _ when name.SequenceEqual("idempotent"u8) => Field.Idempotent,
         _ => Field.None,
     };
 
-    private static FrameType IdentifyType(ref Utf8JsonReader reader, ref Fields fields)
+    private static FrameType IdentifyType(ReadOnlySpan<byte> type) => type switch
     {
-        var type = Unescaped(reader, stackalloc byte[64]) switch
-        {
-            var name when name.SequenceEqual("pub"u8) => FrameType.Pub,
-            var name when name.SequenceEqual("req"u8) => FrameType.Req,
-            var name when name.SequenceEqual("res"u8) => FrameType.Res,
-            var name when name.SequenceEqual("ping"u8) => FrameType.Ping,
-            var name when name.SequenceEqual("pong"u8) => FrameType.Pong,
-            var name when name.SequenceEqual("interest"u8) => FrameType.Interest,
-            var name when name.SequenceEqual("cancel"u8) => FrameType.Cancel,
-            var name when name.SequenceEqual("err"u8) => FrameType.Err,
-            var name when name.SequenceEqual("hello"u8) => FrameType.Hello,
-            var name when name.SequenceEqual("bye"u8) => FrameType.Bye,
-            _ => FrameType.Unknown,
-        };
-        if (type == FrameType.Unknown)
-        {
-            fields.UnknownType = reader.GetString();
-        }
-
-        return type;
-    }
+        _ when type.SequenceEqual("pub"u8) => FrameType.Pub,
+        _ when type.SequenceEqual("req"u8) => FrameType.Req,
+        _ when type.SequenceEqual("res"u8) => FrameType.Res,
+        _ when type.SequenceEqual("ping"u8) => FrameType.Ping,
+        _ when type.SequenceEqual("pong"u8) => FrameType.Pong,
+        _ when type.SequenceEqual("interest"u8) => FrameType.Interest,
+        _ when type.SequenceEqual("cancel"u8) => FrameType.Cancel,
+        _ when type.SequenceEqual("err"u8) => FrameType.Err,
+        _ when type.SequenceEqual("hello"u8) => FrameType.Hello,
+        _ when type.SequenceEqual("bye"u8) => FrameType.Bye,
+        _ => FrameType.Unknown,
+    };
 
     // The name or string under the reader as UTF-8 without escapes. Empty when its escaped form does not fit in
     // scratch: unescaping shrinks text at most sixfold, and no name matched here is longer than scratch.Length / 6.
@@ -147,7 +243,7 @@ internal sealed partial class EnvelopeDecoder
 
     private static bool TryReadInteger(ref Utf8JsonReader reader, long min, long max, out long value)
     {
-        if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out value) && value >= min && value <= max)
+        if (reader.TokenType == JsonTokenType.Number && TryParseInteger(reader.ValueSpan, min, max, out value))
         {
             return true;
         }
@@ -156,6 +252,10 @@ internal sealed partial class EnvelopeDecoder
         value = 0;
         return false;
     }
+
+    // What Utf8JsonReader.TryGetInt64 accepts: the whole number as a long, so no fraction or exponent, even 1.0 or 1e3.
+    private static bool TryParseInteger(ReadOnlySpan<byte> number, long min, long max, out long value) =>
+        Utf8Parser.TryParse(number, out value, out var length) && length == number.Length && value >= min && value <= max;
 
     private static void EnsureEnd(ref Utf8JsonReader reader)
     {

@@ -7,8 +7,9 @@ namespace MeshActors.Protocol;
 
 /// <summary>Decodes the frame payloads of one v1 channel into envelopes, joining each envelope to its binary attachment.</summary>
 /// <remarks>
-/// One pass over the JSON with <see cref="Utf8JsonReader"/> finds <c>"t"</c> (wherever it is) and the hot fields, and
-/// notes where <c>data</c> lies; <c>data</c> is then copied once, as raw JSON, for the application to deserialize.
+/// One pass over the JSON with the decoder's own <see cref="JsonCursor"/> (<see cref="Utf8JsonReader"/> for unusual
+/// payloads) validates it, finds <c>"t"</c> (wherever it is) and the hot fields, and notes where <c>data</c> lies;
+/// <c>data</c> is then copied once, as raw JSON, for the application to deserialize.
 /// <c>hello</c>, <c>err</c>, <c>interest</c> and <c>bye</c> go through source-generated deserialization instead.
 /// Bad input throws <see cref="MeshProtocolException"/> with the code of docs/protocol.md, section 9.
 /// One per channel direction; not thread-safe.

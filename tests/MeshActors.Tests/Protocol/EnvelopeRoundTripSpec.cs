@@ -86,7 +86,7 @@ public sealed class EnvelopeRoundTripSpec
     [Fact]
     public void Unknown_members_must_be_ignored_whatever_their_type()
     {
-        var ping = Decode("{\"x\":{\"deep\":[{\"t\":\"pub\"}]},\"t\":\"ping\",\"topic\":5,\"id\":\"not a number\",\"n\":3,\"later\":null}");
+        var ping = Decode("{\"x\":{\"deep\":[{\"t\":\"pub\"}]},\"t\":\"ping\",\"topic\":5,\"id\":\"not a number\",\"n\":3,\"idempotent\":{\"n\":4},\"later\":null}");
         var hello = Decode("{\"t\":\"hello\",\"v\":1,\"node\":\"n\",\"name\":\"x\",\"topic\":[],\"zone\":\"eu\"}");
 
         Assert.Equal(new Envelope.Ping(3), ping);
