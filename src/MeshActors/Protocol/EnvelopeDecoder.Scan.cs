@@ -140,7 +140,7 @@ internal sealed partial class EnvelopeDecoder
         {
             case Field.T when reader.TokenType == JsonTokenType.String:
                 fields.Type = IdentifyType(Unescaped(reader, stackalloc byte[64]));
-                fields.UnknownType = fields.Type == FrameType.Unknown ? reader.GetString() : null;
+                fields.UnknownType = fields.Type == FrameType.Unknown ? StringOrNull(reader) ?? Encoding.UTF8.GetString(reader.ValueSpan) : null;
                 break;
             case Field.T:
                 fields.Type = FrameType.Invalid;
@@ -227,7 +227,33 @@ internal sealed partial class EnvelopeDecoder
             return reader.ValueSpan;
         }
 
-        return reader.ValueSpan.Length <= scratch.Length ? scratch[..reader.CopyString(scratch)] : [];
+        if (reader.ValueSpan.Length > scratch.Length)
+        {
+            return [];
+        }
+
+        try
+        {
+            return scratch[..reader.CopyString(scratch)];
+        }
+        catch (InvalidOperationException)
+        {
+            return []; // an escaped lone surrogate: see StringOrNull
+        }
+    }
+
+    // An escaped lone surrogate (\ud800) is valid JSON but no text: such a string names nothing, and a field holding
+    // it is invalid, rather than the reader's InvalidOperationException aborting the channel.
+    private static string? StringOrNull(scoped in Utf8JsonReader reader)
+    {
+        try
+        {
+            return reader.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
     }
 
     private string? ReadName(ref Utf8JsonReader reader)
@@ -238,7 +264,7 @@ internal sealed partial class EnvelopeDecoder
             return null;
         }
 
-        return reader.ValueIsEscaped ? reader.GetString() : _names.Get(reader.ValueSpan);
+        return reader.ValueIsEscaped ? StringOrNull(reader) : _names.Get(reader.ValueSpan);
     }
 
     private static bool TryReadInteger(ref Utf8JsonReader reader, long min, long max, out long value)

@@ -184,6 +184,32 @@ public sealed class EnvelopeJsonSpec
         Assert.Equal(json, Wire.Text(Assert.IsType<Envelope.Raw>(Decode(json)).Json));
     }
 
+    [Fact]
+    public void A_member_name_escaping_a_lone_surrogate_must_name_nothing()
+    {
+        Assert.Equal(new Envelope.Ping(1), Decode("{\"\\ud800\":1,\"t\":\"ping\",\"n\":1}"));
+    }
+
+    [Fact]
+    public void A_topic_escaping_a_lone_surrogate_must_be_a_bad_envelope_that_still_takes_its_attachment()
+    {
+        var decoder = new EnvelopeDecoder();
+
+        var error = Assert.Throws<MeshProtocolException>(() => decoder.Decode("{\"t\":\"pub\",\"topic\":\"\\udc00\",\"bin\":1}"u8));
+
+        Assert.Equal(ErrorCodes.BadEnvelope, error.Code);
+        Assert.True(decoder.AwaitsAttachment);
+    }
+
+    [Fact]
+    public void A_type_escaping_a_lone_surrogate_must_be_an_unknown_type_named_as_written()
+    {
+        var error = Assert.Throws<MeshProtocolException>(() => Decode("{\"t\":\"x\\ud800\"}"));
+
+        Assert.Equal(ErrorCodes.UnknownType, error.Code);
+        Assert.Equal("Unknown frame type 'x\\ud800'.", error.Message);
+    }
+
     private static Envelope? Decode(string json) => new EnvelopeDecoder().Decode(Encoding.UTF8.GetBytes(json).AsSpan());
 
     private static void AssertBadJson(string json) => AssertBadJson(Encoding.UTF8.GetBytes(json));
