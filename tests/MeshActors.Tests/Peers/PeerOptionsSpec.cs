@@ -10,7 +10,7 @@ public sealed class PeerOptionsSpec
         var options = new PeerOptions();
 
         Assert.Equal(64L * 1024 * 1024, options.OutboundQueueCapBytes);
-        Assert.Equal(8192, options.BackpressureEnvelopes);
+        Assert.Equal(2048, options.BackpressureEnvelopes);
         Assert.Equal(PeerOverflowPolicy.Wait, options.OverflowPolicy);
         Assert.Equal(TimeSpan.FromSeconds(1), options.HeartbeatInterval);
         Assert.Equal(TimeSpan.FromSeconds(5), options.LivenessTimeout);
