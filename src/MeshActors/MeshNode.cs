@@ -69,6 +69,9 @@ public sealed partial class MeshNode : IMesh
     /// <inheritdoc />
     public MessagingStats Stats => Messaging.Stats;
 
+    /// <summary>The peer layer's counters summed over every peer and unary call, for tests and diagnostics.</summary>
+    internal PeerStats PeerTotals => _directory.Totals;
+
     /// <summary>The connected and reconnecting peers, for diagnostics.</summary>
     public IReadOnlyList<PeerInfo> DescribePeers() => _directory.Describe();
 

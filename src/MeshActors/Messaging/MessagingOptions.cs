@@ -28,10 +28,10 @@ public sealed record MessagingOptions
 
     /// <summary>
     /// Bytes (JSON and attachments) that may wait for one callback subscription before its channels wait, as for
-    /// <see cref="SubscriberBacklogLimit"/>, which bounds small messages while this bounds large ones. Default 64 MB, as
-    /// much as a peer's outbound queue (<see cref="Peers.PeerOptions.OutboundQueueCapBytes"/>).
+    /// <see cref="SubscriberBacklogLimit"/>, which bounds small messages while this bounds large ones. Default 8 MB, as
+    /// much as a waiting sender queues (<see cref="Peers.PeerOptions.BackpressureBytes"/>).
     /// </summary>
-    public long SubscriberBacklogBytes { get; init; } = 64L * 1024 * 1024;
+    public long SubscriberBacklogBytes { get; init; } = 8L * 1024 * 1024;
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting that cannot work.</summary>
     public void Validate()

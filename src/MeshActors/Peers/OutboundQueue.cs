@@ -9,13 +9,14 @@ namespace MeshActors.Peers;
 /// </summary>
 /// <param name="capBytes">The bytes no sender goes beyond (<see cref="PeerOptions.OutboundQueueCapBytes"/>).</param>
 /// <param name="backpressureEnvelopes">The envelopes a sender that may wait does not go beyond (<see cref="PeerOptions.BackpressureEnvelopes"/>).</param>
+/// <param name="backpressureBytes">The bytes a sender that may wait does not go beyond (<see cref="PeerOptions.BackpressureBytes"/>).</param>
 /// <param name="stats">Where drops are counted.</param>
 /// <remarks>
 /// Enqueueing is a <see cref="ConcurrentQueue{T}"/> add, one compare-and-swap on the byte count, one increment of the
 /// envelope count and one read of the consumer's wake flag; the consumer gives both back once per batch. When another consumer is attached, the old one
 /// stops after its current batch; an item is taken by exactly one of them, so nothing is written twice.
 /// </remarks>
-internal sealed class OutboundQueue(long capBytes, int backpressureEnvelopes, PeerStats stats)
+internal sealed class OutboundQueue(long capBytes, int backpressureEnvelopes, long backpressureBytes, PeerStats stats)
 {
     // What an envelope costs beyond its data and attachment: the envelope object, the queue slot and the JSON around the data.
     private const int EnvelopeOverhead = 64;
@@ -51,8 +52,8 @@ internal sealed class OutboundQueue(long capBytes, int backpressureEnvelopes, Pe
     }
 
     /// <summary>
-    /// Queues <paramref name="envelope"/>. When <paramref name="wait"/>, waits while the queue is at its cap or holds
-    /// the backpressure threshold's envelopes; otherwise throws at the cap.
+    /// Queues <paramref name="envelope"/>. When <paramref name="wait"/>, waits while the queue is at its cap or at a
+    /// backpressure threshold (envelopes or bytes); otherwise throws at the cap.
     /// </summary>
     /// <exception cref="PeerQueueFullException">The queue is at its cap and <paramref name="wait"/> is false.</exception>
     /// <exception cref="PeerUnavailableException">The queue was closed: the peer left.</exception>
@@ -132,7 +133,7 @@ internal sealed class OutboundQueue(long capBytes, int backpressureEnvelopes, Pe
         return DropAll();
     }
 
-    private bool IsBackedUp => Volatile.Read(ref _envelopes) >= backpressureEnvelopes;
+    private bool IsBackedUp => Volatile.Read(ref _envelopes) >= backpressureEnvelopes || Volatile.Read(ref _bytes) >= backpressureBytes;
 
     private void Add(Envelope envelope)
     {

@@ -27,7 +27,7 @@ internal sealed class PeerLink : IPeer
         _name = name;
         _overflowPolicy = options.OverflowPolicy;
         Stats = new PeerStats(totals);
-        Queue = new OutboundQueue(options.OutboundQueueCapBytes, options.BackpressureEnvelopes, Stats);
+        Queue = new OutboundQueue(options.OutboundQueueCapBytes, options.BackpressureEnvelopes, options.BackpressureBytes, Stats);
     }
 
     /// <inheritdoc />

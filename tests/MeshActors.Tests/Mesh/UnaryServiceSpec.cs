@@ -53,7 +53,10 @@ public sealed class UnaryServiceSpec(ITestOutputHelper output) : TestKit(output)
         var fastAnswered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await _node.AddService<int, int>("slow", async (x, _, _) =>
         {
+            // The fast handler has returned, and its answer and the ping's have been written (nobody else talks to the
+            // node): only now does the slow one complete.
             await fastAnswered.Task;
+            await Conditions.AwaitConditionAsync(() => _node.PeerTotals.FramesSent >= 2, TestTimeouts.Default);
             return x;
         }).Ready;
         await _node.AddService<int, int>("fast", (x, _, _) =>

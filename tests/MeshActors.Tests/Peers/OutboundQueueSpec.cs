@@ -74,6 +74,27 @@ public sealed class OutboundQueueSpec
     }
 
     [Fact]
+    public async Task SendAsync_must_wait_above_the_backpressure_bytes_while_TrySend_goes_on_to_the_cap()
+    {
+        var link = new PeerLink("node", "name", new PeerOptions { OutboundQueueCapBytes = 256 * 1024, BackpressureBytes = 64 * 1024 }, new PeerStats());
+        for (var i = 0; i < 64; i++)
+        {
+            await link.SendAsync(Kilobyte).WithTimeout();
+        }
+
+        var waiting = link.SendAsync(Kilobyte).AsTask();
+        Assert.False(waiting.IsCompleted);
+        Assert.True(link.TrySend(Kilobyte));
+
+        Assert.True(link.Queue.TryDequeue(out var first));
+        Assert.True(link.Queue.TryDequeue(out var second));
+        link.Queue.Release(2, OutboundQueue.SizeOf(first) + OutboundQueue.SizeOf(second));
+
+        await waiting.WithTimeout();
+        Assert.Equal(64 * 1024, link.Queue.QueuedBytes); // 64 sent, one tried, two taken, and the one that waited
+    }
+
+    [Fact]
     public async Task SendAsync_must_fail_with_PeerQueueFullException_under_the_fail_policy()
     {
         var link = Link(capBytes: 64 * 1024, PeerOverflowPolicy.Fail);

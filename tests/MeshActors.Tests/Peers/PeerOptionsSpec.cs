@@ -11,6 +11,7 @@ public sealed class PeerOptionsSpec
 
         Assert.Equal(64L * 1024 * 1024, options.OutboundQueueCapBytes);
         Assert.Equal(2048, options.BackpressureEnvelopes);
+        Assert.Equal(8L * 1024 * 1024, options.BackpressureBytes);
         Assert.Equal(PeerOverflowPolicy.Wait, options.OverflowPolicy);
         Assert.Equal(TimeSpan.FromSeconds(1), options.HeartbeatInterval);
         Assert.Equal(TimeSpan.FromSeconds(5), options.LivenessTimeout);
@@ -29,6 +30,7 @@ public sealed class PeerOptionsSpec
     {
         Assert.Equal(nameof(PeerOptions.OutboundQueueCapBytes), Assert.Throws<ArgumentOutOfRangeException>(() => new PeerOptions { OutboundQueueCapBytes = 1024 }).ParamName);
         Assert.Equal(nameof(PeerOptions.BackpressureEnvelopes), Assert.Throws<ArgumentOutOfRangeException>(() => new PeerOptions { BackpressureEnvelopes = 1 }).ParamName);
+        Assert.Equal(nameof(PeerOptions.BackpressureBytes), Assert.Throws<ArgumentOutOfRangeException>(() => new PeerOptions { BackpressureBytes = 1024 }).ParamName);
         Assert.Equal(nameof(PeerOptions.LivenessTimeout), Assert.Throws<ArgumentOutOfRangeException>(() => new PeerOptions { LivenessTimeout = TimeSpan.Zero }).ParamName);
         Assert.Equal(nameof(PeerOptions.UnaryRequestTimeout), Assert.Throws<ArgumentOutOfRangeException>(() => new PeerOptions { UnaryRequestTimeout = TimeSpan.Zero }).ParamName);
         Assert.Equal(nameof(PeerOptions.FlushThresholdBytes), Assert.Throws<ArgumentOutOfRangeException>(() => new PeerOptions { FlushThresholdBytes = 100 }).ParamName);
