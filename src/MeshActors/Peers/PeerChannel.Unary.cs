@@ -1,3 +1,4 @@
+using MeshActors.Protocol;
 using MeshActors.Transport;
 
 namespace MeshActors.Peers;
@@ -18,8 +19,36 @@ internal sealed partial class PeerChannel
         if (await call.OpenAsync().ConfigureAwait(false) is not null)
         {
             call.Start(caller.Link, attach: true);
+            await call.EndWhenIdleAsync(caller).ConfigureAwait(false);
         }
 
         await call.Completion.ConfigureAwait(false);
+    }
+
+    // A caller that keeps its body open while it sends nothing and waits for nothing would hold its stream forever:
+    // after the liveness timeout of that, the call ends with err timeout, as a hung peer's channel would.
+    private async Task EndWhenIdleAsync(UnaryCaller caller)
+    {
+        var idleLimit = _settings.Options.LivenessTimeout;
+        var busyUntil = Environment.TickCount64;
+        using var ticks = new PeriodicTimer(_settings.Options.HeartbeatInterval);
+        while (await Task.WhenAny(Completion, ticks.WaitForNextTickAsync().AsTask()).ConfigureAwait(false) != Completion)
+        {
+            var now = Environment.TickCount64;
+            if (caller.AwaitsAnswers || Has(States.Paused))
+            {
+                busyUntil = now; // waiting for this node is not the caller's silence
+                continue;
+            }
+
+            var quietSince = Math.Max(busyUntil, Volatile.Read(ref _lastReceived));
+            if (!Has(States.Closing) && now - quietSince >= (long)idleLimit.TotalMilliseconds)
+            {
+                _settings.Totals.OnLivenessTimeout();
+                PeerLog.Hung(_settings.Logger, Description, idleLimit.TotalMilliseconds);
+                Fail(new MeshProtocolException(ErrorCodes.Timeout,
+                    $"Nothing received for {idleLimit.TotalMilliseconds:0} ms and nothing left to answer: the call ends."));
+            }
+        }
     }
 }

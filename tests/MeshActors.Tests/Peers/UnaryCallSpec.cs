@@ -104,6 +104,39 @@ public sealed class UnaryCallSpec(ITestOutputHelper output) : TestKit(output), I
     }
 
     [Fact]
+    public async Task A_caller_that_keeps_its_body_open_with_nothing_to_answer_must_be_ended_with_err_timeout_after_the_liveness_timeout()
+    {
+        var liveness = TimeSpan.FromMilliseconds(500);
+        await using var node = await TestNode.StartAsync(Output!, "idle", new PeerOptions { HeartbeatInterval = TimeSpan.FromMilliseconds(100), LivenessTimeout = liveness });
+        await using var caller = await RawPeer.OpenUnaryAsync(node.Address);
+        await caller.WriteAsync(Ping(1));
+        Assert.Equal(new Envelope.Pong(1), await caller.ReadAsync());
+        var idle = Stopwatch.StartNew();
+
+        var err = await caller.ReadErrAsync();
+
+        Assert.Equal((ErrorCodes.Timeout, (long?)null), (err.Code, err.Id));
+        Assert.True(idle.Elapsed >= liveness - TimeSpan.FromMilliseconds(2), $"ended after {idle.Elapsed}");
+        Assert.True(await caller.ReadToEndAsync());
+        Assert.Equal(1, node.Directory.Totals.LivenessTimeouts);
+    }
+
+    [Fact]
+    public async Task A_caller_waiting_for_an_answer_must_not_count_as_idle_until_it_has_it()
+    {
+        await using var node = await TestNode.StartAsync(Output!, "patient", new PeerOptions { HeartbeatInterval = TimeSpan.FromMilliseconds(100), LivenessTimeout = TimeSpan.FromMilliseconds(300) });
+        await using var caller = await RawPeer.OpenUnaryAsync(node.Address);
+
+        await caller.WriteAsync(Req(1, "s", timeoutMs: 1500));
+
+        // Nobody answers "s": the deadline does, long after the liveness timeout; only then does the idle clock run.
+        var answer = await caller.ReadErrAsync();
+        Assert.Equal((ErrorCodes.Timeout, (long?)1), (answer.Code, answer.Id));
+        var end = await caller.ReadErrAsync();
+        Assert.Equal((ErrorCodes.Timeout, (long?)null), (end.Code, end.Id));
+    }
+
+    [Fact]
     public async Task A_cancel_from_the_caller_must_reach_the_handler_and_release_its_request_without_an_answer()
     {
         var response = await CallAsync(_node.Address, [PatientReq(1, "s"), Cancel(1)]);
