@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using MeshActors.Discovery;
 using MeshActors.Testing;
+using MeshActors.Tests.Transport;
 
 namespace MeshActors.Tests.Discovery;
 
@@ -124,7 +125,7 @@ public sealed class RedisRegistrySpec(RedisServer redis) : RegistryContract, ICl
     {
         await using var outage = new RedisServer();
         await outage.StartAsync();
-        var registry = RegistryFactory.Create(Options() with { Registry = outage.ConnectionString }, Logs.Factory);
+        var registry = RegistryFactory.Create(Options() with { Registry = outage.ConnectionString }, Logs);
         await using var _ = registry;
         var states = new EventRecorder<RegistryConnectionState>();
         registry.ConnectionStateChanged += states.Add;
@@ -146,7 +147,7 @@ public sealed class RedisRegistrySpec(RedisServer redis) : RegistryContract, ICl
 
         var feed = new EventRecorder<RegistryChange>();
         registry.Changed += feed.Add;
-        var other = RegistryFactory.Create(Options() with { Registry = outage.ConnectionString }, Logs.Factory);
+        var other = RegistryFactory.Create(Options() with { Registry = outage.ConnectionString }, Logs);
         await using var __ = other;
         var newcomer = NewMember("billing");
         await other.RegisterAsync(newcomer);
@@ -160,7 +161,7 @@ public sealed class RedisRegistrySpec(RedisServer redis) : RegistryContract, ICl
         var later = new RedisServer();
         await using var _ = later;
         var started = Stopwatch.StartNew();
-        var registry = RegistryFactory.Create(Options() with { Registry = later.ConnectionString, CommandTimeout = TimeSpan.FromSeconds(1) }, Logs.Factory);
+        var registry = RegistryFactory.Create(Options() with { Registry = later.ConnectionString, CommandTimeout = TimeSpan.FromSeconds(1) }, Logs);
         await using var __ = registry;
         Assert.True(started.Elapsed < TimeSpan.FromSeconds(1), $"creating the registry took {started.Elapsed}");
         var member = NewMember();
@@ -177,7 +178,7 @@ public sealed class RedisRegistrySpec(RedisServer redis) : RegistryContract, ICl
         var feed = new EventRecorder<RegistryChange>();
         registry.Changed += feed.Add;
         var newcomer = NewMember("billing");
-        var second = RegistryFactory.Create(Options() with { Registry = later.ConnectionString }, Logs.Factory);
+        var second = RegistryFactory.Create(Options() with { Registry = later.ConnectionString }, Logs);
         await using var ___ = second;
         await second.RegisterAsync(newcomer);
         await feed.ExpectAsync<MemberRegistered>(c => c.NodeId == newcomer.Id, TimeSpan.FromSeconds(5));

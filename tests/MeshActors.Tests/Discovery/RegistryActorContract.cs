@@ -6,6 +6,7 @@ using MeshActors.Testing;
 namespace MeshActors.Tests.Discovery;
 
 using MeshActors.TestKit;
+using MeshActors.Tests.Transport;
 
 /// <summary>What the registry actor does on every backend: joins, leaves, crashes, updates, subscriptions.</summary>
 /// <remarks>Each node has an actor system of its own, as separate processes would.</remarks>
@@ -18,7 +19,7 @@ public abstract class RegistryActorContract : TestKit, IAsyncLifetime
     private readonly List<ActorSystem> _systems = [];
     private readonly List<IRegistry> _registries = [];
 
-    protected LogCapture Logs { get; } = new();
+    protected TestLog Logs { get; } = new();
 
     protected string Prefix { get; } = "spec-" + Guid.NewGuid().ToString("N")[..8];
 
@@ -50,10 +51,10 @@ public abstract class RegistryActorContract : TestKit, IAsyncLifetime
     /// <summary>Starts a node: a registry actor in an actor system of its own, over a registry it can crash.</summary>
     protected Node StartNode(string name = "orders", Func<DiscoveryOptions, DiscoveryOptions>? configure = null)
     {
-        var system = ActorSystem.Create("node-" + _systems.Count, new ActorSystemOptions { LoggerFactory = Logs.Factory });
+        var system = ActorSystem.Create("node-" + _systems.Count, new ActorSystemOptions { LoggerFactory = Logs });
         _systems.Add(system);
         var options = configure?.Invoke(Options()) ?? Options();
-        var crashable = new CrashableRegistry(RegistryFactory.Create(options, Logs.Factory));
+        var crashable = new CrashableRegistry(RegistryFactory.Create(options, Logs));
         _registries.Add(crashable);
         var self = NewMember(name);
         return new Node(system, system.ActorOf(RegistryActor.Props(crashable, self, options), "registry"), self, crashable);

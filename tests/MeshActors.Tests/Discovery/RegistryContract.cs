@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using MeshActors.Discovery;
+using MeshActors.Tests.Transport;
 
 namespace MeshActors.Tests.Discovery;
 
@@ -16,7 +17,7 @@ public abstract class RegistryContract : IAsyncLifetime
     private const int SkippedEntryEvent = 4001;
     private readonly List<IRegistry> _registries = [];
 
-    protected LogCapture Logs { get; } = new();
+    protected TestLog Logs { get; } = new();
 
     /// <summary>A prefix of this test's own, so specs never see each other's entries.</summary>
     protected string Prefix { get; } = "spec-" + Guid.NewGuid().ToString("N")[..8];
@@ -58,7 +59,7 @@ public abstract class RegistryContract : IAsyncLifetime
 
     protected IRegistry NewRegistry(string? prefix = null, TimeSpan? ttl = null)
     {
-        var registry = RegistryFactory.Create(Options(prefix, ttl), Logs.Factory);
+        var registry = RegistryFactory.Create(Options(prefix, ttl), Logs);
         _registries.Add(registry);
         return registry;
     }
@@ -190,6 +191,7 @@ public abstract class RegistryContract : IAsyncLifetime
         var observer = NewRegistry();
         var feed = new EventRecorder<RegistryChange>();
         observer.Changed += feed.Add;
+        await observer.ListAsync(); // connected and listening: what changes from now on is heard
         var node = NewRegistry();
         var member = NewMember();
 

@@ -4,12 +4,14 @@ using Xunit.Abstractions;
 
 namespace MeshActors.Tests.Transport;
 
-/// <summary>A logger factory that keeps every line (for assertions) and echoes it to the test's output.</summary>
-internal sealed class TestLog(ITestOutputHelper output) : ILoggerFactory
+/// <summary>A logger factory that keeps every line (for assertions) and echoes it to the test's output, when there is one.</summary>
+public sealed class TestLog(ITestOutputHelper? output = null) : ILoggerFactory
 {
     public ConcurrentQueue<(string Category, LogLevel Level, EventId Id, string Message)> Lines { get; } = new();
 
-    public int Count(int eventId) => Lines.Count(line => line.Id.Id == eventId);
+    /// <summary>How many lines with this event id were logged (and contain <paramref name="containing"/>, when given).</summary>
+    public int Count(int eventId, string? containing = null) =>
+        Lines.Count(line => line.Id.Id == eventId && (containing is null || line.Message.Contains(containing, StringComparison.Ordinal)));
 
     public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
 
@@ -25,7 +27,7 @@ internal sealed class TestLog(ITestOutputHelper output) : ILoggerFactory
     {
         try
         {
-            output.WriteLine(line);
+            output?.WriteLine(line);
         }
         catch (InvalidOperationException)
         {
