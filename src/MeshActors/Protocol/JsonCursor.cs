@@ -321,5 +321,4 @@ internal ref struct JsonCursor(ReadOnlySpan<byte> json)
 
         return i;
     }
-
 }
