@@ -19,6 +19,7 @@ public sealed partial class SpeedtestSpec : IAsyncLifetime
         var (exitCode, sender) = await _cli.RunAsync("speedtest", "send", "--topic", "bench", "--message-size", messageSize.ToString(), "--seconds", "2", "--warmup", "0.5");
 
         Assert.True(exitCode == 0, sender.Transcript);
+        Assert.Contains("dialed (HTTP/2 re", sender.Transcript, StringComparison.Ordinal);
         var figures = ResultLine().Match(sender.Stdout[^1]);
         Assert.True(figures.Success, sender.Transcript);
         Assert.True(long.Parse(figures.Groups["mps"].Value) > 0, sender.Transcript);

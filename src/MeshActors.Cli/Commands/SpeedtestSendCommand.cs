@@ -36,7 +36,7 @@ internal static class SpeedtestSendCommand
             var run = Random.Shared.Next(1, int.MaxValue);
             var ready = await mesh.RequestAsync<SpeedtestStart, SpeedtestReady>(
                 SpeedtestControl.StartService(name), new SpeedtestStart(run, messageSize), new RequestOptions { WaitForProvider = waitFor }, cancellationToken);
-            Terminal.Note($"run {run}: {messageSize} B messages on topic '{name}' to {ready.Receiver}");
+            Terminal.Note($"run {run}: {messageSize} B messages on topic '{name}' to {ready.Receiver}{Direction(mesh, ready.Receiver)}");
 
             var sender = new SpeedtestSender(mesh, name, messageSize, run);
             var sent = await SendWithProgressAsync(
@@ -52,6 +52,15 @@ internal static class SpeedtestSendCommand
         });
         return command;
     }
+
+    // The two directions of a channel differ in speed (docs/architecture.md, Measured): say which one this run measures.
+    private static string Direction(IMesh mesh, string receiver) =>
+        (mesh as MeshNode)?.DescribePeers().FirstOrDefault(peer => peer.Name == receiver) switch
+        {
+            { Outbound: true } => ", on a channel this node dialed (HTTP/2 request body)",
+            { Outbound: false } => ", on a channel the receiver dialed (HTTP/2 response body)",
+            null => "",
+        };
 
     private static async Task<long> SendWithProgressAsync(SpeedtestSender sender, TimeSpan warmup, TimeSpan measure, CancellationToken cancellationToken)
     {
