@@ -204,7 +204,7 @@ public sealed class MeshListener : IAsyncDisposable
         var channel = new InboundChannel(
             context, remoteServiceName, sessionId.Count == 0 ? null : sessionId.ToString(), protocolVersion, ReadMetadata(request.Headers), Stats, _logger);
         Stats.OnAccepted();
-        TransportLog.ChannelAccepted(_logger, channel);
+        TransportLog.ChannelAccepted(_logger, channel, request.Path.Value!);
         _open.TryAdd(channel, 0);
         if (Volatile.Read(ref _state) == 2)
         {

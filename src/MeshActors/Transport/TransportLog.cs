@@ -12,8 +12,8 @@ internal static partial class TransportLog
     [LoggerMessage(3002, LogLevel.Information, "Mesh listener on {EndPoint} stopping; aborting {OpenChannels} open channel(s)")]
     public static partial void ListenerStopping(ILogger logger, IPEndPoint? endPoint, int openChannels);
 
-    [LoggerMessage(3003, LogLevel.Debug, "Accepted {Channel}")]
-    public static partial void ChannelAccepted(ILogger logger, MeshChannel channel);
+    [LoggerMessage(3003, LogLevel.Debug, "Accepted {Channel} on {Route}")]
+    public static partial void ChannelAccepted(ILogger logger, MeshChannel channel, string route);
 
     [LoggerMessage(3004, LogLevel.Information, "Rejected {Method} {Path} from {Remote} with {StatusCode}: {Reason}")]
     public static partial void ChannelRejected(ILogger logger, string method, string path, string remote, int statusCode, string reason);

@@ -93,6 +93,18 @@ public sealed class MeshListenerSpec(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task An_accepted_call_must_be_logged_with_its_route()
+    {
+        var served = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var loopback = await Loopback.StartAsync(output, onUnary: _ => { served.TrySetResult(); return Task.CompletedTask; });
+
+        await using var call = await loopback.Dialer.OpenUnaryAsync(loopback.Address).WithTimeout();
+        await served.Task.WithTimeout();
+
+        Assert.Equal(1, loopback.Log.Count(3003, "on /unary"));
+    }
+
+    [Fact]
     public async Task GET_channel_must_be_answered_405_allowing_POST()
     {
         await using var loopback = await Loopback.StartAsync(output);
