@@ -21,8 +21,8 @@ public sealed record MessagingOptions
     /// that feed it stop reading until it has taken half of them (HTTP/2 flow control then slows the publishers down,
     /// whose <c>PublishAsync</c> waits). Default 2,000: ~1 ms of a fast stream, a few hundred KB of small messages, so
     /// that a slow subscriber costs bounded memory and loses nothing, and few enough that messages waiting here do not
-    /// make the garbage collector's work grow (each outlives collections that copy it). While a channel waits, everything else its peer sends
-    /// waits too. Subscribers that are actors have their own mailboxes and are not counted.
+    /// make the garbage collector's work grow (each outlives collections that copy it). While a channel waits,
+    /// everything else its peer sends waits too. Subscribers that are actors have their own mailboxes and are not counted.
     /// </summary>
     public int SubscriberBacklogLimit { get; init; } = 2_000;
 

@@ -163,10 +163,8 @@ public sealed class MeshListener : IAsyncDisposable
         };
         if (handler is null)
         {
-            var routes = _onUnary is null
-                ? $"channels are opened with POST {ChannelHeaders.ChannelPath}"
-                : $"channels are opened with POST {ChannelHeaders.ChannelPath}, unary calls made with POST {ChannelHeaders.UnaryPath}";
-            await RejectAsync(context, StatusCodes.Status404NotFound, $"no such route; {routes}").ConfigureAwait(false);
+            var unary = _onUnary is null ? "" : $", unary calls made with POST {ChannelHeaders.UnaryPath}";
+            await RejectAsync(context, StatusCodes.Status404NotFound, $"no such route; channels are opened with POST {ChannelHeaders.ChannelPath}{unary}").ConfigureAwait(false);
             return;
         }
 
