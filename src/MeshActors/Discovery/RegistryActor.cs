@@ -16,7 +16,9 @@ namespace MeshActors.Discovery;
 /// backoff, and re-registers when the registry returns (its registration may have expired meanwhile). Registry
 /// calls run off the actor and come back as messages, so membership questions are answered at once even while a
 /// call hangs. The actor does not own the <see cref="IRegistry"/>: its creator disposes it after the actor stops.
-/// A restart keeps the node registered, but the new instance starts with no members and no subscribers.
+/// A node's own registry actor is resumed after a failure and keeps both (the node's guardian decides so); under a
+/// supervisor that restarts it instead, the node stays registered but the new instance starts with no members and no
+/// subscribers.
 /// </remarks>
 public sealed partial class RegistryActor : ReceiveActor, IWithTimers
 {

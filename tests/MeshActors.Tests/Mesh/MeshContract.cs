@@ -405,6 +405,28 @@ public abstract class MeshContract(ITestOutputHelper output) : TestKit(output), 
     }
 
     [Fact]
+    public async Task A_mesh_actor_that_fails_on_a_message_must_go_on_with_its_subscribers()
+    {
+        var a = await Start("a", system: Sys);
+        var members = CreateTestProbe();
+        a.Registry.Tell(new SubscribeMembers(members.Ref));
+        members.ExpectMsg<CurrentMembers>();
+        var prices = CreateTestProbe();
+        a.TopicRouter.Tell(new Subscribe("prices", prices.Ref));
+        ExpectMsg<SubscribeAck>();
+
+        // Malformed messages from a faulty application actor: each makes its actor fail.
+        a.Registry.Tell(new UpdateSelf(null!));
+        a.TopicRouter.Tell(new Unsubscribe(null!, prices.Ref));
+
+        var b = await Start("b");
+        Assert.Equal(b.Id, members.FishForMessage<MemberUp>(up => up.Member.Id == b.Id).Member.Id);
+        await WaitForNodes(b, "prices", 1);
+        await b.PublishAsync("prices", new Price("ABC", 4));
+        Assert.Equal(new Price("ABC", 4), prices.ExpectMsg<TopicMessage>().Deserialize<Price>());
+    }
+
+    [Fact]
     public async Task Registration_must_carry_the_topics_and_services_and_a_stopped_node_must_leave_at_once()
     {
         var (a, b, _) = await Mesh3();
