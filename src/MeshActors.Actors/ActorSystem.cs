@@ -141,7 +141,7 @@ public sealed class ActorSystem : IAsyncDisposable
     /// <summary>Counts, logs (the first few) and publishes an undelivered message; an ask waiting on it fails at once.</summary>
     internal void DeadLetter(object message, IActorRef? sender, IActorRef recipient, bool overflow = false)
     {
-        if (message is TimerScheduler.ActiveTimer or ActorCell.WatchedTerminated)
+        if (message is TimerScheduler.ActiveTimer or ActorCell.ReceiveTimeoutTick or ActorCell.WatchedTerminated)
         {
             return; // the kernel's own notices for an actor that stopped meanwhile: nothing was lost
         }

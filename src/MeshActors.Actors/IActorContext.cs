@@ -49,4 +49,15 @@ public interface IActorContext
 
     /// <summary>Returns to the behavior below the current one.</summary>
     void UnbecomeStacked();
+
+    /// <summary>The receive timeout in effect, or null.</summary>
+    TimeSpan? ReceiveTimeout { get; }
+
+    /// <summary>
+    /// Sends the actor <see cref="Actors.ReceiveTimeout"/> once it has gone <paramref name="timeout"/> without a
+    /// message, then again after each further <paramref name="timeout"/> of silence; null clears it. Messages marked
+    /// <see cref="INotInfluenceReceiveTimeout"/> do not count. Cleared on stop and restart, as timers are.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is zero or negative.</exception>
+    void SetReceiveTimeout(TimeSpan? timeout);
 }

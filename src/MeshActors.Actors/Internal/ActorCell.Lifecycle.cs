@@ -142,6 +142,7 @@ internal sealed partial class ActorCell
 
     private void FinishTerminate()
     {
+        ClearReceiveTimeout();
         if (_actor is { } actor)
         {
             try
@@ -186,6 +187,7 @@ internal sealed partial class ActorCell
             return;
         }
 
+        ClearReceiveTimeout();
         try
         {
             failed.AroundPreRestart(cause, _failedMessage);

@@ -102,6 +102,7 @@ internal sealed partial class ActorCell : IActorContext
     public void Invoke(Envelope envelope)
     {
         _current = envelope;
+        NoteActivity(envelope.Message);
         try
         {
             if (envelope.Message is IAutoReceivedMessage)
@@ -154,6 +155,9 @@ internal sealed partial class ActorCell : IActorContext
                     ReceiveMessage(timer.Message);
                 }
 
+                break;
+            case ReceiveTimeoutTick:
+                OnReceiveTimeoutTick();
                 break;
         }
     }

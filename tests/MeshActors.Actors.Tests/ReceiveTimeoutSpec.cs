@@ -1,0 +1,151 @@
+using System.Diagnostics;
+
+namespace MeshActors.Actors.Tests;
+
+using MeshActors.TestKit;
+
+public sealed class ReceiveTimeoutSpec(ITestOutputHelper output) : TestKit(output)
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromMilliseconds(300);
+
+    // Timers fire on the thread pool's clock, which may run up to one tick early against Stopwatch.
+    private static readonly TimeSpan TimerSlack = TimeSpan.FromMilliseconds(20);
+
+    [Fact]
+    public void An_idle_actor_must_receive_a_receive_timeout_after_each_period_of_silence()
+    {
+        var actor = Sys.ActorOf(Props.Create(() => new Idler(TestActor, Timeout)));
+
+        var first = ExpectMsg<TimedOut>();
+        var second = ExpectMsg<TimedOut>();
+
+        Assert.InRange(first.IdleSinceActivity, Timeout - TimerSlack, TimeSpan.MaxValue);
+        Assert.InRange(second.IdleSinceActivity, Timeout - TimerSlack, TimeSpan.MaxValue);
+        actor.Tell("timeout?");
+        Assert.Equal(Timeout, ExpectMsg<TimeSpan>());
+    }
+
+    [Fact]
+    public void A_message_must_restart_the_period_of_silence()
+    {
+        var actor = Sys.ActorOf(Props.Create(() => new Idler(TestActor, Timeout)));
+        ExpectNoMsg(Timeout / 2);
+
+        actor.Tell("touch");
+        ExpectMsg("touched");
+
+        // Had the touch not counted, the timeout would come about half a period after it.
+        Assert.InRange(ExpectMsg<TimedOut>().IdleSinceActivity, Timeout - TimerSlack, TimeSpan.MaxValue);
+    }
+
+    [Fact]
+    public void A_message_that_does_not_influence_the_timeout_must_not_restart_it()
+    {
+        var timeout = TimeSpan.FromSeconds(1);
+        var actor = Sys.ActorOf(Props.Create(() => new Idler(TestActor, timeout)));
+        ExpectNoMsg(timeout / 2);
+
+        actor.Tell(new Probe());
+        var probed = Stopwatch.StartNew();
+        ExpectMsg("probed");
+
+        ExpectMsg<TimedOut>(timeout: timeout);
+        Assert.InRange(probed.Elapsed, TimeSpan.Zero, timeout - TimerSlack);
+    }
+
+    [Fact]
+    public void Clearing_the_timeout_must_stop_it()
+    {
+        var actor = Sys.ActorOf(Props.Create(() => new Idler(TestActor, Timeout)));
+        ExpectMsg<TimedOut>();
+
+        actor.Tell("clear");
+        ExpectMsg("cleared");
+
+        ExpectNoMsg(Timeout * 2);
+    }
+
+    [Fact]
+    public void The_timeout_must_be_cleared_when_the_actor_restarts()
+    {
+        var actor = Sys.ActorOf(Props.Create(() => new Idler(TestActor, Timeout, setInConstructor: false)));
+        actor.Tell("set");
+        ExpectMsg("set");
+
+        actor.Tell("throw");
+        ExpectMsg("restarted");
+
+        ExpectNoMsg(Timeout * 2);
+    }
+
+    [Fact]
+    public void A_timeout_of_zero_or_less_must_be_refused()
+    {
+        var actor = Sys.ActorOf(Props.Create(() => new Idler(TestActor, Timeout, setInConstructor: false)));
+
+        actor.Tell(TimeSpan.Zero);
+
+        Assert.IsType<ArgumentOutOfRangeException>(ExpectMsg<Exception>());
+    }
+
+    private sealed record TimedOut(TimeSpan IdleSinceActivity);
+
+    private sealed class Probe : INotInfluenceReceiveTimeout;
+
+    private sealed class Idler : ReceiveActor
+    {
+        private readonly Stopwatch _sinceActivity = Stopwatch.StartNew();
+
+        public Idler(IActorRef observer, TimeSpan timeout, bool setInConstructor = true)
+        {
+            if (setInConstructor)
+                Context.SetReceiveTimeout(timeout);
+
+            Receive<ReceiveTimeout>(_ =>
+            {
+                observer.Tell(new TimedOut(_sinceActivity.Elapsed));
+                _sinceActivity.Restart();
+            });
+            Receive<Probe>(_ => observer.Tell("probed"));
+            Receive<TimeSpan>(value =>
+            {
+                try
+                {
+                    Context.SetReceiveTimeout(value);
+                }
+                catch (ArgumentOutOfRangeException ex)
+                {
+                    observer.Tell(ex);
+                }
+            });
+            Receive<string>(command =>
+            {
+                _sinceActivity.Restart();
+                switch (command)
+                {
+                    case "touch":
+                        observer.Tell("touched");
+                        break;
+                    case "timeout?":
+                        observer.Tell(Context.ReceiveTimeout ?? TimeSpan.Zero);
+                        break;
+                    case "clear":
+                        Context.SetReceiveTimeout(null);
+                        observer.Tell("cleared");
+                        break;
+                    case "set":
+                        Context.SetReceiveTimeout(timeout);
+                        observer.Tell("set");
+                        break;
+                    case "throw":
+                        throw new InvalidOperationException("restart me");
+                }
+            });
+            _postRestart = () => observer.Tell("restarted");
+        }
+
+        private readonly Action _postRestart;
+
+        protected override void PostRestart(Exception reason) => _postRestart();
+    }
+}
