@@ -12,8 +12,8 @@ internal static class MemberLookup
 
     /// <summary>
     /// Waits (up to <paramref name="timeout"/>) until a round trip reaches <paramref name="node"/>: the registry shows a
-    /// node a moment before the channel to it is up, and a short-lived node that publishes and leaves before then would
-    /// drop what it queued for it.
+    /// node a moment before the channel to it is up, and a message published meanwhile goes only to the nodes already
+    /// connected, so a short-lived tool that publishes once would miss it.
     /// </summary>
     public static async Task ConnectAsync(IMesh mesh, string node, TimeSpan timeout, CancellationToken cancellationToken)
     {
@@ -37,7 +37,10 @@ internal static class MemberLookup
         }
     }
 
-    /// <summary>Connects to every node the registry shows listening to <paramref name="topic"/> (see <see cref="ConnectAsync"/>).</summary>
+    /// <summary>
+    /// Connects to every node the registry shows listening to <paramref name="topic"/> (see <see cref="ConnectAsync"/>):
+    /// <see cref="IMesh.WaitForSubscriberAsync"/> returns once the first of them is connected.
+    /// </summary>
     public static Task ConnectToSubscribersAsync(IMesh mesh, string topic, TimeSpan timeout, CancellationToken cancellationToken) =>
         Task.WhenAll(mesh.Members.Where(m => m.Topics.Contains(topic)).Select(m => ConnectAsync(mesh, m.Id, timeout, cancellationToken)));
 
