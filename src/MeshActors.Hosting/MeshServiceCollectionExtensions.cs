@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using MeshActors.Actors;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -29,7 +30,11 @@ public static class MeshServiceCollectionExtensions
         services.AddSingleton(provider =>
         {
             var options = provider.GetRequiredService<IOptions<MeshOptions>>().Value;
-            return new MeshNode(options with { LoggerFactory = options.LoggerFactory ?? provider.GetService<ILoggerFactory>() });
+            return new MeshNode(options with
+            {
+                LoggerFactory = options.LoggerFactory ?? provider.GetService<ILoggerFactory>(),
+                MeterFactory = options.MeterFactory ?? provider.GetService<IMeterFactory>(),
+            });
         });
         services.AddSingleton<IMesh>(provider => provider.GetRequiredService<MeshNode>());
         services.AddSingleton(provider => provider.GetRequiredService<MeshNode>().System);

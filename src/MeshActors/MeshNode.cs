@@ -31,6 +31,7 @@ public sealed partial class MeshNode : IMesh
     private IActorRef _peers = ActorRefs.Nobody;
     private IActorRef _registryActor = ActorRefs.Nobody;
     private IDisposable? _membership;
+    private MeshMetrics? _metrics;
 
     /// <summary>Creates a node that is not started yet, on <paramref name="system"/> or on an actor system of its own (terminated when the node stops).</summary>
     /// <exception cref="ArgumentException">The options cannot work; the message lists every problem.</exception>
@@ -122,6 +123,7 @@ public sealed partial class MeshNode : IMesh
             };
             _registry = RegistryFactory.Create(_options.Discovery, System.LoggerFactory);
             _registryActor = await Spawn(RegistryActor.Props(_registry, _self, _options.Discovery), "registry", cancellationToken).ConfigureAwait(false);
+            _metrics = new MeshMetrics(_options.NodeName, Id, _directory, messaging.Stats, () => _members.Count, _options.MeterFactory);
             Volatile.Write(ref _messaging, messaging);
             Volatile.Write(ref _state, Started);
             MeshLog.Started(_log, _options.NodeName, Id, _self.Address, _registry.Description);
@@ -164,6 +166,7 @@ public sealed partial class MeshNode : IMesh
             }).ConfigureAwait(false);
             await Step(_peers, "say goodbye to the peers", () => _peers.Ask<PeerManagerActor.PeersStopped>(PeerManagerActor.StopPeers.Instance, deadline, cancellationToken)).ConfigureAwait(false);
             _membership?.Dispose();
+            _metrics?.Dispose();
             if (_ownsSystem)
                 await System.Terminate().ConfigureAwait(false);
             else

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 
@@ -33,6 +34,9 @@ public sealed record MeshOptions
 
     /// <summary>Where the node logs; none when null.</summary>
     public ILoggerFactory? LoggerFactory { get; init; }
+
+    /// <summary>Where the node's meter (<c>MeshActors</c>) comes from, e.g. the host's; the node creates its own when null.</summary>
+    public IMeterFactory? MeterFactory { get; init; }
 
     /// <summary>Throws <see cref="ArgumentException"/> listing every setting that cannot work.</summary>
     public void Validate()

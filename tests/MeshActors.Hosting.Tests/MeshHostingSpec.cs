@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using MeshActors.Actors;
 using MeshActors.Discovery;
 using MeshActors.Hosting;
@@ -114,6 +115,33 @@ public sealed class MeshHostingSpec(ITestOutputHelper output) : IAsyncLifetime
         var echo = host.Services.GetRequiredService<IRequiredActor<EchoKey>>().ActorRef;
         Assert.Equal("hi", await echo.Ask<string>("hi"));
         Assert.Same(mesh.System, host.Services.GetRequiredService<ActorSystem>());
+    }
+
+    [Fact]
+    public async Task The_node_must_put_its_meter_on_the_hosts_meter_factory()
+    {
+        var host = Build("measured");
+        var factory = host.Services.GetRequiredService<IMeterFactory>();
+        using var listener = new MeterListener();
+        var meters = new List<Meter>();
+        listener.InstrumentPublished = (instrument, _) =>
+        {
+            if (instrument.Meter.Name == "MeshActors")
+            {
+                lock (meters)
+                    meters.Add(instrument.Meter);
+            }
+        };
+        listener.Start();
+
+        await host.StartAsync();
+
+        var id = host.Services.GetRequiredService<IMesh>().Self.Id;
+        lock (meters)
+        {
+            var meter = meters.Distinct().Single(m => m.Tags!.Contains(new KeyValuePair<string, object?>("meshactors.node.id", id)));
+            Assert.Same(factory, meter.Scope);
+        }
     }
 
     [Fact]

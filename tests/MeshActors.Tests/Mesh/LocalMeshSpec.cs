@@ -1,3 +1,5 @@
+using System.Diagnostics.Metrics;
+using MeshActors.Testing;
 using Xunit.Abstractions;
 
 namespace MeshActors.Tests.Mesh;
@@ -14,5 +16,85 @@ public sealed class LocalMeshSpec(ITestOutputHelper output) : MeshContract(outpu
         await base.DisposeAsync();
         if (Directory.Exists(_root))
             Directory.Delete(_root, recursive: true);
+    }
+
+    // Metrics do not depend on the registry, so they are specified once, here.
+    [Fact]
+    public async Task A_node_must_report_its_counters_as_metrics_tagged_with_its_id_until_it_stops()
+    {
+        var a = await Start("a");
+        var b = await Start("b");
+        await WaitConnected(a, b);
+        await AwaitConditionAsync(() => a.Members.Count == 1, TestTimeouts.Default, message: "a to see b in the registry");
+        using var received = new CountdownEvent(10);
+        await b.Subscribe<int>("ticks", (_, _) =>
+        {
+            received.Signal();
+            return default;
+        }).Ready;
+        await a.WaitForSubscriberAsync("ticks", TestTimeouts.Default);
+        for (var i = 0; i < 10; i++)
+            await a.PublishAsync("ticks", i);
+        Assert.True(received.Wait(TestTimeouts.Default), $"{received.CurrentCount} of 10 messages missing");
+        using var metrics = new MeshMeterListener();
+
+        var measured = metrics.Collect();
+
+        Assert.InRange(measured[(a.Id, "meshactors.peer.frames", "transmit")], 10, long.MaxValue);
+        Assert.InRange(measured[(b.Id, "meshactors.peer.frames", "receive")], 10, long.MaxValue);
+        Assert.InRange(measured[(b.Id, "meshactors.peer.bytes", "receive")], 10 * 4, long.MaxValue);
+        Assert.Equal(1, measured[(a.Id, "meshactors.peers.connected", null)]);
+        Assert.Equal(1, measured[(a.Id, "meshactors.members", null)]);
+        Assert.Equal(0, measured[(a.Id, "meshactors.peer.dropped", null)]);
+        Assert.Equal(0, measured[(b.Id, "meshactors.messaging.subscriber_failures", null)]);
+
+        await a.StopAsync();
+
+        Assert.DoesNotContain(metrics.Collect().Keys, key => key.Node == a.Id);
+    }
+
+    /// <summary>Reads every MeshActors instrument on demand: (node id, instrument, direction or null) to its value.</summary>
+    private sealed class MeshMeterListener : IDisposable
+    {
+        private readonly MeterListener _listener = new();
+        private readonly Dictionary<(string Node, string Instrument, string? Direction), long> _measured = [];
+
+        public MeshMeterListener()
+        {
+            _listener.InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Meter.Name == "MeshActors")
+                    listener.EnableMeasurementEvents(instrument);
+            };
+            _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => Record(instrument, value, tags));
+            _listener.SetMeasurementEventCallback<int>((instrument, value, tags, _) => Record(instrument, value, tags));
+            _listener.Start();
+        }
+
+        public Dictionary<(string Node, string Instrument, string? Direction), long> Collect()
+        {
+            lock (_measured)
+                _measured.Clear();
+            _listener.RecordObservableInstruments();
+            lock (_measured)
+                return new(_measured);
+        }
+
+        public void Dispose() => _listener.Dispose();
+
+        private void Record(Instrument instrument, long value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            string? node = null, direction = null;
+            foreach (var (key, tag) in tags)
+            {
+                if (key == "meshactors.node.id")
+                    node = (string?)tag;
+                else if (key == "network.io.direction")
+                    direction = (string?)tag;
+            }
+
+            lock (_measured)
+                _measured[(node!, instrument.Name, direction)] = value;
+        }
     }
 }
