@@ -211,7 +211,12 @@ public sealed partial class MeshNode : IMesh
         _registryActor.Tell(new UpdateSelf(updated), ActorRefs.NoSender);
     }
 
-    private bool IsStarted => Volatile.Read(ref _state) == Started;
+    /// <summary>True from the end of a successful start until the stop begins.</summary>
+    internal bool IsStarted => Volatile.Read(ref _state) == Started;
+
+    /// <summary>Whether the registry's backend is reachable, and which it is; null before the start.</summary>
+    internal (RegistryConnectionState State, string Description)? RegistryConnection =>
+        _registry is { } registry ? (registry.ConnectionState, registry.Description) : null;
 
     private InvalidOperationException NotStarted() => new(
         Volatile.Read(ref _state) == Stopping

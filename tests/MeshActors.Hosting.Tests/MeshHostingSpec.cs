@@ -2,8 +2,10 @@ using System.Diagnostics.Metrics;
 using MeshActors.Actors;
 using MeshActors.Discovery;
 using MeshActors.Hosting;
+using MeshActors.TestKit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -142,6 +144,32 @@ public sealed class MeshHostingSpec(ITestOutputHelper output) : IAsyncLifetime
             var meter = meters.Distinct().Single(m => m.Tags!.Contains(new KeyValuePair<string, object?>("meshactors.node.id", id)));
             Assert.Same(factory, meter.Scope);
         }
+    }
+
+    [Fact]
+    public async Task The_health_check_must_follow_the_node_and_its_registry()
+    {
+        await using var redis = new RedisServer();
+        await redis.StartAsync();
+        var host = Build("checked", new() { ["Mesh:Discovery:Registry"] = "redis://" + redis.ConnectionString }, configureServices: services =>
+        {
+            services.AddMeshActors();
+            services.AddHealthChecks().AddMeshActors();
+        });
+        var health = host.Services.GetRequiredService<HealthCheckService>();
+        Assert.Equal(HealthStatus.Unhealthy, (await health.CheckHealthAsync()).Status);
+
+        await host.StartAsync();
+
+        await Conditions.AwaitConditionAsync(
+            async () => (await health.CheckHealthAsync()).Status == HealthStatus.Healthy, TestTimeouts.Default, message: "healthy once registered");
+        var running = (await health.CheckHealthAsync()).Entries["mesh"];
+        Assert.Equal(host.Services.GetRequiredService<IMesh>().Self.Id, running.Data["node"]);
+
+        await redis.StopAsync();
+
+        await Conditions.AwaitConditionAsync(
+            async () => (await health.CheckHealthAsync()).Status == HealthStatus.Degraded, TestTimeouts.Default, message: "degraded once Redis is gone");
     }
 
     [Fact]
