@@ -55,6 +55,15 @@ public sealed class ReceiveTimeoutSpec(ITestOutputHelper output) : TestKit(outpu
     }
 
     [Fact]
+    public void Timer_ticks_that_do_not_influence_the_timeout_must_not_restart_it()
+    {
+        Sys.ActorOf(Props.Create(() => new Ticking(TestActor, Timeout)));
+
+        // Ticks every tenth of the period: had they counted, the timeout would never come.
+        FishForMessage<ReceiveTimeout>(_ => true, Timeout * 5);
+    }
+
+    [Fact]
     public void Clearing_the_timeout_must_stop_it()
     {
         var actor = Sys.ActorOf(Props.Create(() => new Idler(TestActor, Timeout)));
@@ -92,6 +101,19 @@ public sealed class ReceiveTimeoutSpec(ITestOutputHelper output) : TestKit(outpu
     private sealed record TimedOut(TimeSpan IdleSinceActivity);
 
     private sealed class Probe : INotInfluenceReceiveTimeout;
+
+    private sealed class Ticking : ReceiveActor, IWithTimers
+    {
+        public Ticking(IActorRef observer, TimeSpan timeout)
+        {
+            Context.SetReceiveTimeout(timeout);
+            Timers.StartPeriodicTimer("tick", new Probe(), timeout / 10);
+            Receive<Probe>(_ => { });
+            Receive<ReceiveTimeout>(timedOut => observer.Tell(timedOut));
+        }
+
+        public ITimerScheduler Timers { get; set; } = null!;
+    }
 
     private sealed class Idler : ReceiveActor
     {

@@ -35,7 +35,13 @@ internal sealed partial class ActorCell
     // first possible deadline and, on the actor's turn, either delivers or re-arms for the time still to go.
     private void NoteActivity(object message)
     {
-        if (_receiveTimeout is not null && message is not (INotInfluenceReceiveTimeout or ReceiveTimeoutTick))
+        if (_receiveTimeout is null || message is ReceiveTimeoutTick)
+        {
+            return;
+        }
+
+        var delivered = message is TimerScheduler.ActiveTimer timer ? timer.Message : message;
+        if (delivered is not INotInfluenceReceiveTimeout)
         {
             _lastActivity = Stopwatch.GetTimestamp();
         }
