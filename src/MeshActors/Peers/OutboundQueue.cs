@@ -14,7 +14,9 @@ namespace MeshActors.Peers;
 /// <remarks>
 /// Enqueueing is a <see cref="ConcurrentQueue{T}"/> add, one compare-and-swap on the byte count, one increment of the
 /// envelope count and one read of the consumer's wake flag; the consumer gives both back once per batch. When another consumer is attached, the old one
-/// stops after its current batch; an item is taken by exactly one of them, so nothing is written twice.
+/// stops after its current batch; an item is taken by exactly one of them, so nothing is written twice. Attachments
+/// are numbered by whoever decides them (the peer manager): one carried out late, because its channel's actor ran
+/// behind, never displaces a later one, which would leave the queue to a channel that is retiring.
 /// </remarks>
 internal sealed class OutboundQueue(long capBytes, int backpressureEnvelopes, long backpressureBytes, PeerStats stats)
 {
@@ -22,7 +24,9 @@ internal sealed class OutboundQueue(long capBytes, int backpressureEnvelopes, lo
     private const int EnvelopeOverhead = 64;
 
     private readonly ConcurrentQueue<Envelope> _items = new();
+    private readonly Lock _attaching = new();
     private IOutboundConsumer? _consumer;
+    private long _attachment;
     private readonly WaitersSignal _room = new();
     private string? _closed;
     private long _bytes;
@@ -69,11 +73,25 @@ internal sealed class OutboundQueue(long capBytes, int backpressureEnvelopes, lo
         return EnqueueSlowAsync(envelope, size, wait, nodeId, cancellationToken);
     }
 
-    /// <summary>Makes <paramref name="consumer"/> the one that drains the queue (the previous one stops after its current batch) and wakes it.</summary>
-    public void Attach(IOutboundConsumer consumer)
+    /// <summary>
+    /// Makes <paramref name="consumer"/> the one that drains the queue (the previous one stops after its current batch)
+    /// and wakes it, unless an attachment numbered above <paramref name="attachment"/> came first; false then.
+    /// </summary>
+    public bool Attach(IOutboundConsumer consumer, long attachment)
     {
-        Volatile.Write(ref _consumer, consumer);
+        lock (_attaching)
+        {
+            if (attachment < _attachment)
+            {
+                return false;
+            }
+
+            _attachment = attachment;
+            Volatile.Write(ref _consumer, consumer);
+        }
+
         consumer.Signal.Wake();
+        return true;
     }
 
     /// <summary>Stops <paramref name="consumer"/> draining the queue, if it still does.</summary>

@@ -18,7 +18,7 @@ internal sealed partial class PeerChannel
         call._unary = caller;
         if (await call.OpenAsync().ConfigureAwait(false) is not null)
         {
-            call.Start(caller.Link, attach: true);
+            call.Start(caller.Link, attachment: 1); // a caller's link has this one channel
             await call.EndWhenIdleAsync(caller).ConfigureAwait(false);
         }
 

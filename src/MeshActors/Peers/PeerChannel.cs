@@ -134,15 +134,15 @@ internal sealed partial class PeerChannel : IOutboundConsumer
             Close(new ChannelEnd("the channel was lost during the handshake", e), lastFrame: null);
         }
 
-        Start(link: null, attach: false);
+        Start(link: null, attachment: null);
         return null;
     }
 
     /// <summary>
     /// Starts the loops: envelopes from the peer reach the handler as coming from <paramref name="link"/> (discarded
-    /// when null); with <paramref name="attach"/>, the writer drains the link's queue.
+    /// when null); given an <paramref name="attachment"/> number, the writer drains the link's queue.
     /// </summary>
-    public void Start(PeerLink? link, bool attach)
+    public void Start(PeerLink? link, long? attachment)
     {
         _link = link;
         if (link is null)
@@ -151,9 +151,9 @@ internal sealed partial class PeerChannel : IOutboundConsumer
         }
 
         Set(States.Started);
-        if (attach)
+        if (attachment is { } number)
         {
-            Attach();
+            Attach(number);
         }
 
         var reading = Task.Run(ReadLoopAsync);
@@ -161,8 +161,8 @@ internal sealed partial class PeerChannel : IOutboundConsumer
         _ = CompleteAsync(reading, writing);
     }
 
-    /// <summary>Makes this channel's writer the one that drains the link's queue (the previous channel's stops).</summary>
-    public void Attach() => _link?.Queue.Attach(this);
+    /// <summary>Makes this channel's writer the one that drains the link's queue (the previous channel's stops), unless a later attachment came first.</summary>
+    public void Attach(long attachment) => _link?.Queue.Attach(this, attachment);
 
     /// <summary>Ends the channel in order: <c>bye</c> with <paramref name="reason"/> after what the writer took, then the end of the output; the input is still delivered.</summary>
     public void Goodbye(string reason) => Close(new ChannelEnd($"this node said goodbye ({reason})"), new Envelope.Bye(reason));

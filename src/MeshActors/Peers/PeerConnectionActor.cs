@@ -70,14 +70,14 @@ internal sealed class PeerConnectionActor : ReceiveActor, IWithTimers
         if (_link is not null)
         {
             // A standby plain channel now carries the peer.
-            _channel.Attach();
+            _channel.Attach(assign.Attachment!.Value);
             return;
         }
 
         if (assign.Link is null)
         {
             _channel.Goodbye(assign.RetireReason ?? "unwanted");
-            _channel.Start(null, attach: false);
+            _channel.Start(null, attachment: null);
             return;
         }
 
@@ -88,7 +88,7 @@ internal sealed class PeerConnectionActor : ReceiveActor, IWithTimers
             _channel.Goodbye(reason);
         }
 
-        _channel.Start(_link, assign.Attach);
+        _channel.Start(_link, assign.Attachment);
         var interval = _settings.Options.HeartbeatInterval / 2;
         Timers.StartPeriodicTimer(HeartbeatTimer, HeartbeatTick.Instance, interval);
     }
@@ -114,7 +114,10 @@ internal sealed class PeerConnectionActor : ReceiveActor, IWithTimers
     /// From the manager: the peer the channel carries (null: close it at once), whether its writer drains that peer's
     /// queue, and, for a channel that lost to another one, the reason of the goodbye to send on it.
     /// </summary>
-    public sealed record AssignLink(PeerLink? Link, bool Attach, string? RetireReason = null);
+    /// <param name="Link">The peer the channel carries; null when it is unwanted.</param>
+    /// <param name="Attachment">When the channel is to drain the link's queue, the number the manager gave this attachment; null to stand by.</param>
+    /// <param name="RetireReason">When set, the channel says goodbye with it before it starts.</param>
+    public sealed record AssignLink(PeerLink? Link, long? Attachment, string? RetireReason = null);
 
     /// <summary>From the manager: say goodbye on the channel (another channel carries the peer, or the node stops).</summary>
     public sealed record Retire(string Reason);

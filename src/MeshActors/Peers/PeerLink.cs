@@ -20,6 +20,7 @@ internal sealed class PeerLink : IPeer
     private volatile bool _acceptsAttachments;
     private volatile bool _outbound;
     private volatile EndPoint? _remoteEndPoint;
+    private long _attachments;
 
     public PeerLink(string nodeId, string name, PeerOptions options, PeerStats totals)
     {
@@ -62,6 +63,9 @@ internal sealed class PeerLink : IPeer
 
     /// <summary>Manager only: whether the link was ever connected (a later connection is a reconnect).</summary>
     public bool WasConnected { get; set; }
+
+    /// <summary>Manager only: the number of the next channel attachment to the queue (<see cref="OutboundQueue.Attach"/>).</summary>
+    public long NextAttachment() => ++_attachments;
 
     /// <inheritdoc />
     public bool TrySend(Envelope envelope) => Queue.TryEnqueue(envelope);

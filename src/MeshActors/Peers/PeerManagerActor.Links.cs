@@ -16,7 +16,7 @@ internal sealed partial class PeerManagerActor
         entry.Identity = identity;
         if (_stopping)
         {
-            actor.Tell(new PeerConnectionActor.AssignLink(null, Attach: false, Envelope.Bye.Shutdown));
+            actor.Tell(new PeerConnectionActor.AssignLink(null, Attachment: null, Envelope.Bye.Shutdown));
             return;
         }
 
@@ -25,7 +25,7 @@ internal sealed partial class PeerManagerActor
         {
             PeerLog.SelfConnection(_logger, PeerLog.Format(identity.RemoteEndPoint));
             entry.Target?.Stale = true;
-            actor.Tell(new PeerConnectionActor.AssignLink(null, Attach: false, "the channel leads back to the same node"));
+            actor.Tell(new PeerConnectionActor.AssignLink(null, Attachment: null, "the channel leads back to the same node"));
             return;
         }
 
@@ -59,7 +59,7 @@ internal sealed partial class PeerManagerActor
         else if (!identity.SpeaksMeshProtocol)
         {
             // A plain peer cannot be told that a channel is a duplicate: the channel stands by, delivering what comes in.
-            actor.Tell(new PeerConnectionActor.AssignLink(link, Attach: false));
+            actor.Tell(new PeerConnectionActor.AssignLink(link, Attachment: null));
         }
         else if (Outranks(entry, current))
         {
@@ -72,7 +72,7 @@ internal sealed partial class PeerManagerActor
         {
             PeerLog.DuplicateChannel(_logger, nodeId, current.ToString(), entry.ToString());
             entry.Retired = true;
-            actor.Tell(new PeerConnectionActor.AssignLink(link, Attach: false, Envelope.Bye.Duplicate));
+            actor.Tell(new PeerConnectionActor.AssignLink(link, Attachment: null, Envelope.Bye.Duplicate));
         }
     }
 
@@ -145,7 +145,8 @@ internal sealed partial class PeerManagerActor
                 link.NodeId, link.Name, link.SpeaksMeshProtocol, entry.Identity!.Outbound, entry.Identity.RemoteEndPoint));
         }
 
-        entry.Actor.Tell(new PeerConnectionActor.AssignLink(link, Attach: true));
+        // Numbered, because the connection actors carry out their attachments in no particular order between them.
+        entry.Actor.Tell(new PeerConnectionActor.AssignLink(link, link.NextAttachment()));
     }
 
     private void OnConnectionEnded(IActorRef actor, ChannelEnd end)

@@ -9,6 +9,19 @@ public sealed class OutboundQueueSpec
     private static readonly Envelope.Pub Kilobyte = new("t", new byte[1024 - 64]);
 
     [Fact]
+    public void An_attachment_carried_out_late_must_not_displace_a_later_one()
+    {
+        var queue = Link(capBytes: 64 * 1024).Queue;
+        var (kept, retiring) = (new Consumer(), new Consumer());
+
+        Assert.True(queue.Attach(kept, attachment: 2));
+        Assert.False(queue.Attach(retiring, attachment: 1));
+        queue.Detach(retiring);
+
+        Assert.True(queue.IsDrainedBy(kept));
+    }
+
+    [Fact]
     public void TrySend_must_refuse_at_the_cap_and_count_a_drop()
     {
         var link = Link(capBytes: 64 * 1024);
@@ -160,4 +173,9 @@ public sealed class OutboundQueueSpec
 
     private static PeerLink Link(long capBytes, PeerOverflowPolicy policy = PeerOverflowPolicy.Wait) =>
         new("node", "name", new PeerOptions { OutboundQueueCapBytes = capBytes, OverflowPolicy = policy }, new PeerStats());
+
+    private sealed class Consumer : IOutboundConsumer
+    {
+        public WakeSignal Signal { get; } = new();
+    }
 }
