@@ -17,7 +17,7 @@ internal sealed partial class MeshMessaging : IPeerEnvelopeHandler
         switch (envelope)
         {
             case Envelope.Pub pub:
-                return DeliverLocally(pub.Topic, pub.Data, pub.Attachment, peer);
+                return DeliverLocally(pub.Topic, pub.Data, pub.Attachment, pub.Trace, peer);
             case Envelope.Req req:
                 OnRequest(peer, req);
                 break;
@@ -37,7 +37,7 @@ internal sealed partial class MeshMessaging : IPeerEnvelopeHandler
                 TopicRouter.Tell(new TopicRouterActor.PeerInterest(peer, interest), ActorRefs.NoSender);
                 break;
             case Envelope.Raw raw:
-                return DeliverLocally(IMesh.ChannelTopic, raw.Json, default, peer);
+                return DeliverLocally(IMesh.ChannelTopic, raw.Json, default, trace: null, peer);
         }
 
         return default;

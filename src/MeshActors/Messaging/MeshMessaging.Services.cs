@@ -26,7 +26,21 @@ internal sealed partial class MeshMessaging
     public async Task<ServiceResponse> RequestAsync(
         string service, ReadOnlyMemory<byte> data, ReadOnlyMemory<byte> attachment, RequestOptions? options, CancellationToken cancellationToken)
     {
-        options ??= RequestOptions.Default;
+        using var activity = MeshTracing.StartRequest(service);
+        try
+        {
+            return await RequestAsync(service, data, attachment, options ?? RequestOptions.Default, MeshTracing.TraceParent(activity), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            MeshTracing.Fail(activity, ex);
+            throw;
+        }
+    }
+
+    private async Task<ServiceResponse> RequestAsync(
+        string service, ReadOnlyMemory<byte> data, ReadOnlyMemory<byte> attachment, RequestOptions options, string? trace, CancellationToken cancellationToken)
+    {
         var timeout = options.Timeout ?? Options.RequestTimeout;
         var started = Stopwatch.GetTimestamp();
         string? excluded = null;
@@ -47,7 +61,7 @@ internal sealed partial class MeshMessaging
             {
                 if (remaining <= TimeSpan.Zero)
                     throw new TimeoutException();
-                var req = new Envelope.Req(pending.Id, service, data) { Timeout = remaining, Idempotent = options.Idempotent, Attachment = attachment };
+                var req = new Envelope.Req(pending.Id, service, data) { Timeout = remaining, Idempotent = options.Idempotent, Attachment = attachment, Trace = trace };
                 await SendRequestAsync(route!, target, req, cancellationToken).ConfigureAwait(false);
                 answer = await pending.Task.WaitAsync(remaining, cancellationToken).ConfigureAwait(false);
             }
@@ -224,7 +238,10 @@ internal sealed partial class MeshMessaging
     }
 
     internal ServiceRequest ToServiceRequest(InboundRequest request) =>
-        new(request.Req.Service, request.Req.Data, request.Req.Attachment, request.SenderId, request.SenderName, request.Token, Json);
+        new(request.Req.Service, request.Req.Data, request.Req.Attachment, request.SenderId, request.SenderName, request.Token, Json)
+        {
+            TraceParent = request.Req.Trace,
+        };
 
     /// <summary>Sends a handler's response back to its requester, unless the request was cancelled meanwhile.</summary>
     internal void Answer(InboundRequest request, ServiceReply reply)

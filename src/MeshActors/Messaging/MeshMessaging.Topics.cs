@@ -29,6 +29,8 @@ internal sealed partial class MeshMessaging
         if (route is null)
             return default;
 
+        using var activity = MeshTracing.StartPublish(topic);
+        var trace = MeshTracing.TraceParent(activity);
         TopicMessage? local = null;
         Envelope.Pub? pub = null;
         List<Task>? sending = null;
@@ -51,7 +53,7 @@ internal sealed partial class MeshMessaging
         {
             if (candidate.Peer is not { } peer)
             {
-                local ??= new TopicMessage(topic, data, attachment, SelfId, SelfName, Json);
+                local ??= new TopicMessage(topic, data, attachment, SelfId, SelfName, Json) { TraceParent = trace };
                 var ready = TellSubscribers(route.LocalSubscribers, local);
                 if (wait && !ready.IsCompleted)
                     (sending ??= []).Add(ready.AsTask());
@@ -65,7 +67,7 @@ internal sealed partial class MeshMessaging
                 return;
             }
 
-            pub ??= new Envelope.Pub(topic, data) { Attachment = attachment };
+            pub ??= new Envelope.Pub(topic, data) { Attachment = attachment, Trace = trace };
             if (!wait)
             {
                 if (!peer.TrySend(pub))
@@ -105,7 +107,7 @@ internal sealed partial class MeshMessaging
 
     /// <summary>Hands a message that arrived from a peer (or a raw channel message) to this node's subscribers.</summary>
     /// <returns>Completed, or while a subscriber is too far behind, a task that completes when it has caught up.</returns>
-    private ValueTask DeliverLocally(string topic, ReadOnlyMemory<byte> data, ReadOnlyMemory<byte> attachment, IPeer from)
+    private ValueTask DeliverLocally(string topic, ReadOnlyMemory<byte> data, ReadOnlyMemory<byte> attachment, string? trace, IPeer from)
     {
         var subscribers = Routes.Current.Topic(topic)?.LocalSubscribers;
         if (subscribers is not { Length: > 0 })
@@ -114,7 +116,7 @@ internal sealed partial class MeshMessaging
             return default;
         }
 
-        return TellSubscribers(subscribers, new TopicMessage(topic, data, attachment, from.NodeId, from.Name, Json));
+        return TellSubscribers(subscribers, new TopicMessage(topic, data, attachment, from.NodeId, from.Name, Json) { TraceParent = trace });
     }
 
     private ValueTask TellSubscribers(LocalSubscriber[] subscribers, TopicMessage message)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using MeshActors.Actors;
 
 namespace MeshActors.Messaging;
@@ -26,6 +27,8 @@ internal sealed class ServiceActor : ReceiveActor
         if (request.Token.IsCancellationRequested)
             return; // cancelled while queued: nobody waits for it
 
+        var previous = Activity.Current;
+        var activity = MeshTracing.StartHandle(request.Req.Service, request.Req.Trace);
         ValueTask<ServiceReply> pending;
         try
         {
@@ -35,42 +38,54 @@ internal sealed class ServiceActor : ReceiveActor
         {
             pending = ValueTask.FromException<ServiceReply>(ex);
         }
+        finally
+        {
+            Activity.Current = previous; // the handler's awaits carry its span on; the actor's next message must not
+        }
 
         if (pending.IsCompleted)
-            Complete(request, pending);
+            Complete(request, pending, activity);
         else
-            _ = CompleteWhenDoneAsync(request, pending);
+            _ = CompleteWhenDoneAsync(request, pending, activity);
     }
 
-    private void Complete(InboundRequest request, ValueTask<ServiceReply> completed)
+    private void Complete(InboundRequest request, ValueTask<ServiceReply> completed, Activity? activity)
     {
-        ServiceReply reply;
-        try
+        using (activity)
         {
-            reply = completed.Result;
-        }
-        catch (Exception ex)
-        {
-            _messaging.Fail(request, ex);
-            return;
-        }
+            ServiceReply reply;
+            try
+            {
+                reply = completed.Result;
+            }
+            catch (Exception ex)
+            {
+                MeshTracing.Fail(activity, ex);
+                _messaging.Fail(request, ex);
+                return;
+            }
 
-        _messaging.Answer(request, reply);
+            _messaging.Answer(request, reply);
+        }
     }
 
-    private async Task CompleteWhenDoneAsync(InboundRequest request, ValueTask<ServiceReply> pending)
+    private async Task CompleteWhenDoneAsync(InboundRequest request, ValueTask<ServiceReply> pending, Activity? activity)
     {
-        ServiceReply reply;
-        try
+        using (activity)
         {
-            reply = await pending.ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            _messaging.Fail(request, ex);
-            return;
-        }
+            ServiceReply reply;
+            try
+            {
+                reply = await pending.ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                MeshTracing.Fail(activity, ex);
+                _messaging.Fail(request, ex);
+                return;
+            }
 
-        _messaging.Answer(request, reply);
+            _messaging.Answer(request, reply);
+        }
     }
 }

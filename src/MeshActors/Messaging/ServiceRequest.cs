@@ -36,6 +36,9 @@ public sealed class ServiceRequest
     /// <summary>Fires when the requester cancels, gives up (its timeout passed) or disconnects.</summary>
     public CancellationToken CancellationToken { get; }
 
+    /// <summary>The W3C <c>traceparent</c> of the requesting span, to continue the trace from an actor; null when none.</summary>
+    public string? TraceParent { get; internal init; }
+
     /// <summary>Where it came from, as handlers see it.</summary>
     public MessageContext Context => new() { Address = Service, SenderId = SenderId, SenderName = SenderName, Attachment = Attachment };
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using MeshActors.Actors;
 using Microsoft.Extensions.Logging;
 
@@ -35,6 +36,8 @@ internal sealed class TopicCallbackActor : ReceiveActor
     private Task Handle(TopicMessage message)
     {
         _backlog.Remove(message.Size);
+        var previous = Activity.Current;
+        var activity = MeshTracing.StartProcess(_topic, message.TraceParent);
         ValueTask pending;
         try
         {
@@ -42,27 +45,37 @@ internal sealed class TopicCallbackActor : ReceiveActor
         }
         catch (Exception ex)
         {
-            Failed(message, ex);
-            return Task.CompletedTask;
+            pending = ValueTask.FromException(ex);
+        }
+        finally
+        {
+            Activity.Current = previous; // the callback's awaits carry its span on; the next message must not
         }
 
-        return pending.IsCompletedSuccessfully ? Task.CompletedTask : AwaitAsync(pending, message);
+        if (!pending.IsCompletedSuccessfully)
+            return AwaitAsync(pending, message, activity);
+        activity?.Dispose();
+        return Task.CompletedTask;
     }
 
-    private async Task AwaitAsync(ValueTask pending, TopicMessage message)
+    private async Task AwaitAsync(ValueTask pending, TopicMessage message, Activity? activity)
     {
-        try
+        using (activity)
         {
-            await pending;
-        }
-        catch (Exception ex)
-        {
-            Failed(message, ex);
+            try
+            {
+                await pending;
+            }
+            catch (Exception ex)
+            {
+                Failed(message, ex, activity);
+            }
         }
     }
 
-    private void Failed(TopicMessage message, Exception exception)
+    private void Failed(TopicMessage message, Exception exception, Activity? activity)
     {
+        MeshTracing.Fail(activity, exception);
         _stats.OnSubscriberFailure();
         MessagingLog.SubscriberFailed(_log, _topic, message.SenderName, message.SenderId, exception);
     }

@@ -36,6 +36,9 @@ public sealed class TopicMessage
     /// <summary>The publishing node's name.</summary>
     public string SenderName { get; }
 
+    /// <summary>The W3C <c>traceparent</c> of the publishing span, to continue the trace from an actor; null when none.</summary>
+    public string? TraceParent { get; internal init; }
+
     /// <summary>Where it came from, as handlers see it.</summary>
     public MessageContext Context => new() { Address = Topic, SenderId = SenderId, SenderName = SenderName, Attachment = Attachment };
 

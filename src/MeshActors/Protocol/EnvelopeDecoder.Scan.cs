@@ -1,4 +1,5 @@
 using System.Buffers.Text;
+using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 
@@ -13,6 +14,9 @@ namespace MeshActors.Protocol;
 /// </remarks>
 internal sealed partial class EnvelopeDecoder
 {
+    // "00-" + 32 hex digits of trace id + "-" + 16 of span id + "-" + 2 of flags.
+    private const int TraceParentLength = 55;
+
     private Fields Scan(ReadOnlySpan<byte> payload)
     {
         EnsureUtf8(payload);
@@ -98,6 +102,9 @@ internal sealed partial class EnvelopeDecoder
                 fields.Idempotent = value.SequenceEqual("true"u8);
                 fields.Set(Field.Idempotent, fields.Idempotent || value.SequenceEqual("false"u8));
                 break;
+            case Field.Trace:
+                fields.Trace = value is [(byte)'"', .. var trace, _] && !json.ValueIsEscaped ? TraceOrNull(trace) : null;
+                break;
         }
 
         return true;
@@ -180,6 +187,10 @@ internal sealed partial class EnvelopeDecoder
                 fields.Set(Field.Idempotent, reader.TokenType is JsonTokenType.True or JsonTokenType.False);
                 reader.Skip();
                 break;
+            case Field.Trace:
+                fields.Trace = reader.TokenType == JsonTokenType.String && !reader.ValueIsEscaped ? TraceOrNull(reader.ValueSpan) : null;
+                reader.Skip();
+                break;
             default:
                 reader.Skip();
                 break;
@@ -200,6 +211,7 @@ internal sealed partial class EnvelopeDecoder
         _ when name.SequenceEqual("bin"u8) => Field.Bin,
         _ when name.SequenceEqual("timeout_ms"u8) => Field.TimeoutMs,
         _ when name.SequenceEqual("idempotent"u8) => Field.Idempotent,
+        _ when name.SequenceEqual("trace"u8) => Field.Trace,
         _ => Field.None,
     };
 
@@ -267,6 +279,18 @@ internal sealed partial class EnvelopeDecoder
         return reader.ValueIsEscaped ? StringOrNull(reader) : _names.Get(reader.ValueSpan);
     }
 
+    // Tracing context is advisory (docs/protocol.md 5.2): a value that is not a W3C traceparent is ignored, not an error.
+    private static string? TraceOrNull(ReadOnlySpan<byte> traceparent)
+    {
+        if (traceparent.Length != TraceParentLength)
+        {
+            return null;
+        }
+
+        var text = Encoding.ASCII.GetString(traceparent);
+        return ActivityContext.TryParse(text, null, out _) ? text : null;
+    }
+
     private static bool TryReadInteger(ref Utf8JsonReader reader, long min, long max, out long value)
     {
         if (reader.TokenType == JsonTokenType.Number && TryParseInteger(reader.ValueSpan, min, max, out value))
@@ -323,6 +347,7 @@ internal sealed partial class EnvelopeDecoder
         TimeoutMs = 1 << 7,
         Idempotent = 1 << 8,
         Data = 1 << 9,
+        Trace = 1 << 10,
     }
 
     /// <summary>What one pass over a payload found; a field's validity is judged only once the type says whether it matters.</summary>
@@ -340,6 +365,7 @@ internal sealed partial class EnvelopeDecoder
         public string? Topic;
         public string? Service;
         public string? UnknownType;
+        public string? Trace;
         public int DataStart;
         public int DataLength;
 

@@ -13,6 +13,7 @@ internal static class EnvelopeEncoder
                 json.WriteStartObject();
                 json.WriteString(WireNames.T, WireNames.Pub);
                 json.WriteString(WireNames.Topic, pub.Topic);
+                WriteTrace(json, pub.Trace);
                 WriteBody(json, pub.Data, pub.Attachment);
                 json.WriteEndObject();
                 break;
@@ -30,6 +31,8 @@ internal static class EnvelopeEncoder
                 {
                     json.WriteBoolean(WireNames.Idempotent, true);
                 }
+
+                WriteTrace(json, req.Trace);
 
                 WriteBody(json, req.Data, req.Attachment);
                 json.WriteEndObject();
@@ -101,6 +104,14 @@ internal static class EnvelopeEncoder
         {
             json.WritePropertyName(WireNames.Data);
             json.WriteRawValue(data.Span, skipInputValidation: true);
+        }
+    }
+
+    private static void WriteTrace(Utf8JsonWriter json, string? trace)
+    {
+        if (trace is not null)
+        {
+            json.WriteString(WireNames.Trace, trace);
         }
     }
 

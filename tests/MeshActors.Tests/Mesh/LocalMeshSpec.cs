@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using MeshActors.Testing;
 using Xunit.Abstractions;
@@ -51,6 +53,62 @@ public sealed class LocalMeshSpec(ITestOutputHelper output) : MeshContract(outpu
         await a.StopAsync();
 
         Assert.DoesNotContain(metrics.Collect().Keys, key => key.Node == a.Id);
+    }
+
+    [Fact]
+    public async Task A_request_and_a_publish_must_continue_their_traces_on_the_receiving_node()
+    {
+        var (service, topic) = ("traced-" + Prefix, "traced-" + Prefix);
+        using var spans = new MeshSpans(span => span.GetTagItem("rpc.service") as string == service || span.GetTagItem("messaging.destination.name") as string == topic);
+        var a = await Start("a");
+        var b = await Start("b");
+        await b.AddService<int, int>(service, (x, _, _) => new ValueTask<int>(x)).Ready;
+        using var processed = new CountdownEvent(1);
+        await b.Subscribe<int>(topic, (_, _) =>
+        {
+            processed.Signal();
+            return default;
+        }).Ready;
+        await a.WaitForSubscriberAsync(topic, TestTimeouts.Default);
+        await AwaitConditionAsync(() => a.MessagingLayer.Routes.Current.Service(service) is not null, TestTimeouts.Default, message: "the service announced");
+
+        Assert.Equal(7, await a.RequestAsync<int, int>(service, 7));
+        await a.PublishAsync(topic, 1);
+        Assert.True(processed.Wait(TestTimeouts.Default));
+
+        // Each span ends after its handler has run: the consumer's may still be ending when the callback returned.
+        ActivityKind[] kinds = [ActivityKind.Client, ActivityKind.Server, ActivityKind.Producer, ActivityKind.Consumer];
+        await AwaitConditionAsync(() => kinds.All(kind => spans.Ended(kind) is not null), TestTimeouts.Default, message: "a span of each kind");
+        var (client, server) = (spans.Ended(ActivityKind.Client)!, spans.Ended(ActivityKind.Server)!);
+        Assert.Equal((client.TraceId, client.SpanId), (server.TraceId, server.ParentSpanId));
+        var (producer, consumer) = (spans.Ended(ActivityKind.Producer)!, spans.Ended(ActivityKind.Consumer)!);
+        Assert.Equal((producer.TraceId, producer.SpanId), (consumer.TraceId, consumer.ParentSpanId));
+    }
+
+    /// <summary>The spans of the source MeshActors that a filter picks, as they end.</summary>
+    private sealed class MeshSpans : IDisposable
+    {
+        private readonly ActivityListener _listener;
+        private readonly ConcurrentQueue<Activity> _ended = new();
+
+        public MeshSpans(Func<Activity, bool> mine)
+        {
+            _listener = new ActivityListener
+            {
+                ShouldListenTo = source => source.Name == "MeshActors",
+                Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+                ActivityStopped = activity =>
+                {
+                    if (mine(activity))
+                        _ended.Enqueue(activity);
+                },
+            };
+            ActivitySource.AddActivityListener(_listener);
+        }
+
+        public Activity? Ended(ActivityKind kind) => _ended.SingleOrDefault(span => span.Kind == kind);
+
+        public void Dispose() => _listener.Dispose();
     }
 
     /// <summary>Reads every MeshActors instrument on demand: (node id, instrument, direction or null) to its value.</summary>

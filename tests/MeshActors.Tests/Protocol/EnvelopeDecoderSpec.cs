@@ -36,6 +36,20 @@ public sealed class EnvelopeDecoderSpec
             EnvelopeDecoder.DecodeRaw(new ReadOnlySequence<byte>("{\"message\":"u8.ToArray()))).Code);
     }
 
+    [Theory]
+    [InlineData("\"trace\":17")]
+    [InlineData("\"trace\":\"not a traceparent\"")]
+    [InlineData("\"trace\":\"00-00000000000000000000000000000000-b7ad6b7169203331-01\"")]
+    [InlineData("\"trace\":\"00-0af7651916cd43dd8448eb211c80319c-b7ad6b716920333\\u0031-01\"")]
+    public void A_trace_that_is_not_a_traceparent_must_be_ignored_and_the_message_kept(string trace)
+    {
+        var pub = Assert.IsType<Envelope.Pub>(Decode($"{{\"t\":\"pub\",\"topic\":\"a\",{trace},\"data\":1}}"));
+        var req = Assert.IsType<Envelope.Req>(Decode($"{{\"t\":\"req\",\"id\":1,\"service\":\"s\",{trace}}}"));
+
+        Assert.Equal(("a", null), (pub.Topic, pub.Trace));
+        Assert.Equal(("s", null), (req.Service, req.Trace));
+    }
+
     [Fact]
     public void An_empty_frame_must_be_ignored()
     {

@@ -150,7 +150,7 @@ public sealed class EnvelopeJsonSpec
         var req = Assert.IsType<Envelope.Req>(Decode(
             "{\"\\u0074\":\"r\\u0065q\",\"i\\u0064\":1,\"servic\\u0065\":\"qu\\/ote\",\"d\\u0061ta\":[1],\"idempotent\":true}"));
 
-        Assert.Equal("req id=1 service=qu/ote timeout= idem=True data=[1] att=", Wire.Describe(req));
+        Assert.Equal("req id=1 service=qu/ote timeout= idem=True data=[1] att= trace=", Wire.Describe(req));
     }
 
     [Fact]

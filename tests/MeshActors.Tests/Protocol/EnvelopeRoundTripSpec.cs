@@ -12,8 +12,12 @@ public sealed class EnvelopeRoundTripSpec
         ["pub with attachment"] = new Envelope.Pub("images", Json("{\"name\":\"dot.png\"}")) { Attachment = new byte[] { 0x89, 0x50, 0x4e, 0x47 } },
         ["pub with string data"] = new Envelope.Pub("names", Json("\"Zoë\"")),
         ["pub with non-ASCII topic"] = new Envelope.Pub("prix/€", Json("[1,2,3]")),
+        ["pub with trace"] = new Envelope.Pub("prices", Json("1")) { Trace = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" },
         ["req"] = new Envelope.Req(1, "quote", Json("{\"sym\":\"ABC\"}")),
-        ["req with every option"] = new Envelope.Req((1L << 53) - 1, "quote", Json("null")) { Timeout = TimeSpan.FromSeconds(2), Idempotent = true, Attachment = new byte[] { 1, 2, 3 } },
+        ["req with every option"] = new Envelope.Req((1L << 53) - 1, "quote", Json("null"))
+        {
+            Timeout = TimeSpan.FromSeconds(2), Idempotent = true, Attachment = new byte[] { 1, 2, 3 }, Trace = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00",
+        },
         ["res"] = new Envelope.Res(1, Json("{\"px\":101.5}")),
         ["res with attachment"] = new Envelope.Res(7, Json("true")) { Attachment = new byte[300] },
         ["err answering a request"] = new Envelope.Err(ErrorCodes.HandlerError, "no quote for XYZ") { Id = 2, ExceptionType = "System.Collections.Generic.KeyNotFoundException" },
@@ -80,7 +84,7 @@ public sealed class EnvelopeRoundTripSpec
     {
         var req = Assert.IsType<Envelope.Req>(Decode("{\"data\":[1],\"timeout_ms\":250,\"service\":\"calc\",\"idempotent\":true,\"id\":9,\"t\":\"req\"}"));
 
-        Assert.Equal("req id=9 service=calc timeout=00:00:00.2500000 idem=True data=[1] att=", Wire.Describe(req));
+        Assert.Equal("req id=9 service=calc timeout=00:00:00.2500000 idem=True data=[1] att= trace=", Wire.Describe(req));
     }
 
     [Fact]

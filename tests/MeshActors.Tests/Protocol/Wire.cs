@@ -96,8 +96,8 @@ internal static class Wire
     public static string Describe(Envelope envelope) => envelope switch
     {
         Envelope.Hello h => $"hello v={h.Version} node={h.NodeId} name={h.Name} caps=[{string.Join(",", h.Capabilities)}] max={h.MaxFrameSize}",
-        Envelope.Pub p => $"pub topic={p.Topic} data={Text(p.Data)} att={Hex(p.Attachment)}",
-        Envelope.Req r => $"req id={r.Id} service={r.Service} timeout={r.Timeout} idem={r.Idempotent} data={Text(r.Data)} att={Hex(r.Attachment)}",
+        Envelope.Pub p => $"pub topic={p.Topic} data={Text(p.Data)} att={Hex(p.Attachment)} trace={p.Trace}",
+        Envelope.Req r => $"req id={r.Id} service={r.Service} timeout={r.Timeout} idem={r.Idempotent} data={Text(r.Data)} att={Hex(r.Attachment)} trace={r.Trace}",
         Envelope.Res r => $"res id={r.Id} data={Text(r.Data)} att={Hex(r.Attachment)}",
         Envelope.Interest i => $"interest ver={i.Version} topics=[{string.Join(",", i.Topics)}] services=[{string.Join(",", i.Services)}]",
         Envelope.Raw r => $"raw {Text(r.Json)}",
