@@ -21,7 +21,8 @@ internal sealed partial class MeshMessaging
     /// <summary>
     /// Sends the request to one provider, picked by <see cref="MessagingOptions.ServiceBalancer"/>, and waits for its
     /// answer. A provider that could not take the request (<c>no_service</c>, <c>unavailable</c>, its queue gone) is
-    /// replaced once by another; one that left mid-request is replaced once only for an idempotent request.
+    /// replaced once by another; one that left mid-request is replaced once only for an idempotent request. The whole
+    /// call is one client span (docs/architecture.md, Tracing).
     /// </summary>
     public async Task<ServiceResponse> RequestAsync(
         string service, ReadOnlyMemory<byte> data, ReadOnlyMemory<byte> attachment, RequestOptions? options, CancellationToken cancellationToken)
@@ -29,7 +30,7 @@ internal sealed partial class MeshMessaging
         using var activity = MeshTracing.StartRequest(service);
         try
         {
-            return await RequestAsync(service, data, attachment, options ?? RequestOptions.Default, MeshTracing.TraceParent(activity), cancellationToken).ConfigureAwait(false);
+            return await RequestFromProvidersAsync(service, data, attachment, options ?? RequestOptions.Default, MeshTracing.TraceParent(activity), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -38,7 +39,7 @@ internal sealed partial class MeshMessaging
         }
     }
 
-    private async Task<ServiceResponse> RequestAsync(
+    private async Task<ServiceResponse> RequestFromProvidersAsync(
         string service, ReadOnlyMemory<byte> data, ReadOnlyMemory<byte> attachment, RequestOptions options, string? trace, CancellationToken cancellationToken)
     {
         var timeout = options.Timeout ?? Options.RequestTimeout;
