@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using MeshActors.Messaging;
 using MeshActors.Testing;
 using Xunit.Abstractions;
 
@@ -83,6 +84,33 @@ public sealed class LocalMeshSpec(ITestOutputHelper output) : MeshContract(outpu
         Assert.Equal((client.TraceId, client.SpanId), (server.TraceId, server.ParentSpanId));
         var (producer, consumer) = (spans.Ended(ActivityKind.Producer)!, spans.Ended(ActivityKind.Consumer)!);
         Assert.Equal((producer.TraceId, producer.SpanId), (consumer.TraceId, consumer.ParentSpanId));
+    }
+
+    [Fact]
+    public async Task The_applications_own_trace_must_reach_actors_on_the_receiving_node()
+    {
+        var a = await Start("a");
+        var b = await Start("b", system: Sys);
+        var (service, topic) = ("app-traced-" + Prefix, "app-traced-" + Prefix);
+        var handler = CreateTestProbe();
+        var subscriber = CreateTestProbe();
+        b.Services.Tell(new HostService(service, handler.Ref));
+        ExpectMsg<ServiceHosted>();
+        b.TopicRouter.Tell(new Subscribe(topic, subscriber.Ref));
+        ExpectMsg<SubscribeAck>();
+        await a.WaitForSubscriberAsync(topic, TestTimeouts.Default);
+        await AwaitConditionAsync(() => a.MessagingLayer.Routes.Current.Service(service) is not null, TestTimeouts.Default, message: "the service announced");
+        using var application = new Activity("application work").Start();
+
+        var call = a.RequestAsync<int, int>(service, 1);
+        await a.PublishAsync(topic, 2);
+
+        // The same trace whether or not something listens to MeshActors' own spans (another test may, meanwhile).
+        var request = handler.ExpectMsg<ServiceRequest>();
+        handler.Reply(1);
+        Assert.Equal(1, await call.WithTimeout());
+        Assert.Equal(application.TraceId, ActivityContext.Parse(request.TraceParent!, null).TraceId);
+        Assert.Equal(application.TraceId, ActivityContext.Parse(subscriber.ExpectMsg<TopicMessage>().TraceParent!, null).TraceId);
     }
 
     /// <summary>The spans of the source MeshActors that a filter picks, as they end.</summary>
