@@ -31,6 +31,7 @@ internal sealed class RedisRegistry : IRegistry
     private int _state = UnknownState;
     private int _subscribing;
     private volatile bool _subscribed;
+    private bool _handlerAdded;
     private volatile bool _disposed;
 
     public RedisRegistry(DiscoveryOptions options, ConfigurationOptions configuration, ILogger logger)
@@ -223,18 +224,37 @@ internal sealed class RedisRegistry : IRegistry
             return;
         try
         {
-            // The client re-subscribes by itself after a reconnect; this only has to succeed once.
-            await connection.GetSubscriber().SubscribeAsync(_channel, OnAnnouncement).WaitAsync(_options.CommandTimeout).ConfigureAwait(false);
+            // The client re-subscribes by itself after a reconnect; this only has to succeed once. The handler is
+            // added once: a second SubscribeAsync would add it again, and every announcement would be raised twice.
+            var subscriber = connection.GetSubscriber();
+            if (!_handlerAdded)
+            {
+                _handlerAdded = true;
+                await subscriber.SubscribeAsync(_channel, OnAnnouncement).WaitAsync(_options.CommandTimeout).ConfigureAwait(false);
+            }
+
+            using var deadline = new CancellationTokenSource(_options.CommandTimeout);
+            await WhenListeningAsync(subscriber, _channel, deadline.Token).ConfigureAwait(false);
             _subscribed = true;
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        catch (Exception ex) when (ex is RedisException or TimeoutException or OperationCanceledException)
         {
-            DiscoveryLog.ChangeFeedUnavailable(_logger, Description, ex.Message);
+            DiscoveryLog.ChangeFeedUnavailable(_logger, Description, ex is OperationCanceledException ? $"not subscribed within {_options.CommandTimeout.TotalSeconds:0.#} s" : ex.Message);
         }
         finally
         {
             Volatile.Write(ref _subscribing, 0);
         }
+    }
+
+    // StackExchange.Redis 1.2.6 completes SubscribeAsync at once, without subscribing, while its subscription
+    // connection is not up yet, and subscribes by itself once it is. So: wait until the channel has a server, then
+    // for one round trip on that connection, which the server answers only after the SUBSCRIBE queued before it.
+    private static async Task WhenListeningAsync(ISubscriber subscriber, RedisChannel channel, CancellationToken cancellationToken)
+    {
+        while (subscriber.SubscribedEndpoint(channel) is null)
+            await Task.Delay(10, cancellationToken).ConfigureAwait(false);
+        await subscriber.PingAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private void OnAnnouncement(RedisChannel channel, RedisValue message)
