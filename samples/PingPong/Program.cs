@@ -32,6 +32,7 @@ if (role == "ponger")
         Console.WriteLine($"ping #{ping.Sequence} from {context.SenderName}");
         await node.PublishAsync("pong", new Pong(ping.Sequence, ping.SentAt));
     });
+    await pings.Ready.WaitAsync(stop.Token);
     Console.WriteLine("waiting for pings; Ctrl+C stops");
     await Task.Delay(Timeout.Infinite, stop.Token).ContinueWith(_ => { }, TaskScheduler.Default);
     Console.WriteLine("ponger leaves the mesh");
@@ -51,6 +52,7 @@ using var pongs = node.Subscribe<Pong>("pong", (pong, context) =>
 });
 
 Console.WriteLine("waiting for a ponger");
+await pongs.Ready.WaitAsync(stop.Token); // listening for pongs before the first ping goes out
 await node.WaitForSubscriberAsync("ping", TimeSpan.FromSeconds(30), stop.Token);
 for (var i = 1; i <= count && !stop.IsCancellationRequested; i++)
 {

@@ -21,6 +21,7 @@ try
     Section("1. Bidirectional streaming: both nodes send and receive numbered messages at the same time");
     using var aListens = Listen(a, "A", out var aHeard);
     using var bListens = Listen(b, "B", out var bHeard);
+    await Task.WhenAll(aListens.Ready, bListens.Ready).WaitAsync(deadline.Token); // listening before anything is sent
     await Task.WhenAll(Stream(a, "A", b), Stream(b, "B", a));
     await Task.WhenAll(aHeard, bHeard).WaitAsync(deadline.Token);
 
@@ -29,6 +30,7 @@ try
     using var onA = a.Subscribe<Price>("prices", (price, context) => Print(fanOut, $"  A got {price.Symbol} {price.Value} from {context.SenderName}"));
     await b.WaitForSubscriberAsync("prices", TimeSpan.FromSeconds(10), deadline.Token); // B has heard of A's subscription
     using var onB = b.Subscribe<Price>("prices", (price, context) => Print(fanOut, $"  B got {price.Symbol} {price.Value} from {context.SenderName}"));
+    await onB.Ready.WaitAsync(deadline.Token); // B's own subscriber is in its routes before B publishes
     foreach (var price in new[] { new Price("ABC", 101.5m), new Price("XYZ", 42.0m), new Price("ABC", 101.7m) })
         await b.PublishAsync("prices", price, deadline.Token);
     await Task.Run(() => fanOut.Wait(deadline.Token));
@@ -93,7 +95,7 @@ static async Task Connect(IMesh node, IMesh other)
 }
 
 // Raw channel messages, as Marketrix peers send them: {"message":"Message from A #0"}.
-static IDisposable Listen(IMesh node, string name, out Task heardAll)
+static MeshRegistration Listen(IMesh node, string name, out Task heardAll)
 {
     var heard = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
     var count = 0;
