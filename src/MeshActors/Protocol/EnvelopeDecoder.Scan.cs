@@ -14,7 +14,7 @@ namespace MeshActors.Protocol;
 /// </remarks>
 internal sealed partial class EnvelopeDecoder
 {
-    // "00-" + 32 hex digits of trace id + "-" + 16 of span id + "-" + 2 of flags.
+    // 2 hex digits of version + "-" + 32 of trace id + "-" + 16 of span id + "-" + 2 of flags.
     private const int TraceParentLength = 55;
 
     private Fields Scan(ReadOnlySpan<byte> payload)
