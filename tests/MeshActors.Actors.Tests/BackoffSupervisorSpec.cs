@@ -3,6 +3,7 @@ using System.Diagnostics;
 namespace MeshActors.Actors.Tests;
 
 using MeshActors.TestKit;
+using MeshActors.Testing;
 
 public sealed class BackoffSupervisorSpec(ITestOutputHelper output) : TestKit(output)
 {
@@ -25,10 +26,9 @@ public sealed class BackoffSupervisorSpec(ITestOutputHelper output) : TestKit(ou
             delays.Add(clock.Elapsed);
         }
 
-        // Timers tick with a granularity of a few milliseconds, hence the 10 % margin.
-        Assert.True(delays[0] >= 0.9 * MinBackoff, $"first delay {delays[0]}");
-        Assert.True(delays[1] >= 0.9 * 2 * MinBackoff, $"second delay {delays[1]}");
-        Assert.True(delays[2] >= 0.9 * 4 * MinBackoff, $"third delay {delays[2]}");
+        Assert.True(delays[0] >= MinBackoff - TestTimeouts.TimerSlack, $"first delay {delays[0]}");
+        Assert.True(delays[1] >= 2 * MinBackoff - TestTimeouts.TimerSlack, $"second delay {delays[1]}");
+        Assert.True(delays[2] >= 4 * MinBackoff - TestTimeouts.TimerSlack, $"third delay {delays[2]}");
         supervisor.Tell(BackoffSupervisor.GetRestartCount.Instance);
         Assert.Equal(3, ExpectMsg<BackoffSupervisor.RestartCount>().Count);
     }

@@ -3,14 +3,12 @@ using System.Diagnostics;
 namespace MeshActors.Actors.Tests;
 
 using MeshActors.TestKit;
+using MeshActors.Testing;
 
 public sealed class ReceiveTimeoutSpec(ITestOutputHelper output) : TestKit(output)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMilliseconds(300);
 
-    // .NET timers count time with Environment.TickCount64, which Linux serves from its coarse monotonic clock (4 ms
-    // ticks here), so a timer may fire up to a tick before a Stopwatch started at the same moment agrees.
-    private static readonly TimeSpan TimerSlack = TimeSpan.FromMilliseconds(5);
 
     [Fact]
     public void An_idle_actor_must_receive_a_receive_timeout_after_each_period_of_silence()
@@ -20,8 +18,8 @@ public sealed class ReceiveTimeoutSpec(ITestOutputHelper output) : TestKit(outpu
         var first = ExpectMsg<TimedOut>();
         var second = ExpectMsg<TimedOut>();
 
-        Assert.InRange(first.IdleSinceActivity, Timeout - TimerSlack, TimeSpan.MaxValue);
-        Assert.InRange(second.IdleSinceActivity, Timeout - TimerSlack, TimeSpan.MaxValue);
+        Assert.InRange(first.IdleSinceActivity, Timeout - TestTimeouts.TimerSlack, TimeSpan.MaxValue);
+        Assert.InRange(second.IdleSinceActivity, Timeout - TestTimeouts.TimerSlack, TimeSpan.MaxValue);
         actor.Tell("timeout?");
         Assert.Equal(Timeout, ExpectMsg<TimeSpan>());
     }
@@ -36,7 +34,7 @@ public sealed class ReceiveTimeoutSpec(ITestOutputHelper output) : TestKit(outpu
         ExpectMsg("touched");
 
         // Had the touch not counted, the timeout would come about half a period after it.
-        Assert.InRange(ExpectMsg<TimedOut>().IdleSinceActivity, Timeout - TimerSlack, TimeSpan.MaxValue);
+        Assert.InRange(ExpectMsg<TimedOut>().IdleSinceActivity, Timeout - TestTimeouts.TimerSlack, TimeSpan.MaxValue);
     }
 
     [Fact]
@@ -51,7 +49,7 @@ public sealed class ReceiveTimeoutSpec(ITestOutputHelper output) : TestKit(outpu
         ExpectMsg("probed");
 
         ExpectMsg<TimedOut>(timeout: timeout);
-        Assert.InRange(probed.Elapsed, TimeSpan.Zero, timeout - TimerSlack);
+        Assert.InRange(probed.Elapsed, TimeSpan.Zero, timeout - TestTimeouts.TimerSlack);
     }
 
     [Fact]

@@ -21,9 +21,6 @@ public sealed class UnaryCallSpec(ITestOutputHelper output) : TestKit(output), I
     private const int BadFrameLog = 4003;
     private static readonly TimeSpan DefaultTimeout = TimeSpan.FromMilliseconds(400);
 
-    // .NET timers count time with Environment.TickCount64, which Linux serves from its coarse monotonic clock (4 ms
-    // ticks here), so a timer may fire up to a tick before a Stopwatch started at the same moment agrees.
-    private static readonly TimeSpan TimerSlack = TimeSpan.FromMilliseconds(5);
     private TestNode _node = null!;
     private TestProbe _probe = null!;
 
@@ -101,7 +98,7 @@ public sealed class UnaryCallSpec(ITestOutputHelper output) : TestKit(output), I
         // Request 2 named 50 ms; request 1 named none and got the node's default.
         Assert.Equal([2L, 1L], response.Frames.Select(frame => Assert.IsType<Envelope.Err>(frame).Id!.Value));
         Assert.All(response.Frames, frame => Assert.Equal(ErrorCodes.Timeout, ((Envelope.Err)frame).Code));
-        Assert.True(watch.Elapsed >= DefaultTimeout - TimerSlack, $"answered after {watch.Elapsed}");
+        Assert.True(watch.Elapsed >= DefaultTimeout - TestTimeouts.TimerSlack, $"answered after {watch.Elapsed}");
         var seen = await ReceivedAsync(4);
         Assert.Equal(new long[] { 2, 1 }, seen.Skip(2).Select(r => Assert.IsType<Envelope.Cancel>(r.Envelope).Id));
     }
@@ -119,7 +116,7 @@ public sealed class UnaryCallSpec(ITestOutputHelper output) : TestKit(output), I
         var err = await caller.ReadErrAsync();
 
         Assert.Equal((ErrorCodes.Timeout, (long?)null), (err.Code, err.Id));
-        Assert.True(idle.Elapsed >= liveness - TimerSlack, $"ended after {idle.Elapsed}");
+        Assert.True(idle.Elapsed >= liveness - TestTimeouts.TimerSlack, $"ended after {idle.Elapsed}");
         Assert.True(await caller.ReadToEndAsync());
         Assert.Equal(1, node.Directory.Totals.LivenessTimeouts);
     }
