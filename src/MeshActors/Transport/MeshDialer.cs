@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Security;
+using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -23,6 +24,20 @@ public sealed class MeshDialer : IDisposable
         var handler = new SocketsHttpHandler
         {
             ConnectTimeout = options.ConnectTimeout,
+            ConnectCallback = static async (context, cancellationToken) =>
+            {
+                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                try
+                {
+                    await socket.ConnectAsync(context.DnsEndPoint, cancellationToken).ConfigureAwait(false);
+                    return new WriteBehindStream(socket, WriteBehindBytes);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            },
             // A long-lived stream queued behind the remote's stream limit would wait for a slot that never frees.
             EnableMultipleHttp2Connections = true,
             InitialHttp2StreamWindowSize = options.Http2StreamWindowSize,
@@ -150,6 +165,9 @@ public sealed class MeshDialer : IDisposable
             throw failure;
         }
     }
+
+    // Unsent bytes a connection may hold before the handler's writes wait: 32 of its 32 KB socket writes.
+    private const int WriteBehindBytes = 1024 * 1024;
 
     private static readonly IReadOnlyDictionary<string, string> EmptyMetadata = new Dictionary<string, string>();
 

@@ -65,6 +65,10 @@ public sealed class MeshListener : IAsyncDisposable
         // and every request goes straight to HandleAsync, without hosting diagnostics or middleware.
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.Services.AddSingleton(loggerFactory);
+        // Kestrel's default waits for each read with a zero-byte receive before it takes a buffer: a syscall more
+        // per 4 KB of a busy channel (data from dialers moved 1.3-1.6x faster without it), to save idle connections
+        // 4 KB each.
+        builder.WebHost.UseSockets(sockets => sockets.WaitForDataBeforeAllocatingBuffer = false);
         builder.WebHost.UseKestrelCore().UseKestrelHttpsConfiguration().ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
