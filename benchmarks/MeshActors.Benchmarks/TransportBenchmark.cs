@@ -16,7 +16,7 @@ namespace MeshActors.Benchmarks;
 /// node's envelope handler.
 /// </summary>
 /// <remarks>
-/// Usage: <c>transport [--seconds 2] [--only oneway.100B|oneway.1MB|duplex.100B|rtt.100B] [--flush BYTES]</c>. Prints <c>transport.oneway.100B msgs/s</c>, <c>transport.oneway.1MB MB/s</c>,
+/// Usage: <c>transport [--seconds 2] [--warmup 3] [--only oneway.100B|oneway.1MB|duplex.100B|rtt.100B] [--flush BYTES]</c>. Prints <c>transport.oneway.100B msgs/s</c>, <c>transport.oneway.1MB MB/s</c>,
 /// <c>transport.duplex.100B msgs/s</c> (both directions at once, summed) and <c>transport.rtt.100B p50_us p99_us</c>
 /// (one message in flight, answered by the other node's handler). A 100 B message is a <c>pub</c> whose <c>data</c> is
 /// 100 bytes of JSON; a 1 MB message is a <c>pub</c> with a 1 MiB binary attachment. Senders reuse one envelope and
@@ -36,6 +36,7 @@ public sealed class TransportBenchmark : IBenchmarkSuite
     {
         var seconds = double.Parse(Option(args, "--seconds") ?? "2", CultureInfo.InvariantCulture);
         var only = Option(args, "--only") ?? "";
+        var warmup = TimeSpan.FromSeconds(double.Parse(Option(args, "--warmup") ?? "3", CultureInfo.InvariantCulture));
         var options = new PeerOptions();
         if (Option(args, "--flush") is { } flush)
         {
@@ -51,8 +52,9 @@ public sealed class TransportBenchmark : IBenchmarkSuite
         Console.Error.WriteLine($"# {seconds} s per figure, flush threshold {options.FlushThresholdBytes} B; a dialed b (a's id is smaller)");
 
         var small = new Envelope.Pub("bench", Data100);
-        await OneWayAsync(toB, b.Handler, small, TimeSpan.FromSeconds(0.5)); // warm-up: JIT tiering, buffers
-        await OneWayAsync(toA, a.Handler, small, TimeSpan.FromSeconds(0.5));
+        // Warm-up: buffers, and JIT tiering, which still compiled during the first figure after 0.5 s each way.
+        await OneWayAsync(toB, b.Handler, small, warmup);
+        await OneWayAsync(toA, a.Handler, small, warmup);
 
         if ("oneway.100B".StartsWith(only, StringComparison.Ordinal))
         {
@@ -106,12 +108,13 @@ public sealed class TransportBenchmark : IBenchmarkSuite
         await Task.Delay(TimeSpan.FromMilliseconds(200));
         var start = receiver.Count;
         var (allocated, gen0, gen2) = (GC.GetTotalAllocatedBytes(precise: false), GC.CollectionCount(0), GC.CollectionCount(2));
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         await Task.Delay(duration);
         var delivered = receiver.Count - start;
         var elapsed = clock.Elapsed;
         var rate = new Rate(delivered / elapsed.TotalSeconds, (GC.GetTotalAllocatedBytes(precise: false) - allocated) / (double)delivered,
-            GC.CollectionCount(0) - gen0, GC.CollectionCount(2) - gen2);
+            (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMicroseconds / delivered, GC.CollectionCount(0) - gen0, GC.CollectionCount(2) - gen2);
         Volatile.Write(ref stop, true);
         await sender;
         await WaitForQuietAsync(receiver);
@@ -164,10 +167,14 @@ public sealed class TransportBenchmark : IBenchmarkSuite
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>Envelopes delivered per second, with what the process allocated per envelope (both nodes, all threads) and the collections meanwhile.</summary>
-    private readonly record struct Rate(double PerSecond, double BytesPerMessage, int Gen0, int Gen2)
+    /// <summary>
+    /// Envelopes delivered per second, with what the process spent per envelope (both nodes, all threads: CPU time
+    /// and allocation) and the collections meanwhile. CPU per envelope varies less than the rate on a shared machine.
+    /// </summary>
+    private readonly record struct Rate(double PerSecond, double BytesPerMessage, double CpuMicrosecondsPerMessage, int Gen0, int Gen2)
     {
-        public override string ToString() => Invariant($"{BytesPerMessage:0} B allocated/msg, {Gen0} gen0 and {Gen2} gen2 collections");
+        public override string ToString() =>
+            Invariant($"{CpuMicrosecondsPerMessage:0.###} us CPU/msg, {BytesPerMessage:0} B allocated/msg, {Gen0} gen0 and {Gen2} gen2 collections");
     }
 
     /// <summary>The application side of a benchmark node: counts envelopes, and in the round-trip figure answers each one.</summary>
