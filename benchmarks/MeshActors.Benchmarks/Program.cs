@@ -16,5 +16,12 @@ if (args.Length == 0 || !suites.TryGetValue(args[0], out var suite))
 }
 
 Console.Error.WriteLine($"# {suite.Name}: {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}, GC {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")}");
+var start = CpuSteal.Sample();
 await suite.RunAsync(args[1..]);
+if (CpuSteal.Sample().PercentSince(start) is { } steal)
+{
+    // Figures from a run where other machines took a large share of the CPU are not this code's figures.
+    Console.Error.WriteLine(FormattableString.Invariant($"# {suite.Name}: {steal:0}% of the CPU time went to other machines (steal) during the run"));
+}
+
 return 0;
