@@ -10,8 +10,8 @@ namespace MeshActors.Benchmarks;
 /// what an application sees through <see cref="IMesh"/>, serialization included.
 /// </summary>
 /// <remarks>
-/// Usage: <c>messaging [--seconds 3] [--warmup 10]</c>. Each figure runs its workload for the warm-up first: on two busy
-/// cores, tiered compilation takes several seconds to settle. Prints
+/// Usage: <c>messaging [--seconds 3] [--warmup 10]</c>. Each figure runs its workload for the warm-up first, and longer
+/// until tiered compilation has settled (<see cref="WarmUp"/>). Prints
 /// <c>messaging.publish.100B msgs/s=N</c> (one publisher, typed 100-byte messages counted in the subscriber's typed handler),
 /// <c>messaging.request.100B req/s=N p50_us=N p99_us=N</c> (one caller, one request at a time, to an echo service) and
 /// <c>messaging.request.concurrent req/s=N</c> (64 requests in flight), each after a line on standard error with the
@@ -75,7 +75,7 @@ public sealed class MessagingBenchmark : IBenchmarkSuite
         });
 
         // Warm up (JIT tiering, buffers), then count what the handler receives during the measured window.
-        await Task.Delay(warmup);
+        await WarmUp.WaitAsync("publish", warmup);
         var before = Volatile.Read(ref received);
         var measurement = Measurement.Start();
         await Task.Delay(duration);
@@ -89,7 +89,8 @@ public sealed class MessagingBenchmark : IBenchmarkSuite
     private static async Task<string> SequentialRequestsAsync(MeshNode caller, TimeSpan warmup, TimeSpan duration)
     {
         var tick = Tick.Of100Bytes();
-        for (var warming = Stopwatch.StartNew(); warming.Elapsed < warmup;)
+        var warming = WarmUp.WaitAsync("request", warmup);
+        while (!warming.IsCompleted)
             await caller.RequestAsync<Tick, Tick>("echo", tick);
 
         var latencies = new List<double>(1 << 20);
@@ -124,7 +125,7 @@ public sealed class MessagingBenchmark : IBenchmarkSuite
             }
         })).ToArray();
 
-        await Task.Delay(warmup);
+        await WarmUp.WaitAsync("request.concurrent", warmup);
         Volatile.Write(ref measuring, true);
         var measurement = Measurement.Start();
         await Task.Delay(duration);

@@ -52,9 +52,19 @@ public sealed class TransportBenchmark : IBenchmarkSuite
         Console.Error.WriteLine($"# {seconds} s per figure, flush threshold {options.FlushThresholdBytes} B; a dialed b (a's id is smaller)");
 
         var small = new Envelope.Pub("bench", Data100);
-        // Warm-up: buffers, and JIT tiering, which still compiled during the first figure after 0.5 s each way.
-        await OneWayAsync(toB, b.Handler, small, warmup);
-        await OneWayAsync(toA, a.Handler, small, warmup);
+        var large = new Envelope.Pub("bench", "{}"u8.ToArray()) { Attachment = new byte[1024 * 1024] };
+
+        // Warm-up, both ways, small and large: buffers, and JIT tiering, which still compiled during the first figure
+        // after a fixed half second each way.
+        var warming = WarmUp.WaitAsync("transport", warmup);
+        while (!warming.IsCompleted)
+        {
+            foreach (var envelope in new[] { small, large })
+            {
+                await OneWayAsync(toB, b.Handler, envelope, TimeSpan.FromSeconds(0.5));
+                await OneWayAsync(toA, a.Handler, envelope, TimeSpan.FromSeconds(0.5));
+            }
+        }
 
         if ("oneway.100B".StartsWith(only, StringComparison.Ordinal))
         {
@@ -66,7 +76,6 @@ public sealed class TransportBenchmark : IBenchmarkSuite
 
         if ("oneway.1MB".StartsWith(only, StringComparison.Ordinal))
         {
-            var large = new Envelope.Pub("bench", "{}"u8.ToArray()) { Attachment = new byte[1024 * 1024] };
             var largeToB = await OneWayAsync(toB, b.Handler, large, duration);
             var largeToA = await OneWayAsync(toA, a.Handler, large, duration);
             Console.Error.WriteLine(Invariant($"# oneway.1MB dialer->listener {largeToB.PerSecond * 1.048576:0} MB/s ({largeToB}), listener->dialer {largeToA.PerSecond * 1.048576:0} MB/s ({largeToA})"));
