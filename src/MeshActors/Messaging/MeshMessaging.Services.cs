@@ -30,7 +30,7 @@ internal sealed partial class MeshMessaging
         using var activity = MeshTracing.StartRequest(service);
         try
         {
-            return await RequestFromProvidersAsync(service, data, attachment, options ?? RequestOptions.Default, MeshTracing.TraceParent(activity), cancellationToken).ConfigureAwait(false);
+            return await RequestFromProvidersAsync(service, data, attachment, options ?? RequestOptions.Default, MeshTracing.Outgoing(activity), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -40,7 +40,7 @@ internal sealed partial class MeshMessaging
     }
 
     private async Task<ServiceResponse> RequestFromProvidersAsync(
-        string service, ReadOnlyMemory<byte> data, ReadOnlyMemory<byte> attachment, RequestOptions options, string? trace, CancellationToken cancellationToken)
+        string service, ReadOnlyMemory<byte> data, ReadOnlyMemory<byte> attachment, RequestOptions options, TraceContext? trace, CancellationToken cancellationToken)
     {
         var timeout = options.Timeout ?? Options.RequestTimeout;
         var started = Stopwatch.GetTimestamp();
@@ -241,7 +241,7 @@ internal sealed partial class MeshMessaging
     internal ServiceRequest ToServiceRequest(InboundRequest request) =>
         new(request.Req.Service, request.Req.Data, request.Req.Attachment, request.SenderId, request.SenderName, request.Token, Json)
         {
-            TraceParent = request.Req.Trace,
+            Trace = request.Req.Trace,
         };
 
     /// <summary>Sends a handler's response back to its requester, unless the request was cancelled meanwhile.</summary>

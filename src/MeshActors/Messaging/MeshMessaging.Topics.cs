@@ -30,7 +30,7 @@ internal sealed partial class MeshMessaging
             return default;
 
         using var activity = MeshTracing.StartPublish(topic);
-        var trace = MeshTracing.TraceParent(activity);
+        var trace = MeshTracing.Outgoing(activity);
         TopicMessage? local = null;
         Envelope.Pub? pub = null;
         List<Task>? sending = null;
@@ -53,7 +53,7 @@ internal sealed partial class MeshMessaging
         {
             if (candidate.Peer is not { } peer)
             {
-                local ??= new TopicMessage(topic, data, attachment, SelfId, SelfName, Json) { TraceParent = trace };
+                local ??= new TopicMessage(topic, data, attachment, SelfId, SelfName, Json) { Trace = trace };
                 var ready = TellSubscribers(route.LocalSubscribers, local);
                 if (wait && !ready.IsCompleted)
                     (sending ??= []).Add(ready.AsTask());
@@ -107,7 +107,7 @@ internal sealed partial class MeshMessaging
 
     /// <summary>Hands a message that arrived from a peer (or a raw channel message) to this node's subscribers.</summary>
     /// <returns>Completed, or while a subscriber is too far behind, a task that completes when it has caught up.</returns>
-    private ValueTask DeliverLocally(string topic, ReadOnlyMemory<byte> data, ReadOnlyMemory<byte> attachment, string? trace, IPeer from)
+    private ValueTask DeliverLocally(string topic, ReadOnlyMemory<byte> data, ReadOnlyMemory<byte> attachment, TraceContext? trace, IPeer from)
     {
         var subscribers = Routes.Current.Topic(topic)?.LocalSubscribers;
         if (subscribers is not { Length: > 0 })
@@ -116,7 +116,7 @@ internal sealed partial class MeshMessaging
             return default;
         }
 
-        return TellSubscribers(subscribers, new TopicMessage(topic, data, attachment, from.NodeId, from.Name, Json) { TraceParent = trace });
+        return TellSubscribers(subscribers, new TopicMessage(topic, data, attachment, from.NodeId, from.Name, Json) { Trace = trace });
     }
 
     private ValueTask TellSubscribers(LocalSubscriber[] subscribers, TopicMessage message)

@@ -1,10 +1,11 @@
 using System.Diagnostics;
+using MeshActors.Protocol;
 
 namespace MeshActors.Messaging;
 
 /// <summary>
 /// Spans for publishing, processing, requesting and handling, on the activity source <c>MeshActors</c>, continued
-/// across nodes through the <c>trace</c> member of <c>pub</c> and <c>req</c> (docs/protocol.md 5.2).
+/// across nodes through the <c>trace</c> and <c>tracestate</c> members of <c>pub</c> and <c>req</c> (docs/protocol.md 5.2).
 /// </summary>
 /// <remarks>
 /// Spans are started only while someone listens to the source; the context goes out either way when the
@@ -16,20 +17,20 @@ internal static class MeshTracing
 
     private static readonly ActivitySource Source = new(SourceName);
 
-    /// <summary>The <c>traceparent</c> to send: the span just started, else the application's current one.</summary>
-    public static string? TraceParent(Activity? started) =>
-        (started ?? Activity.Current) is { IdFormat: ActivityIdFormat.W3C } activity ? activity.Id : null;
+    /// <summary>The context to send: the span just started, else the application's current one.</summary>
+    public static TraceContext? Outgoing(Activity? started) =>
+        (started ?? Activity.Current) is { IdFormat: ActivityIdFormat.W3C, Id: { } id } activity ? new TraceContext(id, activity.TraceStateString) : null;
 
     public static Activity? StartPublish(string topic) =>
         Start($"{topic} publish", ActivityKind.Producer, parent: null, "messaging.destination.name", topic);
 
-    public static Activity? StartProcess(string topic, string? parent) =>
+    public static Activity? StartProcess(string topic, TraceContext? parent) =>
         Start($"{topic} process", ActivityKind.Consumer, parent, "messaging.destination.name", topic);
 
     public static Activity? StartRequest(string service) =>
         Start(service, ActivityKind.Client, parent: null, "rpc.service", service);
 
-    public static Activity? StartHandle(string service, string? parent) =>
+    public static Activity? StartHandle(string service, TraceContext? parent) =>
         Start(service, ActivityKind.Server, parent, "rpc.service", service);
 
     /// <summary>Marks <paramref name="activity"/> as failed with <paramref name="exception"/>'s type and message.</summary>
@@ -39,13 +40,13 @@ internal static class MeshTracing
         activity?.SetTag("error.type", exception.GetType().FullName);
     }
 
-    private static Activity? Start(string name, ActivityKind kind, string? parent, string addressTag, string address)
+    private static Activity? Start(string name, ActivityKind kind, TraceContext? parent, string addressTag, string address)
     {
         if (!Source.HasListeners())
             return null;
 
         // A remote parent, when the sender sent one; otherwise the current activity, as StartActivity does by default.
-        var context = parent is not null && ActivityContext.TryParse(parent, null, isRemote: true, out var remote) ? remote : default;
+        var context = parent is not null && ActivityContext.TryParse(parent.Parent, parent.State, isRemote: true, out var remote) ? remote : default;
         var activity = Source.StartActivity(name, kind, context);
         activity?.SetTag(kind is ActivityKind.Client or ActivityKind.Server ? "rpc.system" : "messaging.system", "meshactors");
         activity?.SetTag(addressTag, address);

@@ -37,7 +37,7 @@ internal sealed class TopicCallbackActor : ReceiveActor
     {
         _backlog.Remove(message.Size);
         var previous = Activity.Current;
-        var activity = MeshTracing.StartProcess(_topic, message.TraceParent);
+        var activity = MeshTracing.StartProcess(_topic, message.Trace);
         ValueTask pending;
         try
         {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using MeshActors.Protocol;
 
 namespace MeshActors.Messaging;
 
@@ -37,7 +38,12 @@ public sealed class TopicMessage
     public string SenderName { get; }
 
     /// <summary>The W3C <c>traceparent</c> of the publishing span, to continue the trace from an actor; null when none.</summary>
-    public string? TraceParent { get; internal init; }
+    public string? TraceParent => Trace?.Parent;
+
+    /// <summary>The W3C <c>tracestate</c> that came with <see cref="TraceParent"/>; null when none.</summary>
+    public string? TraceState => Trace?.State;
+
+    internal TraceContext? Trace { get; init; }
 
     /// <summary>Where it came from, as handlers see it.</summary>
     public MessageContext Context => new() { Address = Topic, SenderId = SenderId, SenderName = SenderName, Attachment = Attachment };

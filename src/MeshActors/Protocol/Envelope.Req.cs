@@ -14,7 +14,7 @@ internal abstract partial record Envelope
         /// <summary>Binary data sent as the next frame; empty when none.</summary>
         public ReadOnlyMemory<byte> Attachment { get; init; }
 
-        /// <summary>The W3C <c>traceparent</c> of the span that made the request; null when none.</summary>
-        public string? Trace { get; init; }
+        /// <summary>The trace context of the span that made the request; null when none.</summary>
+        public TraceContext? Trace { get; init; }
     }
 }

@@ -16,6 +16,7 @@ internal sealed partial class EnvelopeDecoder
 {
     // 2 hex digits of version + "-" + 32 of trace id + "-" + 16 of span id + "-" + 2 of flags.
     private const int TraceParentLength = 55;
+    private const int TraceStateMaxLength = 512;
 
     private Fields Scan(ReadOnlySpan<byte> payload)
     {
@@ -105,6 +106,9 @@ internal sealed partial class EnvelopeDecoder
             case Field.Trace:
                 fields.Trace = value is [(byte)'"', .. var trace, _] && !json.ValueIsEscaped ? TraceOrNull(trace) : null;
                 break;
+            case Field.TraceState:
+                fields.TraceState = value is [(byte)'"', .. var state, _] && !json.ValueIsEscaped ? TraceStateOrNull(state) : null;
+                break;
         }
 
         return true;
@@ -191,6 +195,10 @@ internal sealed partial class EnvelopeDecoder
                 fields.Trace = reader.TokenType == JsonTokenType.String && !reader.ValueIsEscaped ? TraceOrNull(reader.ValueSpan) : null;
                 reader.Skip();
                 break;
+            case Field.TraceState:
+                fields.TraceState = reader.TokenType == JsonTokenType.String && !reader.ValueIsEscaped ? TraceStateOrNull(reader.ValueSpan) : null;
+                reader.Skip();
+                break;
             default:
                 reader.Skip();
                 break;
@@ -212,6 +220,7 @@ internal sealed partial class EnvelopeDecoder
         _ when name.SequenceEqual("timeout_ms"u8) => Field.TimeoutMs,
         _ when name.SequenceEqual("idempotent"u8) => Field.Idempotent,
         _ when name.SequenceEqual("trace"u8) => Field.Trace,
+        _ when name.SequenceEqual("tracestate"u8) => Field.TraceState,
         _ => Field.None,
     };
 
@@ -291,6 +300,12 @@ internal sealed partial class EnvelopeDecoder
         return ActivityContext.TryParse(text, null, out _) ? text : null;
     }
 
+    // Vendors' opaque entries (W3C: at most 32 of 512 characters in all, printable ASCII); anything else is ignored.
+    private static string? TraceStateOrNull(ReadOnlySpan<byte> tracestate) =>
+        tracestate.Length is > 0 and <= TraceStateMaxLength && !tracestate.ContainsAnyExceptInRange((byte)0x20, (byte)0x7E)
+            ? Encoding.ASCII.GetString(tracestate)
+            : null;
+
     private static bool TryReadInteger(ref Utf8JsonReader reader, long min, long max, out long value)
     {
         if (reader.TokenType == JsonTokenType.Number && TryParseInteger(reader.ValueSpan, min, max, out value))
@@ -348,6 +363,7 @@ internal sealed partial class EnvelopeDecoder
         Idempotent = 1 << 8,
         Data = 1 << 9,
         Trace = 1 << 10,
+        TraceState = 1 << 11,
     }
 
     /// <summary>What one pass over a payload found; a field's validity is judged only once the type says whether it matters.</summary>
@@ -366,10 +382,14 @@ internal sealed partial class EnvelopeDecoder
         public string? Service;
         public string? UnknownType;
         public string? Trace;
+        public string? TraceState;
         public int DataStart;
         public int DataLength;
 
         public readonly bool Has(Field field) => (Present & ~Invalid & field) != 0;
+
+        // A tracestate means nothing without the traceparent it belongs to.
+        public readonly TraceContext? TraceContext => Trace is null ? null : new(Trace, TraceState);
 
         // A repeated member replaces the earlier one, validity included (docs/protocol.md 4.1: the last one wins).
         public void Set(Field field, bool valid)

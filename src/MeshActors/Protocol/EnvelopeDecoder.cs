@@ -181,7 +181,7 @@ internal sealed partial class EnvelopeDecoder
     private Envelope.Pub? DecodePub(ReadOnlySpan<byte> payload, ref Fields fields)
     {
         Require(ref fields, Field.Topic, Field.Data | Field.Bin);
-        return AwaitAttachment(new Envelope.Pub(fields.Topic!, CopyData(payload, ref fields)) { Trace = fields.Trace }, ref fields);
+        return AwaitAttachment(new Envelope.Pub(fields.Topic!, CopyData(payload, ref fields)) { Trace = fields.TraceContext }, ref fields);
     }
 
     private Envelope.Req? DecodeReq(ReadOnlySpan<byte> payload, ref Fields fields)
@@ -191,7 +191,7 @@ internal sealed partial class EnvelopeDecoder
         {
             Timeout = fields.Has(Field.TimeoutMs) ? TimeSpan.FromMilliseconds(fields.TimeoutMs) : null,
             Idempotent = fields.Idempotent,
-            Trace = fields.Trace,
+            Trace = fields.TraceContext,
         };
         return AwaitAttachment(req, ref fields);
     }

@@ -107,11 +107,15 @@ internal static class EnvelopeEncoder
         }
     }
 
-    private static void WriteTrace(Utf8JsonWriter json, string? trace)
+    private static void WriteTrace(Utf8JsonWriter json, TraceContext? trace)
     {
         if (trace is not null)
         {
-            json.WriteString(WireNames.Trace, trace);
+            json.WriteString(WireNames.Trace, trace.Parent);
+            if (trace.State is not null)
+            {
+                json.WriteString(WireNames.TraceState, trace.State);
+            }
         }
     }
 

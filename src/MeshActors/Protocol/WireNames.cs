@@ -27,6 +27,7 @@ internal static class WireNames
     public static readonly JsonEncodedText N = JsonEncodedText.Encode("n");
     public static readonly JsonEncodedText V = JsonEncodedText.Encode("v");
     public static readonly JsonEncodedText Trace = JsonEncodedText.Encode("trace");
+    public static readonly JsonEncodedText TraceState = JsonEncodedText.Encode("tracestate");
 
     public static readonly JsonEncodedText Hello = JsonEncodedText.Encode(HelloType);
     public static readonly JsonEncodedText Pub = JsonEncodedText.Encode(PubType);

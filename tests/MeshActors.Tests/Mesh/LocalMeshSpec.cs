@@ -87,7 +87,7 @@ public sealed class LocalMeshSpec(ITestOutputHelper output) : MeshContract(outpu
     }
 
     [Fact]
-    public async Task The_applications_own_trace_must_reach_actors_on_the_receiving_node()
+    public async Task The_applications_own_trace_and_its_state_must_reach_actors_on_the_receiving_node()
     {
         var a = await Start("a");
         var b = await Start("b", system: Sys);
@@ -101,6 +101,7 @@ public sealed class LocalMeshSpec(ITestOutputHelper output) : MeshContract(outpu
         await a.WaitForSubscriberAsync(topic, TestTimeouts.Default);
         await AwaitConditionAsync(() => a.MessagingLayer.Routes.Current.Service(service) is not null, TestTimeouts.Default, message: "the service announced");
         using var application = new Activity("application work").Start();
+        application.TraceStateString = "vendor=opaque";
 
         var call = a.RequestAsync<int, int>(service, 1);
         await a.PublishAsync(topic, 2);
@@ -110,7 +111,10 @@ public sealed class LocalMeshSpec(ITestOutputHelper output) : MeshContract(outpu
         handler.Reply(1);
         Assert.Equal(1, await call.WithTimeout());
         Assert.Equal(application.TraceId, ActivityContext.Parse(request.TraceParent!, null).TraceId);
-        Assert.Equal(application.TraceId, ActivityContext.Parse(subscriber.ExpectMsg<TopicMessage>().TraceParent!, null).TraceId);
+        Assert.Equal("vendor=opaque", request.TraceState);
+        var message = subscriber.ExpectMsg<TopicMessage>();
+        Assert.Equal(application.TraceId, ActivityContext.Parse(message.TraceParent!, null).TraceId);
+        Assert.Equal("vendor=opaque", message.TraceState);
     }
 
     /// <summary>The spans of the source MeshActors that a filter picks, as they end.</summary>

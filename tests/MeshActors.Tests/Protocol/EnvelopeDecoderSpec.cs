@@ -50,6 +50,43 @@ public sealed class EnvelopeDecoderSpec
         Assert.Equal(("s", null), (req.Service, req.Trace));
     }
 
+    [Theory]
+    [InlineData("\"tracestate\":17")]
+    [InlineData("\"tracestate\":\"\"")]
+    [InlineData("\"tracestate\":\"caf\\u00e9=1\"")]
+    [InlineData("\"tracestate\":\"café=1\"")]
+    [InlineData("\"tracestate\":\"k=\u007f\"")]
+    public void A_tracestate_that_is_not_printable_ASCII_must_be_ignored_and_the_traceparent_kept(string tracestate)
+    {
+        const string Parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+        var pub = Assert.IsType<Envelope.Pub>(Decode($"{{\"t\":\"pub\",\"topic\":\"a\",\"trace\":\"{Parent}\",{tracestate},\"data\":1}}"));
+        var req = Assert.IsType<Envelope.Req>(Decode($"{{\"t\":\"req\",\"id\":1,\"service\":\"s\",{tracestate},\"trace\":\"{Parent}\"}}"));
+
+        Assert.Equal(new TraceContext(Parent), pub.Trace);
+        Assert.Equal(new TraceContext(Parent), req.Trace);
+    }
+
+    [Fact]
+    public void A_tracestate_longer_than_512_characters_must_be_ignored()
+    {
+        const string Parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+        var longest = "k=" + new string('v', 510);
+
+        Assert.Equal(new TraceContext(Parent, longest), Pub(longest).Trace);
+        Assert.Equal(new TraceContext(Parent), Pub(longest + "v").Trace);
+
+        Envelope.Pub Pub(string state) =>
+            Assert.IsType<Envelope.Pub>(Decode($"{{\"t\":\"pub\",\"topic\":\"a\",\"trace\":\"{Parent}\",\"tracestate\":\"{state}\",\"data\":1}}"));
+    }
+
+    [Fact]
+    public void A_tracestate_without_a_traceparent_must_be_ignored()
+    {
+        var pub = Assert.IsType<Envelope.Pub>(Decode("{\"t\":\"pub\",\"topic\":\"a\",\"tracestate\":\"k=v\",\"data\":1}"));
+
+        Assert.Null(pub.Trace);
+    }
+
     [Fact]
     public void An_empty_frame_must_be_ignored()
     {

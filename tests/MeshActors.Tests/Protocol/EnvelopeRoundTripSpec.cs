@@ -12,11 +12,15 @@ public sealed class EnvelopeRoundTripSpec
         ["pub with attachment"] = new Envelope.Pub("images", Json("{\"name\":\"dot.png\"}")) { Attachment = new byte[] { 0x89, 0x50, 0x4e, 0x47 } },
         ["pub with string data"] = new Envelope.Pub("names", Json("\"Zoë\"")),
         ["pub with non-ASCII topic"] = new Envelope.Pub("prix/€", Json("[1,2,3]")),
-        ["pub with trace"] = new Envelope.Pub("prices", Json("1")) { Trace = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" },
+        ["pub with trace"] = new Envelope.Pub("prices", Json("1")) { Trace = new("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01") },
+        ["pub with trace state"] = new Envelope.Pub("prices", Json("1"))
+        {
+            Trace = new("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7"),
+        },
         ["req"] = new Envelope.Req(1, "quote", Json("{\"sym\":\"ABC\"}")),
         ["req with every option"] = new Envelope.Req((1L << 53) - 1, "quote", Json("null"))
         {
-            Timeout = TimeSpan.FromSeconds(2), Idempotent = true, Attachment = new byte[] { 1, 2, 3 }, Trace = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00",
+            Timeout = TimeSpan.FromSeconds(2), Idempotent = true, Attachment = new byte[] { 1, 2, 3 }, Trace = new("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00", "vendor=opaque value"),
         },
         ["res"] = new Envelope.Res(1, Json("{\"px\":101.5}")),
         ["res with attachment"] = new Envelope.Res(7, Json("true")) { Attachment = new byte[300] },
