@@ -300,7 +300,7 @@ internal sealed partial class EnvelopeDecoder
         return ActivityContext.TryParse(text, null, out _) ? text : null;
     }
 
-    // Vendors' opaque entries (W3C: at most 32 of 512 characters in all, printable ASCII); anything else is ignored.
+    // Vendors' opaque entries (W3C: at most 32 of them, 512 characters in all, printable ASCII); anything else is ignored.
     private static string? TraceStateOrNull(ReadOnlySpan<byte> tracestate) =>
         tracestate.Length is > 0 and <= TraceStateMaxLength && !tracestate.ContainsAnyExceptInRange((byte)0x20, (byte)0x7E)
             ? Encoding.ASCII.GetString(tracestate)
