@@ -10,7 +10,7 @@ namespace MeshActors.Benchmarks;
 /// what an application sees through <see cref="IMesh"/>, serialization included.
 /// </summary>
 /// <remarks>
-/// Usage: <c>messaging [--seconds 3] [--warmup 10]</c>. Each figure runs its workload for the warm-up first, and longer
+/// Usage: <c>messaging [--seconds 3] [--warmup 10] [--only publish|request|request.concurrent]</c>. Each figure runs its workload for the warm-up first, and longer
 /// until tiered compilation has settled (<see cref="WarmUp"/>). Prints
 /// <c>messaging.publish.100B msgs/s=N</c> (one publisher, typed 100-byte messages counted in the subscriber's typed handler),
 /// <c>messaging.request.100B req/s=N p50_us=N p99_us=N</c> (one caller, one request at a time, to an echo service) and
@@ -31,6 +31,7 @@ public sealed class MessagingBenchmark : IBenchmarkSuite
     {
         var seconds = TimeSpan.FromSeconds(Option(args, "--seconds", 3));
         var warmup = TimeSpan.FromSeconds(Option(args, "--warmup", 10));
+        var only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault() ?? "";
         var root = Path.Combine(Path.GetTempPath(), "meshactors-bench-" + Guid.NewGuid().ToString("N"));
         try
         {
@@ -41,9 +42,12 @@ public sealed class MessagingBenchmark : IBenchmarkSuite
             await echo.Ready;
             await WaitAsync(() => publisher.MessagingLayer.Routes.Current.Service("echo") is not null, "the echo service to be announced");
 
-            Console.WriteLine(await PublishAsync(publisher, subscriber, warmup, seconds));
-            Console.WriteLine(await SequentialRequestsAsync(publisher, warmup, seconds));
-            Console.WriteLine(await ConcurrentRequestsAsync(publisher, warmup, seconds));
+            if ("publish".StartsWith(only, StringComparison.Ordinal))
+                Console.WriteLine(await PublishAsync(publisher, subscriber, warmup, seconds));
+            if ("request".StartsWith(only, StringComparison.Ordinal))
+                Console.WriteLine(await SequentialRequestsAsync(publisher, warmup, seconds));
+            if ("request.concurrent".StartsWith(only, StringComparison.Ordinal))
+                Console.WriteLine(await ConcurrentRequestsAsync(publisher, warmup, seconds));
         }
         finally
         {
