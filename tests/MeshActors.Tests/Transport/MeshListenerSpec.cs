@@ -230,7 +230,9 @@ public sealed class MeshListenerSpec(ITestOutputHelper output)
         await using var channel = await loopback.OpenAsync();
         var inbound = await loopback.AcceptAsync();
 
-        await ChannelFailureSpec.Exchange(channel, inbound);
+        // Enough both ways that the dialer's TLS records go through its write-behind queue, not only straight out.
+        await MeshChannelSpec.TransferBothWaysAsync(channel, inbound, 16L << 20);
+        loopback.Finish(inbound);
     }
 
     [Fact]
