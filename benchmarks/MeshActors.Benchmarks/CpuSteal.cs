@@ -16,12 +16,18 @@ internal readonly record struct CpuSteal(long Steal, long Total)
         {
             // "cpu  user nice system idle iowait irq softirq steal guest guest_nice", in clock ticks, all cores.
             var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            var ticks = fields.Skip(1).Take(8).Select(f => long.Parse(f, CultureInfo.InvariantCulture)).ToArray();
+            var ticks = new long[8];
+            for (var i = 0; i < ticks.Length; i++)
+            {
+                if (i + 1 >= fields.Length || !long.TryParse(fields[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out ticks[i]))
+                    return default;
+            }
+
             return new CpuSteal(ticks[7], ticks.Sum());
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException)
         {
-            return default;
+            return default; // no /proc/stat (not Linux), or an empty one
         }
     }
 

@@ -9,7 +9,6 @@ public sealed class ReceiveTimeoutSpec(ITestOutputHelper output) : TestKit(outpu
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMilliseconds(300);
 
-
     [Fact]
     public void An_idle_actor_must_receive_a_receive_timeout_after_each_period_of_silence()
     {
