@@ -15,13 +15,16 @@ namespace MeshActors.Benchmarks;
 /// <c>messaging.publish.100B msgs/s=N</c> (one publisher, typed 100-byte messages counted in the subscriber's typed handler),
 /// <c>messaging.request.100B req/s=N p50_us=N p99_us=N</c> (one caller, one request at a time, to an echo service) and
 /// <c>messaging.request.concurrent req/s=N</c> (64 requests in flight), each after a line on standard error with the
-/// process's CPU time per operation and its garbage collections during the measurement. Nodes run with their defaults:
+/// process's CPU time and allocated bytes per operation and its garbage collections during the measurement. The publisher
+/// is also the caller and dials the subscriber (fixed node ids), so that each run measures the same direction. Nodes run with their defaults:
 /// a publisher waits above <see cref="Peers.PeerOptions.BackpressureBytes"/> queued, a subscriber holds back its channel above
 /// <see cref="MessagingOptions.SubscriberBacklogLimit"/> waiting messages.
 /// </remarks>
 public sealed class MessagingBenchmark : IBenchmarkSuite
 {
     private const int Concurrency = 64;
+    private const string PublisherId = "00000000-0000-4000-8000-00000000000a";
+    private const string SubscriberId = "00000000-0000-4000-8000-00000000000b";
 
     /// <inheritdoc />
     public string Name => "messaging";
@@ -33,11 +36,14 @@ public sealed class MessagingBenchmark : IBenchmarkSuite
         var warmup = TimeSpan.FromSeconds(Option(args, "--warmup", 10));
         var only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault() ?? "";
         var root = Path.Combine(Path.GetTempPath(), "meshactors-bench-" + Guid.NewGuid().ToString("N"));
+        Console.Error.WriteLine("# the publisher (also the caller) dialed the subscriber (also the echo service)");
         try
         {
             var discovery = new DiscoveryOptions { Registry = "local:" + root, HeartbeatInterval = TimeSpan.FromMilliseconds(250), Ttl = TimeSpan.FromSeconds(2) };
-            await using var publisher = await MeshNode.StartAsync(new MeshOptions { NodeName = "bench-publisher", Discovery = discovery });
-            await using var subscriber = await MeshNode.StartAsync(new MeshOptions { NodeName = "bench-subscriber", Discovery = discovery });
+            // Fixed ids, so that every run measures the same direction: the dial rule makes the publisher (the smaller id)
+            // the dialer, as a client usually is; the transport benchmark measures both directions of a channel.
+            await using var publisher = await MeshNode.StartAsync(new MeshOptions { NodeName = "bench-publisher", NodeId = PublisherId, Discovery = discovery });
+            await using var subscriber = await MeshNode.StartAsync(new MeshOptions { NodeName = "bench-subscriber", NodeId = SubscriberId, Discovery = discovery });
             using var echo = subscriber.AddService<Tick, Tick>("echo", (tick, _, _) => new ValueTask<Tick>(tick));
             await echo.Ready;
             await WaitAsync(() => publisher.MessagingLayer.Routes.Current.Service("echo") is not null, "the echo service to be announced");
@@ -159,18 +165,20 @@ public sealed class MessagingBenchmark : IBenchmarkSuite
         }
     }
 
-    /// <summary>Wall time of a measured window, and what the process spent in it: CPU per operation, collections, pauses.</summary>
-    private readonly record struct Measurement(long Started, TimeSpan Cpu, int Gen0, int Gen2, TimeSpan Paused)
+    /// <summary>Wall time of a measured window, and what the process spent in it: CPU and allocations per operation, collections, pauses.</summary>
+    private readonly record struct Measurement(long Started, TimeSpan Cpu, long Allocated, int Gen0, int Gen2, TimeSpan Paused)
     {
         public static Measurement Start() => new(
-            Stopwatch.GetTimestamp(), Process.GetCurrentProcess().TotalProcessorTime, GC.CollectionCount(0), GC.CollectionCount(2), GC.GetTotalPauseDuration());
+            Stopwatch.GetTimestamp(), Process.GetCurrentProcess().TotalProcessorTime, GC.GetTotalAllocatedBytes(),
+            GC.CollectionCount(0), GC.CollectionCount(2), GC.GetTotalPauseDuration());
 
         public TimeSpan Stop(string figure, long operations)
         {
             var elapsed = Stopwatch.GetElapsedTime(Started);
             var cpu = Process.GetCurrentProcess().TotalProcessorTime - Cpu;
+            var perOperation = Math.Max(1, operations);
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"# {figure}: {cpu.TotalMicroseconds / Math.Max(1, operations):0.00} us CPU/op, {GC.CollectionCount(0) - Gen0} gen0 and {GC.CollectionCount(2) - Gen2} gen2 GCs, paused {(GC.GetTotalPauseDuration() - Paused) / elapsed:P0} of {elapsed.TotalSeconds:0.0} s"));
+                $"# {figure}: {cpu.TotalMicroseconds / perOperation:0.00} us CPU/op, {(GC.GetTotalAllocatedBytes() - Allocated) / perOperation} B/op allocated, {GC.CollectionCount(0) - Gen0} gen0 and {GC.CollectionCount(2) - Gen2} gen2 GCs, paused {(GC.GetTotalPauseDuration() - Paused) / elapsed:P0} of {elapsed.TotalSeconds:0.0} s"));
             return elapsed;
         }
     }
