@@ -5,24 +5,24 @@ namespace MeshActors.Discovery;
 /// <summary>Every log line of the discovery layer: one per state change or bad input, never one per retry.</summary>
 internal static partial class DiscoveryLog
 {
-    [LoggerMessage(4001, LogLevel.Warning, "Skipping registry entry {Key}: {Reason}")]
+    [LoggerMessage(7001, LogLevel.Warning, "Skipping registry entry {Key}: {Reason}")]
     public static partial void SkippedEntry(ILogger logger, string key, string reason);
 
-    [LoggerMessage(4002, LogLevel.Warning, "Ignoring an announcement on {Channel}: {Reason}")]
+    [LoggerMessage(7002, LogLevel.Warning, "Ignoring an announcement on {Channel}: {Reason}")]
     public static partial void BadAnnouncement(ILogger logger, string channel, string reason);
 
-    [LoggerMessage(4003, LogLevel.Information, "Registry {Registry} connected")]
+    [LoggerMessage(7003, LogLevel.Information, "Registry {Registry} connected")]
     public static partial void Connected(ILogger logger, string registry);
 
-    [LoggerMessage(4004, LogLevel.Warning, "Registry {Registry} unreachable: {Reason}")]
+    [LoggerMessage(7004, LogLevel.Warning, "Registry {Registry} unreachable: {Reason}")]
     public static partial void Disconnected(ILogger logger, string registry, string reason);
 
-    [LoggerMessage(4005, LogLevel.Warning, "Registry {Registry} cannot listen for joins and leaves ({Reason}); they will be noticed at the next heartbeat")]
+    [LoggerMessage(7005, LogLevel.Warning, "Registry {Registry} cannot listen for joins and leaves ({Reason}); they will be noticed at the next heartbeat")]
     public static partial void ChangeFeedUnavailable(ILogger logger, string registry, string reason);
 
-    [LoggerMessage(4006, LogLevel.Information, "Removed {Path}: the lease of node {NodeId} expired at {ExpiredAt:O}")]
+    [LoggerMessage(7006, LogLevel.Information, "Removed {Path}: the lease of node {NodeId} expired at {ExpiredAt:O}")]
     public static partial void RemovedExpiredEntry(ILogger logger, string path, string nodeId, DateTimeOffset expiredAt);
 
-    [LoggerMessage(4007, LogLevel.Error, "A handler of registry {Registry}'s events threw")]
+    [LoggerMessage(7007, LogLevel.Error, "A handler of registry {Registry}'s events threw")]
     public static partial void HandlerFailed(ILogger logger, string registry, Exception exception);
 }

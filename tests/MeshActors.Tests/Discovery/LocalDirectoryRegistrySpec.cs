@@ -72,7 +72,7 @@ public sealed class LocalDirectoryRegistrySpec : RegistryContract
         Assert.True(File.Exists(Path.Combine(_root, Prefix, justExpired + ".json")), "an entry expired for less than a TTL is left to its owner");
         Assert.False(File.Exists(tempFile), "a temp file older than a TTL is removed");
         Assert.False(File.Exists(leaveMarker), "a leave marker older than a TTL is removed");
-        Assert.Equal(1, Logs.Count(4006, longGone));
+        Assert.Equal(1, Logs.Count(7006, longGone));
     }
 
     [Fact]

@@ -35,8 +35,8 @@ public sealed class RedisRegistryActorSpec(RedisServer redis) : RegistryActorCon
         var c = StartNode(configure: OnOutage);
         var up = probe.ExpectMsg<MemberUp>(timeout: TimeSpan.FromSeconds(5)); // and no MemberDown for b before it
         Assert.Equal(c.Self.Id, up.Member.Id);
-        Assert.Equal(2, Logs.Count(4011)); // "unavailable": once per node, not once per retry
-        Assert.Equal(2, Logs.Count(4013)); // "available again": once per node
+        Assert.Equal(2, Logs.Count(7011)); // "unavailable": once per node, not once per retry
+        Assert.Equal(2, Logs.Count(7013)); // "available again": once per node
     }
 
     [Fact]

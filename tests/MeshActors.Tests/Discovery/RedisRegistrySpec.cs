@@ -117,7 +117,7 @@ public sealed class RedisRegistrySpec(RedisServer redis) : RegistryContract, ICl
 
         await feed.ExpectAsync<MemberRegistered>(c => c.NodeId == member.Id, TimeSpan.FromSeconds(5));
         Assert.Single(feed.Seen);
-        Assert.Equal(3, Logs.Count(4002)); // once per distinct problem: a repeat is not logged again
+        Assert.Equal(3, Logs.Count(7002)); // once per distinct problem: a repeat is not logged again
     }
 
     [Fact]
@@ -152,7 +152,7 @@ public sealed class RedisRegistrySpec(RedisServer redis) : RegistryContract, ICl
         var newcomer = NewMember("billing");
         await other.RegisterAsync(newcomer);
         await feed.ExpectAsync<MemberRegistered>(c => c.NodeId == newcomer.Id, TimeSpan.FromSeconds(5));
-        Assert.Equal(1, Logs.Count(4004));
+        Assert.Equal(1, Logs.Count(7004));
     }
 
     [Fact]
