@@ -40,8 +40,7 @@ public sealed class MessagingBenchmark : IBenchmarkSuite
         try
         {
             var discovery = new DiscoveryOptions { Registry = "local:" + root, HeartbeatInterval = TimeSpan.FromMilliseconds(250), Ttl = TimeSpan.FromSeconds(2) };
-            // Fixed ids, so that every run measures the same direction: the dial rule makes the publisher (the smaller id)
-            // the dialer, as a client usually is; the transport benchmark measures both directions of a channel.
+            // The smaller id dials (docs/architecture.md, Who dials): the publisher, as a client usually does.
             await using var publisher = await MeshNode.StartAsync(new MeshOptions { NodeName = "bench-publisher", NodeId = PublisherId, Discovery = discovery });
             await using var subscriber = await MeshNode.StartAsync(new MeshOptions { NodeName = "bench-subscriber", NodeId = SubscriberId, Discovery = discovery });
             using var echo = subscriber.AddService<Tick, Tick>("echo", (tick, _, _) => new ValueTask<Tick>(tick));
