@@ -28,7 +28,7 @@ internal sealed class PortfolioActor : ReceiveActor
         });
         Receive<ServiceResponse>(response =>
         {
-            Console.WriteLine($"  portfolio: {response.NodeName} quotes ABC at {response.Deserialize<Price>().Value}");
+            Console.WriteLine($"  portfolio: {response.SenderName} quotes ABC at {response.Deserialize<Price>().Value}");
             _answers++;
             CompleteWhenDone();
         });

@@ -204,7 +204,7 @@ internal sealed partial class MeshMessaging
                 throw new BadRequestException($"The request is not a {typeof(TRequest).Name}: {ex.Message}", ex);
             }
 
-            var pending = handler(value, request.Context, request.CancellationToken);
+            var pending = handler(value, request, request.CancellationToken);
             return pending.IsCompletedSuccessfully ? new ValueTask<ServiceReply>(Encode(pending.Result)) : EncodeWhenDoneAsync(pending);
         });
 

@@ -162,7 +162,7 @@ internal sealed partial class MeshMessaging
     public MeshRegistration Subscribe<T>(string topic, Func<T, MessageContext, ValueTask> handler)
     {
         ArgumentNullException.ThrowIfNull(handler);
-        return Subscribe(topic, message => handler(message.Deserialize<T>(), message.Context));
+        return Subscribe(topic, message => handler(message.Deserialize<T>(), message));
     }
 
     public bool HasSubscribers(string topic) => Routes.Current.Topic(topic) is not null;

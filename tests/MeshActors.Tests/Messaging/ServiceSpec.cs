@@ -269,7 +269,7 @@ public sealed class ServiceSpec(ITestOutputHelper output) : TestKit(output), IAs
         handler.Reply($"Hello, {request.Deserialize<string>()}");
         var response = ExpectMsg<ServiceResponse>();
         Assert.Equal("Hello, Ada", response.Deserialize<string>());
-        Assert.Equal(provider.Id, response.NodeId);
+        Assert.Equal(provider.Id, response.SenderId);
     }
 
     [Fact]
