@@ -10,103 +10,111 @@ namespace MeshActors.Messaging;
 /// <summary>Requesting services and hosting them.</summary>
 internal sealed partial class MeshMessaging
 {
-    public async Task<TResponse> RequestAsync<TRequest, TResponse>(string service, TRequest request, RequestOptions? options = null, CancellationToken cancellationToken = default)
+    public Task<TResponse> RequestAsync<TRequest, TResponse>(string service, TRequest request, RequestOptions? options = null, CancellationToken cancellationToken = default)
     {
-        ValidateName(service, "service name", nameof(service));
-        var (data, attachment) = Payload.Encode(request, Json);
-        var response = await RequestAsync(service, data, attachment, options, cancellationToken).ConfigureAwait(false);
-        return response.Deserialize<TResponse>();
+        ReadOnlyMemory<byte> data, attachment;
+        try
+        {
+            ValidateName(service, "service name", nameof(service));
+            (data, attachment) = Payload.Encode(request, Json);
+        }
+        catch (Exception ex)
+        {
+            return Task.FromException<TResponse>(ex); // as an async method would: the caller sees it when it awaits
+        }
+
+        return RequestAsync<TResponse>(service, data, attachment, options, cancellationToken);
     }
 
     /// <summary>
     /// Sends the request to one provider, picked by <see cref="MessagingOptions.ServiceBalancer"/>, and waits for its
-    /// answer. A provider that could not take the request (<c>no_service</c>, <c>unavailable</c>, its queue gone) is
-    /// replaced once by another; one that left mid-request is replaced once only for an idempotent request. The whole
-    /// call is one client span (docs/architecture.md, Tracing).
+    /// answer, read as <typeparamref name="TResponse"/> (a <see cref="ServiceResponse"/> as it arrived). A provider that
+    /// could not take the request (<c>no_service</c>, <c>unavailable</c>, its queue gone) is replaced once by another;
+    /// one that left mid-request is replaced once only for an idempotent request. The whole call is one client span
+    /// (docs/architecture.md, Tracing).
     /// </summary>
-    public async Task<ServiceResponse> RequestAsync(
+    /// <remarks>One async method from the call to the answer: each request allocates one state machine, not one per layer.</remarks>
+    public async Task<TResponse> RequestAsync<TResponse>(
         string service, ReadOnlyMemory<byte> data, ReadOnlyMemory<byte> attachment, RequestOptions? options, CancellationToken cancellationToken)
     {
+        options ??= RequestOptions.Default;
+        var timeout = options.Timeout ?? Options.RequestTimeout;
+        var started = Stopwatch.GetTimestamp();
         using var activity = MeshTracing.StartRequest(service);
+        var trace = MeshTracing.Outgoing(activity);
+        string? excluded = null;
+        ExceptionDispatchInfo? firstFailure = null;
         try
         {
-            return await RequestFromProvidersAsync(service, data, attachment, options ?? RequestOptions.Default, MeshTracing.Outgoing(activity), cancellationToken).ConfigureAwait(false);
+            while (true)
+            {
+                var (route, target) = await FindProviderAsync(service, excluded, options.WaitForProvider, cancellationToken).ConfigureAwait(false);
+                if (target is null)
+                {
+                    firstFailure?.Throw();
+                    throw new NoServiceProviderException(service, options.WaitForProvider > TimeSpan.Zero ? $" (waited {options.WaitForProvider.TotalMilliseconds:0} ms)" : null);
+                }
+
+                var remaining = timeout - Stopwatch.GetElapsedTime(started);
+                var pending = Correlator.Start(service, target);
+                Envelope answer;
+                try
+                {
+                    if (remaining <= TimeSpan.Zero)
+                        throw new TimeoutException();
+                    var req = new Envelope.Req(pending.Id, service, data) { Timeout = remaining, Idempotent = options.Idempotent, Attachment = attachment, Trace = trace };
+                    await SendRequestAsync(route!, target, req, cancellationToken).ConfigureAwait(false);
+                    answer = await pending.Task.WaitAsync(remaining, cancellationToken).ConfigureAwait(false);
+                }
+                catch (TimeoutException)
+                {
+                    Abandon(pending);
+                    throw new TimeoutException($"Service '{service}' on node {target.NodeId} ({target.Name}) did not answer within {timeout.TotalMilliseconds:0} ms.");
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    Abandon(pending);
+                    throw;
+                }
+                catch (PeerUnavailableException ex) when (firstFailure is null)
+                {
+                    // Still registered means the send itself failed: the request never left, so another provider may take it.
+                    // Otherwise the provider left mid-request, and only an idempotent request may run a second time.
+                    var neverSent = Correlator.Remove(pending);
+                    if (!neverSent && !options.Idempotent)
+                        throw;
+                    MessagingLog.Retrying(Log, pending.Id, service, target.NodeId, ex.Message);
+                    firstFailure = ExceptionDispatchInfo.Capture(ex);
+                    excluded = target.NodeId;
+                    continue;
+                }
+                catch
+                {
+                    Abandon(pending);
+                    throw;
+                }
+
+                switch (answer)
+                {
+                    case Envelope.Res res when typeof(TResponse) == typeof(ServiceResponse):
+                        return (TResponse)(object)new ServiceResponse(service, res.Data, res.Attachment, target.NodeId, target.Name, Json);
+                    case Envelope.Res res:
+                        return Payload.Decode<TResponse>(res.Data, res.Attachment, Json);
+                    case Envelope.Err err when firstFailure is null && err.Code is ErrorCodes.NoService or ErrorCodes.Unavailable:
+                        // The provider did not run it, so another may, idempotent or not.
+                        MessagingLog.Retrying(Log, pending.Id, service, target.NodeId, err.Code);
+                        firstFailure = ExceptionDispatchInfo.Capture(ToException(service, target, err));
+                        excluded = target.NodeId;
+                        continue;
+                    default:
+                        throw ToException(service, target, (Envelope.Err)answer);
+                }
+            }
         }
         catch (Exception ex)
         {
             MeshTracing.Fail(activity, ex);
             throw;
-        }
-    }
-
-    private async Task<ServiceResponse> RequestFromProvidersAsync(
-        string service, ReadOnlyMemory<byte> data, ReadOnlyMemory<byte> attachment, RequestOptions options, TraceContext? trace, CancellationToken cancellationToken)
-    {
-        var timeout = options.Timeout ?? Options.RequestTimeout;
-        var started = Stopwatch.GetTimestamp();
-        string? excluded = null;
-        ExceptionDispatchInfo? firstFailure = null;
-        while (true)
-        {
-            var (route, target) = await FindProviderAsync(service, excluded, options.WaitForProvider, cancellationToken).ConfigureAwait(false);
-            if (target is null)
-            {
-                firstFailure?.Throw();
-                throw new NoServiceProviderException(service, options.WaitForProvider > TimeSpan.Zero ? $" (waited {options.WaitForProvider.TotalMilliseconds:0} ms)" : null);
-            }
-
-            var remaining = timeout - Stopwatch.GetElapsedTime(started);
-            var pending = Correlator.Start(service, target);
-            Envelope answer;
-            try
-            {
-                if (remaining <= TimeSpan.Zero)
-                    throw new TimeoutException();
-                var req = new Envelope.Req(pending.Id, service, data) { Timeout = remaining, Idempotent = options.Idempotent, Attachment = attachment, Trace = trace };
-                await SendRequestAsync(route!, target, req, cancellationToken).ConfigureAwait(false);
-                answer = await pending.Task.WaitAsync(remaining, cancellationToken).ConfigureAwait(false);
-            }
-            catch (TimeoutException)
-            {
-                Abandon(pending);
-                throw new TimeoutException($"Service '{service}' on node {target.NodeId} ({target.Name}) did not answer within {timeout.TotalMilliseconds:0} ms.");
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                Abandon(pending);
-                throw;
-            }
-            catch (PeerUnavailableException ex) when (firstFailure is null)
-            {
-                // Still registered means the send itself failed: the request never left, so another provider may take it.
-                // Otherwise the provider left mid-request, and only an idempotent request may run a second time.
-                var neverSent = Correlator.Remove(pending);
-                if (!neverSent && !options.Idempotent)
-                    throw;
-                MessagingLog.Retrying(Log, pending.Id, service, target.NodeId, ex.Message);
-                firstFailure = ExceptionDispatchInfo.Capture(ex);
-                excluded = target.NodeId;
-                continue;
-            }
-            catch
-            {
-                Abandon(pending);
-                throw;
-            }
-
-            switch (answer)
-            {
-                case Envelope.Res res:
-                    return new ServiceResponse(service, res.Data, res.Attachment, target.NodeId, target.Name, Json);
-                case Envelope.Err err when firstFailure is null && err.Code is ErrorCodes.NoService or ErrorCodes.Unavailable:
-                    // The provider did not run it, so another may, idempotent or not.
-                    MessagingLog.Retrying(Log, pending.Id, service, target.NodeId, err.Code);
-                    firstFailure = ExceptionDispatchInfo.Capture(ToException(service, target, err));
-                    excluded = target.NodeId;
-                    continue;
-                default:
-                    throw ToException(service, target, (Envelope.Err)answer);
-            }
         }
     }
 

@@ -90,7 +90,7 @@ internal sealed class ServicesActor : ReceiveActor
         var (data, attachment) = Payload.Encode(request.Message, _messaging.Json);
         if (!request.Attachment.IsEmpty)
             attachment = request.Attachment;
-        _messaging.RequestAsync(request.Service, data, attachment, request.Options, CancellationToken.None).PipeTo(Sender);
+        _messaging.RequestAsync<ServiceResponse>(request.Service, data, attachment, request.Options, CancellationToken.None).PipeTo(Sender);
     }
 
     private ServiceHandler ActorHandler(IActorRef handler) => async request =>
