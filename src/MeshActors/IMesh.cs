@@ -47,6 +47,14 @@ public interface IMesh : IAsyncDisposable
     /// </remarks>
     ValueTask PublishAsync<T>(string topic, T message, CancellationToken cancellationToken = default);
 
+    /// <summary>Publishes <paramref name="message"/> as JSON with <paramref name="attachment"/> as its binary attachment, in one message; subscribers read the bytes from <see cref="MessageContext.Attachment"/>.</summary>
+    /// <remarks>
+    /// The bytes travel without base64 and without being copied: do not change them afterwards. Nodes that cannot take
+    /// attachments (plain Marketrix peers) do not get the message (counted in <see cref="MessagingStats.DroppedAttachments"/>).
+    /// </remarks>
+    /// <exception cref="ArgumentException"><paramref name="message"/> is itself binary (<c>byte[]</c> or <c>ReadOnlyMemory&lt;byte&gt;</c>) and an attachment is given too.</exception>
+    ValueTask PublishAsync<T>(string topic, T message, ReadOnlyMemory<byte> attachment, CancellationToken cancellationToken = default);
+
     /// <summary>Sends <paramref name="message"/> as a raw channel message (a frame without a type) to the node with this id or name; how a plain Marketrix peer is spoken to.</summary>
     ValueTask SendAsync<T>(string node, T message, CancellationToken cancellationToken = default);
 

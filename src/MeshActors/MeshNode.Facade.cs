@@ -19,7 +19,11 @@ public sealed partial class MeshNode
 
     /// <inheritdoc />
     public ValueTask PublishAsync<T>(string topic, T message, CancellationToken cancellationToken = default) =>
-        Messaging.PublishAsync(topic, message, cancellationToken);
+        Messaging.PublishAsync(topic, message, cancellationToken: cancellationToken);
+
+    /// <inheritdoc />
+    public ValueTask PublishAsync<T>(string topic, T message, ReadOnlyMemory<byte> attachment, CancellationToken cancellationToken = default) =>
+        Messaging.PublishAsync(topic, message, attachment, cancellationToken);
 
     /// <inheritdoc />
     public ValueTask SendAsync<T>(string node, T message, CancellationToken cancellationToken = default) =>

@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace MeshActors.Cli.Tests;
 
 /// <summary><c>mesh record</c>, <c>mesh info</c> and <c>mesh replay</c> against real nodes.</summary>
@@ -30,6 +32,29 @@ public sealed class RecordReplaySpec : IAsyncLifetime
         Assert.Contains("replayed 3 messages from " + file, replay.Stdout);
         Assert.Equal(0, await echo.WaitForExitAsync());
         Assert.Equal(["""{"sym":"ABC","px":101.5}""", """{"sym":"ABC","px":101.7}"""], echo.Stdout);
+    }
+
+    [Fact]
+    public async Task Replay_must_send_a_messages_json_and_its_attachment_together()
+    {
+        var recorded = Path.Combine(_directory.FullName, "images.jsonl");
+        await File.WriteAllLinesAsync(recorded,
+        [
+            """{"mesh_recording":1,"started":"2026-01-01T00:00:00Z","topics":["images"]}""",
+            """{"t":0.1,"topic":"images","data":{"name":"dot.png"},"bin":"AAECAw=="}""",
+            """{"t":0.2,"topic":"images","data":null,"bin":"BAU="}""",
+        ]);
+        var again = Path.Combine(_directory.FullName, "again.jsonl");
+        var record = _cli.Start("record", again, "images", "--count", "2");
+        await record.WaitForLineAsync("recording images");
+
+        var (replayExit, replay) = await _cli.RunAsync("replay", recorded);
+
+        Assert.True(replayExit == 0, replay.Transcript);
+        Assert.Equal(0, await record.WaitForExitAsync());
+        var messages = (await File.ReadAllLinesAsync(again)).Skip(1).Select(line => JsonDocument.Parse(line).RootElement).ToArray();
+        Assert.Equal(["""{"name":"dot.png"}""", "null"], messages.Select(m => m.GetProperty("data").GetRawText()));
+        Assert.Equal(["AAECAw==", "BAU="], messages.Select(m => m.GetProperty("bin").GetString()));
     }
 
     [Fact]

@@ -46,7 +46,7 @@ internal static class ReplayCommand
         return command;
     }
 
-    /// <summary>Publishes each message when its time comes (at <paramref name="speed"/>; 0 for at once); a bare binary message goes out as a binary attachment.</summary>
+    /// <summary>Publishes each message when its time comes (at <paramref name="speed"/>; 0 for at once), with its JSON and its attachment.</summary>
     private static async Task PlayAsync(IMesh mesh, RecordingReader reader, double speed, Action played, CancellationToken cancellationToken)
     {
         var start = Stopwatch.GetTimestamp();
@@ -58,10 +58,8 @@ internal static class ReplayCommand
                 if (due > TimeSpan.Zero)
                     await Task.Delay(due, cancellationToken);
             }
-            if (message.Attachment is { } attachment && message.Data.ValueKind is System.Text.Json.JsonValueKind.Undefined or System.Text.Json.JsonValueKind.Null)
-                await mesh.PublishAsync(message.Topic, (ReadOnlyMemory<byte>)attachment, cancellationToken);
-            else
-                await mesh.PublishAsync(message.Topic, message.Data, cancellationToken);
+            // JSON and attachment together, as recorded; a bare binary message goes out as null data with its attachment.
+            await mesh.PublishAsync(message.Topic, message.Data, message.Attachment, cancellationToken);
             played();
         }
     }

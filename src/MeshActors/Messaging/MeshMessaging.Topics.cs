@@ -8,11 +8,13 @@ namespace MeshActors.Messaging;
 /// <summary>Publishing and subscribing.</summary>
 internal sealed partial class MeshMessaging
 {
-    public ValueTask PublishAsync<T>(string topic, T message, CancellationToken cancellationToken = default)
+    public ValueTask PublishAsync<T>(string topic, T message, ReadOnlyMemory<byte> attachment = default, CancellationToken cancellationToken = default)
     {
         ValidateName(topic, "topic", nameof(topic));
-        var (data, attachment) = Payload.Encode(message, Json);
-        return Publish(topic, data, attachment, wait: true, cancellationToken);
+        var (data, carried) = Payload.Encode(message, Json);
+        if (!attachment.IsEmpty && !carried.IsEmpty)
+            throw new ArgumentException($"A {typeof(T).Name} message already travels as the binary attachment: send the bytes as the message, or a JSON value with them.", nameof(attachment));
+        return Publish(topic, data, carried.IsEmpty ? attachment : carried, wait: true, cancellationToken);
     }
 
     /// <summary>Publishes without ever waiting: a peer whose queue is full misses the message (counted). What actors use.</summary>

@@ -54,6 +54,27 @@ public abstract class MeshContract(ITestOutputHelper output) : TestKit(output), 
     }
 
     [Fact]
+    public async Task A_typed_message_must_carry_its_attachment_to_every_subscriber()
+    {
+        var (a, b, _) = await Mesh3();
+        var atA = Collect<Price>(a, "charts");
+        var atB = Collect<Price>(b, "charts");
+        await Task.WhenAll(atA.Ready, atB.Ready);
+        await WaitForNodes(a, "charts", 2);
+        byte[] png = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+        await a.PublishAsync("charts", new Price("ABC", 1), png);
+
+        foreach (var collector in new[] { atA, atB })
+        {
+            Assert.Equal(new Price("ABC", 1), await collector.NextAsync());
+            Assert.Equal(png, collector.Contexts.Single().Attachment.ToArray());
+        }
+
+        await Assert.ThrowsAsync<ArgumentException>(() => a.PublishAsync("charts", png, png).AsTask());
+    }
+
+    [Fact]
     public async Task Nodes_with_the_same_name_must_share_messages_while_distinct_groups_each_get_all()
     {
         var publisher = await Start("publisher");
