@@ -173,13 +173,15 @@ internal sealed partial class PeerChannel : IOutboundConsumer
     /// </summary>
     public bool CheckLiveness()
     {
-        if (_plain || !Has(States.Started) || Has(States.Closing | States.Paused))
+        if (_plain || !Has(States.Started) || Has(States.Closing))
         {
             return false;
         }
 
+        // While its reads are paused for a slow consumer this node cannot judge the peer's silence, but it still
+        // pings: otherwise the peer, hearing nothing, would close the channel as hung and lose what waits on it.
         var now = Environment.TickCount64;
-        if (now - Volatile.Read(ref _lastReceived) >= (long)_settings.Options.LivenessTimeout.TotalMilliseconds)
+        if (!Has(States.Paused) && now - Volatile.Read(ref _lastReceived) >= (long)_settings.Options.LivenessTimeout.TotalMilliseconds)
         {
             return true;
         }
