@@ -40,6 +40,8 @@ internal sealed partial class MeshMessaging
         options ??= RequestOptions.Default;
         var timeout = options.Timeout ?? Options.RequestTimeout;
         var started = Stopwatch.GetTimestamp();
+
+        using var deadline = Deadline(timeout, cancellationToken);
         using var activity = MeshTracing.StartRequest(service);
         var trace = MeshTracing.Outgoing(activity);
         string? excluded = null;
@@ -63,18 +65,18 @@ internal sealed partial class MeshMessaging
                     if (remaining <= TimeSpan.Zero)
                         throw new TimeoutException();
                     var req = new Envelope.Req(pending.Id, service, data) { Timeout = remaining, Idempotent = options.Idempotent, Attachment = attachment, Trace = trace };
-                    await SendRequestAsync(route!, target, req, cancellationToken).ConfigureAwait(false);
-                    answer = await pending.Task.WaitAsync(remaining, cancellationToken).ConfigureAwait(false);
-                }
-                catch (TimeoutException)
-                {
-                    Abandon(pending);
-                    throw new TimeoutException($"Service '{service}' on node {target.NodeId} ({target.Name}) did not answer within {timeout.TotalMilliseconds:0} ms.");
+                    await SendRequestAsync(route!, target, req, deadline.Token).ConfigureAwait(false);
+                    answer = await pending.Task.WaitAsync(deadline.Token).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
                 {
                     Abandon(pending);
                     throw;
+                }
+                catch (Exception ex) when (ex is TimeoutException || (ex is OperationCanceledException && deadline.IsCancellationRequested))
+                {
+                    Abandon(pending);
+                    throw new TimeoutException($"Service '{service}' on node {target.NodeId} ({target.Name}) did not answer within {timeout.TotalMilliseconds:0} ms.");
                 }
                 catch (PeerUnavailableException ex) when (firstFailure is null)
                 {
@@ -125,14 +127,15 @@ internal sealed partial class MeshMessaging
             throw new NotSupportedException($"Node {peer.NodeId} ({peer.Name}) is a plain Marketrix peer: it does not answer pings.");
         var pending = Correlator.Start(PingService, new RouteCandidate(peer.NodeId, peer.Name, peer));
         var started = Stopwatch.GetTimestamp();
+        using var deadline = Deadline(timeout, cancellationToken);
         try
         {
-            await peer.SendAsync(new Envelope.Req(pending.Id, PingService, Payload.Null), cancellationToken).ConfigureAwait(false);
-            var answer = await pending.Task.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+            await peer.SendAsync(new Envelope.Req(pending.Id, PingService, Payload.Null), deadline.Token).ConfigureAwait(false);
+            var answer = await pending.Task.WaitAsync(deadline.Token).ConfigureAwait(false);
             var elapsed = Stopwatch.GetElapsedTime(started);
             return answer is Envelope.Err err ? throw ToException(PingService, pending.Target, err) : elapsed;
         }
-        catch (TimeoutException)
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             Abandon(pending);
             throw new TimeoutException($"Node {peer.NodeId} ({peer.Name}) did not answer a ping within {timeout.TotalMilliseconds:0} ms.");
@@ -142,6 +145,17 @@ internal sealed partial class MeshMessaging
             Abandon(pending);
             throw;
         }
+    }
+
+    /// <summary>
+    /// One deadline for a whole call, linked to the caller's token: it ends the wait for an answer and also a send that
+    /// waits for room in a backed-up peer's queue, so that no call outlives its timeout.
+    /// </summary>
+    private static CancellationTokenSource Deadline(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var deadline = cancellationToken.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken) : new CancellationTokenSource();
+        deadline.CancelAfter(timeout);
+        return deadline;
     }
 
     private async ValueTask<(ServiceRoute? Route, RouteCandidate? Target)> FindProviderAsync(

@@ -224,6 +224,40 @@ public abstract class MeshContract(ITestOutputHelper output) : TestKit(output), 
     }
 
     [Fact]
+    public async Task A_subscriber_held_back_longer_than_the_liveness_timeout_must_keep_its_channel_and_lose_nothing()
+    {
+        const int Count = 2_000;
+        var peers = new PeerOptions { HeartbeatInterval = TimeSpan.FromMilliseconds(100), LivenessTimeout = TimeSpan.FromMilliseconds(500) };
+        var a = await Start("a", peers: peers);
+        var b = await Start("b", messaging: new MessagingOptions { SubscriberBacklogLimit = 10 }, peers: peers);
+        await WaitConnected(a, b);
+        var gate = new TaskCompletionSource();
+        var received = 0;
+        await b.Subscribe<int>("held", async (_, _) =>
+        {
+            await gate.Task;
+            Interlocked.Increment(ref received);
+        }).Ready;
+        await WaitForNodes(a, "held", 1);
+        var publishing = Task.Run(async () =>
+        {
+            for (var i = 0; i < Count; i++)
+                await a.PublishAsync("held", i);
+        });
+        await AwaitConditionAsync(() => b.Stats.SubscribersBehind >= 1, TestTimeouts.Default, message: "b to hold its channel back");
+
+        // While b does not read, a hears only b's pings: ten of them span twice a's liveness timeout.
+        var heard = PeerFrom(a, b).Stats.FramesReceived;
+        await AwaitConditionAsync(() => PeerFrom(a, b).Stats.FramesReceived >= heard + 10, TestTimeouts.Default, message: "a to hear b's pings");
+        gate.SetResult();
+
+        await publishing.WaitAsync(TestTimeouts.Long);
+        await AwaitConditionAsync(() => Volatile.Read(ref received) == Count, TestTimeouts.Long, message: $"all {Count} messages delivered");
+        Assert.Equal(0, PeerFrom(a, b).Stats.LivenessTimeouts);
+        Assert.Equal(0, PeerFrom(b, a).Stats.LivenessTimeouts);
+    }
+
+    [Fact]
     public async Task A_node_that_stops_right_after_publishing_must_first_send_what_it_queued()
     {
         const int Count = 100_000;
@@ -281,6 +315,46 @@ public abstract class MeshContract(ITestOutputHelper output) : TestKit(output), 
         var timeout = await Assert.ThrowsAsync<TimeoutException>(() => a.RequestAsync<int, int>("hang", 1, new RequestOptions { Timeout = TimeSpan.FromMilliseconds(300) }));
         Assert.Contains("'hang'", timeout.Message);
         Assert.Contains(b.Id, timeout.Message);
+    }
+
+    [Fact]
+    public async Task A_request_stuck_behind_a_backed_up_queue_must_still_time_out_at_its_timeout()
+    {
+        var a = await Start("a");
+        var b = await Start("b", messaging: new MessagingOptions { SubscriberBacklogLimit = 10 });
+        await WaitConnected(a, b);
+        var gate = new TaskCompletionSource();
+        await b.Subscribe<byte[]>("stuck", async (_, _) => await gate.Task).Ready;
+        await b.AddService<int, int>("echo", (x, _, _) => new ValueTask<int>(x)).Ready;
+        await WaitForNodes(a, "stuck", 1);
+        await WaitForProviders(a, "echo", 1);
+        try
+        {
+            // b stops reading its channel from a, so a's queue to b fills until senders have to wait for room.
+            var payload = new byte[64 * 1024];
+            var publishing = Task.Run(async () =>
+            {
+                while (!gate.Task.IsCompleted)
+                    await a.PublishAsync("stuck", payload);
+            });
+            await AwaitConditionAsync(
+                () => a.DescribePeers().Single(peer => peer.NodeId == b.Id).QueuedBytes >= new PeerOptions().BackpressureBytes,
+                TestTimeouts.Long,
+                message: "a's queue to b to back up");
+
+            var watch = Stopwatch.StartNew();
+            var timeout = await Assert.ThrowsAsync<TimeoutException>(
+                () => a.RequestAsync<int, int>("echo", 1, new RequestOptions { Timeout = TimeSpan.FromMilliseconds(300) }).WithTimeout());
+
+            Assert.Contains(b.Id, timeout.Message);
+            Assert.True(watch.Elapsed < TestTimeouts.Default, $"the request took {watch.Elapsed}");
+            Assert.Equal(0, a.MessagingLayer.Correlator.Count);
+            Assert.False(publishing.IsCompleted);
+        }
+        finally
+        {
+            gate.TrySetResult();
+        }
     }
 
     [Fact]
@@ -480,7 +554,7 @@ public abstract class MeshContract(ITestOutputHelper output) : TestKit(output), 
         return (a, b, c);
     }
 
-    protected async Task<MeshNode> Start(string name, ActorSystem? system = null, string? nodeId = null, MessagingOptions? messaging = null)
+    protected async Task<MeshNode> Start(string name, ActorSystem? system = null, string? nodeId = null, MessagingOptions? messaging = null, PeerOptions? peers = null)
     {
         var node = await MeshNode.StartAsync(
             new MeshOptions
@@ -489,6 +563,7 @@ public abstract class MeshContract(ITestOutputHelper output) : TestKit(output), 
                 NodeId = nodeId,
                 Discovery = new DiscoveryOptions { Registry = RegistrySetting, KeyPrefix = Prefix, HeartbeatInterval = TimeSpan.FromMilliseconds(250), Ttl = TimeSpan.FromSeconds(2) },
                 Messaging = messaging ?? new MessagingOptions(),
+                Peers = peers ?? new PeerOptions(),
                 LoggerFactory = Log,
             },
             system);
@@ -508,6 +583,8 @@ public abstract class MeshContract(ITestOutputHelper output) : TestKit(output), 
         () => Routes(node).Service(service)?.Providers.Count == count, TestTimeouts.Default, message: $"{count} providers of {service}");
 
     private static RouteCandidate Provider(MeshNode node, string service, string id) => Routes(node).Service(service)!.Providers.Single(p => p.NodeId == id);
+
+    private static PeerInfo PeerFrom(MeshNode node, MeshNode peer) => node.DescribePeers().Single(info => info.NodeId == peer.Id);
 
     private static RoutingTable Routes(MeshNode node) => node.MessagingLayer.Routes.Current;
 
