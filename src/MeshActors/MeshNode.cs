@@ -79,7 +79,9 @@ public sealed partial class MeshNode : IMesh
     /// <summary>The messaging layer, for specs and benchmarks that look at routing.</summary>
     internal MeshMessaging MessagingLayer => Messaging;
 
-    private MeshMessaging Messaging => Volatile.Read(ref _messaging) is { } messaging && IsStarted ? messaging : throw NotStarted();
+    // Set once the start succeeded and cleared after the goodbye: handlers finishing their requests during a stop may
+    // still publish and call.
+    private MeshMessaging Messaging => Volatile.Read(ref _messaging) ?? throw NotStarted();
 
     /// <summary>Creates a node on an actor system of its own and starts it.</summary>
     public static Task<MeshNode> StartAsync(MeshOptions options, CancellationToken cancellationToken = default) => StartAsync(options, null, cancellationToken);
@@ -137,7 +139,8 @@ public sealed partial class MeshNode : IMesh
 
     /// <summary>
     /// Stops gracefully: deregisters (the others see the leave at once), lets requests in flight here be answered,
-    /// says goodbye on every channel after its queue is written, then stops the node's actors.
+    /// says goodbye on every channel after its queue is written, then stops the node's actors. Until the goodbye the
+    /// node still publishes and calls, so that handlers can finish their work.
     /// </summary>
     public async Task StopAsync(CancellationToken cancellationToken = default)
     {
@@ -156,7 +159,7 @@ public sealed partial class MeshNode : IMesh
             // Each step runs only if its actor was created: a start that failed halfway stops what it started.
             var deadline = _options.Peers.GoodbyeGrace + _options.Discovery.CommandTimeout + TimeSpan.FromSeconds(5);
             await Step(_registryActor, "leave the registry", () => _registryActor.Ask<LeftMesh>(LeaveMesh.Instance, deadline, cancellationToken)).ConfigureAwait(false);
-            if (_messaging is { } messaging)
+            if (Volatile.Read(ref _messaging) is { } messaging)
                 await Step(messaging.Services, "answer the requests in flight", () => messaging.Inbound.DrainAsync(_options.Peers.GoodbyeGrace, cancellationToken)).ConfigureAwait(false);
             // What was published or answered before the stop goes out before the goodbye, which drops what is still queued.
             await Step(_peers, "send what is queued", async () =>
@@ -165,6 +168,7 @@ public sealed partial class MeshNode : IMesh
                     throw new TimeoutException($"peers did not take everything queued for them within {_options.Peers.GoodbyeGrace.TotalSeconds:0.#} s; the rest is dropped");
             }).ConfigureAwait(false);
             await Step(_peers, "say goodbye to the peers", () => _peers.Ask<PeerManagerActor.PeersStopped>(PeerManagerActor.StopPeers.Instance, deadline, cancellationToken)).ConfigureAwait(false);
+            Volatile.Write(ref _messaging, null);
             _membership?.Dispose();
             _metrics?.Dispose();
             if (_ownsSystem)
