@@ -15,6 +15,9 @@ internal sealed class InboundRequests
 
     public int Count => _inFlight.Count;
 
+    /// <summary>True once the node is stopping: it answers what it has and takes nothing new from its peers.</summary>
+    public bool IsDraining => Volatile.Read(ref _drained) is not null;
+
     /// <summary>False when the requester already has a request with this id in flight.</summary>
     public bool TryAdd(InboundRequest request) => _inFlight.TryAdd((request.Peer, request.Req.Id), request);
 

@@ -67,6 +67,13 @@ internal sealed partial class MeshMessaging : IPeerEnvelopeHandler
             return;
         }
 
+        if (Inbound.IsDraining)
+        {
+            // Leaving (docs/protocol.md 7.4): the requester takes it to another provider at once, idempotent or not.
+            peer.TrySend(new Envelope.Err(ErrorCodes.Unavailable, $"Node {SelfId} ({SelfName}) is leaving the mesh.") { Id = req.Id });
+            return;
+        }
+
         var request = new InboundRequest(peer, peer.NodeId, peer.Name, req);
         if (!Inbound.TryAdd(request))
         {

@@ -358,6 +358,61 @@ public abstract class MeshContract(ITestOutputHelper output) : TestKit(output), 
     }
 
     [Fact]
+    public async Task A_stopping_node_must_let_its_handlers_use_the_mesh_until_their_requests_are_answered()
+    {
+        var (a, b, _) = await Mesh3();
+        var gate = new TaskCompletionSource();
+        var started = new TaskCompletionSource();
+        await b.AddService<int, int>("last-order", async (x, _, _) =>
+        {
+            started.TrySetResult();
+            await gate.Task;
+            await b.PublishAsync("audit", x);
+            return x + 1;
+        }).Ready;
+        await WaitForProviders(a, "last-order", 1);
+        var call = a.RequestAsync<int, int>("last-order", 41, new RequestOptions { Timeout = TestTimeouts.Long });
+        await started.Task.WithTimeout();
+
+        var stopping = b.StopAsync();
+        await AwaitConditionAsync(() => a.Members.All(member => member.Id != b.Id), TestTimeouts.Default, message: "b to leave the registry");
+        gate.SetResult();
+
+        Assert.Equal(42, await call.WithTimeout());
+        await stopping.WithTimeout();
+    }
+
+    [Fact]
+    public async Task A_stopping_node_must_send_new_requests_to_another_provider()
+    {
+        var (a, b, c) = await Mesh3();
+        var gate = new TaskCompletionSource();
+        var started = new TaskCompletionSource();
+        await b.AddService<int, string>("slow", async (_, _, _) =>
+        {
+            started.TrySetResult();
+            await gate.Task;
+            return "b";
+        }).Ready;
+        await b.AddService<int, string>("who", (_, _, _) => new ValueTask<string>("b")).Ready;
+        await c.AddService<int, string>("who", (_, _, _) => new ValueTask<string>("c")).Ready;
+        await WaitForProviders(a, "slow", 1);
+        await WaitForProviders(a, "who", 2);
+        var slow = a.RequestAsync<int, string>("slow", 1, new RequestOptions { Timeout = TestTimeouts.Long });
+        await started.Task.WithTimeout();
+
+        var stopping = b.StopAsync();
+        await AwaitConditionAsync(() => b.MessagingLayer.Inbound.IsDraining, TestTimeouts.Default, message: "b to drain its requests");
+
+        // Round robin takes both providers in two calls: b, leaving, sends its turn on to c.
+        Assert.Equal("c", await a.RequestAsync<int, string>("who", 1));
+        Assert.Equal("c", await a.RequestAsync<int, string>("who", 2));
+        gate.SetResult();
+        Assert.Equal("b", await slow.WithTimeout());
+        await stopping.WithTimeout();
+    }
+
+    [Fact]
     public async Task A_request_must_wait_for_a_provider_when_asked_to()
     {
         var (a, b, _) = await Mesh3();
