@@ -1,3 +1,4 @@
+using System.Reflection;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
@@ -18,8 +19,7 @@ internal sealed class MeshOptionsFactory(
 
     public MeshOptions Create(string name)
     {
-        var options = new MeshOptions();
-        configuration?.GetSection(SectionName).Bind(options);
+        var options = configuration is null ? new MeshOptions() : Bind(configuration.GetSection(SectionName), name);
         foreach (var configure in configurations)
             options = configure.Configure(options) ?? throw new InvalidOperationException("An AddMeshActors callback returned null options.");
 
@@ -32,4 +32,51 @@ internal sealed class MeshOptionsFactory(
             throw new OptionsValidationException(name, typeof(MeshOptions), failures);
         return options;
     }
+
+    private static MeshOptions Bind(IConfigurationSection section, string name)
+    {
+        var options = new MeshOptions();
+        try
+        {
+            section.Bind(options);
+            return options;
+        }
+        catch (Exception ex) when (Refusal(ex) is { } refusal)
+        {
+            // The binder stops at the first value an option's setter refuses and names neither its key nor its value:
+            // binding each key alone finds every refused one, so the start fails as validation does, naming them all.
+            var failures = RefusedKeys(section);
+            if (failures.Count == 0)
+                failures.Add($"Configuration section {section.Path} is refused: {Reason(refusal)}");
+            throw new OptionsValidationException(name, typeof(MeshOptions), failures);
+        }
+    }
+
+    private static List<string> RefusedKeys(IConfigurationSection section)
+    {
+        var failures = new List<string>();
+        foreach (var (key, value) in section.AsEnumerable())
+        {
+            if (value is null)
+                continue;
+            var alone = new ConfigurationBuilder().AddInMemoryCollection([new(key, value)]).Build();
+            try
+            {
+                alone.GetSection(section.Path).Bind(new MeshOptions());
+            }
+            catch (Exception ex) when (Refusal(ex) is { } refusal)
+            {
+                failures.Add($"Configuration {key} = '{value}' is refused: {Reason(refusal)}");
+            }
+        }
+
+        return failures;
+    }
+
+    // The reflection binder wraps what a setter throws in a TargetInvocationException; a source-generated one would not.
+    private static ArgumentException? Refusal(Exception ex) =>
+        ex as ArgumentException ?? (ex as TargetInvocationException)?.InnerException as ArgumentException;
+
+    // As MeshOptions.ValidationErrors does: the sentence without ArgumentException's "(Parameter ...)" and "Actual value" lines.
+    private static string Reason(ArgumentException refusal) => refusal.Message.Split(" (Parameter")[0];
 }

@@ -66,6 +66,15 @@ public sealed record MeshOptions
             errors.Add("MeshOptions.Transport.ListenHost is empty: use an address such as 127.0.0.1 or 0.0.0.0.");
         if (Transport.ListenPort is < 0 or > 65535)
             errors.Add($"MeshOptions.Transport.ListenPort must be 0 (any free port) to 65535, not {Transport.ListenPort}.");
+
+        // Each setting's range is checked when it is set; these are combinations that cannot work. An idle channel pings
+        // after a heartbeat interval of silence, noticed on a timer of half an interval, so an idle peer's pings arrive
+        // up to 1.5 intervals apart: a shorter liveness timeout closes healthy idle channels as hung, each redialed one
+        // again (two idle nodes at 1.5 intervals: 4 closed in 8 s; at twice: none).
+        if (Peers.LivenessTimeout < Peers.HeartbeatInterval * 2)
+            errors.Add($"MeshOptions.Peers.LivenessTimeout ({Peers.LivenessTimeout}) must be at least twice Peers.HeartbeatInterval ({Peers.HeartbeatInterval}): an idle peer's pings arrive up to 1.5 heartbeat intervals apart, so a shorter timeout closes healthy idle channels as hung, over and over.");
+        if (Peers.ReconnectMinBackoff > Peers.ReconnectMaxBackoff)
+            errors.Add($"MeshOptions.Peers.ReconnectMinBackoff ({Peers.ReconnectMinBackoff}) must not be above Peers.ReconnectMaxBackoff ({Peers.ReconnectMaxBackoff}): redials start at the first delay and double up to the second.");
         Check(Discovery.Validate);
         Check(Messaging.Validate);
         return errors;

@@ -92,12 +92,55 @@ public sealed class MeshHostingSpec(ITestOutputHelper output) : IAsyncLifetime
     {
         var host = Build("bad:name", new Dictionary<string, string?> { ["Mesh:Transport:ListenPort"] = "70000" });
 
-        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
-        _hosts.Remove(host); // a host that failed to start cannot be stopped
-        host.Dispose();
+        var ex = await StartInvalidAsync(host);
 
         Assert.Contains(ex.Failures, failure => failure.Contains("NodeName"));
         Assert.Contains(ex.Failures, failure => failure.Contains("ListenPort"));
+    }
+
+    [Theory]
+    [InlineData("Mesh:Peers:OutboundQueueCapBytes", "0")]
+    [InlineData("Mesh:Peers:LivenessTimeout", "00:00:00.050")]
+    [InlineData("Mesh:Protocol:MaxFrameSize", "1")]
+    public async Task A_configured_value_its_option_refuses_must_fail_the_start_with_a_message_naming_the_key(string key, string value)
+    {
+        var host = Build("refused", new() { [key] = value });
+
+        var ex = await StartInvalidAsync(host);
+
+        var failure = Assert.Single(ex.Failures);
+        Assert.Contains(key, failure);
+        Assert.Contains("must be greater than or equal to", failure); // the option's own message
+    }
+
+    [Fact]
+    public async Task Every_refused_configuration_key_must_be_named_not_only_the_first()
+    {
+        var host = Build("refused", new()
+        {
+            ["Mesh:Peers:OutboundQueueCapBytes"] = "0",
+            ["Mesh:Protocol:MaxFrameSize"] = "1",
+        });
+
+        var ex = await StartInvalidAsync(host);
+
+        Assert.Contains(ex.Failures, failure => failure.Contains("Mesh:Peers:OutboundQueueCapBytes"));
+        Assert.Contains(ex.Failures, failure => failure.Contains("Mesh:Protocol:MaxFrameSize"));
+    }
+
+    [Theory]
+    [InlineData("HeartbeatInterval", "00:00:01", "LivenessTimeout", "00:00:00.500")] // closed before the first ping
+    [InlineData("HeartbeatInterval", "00:00:01", "LivenessTimeout", "00:00:01.500")] // idle pings come up to 1.5 intervals apart
+    [InlineData("ReconnectMinBackoff", "00:00:10", "ReconnectMaxBackoff", "00:00:05")]
+    public async Task Peer_settings_that_contradict_each_other_must_fail_the_start_naming_both(string first, string firstValue, string second, string secondValue)
+    {
+        var host = Build("contradicted", new() { ["Mesh:Peers:" + first] = firstValue, ["Mesh:Peers:" + second] = secondValue });
+
+        var ex = await StartInvalidAsync(host);
+
+        var failure = Assert.Single(ex.Failures);
+        Assert.Contains(first, failure);
+        Assert.Contains(second, failure);
     }
 
     [Fact]
@@ -183,6 +226,14 @@ public sealed class MeshHostingSpec(ITestOutputHelper output) : IAsyncLifetime
     }
 
     private string Prefix { get; } = "hosting-" + Guid.NewGuid().ToString("N")[..8];
+
+    private async Task<OptionsValidationException> StartInvalidAsync(IHost host)
+    {
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+        _hosts.Remove(host); // a host that failed to start cannot be stopped
+        host.Dispose();
+        return ex;
+    }
 
     private IHost Build(
         string name,
