@@ -243,10 +243,11 @@ internal sealed partial class MeshMessaging
     {
         ValidateName(service, "service name", nameof(service));
         ArgumentNullException.ThrowIfNull(handler);
+        var registration = NextRegistration();
         var services = Services;
-        return new MeshRegistration(() => services.Tell(new StopService(service), ActorRefs.NoSender))
+        return new MeshRegistration(() => services.Tell(new ServicesActor.Unhost(service, registration), ActorRefs.NoSender))
         {
-            Ready = services.Ask<ServiceHosted>(new HostService(service, handler)),
+            Ready = services.Ask<ServiceHosted>(new HostService(service, handler) { Registration = registration }),
         };
     }
 
@@ -264,6 +265,7 @@ internal sealed partial class MeshMessaging
         new(request.Req.Service, request.Req.Data, request.Req.Attachment, request.SenderId, request.SenderName, request.Token, Json)
         {
             Trace = request.Req.Trace,
+            Timeout = request.Req.Timeout,
         };
 
     /// <summary>Sends a handler's response back to its requester, unless the request was cancelled meanwhile.</summary>

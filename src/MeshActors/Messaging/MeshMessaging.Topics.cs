@@ -49,7 +49,7 @@ internal sealed partial class MeshMessaging
                 Deliver(candidate);
         }
 
-        return sending is null ? default : new ValueTask(AwaitSendsAsync(sending));
+        return sending is null ? default : new ValueTask(AwaitSendsAsync(sending, cancellationToken));
 
         void Deliver(RouteCandidate candidate)
         {
@@ -58,7 +58,7 @@ internal sealed partial class MeshMessaging
                 local ??= new TopicMessage(topic, data, attachment, SelfId, SelfName, Json) { Trace = trace };
                 var ready = TellSubscribers(route.LocalSubscribers, local);
                 if (wait && !ready.IsCompleted)
-                    (sending ??= []).Add(ready.AsTask());
+                    (sending ??= []).Add(ready.AsTask().WaitAsync(cancellationToken)); // told already: only the wait for room ends
                 return;
             }
 
@@ -84,7 +84,7 @@ internal sealed partial class MeshMessaging
     }
 
     /// <summary>Waits for the sends that had to wait for room; every peer is tried before a failure is thrown.</summary>
-    private async Task AwaitSendsAsync(List<Task> sending)
+    private async Task AwaitSendsAsync(List<Task> sending, CancellationToken cancellationToken)
     {
         ExceptionDispatchInfo? failure = null;
         foreach (var send in sending)
@@ -92,6 +92,10 @@ internal sealed partial class MeshMessaging
             try
             {
                 await send.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException ex) when (cancellationToken.IsCancellationRequested)
+            {
+                failure ??= ExceptionDispatchInfo.Capture(ex); // the caller stopped waiting: not a drop it does not know of
             }
             catch (PeerUnavailableException)
             {

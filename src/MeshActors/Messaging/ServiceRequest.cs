@@ -16,4 +16,7 @@ public sealed class ServiceRequest : MessageContext
 
     /// <summary>Fires when the requester cancels, gives up (its timeout passed) or disconnects.</summary>
     public CancellationToken CancellationToken { get; }
+
+    /// <summary>How long the requester waits, when its request said so.</summary>
+    internal TimeSpan? Timeout { get; init; }
 }

@@ -20,7 +20,7 @@ internal sealed class ServicesActor : ReceiveActor
     public ServicesActor(MeshMessaging messaging)
     {
         _messaging = messaging;
-        Receive<HostService>(host => Host(host.Service, ActorHandler(host.Handler), registration: 0, host.Handler));
+        Receive<HostService>(host => Host(host.Service, ActorHandler(host.Handler), host.Registration, host.Handler));
         Receive<HostHandler>(host => Host(host.Service, host.Handler, host.Registration, handlerActor: null));
         Receive<StopService>(stop => Stop(stop.Service, registration: 0));
         Receive<Unhost>(unhost => Stop(unhost.Service, unhost.Registration));
@@ -95,7 +95,8 @@ internal sealed class ServicesActor : ReceiveActor
 
     private ServiceHandler ActorHandler(IActorRef handler) => async request =>
     {
-        var reply = await handler.Ask<object>(request, _messaging.Options.RequestTimeout, request.CancellationToken).ConfigureAwait(false);
+        // As long as the caller waits (its timeout travels with the request), not this node's default for its own calls.
+        var reply = await handler.Ask<object>(request, request.Timeout ?? _messaging.Options.RequestTimeout, request.CancellationToken).ConfigureAwait(false);
         var (data, attachment) = Payload.Encode(reply, _messaging.Json);
         return new ServiceReply(data, attachment);
     };

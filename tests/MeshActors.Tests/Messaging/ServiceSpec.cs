@@ -309,6 +309,35 @@ public sealed class ServiceSpec(ITestOutputHelper output) : TestKit(output), IAs
     }
 
     [Fact]
+    public async Task Disposing_a_refused_actor_registration_must_leave_the_hosted_service_alone()
+    {
+        await _client.Messaging.AddService<int, int>("taken", (x, _, _) => new ValueTask<int>(x + 1)).Ready;
+        var refused = _client.Messaging.AddService("taken", CreateTestProbe().Ref);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => refused.Ready);
+
+        refused.Dispose();
+        await _client.Messaging.AddService<int, int>("after", (x, _, _) => new ValueTask<int>(x)).Ready; // the dispose was handled
+
+        Assert.Equal(2, await _client.Messaging.RequestAsync<int, int>("taken", 1));
+    }
+
+    [Fact]
+    public async Task A_handler_actor_must_have_as_long_as_the_caller_waits_not_the_providers_default()
+    {
+        var provider = await Node("impatient", new MessagingOptions { RequestTimeout = TimeSpan.FromMilliseconds(300) });
+        var handler = CreateTestProbe();
+        await provider.Messaging.AddService("slow", handler.Ref).Ready;
+
+        var call = provider.Messaging.RequestAsync<int, int>("slow", 20, new RequestOptions { Timeout = TestTimeouts.Long });
+        var request = await handler.ExpectMsgAsync<ServiceRequest>();
+        // Past the provider's default, the caller still waits, and so must the handler's answer.
+        await Assert.ThrowsAsync<TimeoutException>(() => call.WaitAsync(TimeSpan.FromMilliseconds(600)));
+        handler.Reply(request.Deserialize<int>() + 1);
+
+        Assert.Equal(21, await call.WithTimeout());
+    }
+
+    [Fact]
     public async Task A_request_a_withdrawn_service_never_took_must_fail_at_once_with_unavailable()
     {
         using var gate = new ManualResetEventSlim();

@@ -381,6 +381,33 @@ public sealed class TopicRouterSpec(ITestOutputHelper output) : TestKit(output),
         return probe;
     }
 
+    [Fact]
+    public async Task A_publish_waiting_for_a_local_subscriber_to_catch_up_must_end_when_cancelled()
+    {
+        var node = await Node("held", Sys, new MessagingOptions { SubscriberBacklogLimit = 2 });
+        var gate = new TaskCompletionSource();
+        using var subscription = node.Messaging.Subscribe<int>("held", async (_, _) => await gate.Task);
+        await subscription.Ready;
+        using var cancel = new CancellationTokenSource();
+        try
+        {
+            ValueTask waiting;
+            var n = 0;
+            while ((waiting = node.Messaging.PublishAsync("held", n++, cancellationToken: cancel.Token)).IsCompleted)
+            {
+            }
+
+            await cancel.CancelAsync();
+
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting.AsTask().WithTimeout());
+            Assert.Equal(0, node.Messaging.Stats.DroppedSends);
+        }
+        finally
+        {
+            gate.SetResult();
+        }
+    }
+
     private async Task<MessagingNode> Node(string name, ActorSystem? system = null, MessagingOptions? options = null)
     {
         var node = await MessagingNode.StartAsync(name, Output!, system ?? Sys, options);
