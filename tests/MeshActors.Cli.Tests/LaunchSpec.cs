@@ -85,6 +85,24 @@ public sealed class LaunchSpec : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Launch_must_stop_every_process_of_a_compound_command_on_SIGTERM()
+    {
+        // The inner sh prints its pid and becomes the sleep: a grandchild of the launcher, in the foreground of a shell.
+        var file = Write("""
+            nodes:
+              - name: compound
+                command: echo ready; sh -c 'echo "sleeper $$"; exec sleep 1000'; echo done
+            """);
+        var launch = _cli.Start("launch", file);
+        var sleeper = int.Parse((await launch.WaitForLineAsync("[compound] sleeper "))["[compound] sleeper ".Length..], System.Globalization.CultureInfo.InvariantCulture);
+
+        launch.Terminate();
+
+        Assert.Equal(0, await launch.WaitForExitAsync());
+        Assert.False(IsRunning(sleeper), $"the grandchild {sleeper} survived mesh launch:\n{launch.Transcript}");
+    }
+
+    [Fact]
     public async Task Launch_must_exit_with_1_when_a_process_fails()
     {
         var file = Write("""
@@ -111,6 +129,20 @@ public sealed class LaunchSpec : IAsyncLifetime
 
         Assert.Equal(1, exitCode);
         Assert.Equal($"[stderr] mesh: {file}: nodes[0]: 'command' is missing: give a command line or a list of words.", launch.Transcript.Trim());
+    }
+
+    /// <summary>True while <paramref name="pid"/> runs: neither gone nor a zombie waiting to be reaped.</summary>
+    private static bool IsRunning(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..][0] != 'Z';
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return false;
+        }
     }
 
     public Task InitializeAsync()

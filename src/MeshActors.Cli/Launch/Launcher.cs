@@ -17,7 +17,7 @@ internal sealed class Launcher(LaunchFile file, string discovery) : IDisposable
         {
             foreach (var entry in file.Nodes)
                 await StartAsync(entry, cancellationToken);
-            await Task.WhenAll(_children.Select(c => c.WaitForExitAsync(cancellationToken)));
+            await Task.WhenAll(_children.Select(c => c.Finished)).WaitAsync(cancellationToken);
         }
         catch (Exception e) when (e is OperationCanceledException or CliException)
         {
@@ -58,21 +58,23 @@ internal sealed class Launcher(LaunchFile file, string discovery) : IDisposable
 
     private async Task StopAllAsync()
     {
-        var running = _children.Where(c => !c.HasExited).ToList();
+        // A child that has exited may have left processes of its group behind, holding its output: stop those too.
+        var running = _children.Where(c => c.IsRunning).ToList();
         if (running.Count == 0)
             return;
         Terminal.Note($"stopping {running.Count} process{(running.Count == 1 ? "" : "es")} (SIGTERM, SIGKILL after {StopGrace.TotalSeconds:0} s)");
         foreach (var child in running)
             child.Terminate();
-        var exited = Task.WhenAll(running.Select(c => c.WaitForExitAsync()));
-        if (await Task.WhenAny(exited, Task.Delay(StopGrace)) == exited)
+        var finished = Task.WhenAll(running.Select(c => c.Finished));
+        if (await Task.WhenAny(finished, Task.Delay(StopGrace)) == finished)
             return;
-        foreach (var child in running.Where(c => !c.HasExited))
+        foreach (var child in running.Where(c => c.IsRunning))
         {
             Terminal.Note($"{child.Label}: still running after SIGTERM, killing it");
             child.Kill();
         }
-        await exited;
+        // Only the children themselves: a process that left their group (a daemon) may hold their output for ever.
+        await Task.WhenAll(running.Select(c => c.Exited));
     }
 
     /// <summary>The program and arguments to start: a string goes through <c>sh -c</c>; a leading <c>mesh</c> is this very command.</summary>
