@@ -118,6 +118,22 @@ public sealed class LaunchSpec : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Launch_must_reject_a_delay_too_long_for_a_timer_before_starting_anything()
+    {
+        var file = Write("""
+            nodes:
+              - name: sleeper
+                command: sleep 1000
+                post_delay: 10000000
+            """);
+
+        var (exitCode, launch) = await _cli.RunAsync("launch", file);
+
+        Assert.Equal(1, exitCode);
+        Assert.Equal($"[stderr] mesh: {file}: nodes[0]: 'pre_delay' and 'post_delay' must be between 0 and 4294967 seconds.", launch.Transcript.Trim());
+    }
+
+    [Fact]
     public async Task Launch_must_reject_an_entry_without_a_command_in_one_line()
     {
         var file = Write("""

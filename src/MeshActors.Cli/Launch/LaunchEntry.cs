@@ -40,7 +40,12 @@ internal sealed class LaunchEntry
             throw new CliException($"{where}: 'command' is missing: give a command line or a list of words.");
         if (Number < 0)
             throw new CliException($"{where}: 'number' must be 0 or more, not {Number}.");
-        if (PreDelay < 0 || PostDelay < 0)
-            throw new CliException($"{where}: 'pre_delay' and 'post_delay' must not be negative.");
+        if (!IsDelay(PreDelay) || !IsDelay(PostDelay))
+            throw new CliException($"{where}: 'pre_delay' and 'post_delay' must be between 0 and {MaxDelay.TotalSeconds:0} seconds.");
     }
+
+    /// <summary>The longest wait Task.Delay takes (about 49.7 days); a longer one would fail after children started.</summary>
+    private static readonly TimeSpan MaxDelay = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
+
+    private static bool IsDelay(double seconds) => seconds >= 0 && seconds <= MaxDelay.TotalSeconds;
 }

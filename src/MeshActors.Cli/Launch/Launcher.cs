@@ -19,12 +19,14 @@ internal sealed class Launcher(LaunchFile file, string discovery) : IDisposable
                 await StartAsync(entry, cancellationToken);
             await Task.WhenAll(_children.Select(c => c.Finished)).WaitAsync(cancellationToken);
         }
-        catch (Exception e) when (e is OperationCanceledException or CliException)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            await StopAllAsync();
-            if (e is CliException)
-                throw;
             return ExitCodes.Success;
+        }
+        finally
+        {
+            // Whatever ended the run (Ctrl+C, a child that cannot start, a bug), no child outlives the launcher.
+            await StopAllAsync();
         }
 
         var failed = _children.Where(c => c.ExitCode != 0).ToList();
