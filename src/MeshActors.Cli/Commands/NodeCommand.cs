@@ -32,7 +32,7 @@ internal static class NodeCommand
         {
             if (parseResult.GetValue(name) is not { Length: > 0 } nodeName)
                 throw new CliException("mesh node needs a name: --name N.");
-            var listen = new Listen(parseResult.GetValue(port), parseResult.GetValue(host), parseResult.GetValue(advertise));
+            var listen = new Listen(parseResult.GetValue(port), parseResult.GetValue(host), parseResult.GetValue(advertise)).Validated();
             return RunAsync(parseResult, nodeName, listen, cancellationToken);
         });
         return command;

@@ -1,0 +1,31 @@
+namespace MeshActors.Cli.Tests;
+
+/// <summary><c>mesh node</c> options that must be refused before a node starts, on a local registry of its own.</summary>
+public sealed class NodeCommandSpec : IAsyncLifetime
+{
+    private readonly DirectoryInfo _registry = Directory.CreateTempSubdirectory("mesh-node-spec-");
+    private MeshCli _cli = null!;
+
+    [Theory]
+    [InlineData("--advertise", "my host", "--advertise must be a host name or an IP address, not 'my host'.")]
+    [InlineData("--host", "bad:host", "--host must be an IP address or 'localhost', not 'bad:host'.")]
+    public async Task Node_must_refuse_a_host_it_cannot_listen_on_or_be_dialled_at_in_one_line(string option, string value, string error)
+    {
+        var (exitCode, node) = await _cli.RunAsync("node", "--name", "badhost", option, value);
+
+        Assert.Equal(1, exitCode);
+        Assert.Equal($"[stderr] mesh: {error}", node.Transcript.Trim());
+    }
+
+    public Task InitializeAsync()
+    {
+        _cli = new MeshCli("local:" + _registry.FullName);
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _cli.DisposeAsync();
+        _registry.Delete(recursive: true);
+    }
+}
