@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.Diagnostics;
+using MeshActors.Discovery;
 using MeshActors.Transport;
 using Microsoft.Extensions.Logging;
 
@@ -21,9 +23,25 @@ internal sealed class MeshSession : IAsyncDisposable
 
     public IMesh Mesh { get; }
 
-    /// <summary>Joins the mesh chosen by <c>--discovery</c> as the short-lived node <paramref name="name"/> of a one-shot command, on any free loopback port.</summary>
-    public static Task<MeshSession> JoinAsync(ParseResult parseResult, string name, CancellationToken cancellationToken) =>
-        JoinAsync(parseResult, name, new Listen(0, null, null), cancellationToken);
+    /// <summary>
+    /// Joins the mesh chosen by <c>--discovery</c> as the short-lived node <paramref name="name"/> of a one-shot command,
+    /// on any free loopback port, and fails unless the registry answers: a command would otherwise report an empty mesh.
+    /// </summary>
+    public static async Task<MeshSession> JoinAsync(ParseResult parseResult, string name, CancellationToken cancellationToken)
+    {
+        var session = await JoinAsync(parseResult, name, new Listen(0, null, null), cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (session.Mesh is MeshNode node)
+                await WhenRegistryReachableAsync(node, cancellationToken).ConfigureAwait(false);
+            return session;
+        }
+        catch
+        {
+            await session.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
 
     /// <summary>Joins the mesh chosen by <c>--discovery</c> as node <paramref name="name"/>, listening where <paramref name="listen"/> says.</summary>
     public static async Task<MeshSession> JoinAsync(ParseResult parseResult, string name, Listen listen, CancellationToken cancellationToken)
@@ -50,6 +68,23 @@ internal sealed class MeshSession : IAsyncDisposable
         {
             loggerFactory.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Waits until the node's registry is connected. The state reads Disconnected until the first call settles it,
+    /// which takes at most a connect and a call, each bounded by <see cref="DiscoveryOptions.CommandTimeout"/>;
+    /// the node offers no event for it, so this polls.
+    /// </summary>
+    private static async Task WhenRegistryReachableAsync(MeshNode node, CancellationToken cancellationToken)
+    {
+        var patience = Stopwatch.StartNew();
+        var limit = 2 * new DiscoveryOptions().CommandTimeout;
+        while (node.RegistryConnection is { State: RegistryConnectionState.Disconnected } registry)
+        {
+            if (patience.Elapsed >= limit)
+                throw new CliException($"registry {registry.Description} is unreachable.");
+            await Task.Delay(TimeSpan.FromMilliseconds(10), cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -218,8 +218,8 @@ public sealed partial class MeshNode : IMesh
     /// <summary>True from the end of a successful start until the stop begins.</summary>
     internal bool IsStarted => Volatile.Read(ref _state) == Started;
 
-    /// <summary>Whether the registry's backend is reachable, and which it is; null before the start.</summary>
-    internal (RegistryConnectionState State, string Description)? RegistryConnection =>
+    /// <summary>Whether the registry's backend is reachable (Disconnected until the first call reaches it), and which it is; null before the start.</summary>
+    public (RegistryConnectionState State, string Description)? RegistryConnection =>
         _registry is { } registry ? (registry.ConnectionState, registry.Description) : null;
 
     private InvalidOperationException NotStarted() => new(
