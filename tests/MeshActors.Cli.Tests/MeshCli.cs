@@ -20,6 +20,16 @@ public sealed class MeshCli(string discovery) : IAsyncDisposable
         return child;
     }
 
+    /// <summary>Starts <c>mesh args...</c> on a pseudo-terminal (through script(1)), so that it prints its markup rather than plain lines.</summary>
+    public ChildProcess StartOnTerminal(params string[] args)
+    {
+        var commandLine = string.Join(' ', new[] { "dotnet", Dll }.Concat(args).Select(word => "'" + word.Replace("'", "'\\''") + "'"));
+        var child = ChildProcess.Start("script", ["--quiet", "--return", "--command", commandLine, "/dev/null"], new Dictionary<string, string> { ["MESH_DISCOVERY"] = discovery });
+        lock (_children)
+            _children.Add(child);
+        return child;
+    }
+
     /// <summary>Runs <c>mesh args...</c> to the end.</summary>
     public async Task<(int ExitCode, ChildProcess Process)> RunAsync(params string[] args)
     {

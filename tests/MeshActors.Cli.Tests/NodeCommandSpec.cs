@@ -17,6 +17,18 @@ public sealed class NodeCommandSpec : IAsyncLifetime
         Assert.Equal($"[stderr] mesh: {error}", node.Transcript.Trim());
     }
 
+    [Fact]
+    public async Task Node_and_ping_must_print_an_IPv6_address_on_a_terminal()
+    {
+        var node = _cli.StartOnTerminal("node", "--name", "v6", "--host", "::1");
+        await node.WaitForLineAsync(line => line.Contains("listening on", StringComparison.Ordinal) && line.Contains("[::1]:", StringComparison.Ordinal));
+
+        var ping = _cli.StartOnTerminal("ping", "v6", "-c", "1");
+
+        Assert.True(await ping.WaitForExitAsync() == 0, ping.Transcript);
+        Assert.Contains(ping.Stdout, line => line.Contains("PING ", StringComparison.Ordinal) && line.Contains("[::1]:", StringComparison.Ordinal));
+    }
+
     public Task InitializeAsync()
     {
         _cli = new MeshCli("local:" + _registry.FullName);

@@ -51,7 +51,7 @@ internal static class NodeCommand
             using var membership = mesh.OnMembership(PrintMemberEvent);
             await Task.WhenAll(echo.Ready, raw.Ready);
             Terminal.Line(
-                $"[green]●[/] node [bold]{Terminal.Escape(self.Name)}[/] [grey]{self.Id}[/] listening on [bold]{self.Address}[/] [grey](discovery {Terminal.Escape(discovery)}; Ctrl+C stops)[/]",
+                $"[green]●[/] node [bold]{Terminal.Escape(self.Name)}[/] [grey]{self.Id}[/] listening on [bold]{Terminal.Escape(self.Address)}[/] [grey](discovery {Terminal.Escape(discovery)}; Ctrl+C stops)[/]",
                 $"node name={self.Name} id={self.Id} address={self.Address} discovery={discovery}");
 
             // Ctrl+C or SIGTERM is the ordinary way to stop a node, so the cancellation is the success path here.
@@ -73,7 +73,7 @@ internal static class NodeCommand
         switch (memberEvent)
         {
             case MemberUp:
-                Terminal.Line($"[green]+[/] {Terminal.Escape(m.Name)} [grey]{m.Id}[/] joined at {m.Address}", $"member-up name={m.Name} id={m.Id} address={m.Address}");
+                Terminal.Line($"[green]+[/] {Terminal.Escape(m.Name)} [grey]{m.Id}[/] joined at {Terminal.Escape(m.Address)}", $"member-up name={m.Name} id={m.Id} address={m.Address}");
                 break;
             case MemberDown down:
                 Terminal.Line($"[red]-[/] {Terminal.Escape(m.Name)} [grey]{m.Id}[/] {(down.Reason == MemberDownReason.Left ? "left" : "expired")}", $"member-down name={m.Name} id={m.Id} reason={down.Reason}");

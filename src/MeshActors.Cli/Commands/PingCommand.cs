@@ -34,7 +34,7 @@ internal static class PingCommand
         // A host:port that is not registered may still answer (the node dials it), so an unknown target is not an error yet.
         var member = await MemberLookup.WaitForAsync(mesh, target, wait, cancellationToken);
         Terminal.Line(
-            member is null ? $"PING [bold]{Terminal.Escape(target)}[/]" : $"PING [bold]{Terminal.Escape(member.Name)}[/] [grey]{member.Id}[/] at {member.Address}",
+            member is null ? $"PING [bold]{Terminal.Escape(target)}[/]" : $"PING [bold]{Terminal.Escape(member.Name)}[/] [grey]{member.Id}[/] at {Terminal.Escape(member.Address)}",
             member is null ? $"PING {target}" : $"PING {member.Name} id={member.Id} address={member.Address}");
 
         // An unnumbered first round trip waits for the channel, so that the numbered ones measure the mesh, not its dialling.
