@@ -118,6 +118,28 @@ public sealed class LaunchSpec : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Launch_must_still_exit_with_1_on_SIGTERM_when_a_process_had_failed_by_itself()
+    {
+        // The post_delay lets the failing process end before the next one starts, and so before the SIGTERM.
+        var file = Write("""
+            nodes:
+              - name: failing
+                command: [sh, -c, "exit 3"]
+                post_delay: 0.5
+              - name: running
+                command: echo ready; exec sleep 1000
+            """);
+        var launch = _cli.Start("launch", file);
+        await launch.WaitForLineAsync("[running] ready");
+
+        launch.Terminate();
+
+        Assert.Equal(1, await launch.WaitForExitAsync());
+        Assert.Contains("mesh: failing exited with code 3", launch.Transcript);
+        Assert.DoesNotContain("mesh: running exited", launch.Transcript);
+    }
+
+    [Fact]
     public async Task Launch_must_reject_a_delay_too_long_for_a_timer_before_starting_anything()
     {
         var file = Write("""

@@ -10,7 +10,7 @@ internal sealed class Launcher(LaunchFile file, string discovery) : IDisposable
 
     private readonly List<LaunchedProcess> _children = [];
 
-    /// <summary>Runs until every child has exited (exit code 1 if one failed) or until <paramref name="cancellationToken"/> stops them all (exit code 0).</summary>
+    /// <summary>Runs until every child has exited or until <paramref name="cancellationToken"/> stops them all; exit code 1 if one that ended by itself failed.</summary>
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
         try
@@ -21,7 +21,8 @@ internal sealed class Launcher(LaunchFile file, string discovery) : IDisposable
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            return ExitCodes.Success;
+            // Ctrl+C ends the run, not the failure of a process that had already ended by itself (read before the stop).
+            return ReportFailures(_children.Where(c => !c.IsRunning).ToList());
         }
         finally
         {
@@ -29,7 +30,13 @@ internal sealed class Launcher(LaunchFile file, string discovery) : IDisposable
             await StopAllAsync();
         }
 
-        var failed = _children.Where(c => c.ExitCode != 0).ToList();
+        return ReportFailures(_children);
+    }
+
+    /// <summary>Exit code 1, each failure on a line of its own, if one of the <paramref name="ended"/> processes failed.</summary>
+    private static int ReportFailures(IReadOnlyList<LaunchedProcess> ended)
+    {
+        var failed = ended.Where(c => c.ExitCode != 0).ToList();
         foreach (var child in failed)
             Terminal.Error($"{child.Label} exited with code {child.ExitCode}");
         return failed.Count == 0 ? ExitCodes.Success : ExitCodes.Failure;
