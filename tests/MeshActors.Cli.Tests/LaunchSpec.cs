@@ -155,6 +155,28 @@ public sealed class LaunchSpec : IAsyncLifetime
         Assert.Equal($"[stderr] mesh: {file}: nodes[0]: 'pre_delay' and 'post_delay' must be between 0 and 4294967 seconds.", launch.Transcript.Trim());
     }
 
+    [Theory]
+    [InlineData("nodes:\n  -\n", ": nodes[0]: 'command' is missing: give a command line or a list of words.")]
+    [InlineData("nodes:\n  - command: x\n    number: two\n", ":3:13: Exception during deserialization: The input string 'two' was not in a correct format. (see docs/cli.md, 'mesh launch').")]
+    public async Task Launch_must_explain_a_wrong_entry_in_one_line(string yaml, string error)
+    {
+        var file = Write(yaml);
+
+        var (exitCode, launch) = await _cli.RunAsync("launch", file);
+
+        Assert.Equal(1, exitCode);
+        Assert.Equal($"[stderr] mesh: {file}{error}", launch.Transcript.Trim());
+    }
+
+    [Fact]
+    public async Task Launch_must_run_nothing_for_an_empty_list_of_nodes()
+    {
+        var (exitCode, launch) = await _cli.RunAsync("launch", Write("nodes:\n"));
+
+        Assert.True(exitCode == 0, launch.Transcript);
+        Assert.Empty(launch.Transcript);
+    }
+
     [Fact]
     public async Task Launch_must_reject_an_entry_without_a_command_in_one_line()
     {

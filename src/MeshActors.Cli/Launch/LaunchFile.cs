@@ -26,10 +26,14 @@ internal sealed partial class LaunchFile
         }
         catch (YamlException e)
         {
-            throw new CliException($"{path}:{e.Start.Line}:{e.Start.Column}: {AssemblyNoise().Replace(e.Message, "")} (see docs/cli.md, 'mesh launch').");
+            // "Exception during deserialization" alone does not say what was wrong; its inner exception does.
+            var message = e.InnerException is { } inner ? $"{e.Message}: {inner.Message}" : e.Message;
+            throw new CliException($"{path}:{e.Start.Line}:{e.Start.Column}: {AssemblyNoise().Replace(message, "")} (see docs/cli.md, 'mesh launch').");
         }
+        // YAML reads an empty 'nodes:' and an empty '-' entry as null: no entries, and an entry without a command.
+        file.Nodes ??= [];
         for (var i = 0; i < file.Nodes.Count; i++)
-            file.Nodes[i].Validate($"{path}: nodes[{i}]");
+            (file.Nodes[i] ??= new LaunchEntry()).Validate($"{path}: nodes[{i}]");
         return file;
     }
 
