@@ -36,6 +36,15 @@ public sealed partial class SpeedtestSpec : IAsyncLifetime
         Assert.Equal("[stderr] mesh: --message-size must be at least 16 bytes (the timestamp header), not 8.", sender.Transcript.Trim());
     }
 
+    [Fact]
+    public async Task Speedtest_must_refuse_messages_larger_than_a_frame()
+    {
+        var (exitCode, sender) = await _cli.RunAsync("speedtest", "send", "--message-size", "17000000");
+
+        Assert.Equal(1, exitCode);
+        Assert.Equal("[stderr] mesh: --message-size must be at most 16777216 bytes (the largest frame), not 17000000.", sender.Transcript.Trim());
+    }
+
     [GeneratedRegex(@"^mps=(?<mps>\d+) mbps=\d+ p50_us=\d+ p99_us=\d+$")]
     private static partial Regex ResultLine();
 

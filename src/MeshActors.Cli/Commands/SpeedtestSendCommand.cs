@@ -1,6 +1,7 @@
 using System.CommandLine;
 using MeshActors.Cli.Speedtest;
 using MeshActors.Messaging;
+using MeshActors.Protocol;
 using Spectre.Console;
 
 namespace MeshActors.Cli.Commands;
@@ -28,6 +29,9 @@ internal static class SpeedtestSendCommand
             var messageSize = parseResult.GetValue(size);
             if (messageSize < SpeedtestPayload.HeaderSize)
                 throw new CliException($"--message-size must be at least {SpeedtestPayload.HeaderSize} bytes (the timestamp header), not {messageSize}.");
+            // A larger attachment never fits in a frame: the node would drop every message, with a warning each.
+            if (messageSize > ProtocolOptions.DefaultMaxFrameSize)
+                throw new CliException($"--message-size must be at most {ProtocolOptions.DefaultMaxFrameSize} bytes (the largest frame), not {messageSize}.");
             var waitFor = TimeSpan.FromSeconds(parseResult.GetValue(wait));
 
             await using var session = await MeshSession.JoinAsync(parseResult, MeshSession.ToolName("speedtest-send"), cancellationToken);
@@ -47,6 +51,9 @@ internal static class SpeedtestSendCommand
             Terminal.Line(
                 $"sent [bold]{sent:N0}[/], received [bold]{report.Received:N0}[/] ({sent - report.Received:N0} lost) in {report.Seconds:0.00} s",
                 $"sent={sent} received={report.Received} lost={sent - report.Received} seconds={report.Seconds:0.000}");
+            // Figures of nothing (mps=0) would read as a measurement; a receiver that got nothing is a failed run.
+            if (report.Received == 0)
+                throw new CliException($"the receiver got none of the {sent} messages sent.");
             Terminal.Line(report.ResultLine);
             return ExitCodes.Success;
         });
