@@ -14,7 +14,7 @@ namespace MeshActors.Peers;
 /// <remarks>
 /// Enqueueing is a <see cref="ConcurrentQueue{T}"/> add, one compare-and-swap on the byte count, one increment of the
 /// envelope count and one read of the consumer's wake flag; the consumer gives both back once per batch. When another consumer is attached, the old one
-/// stops after its current batch; an item is taken by exactly one of them, so nothing is written twice. Attachments
+/// takes nothing more; an item is taken by exactly one of them, so nothing is written twice. Attachments
 /// are numbered by whoever decides them (the peer manager): one carried out late, because its channel's actor ran
 /// behind, never displaces a later one, which would leave the queue to a channel that is retiring.
 /// </remarks>
@@ -74,7 +74,7 @@ internal sealed class OutboundQueue(long capBytes, int backpressureEnvelopes, lo
     }
 
     /// <summary>
-    /// Makes <paramref name="consumer"/> the one that drains the queue (the previous one stops after its current batch)
+    /// Makes <paramref name="consumer"/> the one that drains the queue (the previous one takes nothing more)
     /// and wakes it, unless an attachment numbered above <paramref name="attachment"/> came first; false then.
     /// </summary>
     public bool Attach(IOutboundConsumer consumer, long attachment)

@@ -95,13 +95,13 @@ internal sealed partial class PeerChannel
         return frames;
     }
 
-    // Ownership is checked once per batch (the caller did): a writer that was just replaced writes at most one more
-    // batch on its old channel, which the peer still reads to its end, so nothing is lost or written twice.
+    // Ownership is checked before each envelope: a channel that closes, or whose queue went to another channel, takes
+    // nothing more, and what it took is still read to its end by the peer (after a goodbye) or lost with the channel.
     private long WriteQueued(FrameWriter writer, OutboundQueue queue, int threshold)
     {
         long frames = 0, taken = 0;
         var envelopes = 0;
-        while (writer.UnflushedBytes < threshold && queue.TryDequeue(out var envelope))
+        while (writer.UnflushedBytes < threshold && !Has(States.Closing) && queue.IsDrainedBy(this) && queue.TryDequeue(out var envelope))
         {
             envelopes++;
             taken += OutboundQueue.SizeOf(envelope);
@@ -115,20 +115,21 @@ internal sealed partial class PeerChannel
         return frames;
     }
 
-    // An envelope this peer cannot take is dropped and counted; the channel goes on.
+    // An envelope this peer cannot take is dropped and counted; the channel goes on. Anything else that fails here is
+    // the channel, not the envelope: it is left to the loop, or one lost channel would drop the whole queue.
     private bool TryWrite(FrameWriter writer, Envelope envelope)
     {
         try
         {
             if (_plain && envelope is not Envelope.Raw)
             {
-                throw new InvalidOperationException("a plain (Marketrix) peer takes raw messages only");
+                throw new NotSupportedException("a plain (Marketrix) peer takes raw messages only");
             }
 
             writer.Write(envelope);
             return true;
         }
-        catch (Exception e) when (e is MeshProtocolException or InvalidOperationException or ArgumentException)
+        catch (Exception e) when (e is MeshProtocolException or NotSupportedException or ArgumentException)
         {
             _link!.Stats.OnDropped();
             PeerLog.Unsendable(_settings.Logger, envelope.Type, _link.NodeId, e.Message);

@@ -137,15 +137,18 @@ internal sealed partial class PeerManagerActor : ReceiveActor, IWithTimers
     // Runs on Kestrel's thread for each accepted channel; the channel lives until the returned task completes.
     private static Task OnInboundChannel(IActorRef manager, MeshChannel channel)
     {
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        // Should the manager be gone, the channel still ends when the listener stops and aborts it.
-        channel.Aborted.UnsafeRegister(static state => ((TaskCompletionSource)state!).TrySetResult(), done);
-        manager.Tell(new InboundChannel(channel, done), ActorRefs.NoSender);
-        return done.Task;
+        var inbound = new InboundChannel(channel);
+        manager.Tell(inbound, ActorRefs.NoSender);
+        return inbound.Done.Task;
     }
 
     private void OnInboundChannel(InboundChannel inbound)
     {
+        if (!inbound.Claim())
+        {
+            return; // aborted on its way here: its handler has returned
+        }
+
         if (_stopping)
         {
             inbound.Channel.Abort("the node is stopping");
@@ -185,5 +188,31 @@ internal sealed partial class PeerManagerActor : ReceiveActor, IWithTimers
         public static GetPeers Instance { get; } = new();
     }
 
-    private sealed record InboundChannel(MeshChannel Channel, TaskCompletionSource Done);
+    /// <summary>
+    /// An accepted channel on its way to the manager. Kestrel frees the request and response bodies once the
+    /// listener's handler returns, so the handler returns when the channel's connection actor stops (after the
+    /// channel's loops have ended), not when the channel is aborted; only a channel no actor claimed yet ends with its
+    /// abort (should the manager be gone, the listener's stop aborts it).
+    /// </summary>
+    private sealed class InboundChannel
+    {
+        private readonly CancellationTokenRegistration _unclaimed;
+
+        public InboundChannel(MeshChannel channel)
+        {
+            Channel = channel;
+            _unclaimed = channel.Aborted.UnsafeRegister(static state => ((TaskCompletionSource)state!).TrySetResult(), Done);
+        }
+
+        public MeshChannel Channel { get; }
+
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Takes the end of the handler over from the abort; false when the abort came first.</summary>
+        public bool Claim()
+        {
+            _unclaimed.Dispose(); // waits for a callback that is running
+            return !Done.Task.IsCompleted;
+        }
+    }
 }

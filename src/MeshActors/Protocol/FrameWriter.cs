@@ -62,7 +62,7 @@ internal sealed class FrameWriter
 
     /// <summary>Writes <paramref name="envelope"/> as one frame, followed by its attachment frame when it has one.</summary>
     /// <exception cref="FrameTooLargeException">The envelope or its attachment is above the peer's limit; nothing was written.</exception>
-    /// <exception cref="InvalidOperationException">The envelope has an attachment and the peer does not accept attachments.</exception>
+    /// <exception cref="NotSupportedException">The envelope has an attachment and the peer does not accept attachments.</exception>
     public void Write(Envelope envelope)
     {
         var attachment = EnvelopeEncoder.AttachmentOf(envelope);
@@ -70,7 +70,7 @@ internal sealed class FrameWriter
         {
             if (!PeerAcceptsAttachments)
             {
-                throw new InvalidOperationException("The peer did not announce the 'bin' capability: it cannot take binary attachments.");
+                throw new NotSupportedException("The peer did not announce the 'bin' capability: it cannot take binary attachments.");
             }
 
             EnsureWithinPeerLimit(attachment.Length);

@@ -43,16 +43,20 @@ internal sealed class ChannelPipeReader(PipeReader inner, MeshChannel channel) :
         return true;
     }
 
-    public override void AdvanceTo(SequencePosition consumed)
-    {
-        _unconsumed = _buffer.Slice(consumed).Length;
-        inner.AdvanceTo(consumed);
-    }
+    public override void AdvanceTo(SequencePosition consumed) => AdvanceTo(consumed, consumed);
 
     public override void AdvanceTo(SequencePosition consumed, SequencePosition examined)
     {
         _unconsumed = _buffer.Slice(consumed).Length;
-        inner.AdvanceTo(consumed, examined);
+        try
+        {
+            inner.AdvanceTo(consumed, examined);
+        }
+        catch (Exception ex) when (channel.IsTransportFailure(ex, CancellationToken.None))
+        {
+            // Kestrel frees the request body of a reset stream once the handler returns.
+            throw channel.OnReadFailed(ex);
+        }
     }
 
     public override void CancelPendingRead() => inner.CancelPendingRead();

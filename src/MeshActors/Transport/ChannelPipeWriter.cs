@@ -12,13 +12,33 @@ internal sealed class ChannelPipeWriter(PipeWriter inner, MeshChannel channel) :
 
     public override long UnflushedBytes => inner.UnflushedBytes;
 
-    public override Memory<byte> GetMemory(int sizeHint = 0) => inner.GetMemory(sizeHint);
+    // Kestrel frees the response body of a reset stream once the handler returns; what a writer still does with it is
+    // the channel's loss too, not the writer's bug.
+    public override Memory<byte> GetMemory(int sizeHint = 0)
+    {
+        try
+        {
+            return inner.GetMemory(sizeHint);
+        }
+        catch (Exception ex) when (channel.IsTransportFailure(ex, CancellationToken.None))
+        {
+            throw channel.OnWriteFailed(ex);
+        }
+    }
 
-    public override Span<byte> GetSpan(int sizeHint = 0) => inner.GetSpan(sizeHint);
+    public override Span<byte> GetSpan(int sizeHint = 0) => GetMemory(sizeHint).Span;
 
     public override void Advance(int bytes)
     {
-        inner.Advance(bytes);
+        try
+        {
+            inner.Advance(bytes);
+        }
+        catch (Exception ex) when (channel.IsTransportFailure(ex, CancellationToken.None))
+        {
+            throw channel.OnWriteFailed(ex);
+        }
+
         _unflushed += bytes;
     }
 

@@ -11,7 +11,8 @@ namespace MeshActors.Transport;
 /// have ended. Completing <see cref="Input"/> early tells the remote to stop sending.</para>
 /// <para>Abrupt end (the remote reset the stream, the connection closed or failed its keep-alive ping, the listener
 /// stopped, or <see cref="Abort"/>): <see cref="Aborted"/> fires as soon as the transport notices, and reads of
-/// <see cref="Input"/> and flushes of <see cref="Output"/> throw <see cref="ChannelClosedException"/>; data that had
+/// <see cref="Input"/> and flushes of <see cref="Output"/> throw <see cref="ChannelClosedException"/> (as does any other
+/// call the transport fails: after the listener's handler returned, Kestrel has freed both bodies); data that had
 /// already arrived may still be read first. An outbound channel whose Output is already complete hears of the end
 /// through its next read only.</para>
 /// </remarks>

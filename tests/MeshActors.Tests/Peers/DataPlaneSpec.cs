@@ -1,4 +1,6 @@
+using MeshActors.Discovery;
 using MeshActors.Peers;
+using MeshActors.Protocol;
 using Xunit.Abstractions;
 
 namespace MeshActors.Tests.Peers;
@@ -64,6 +66,58 @@ public sealed class DataPlaneSpec(ITestOutputHelper output) : TestKit(output)
         Assert.Equal(1, ((PeerLink)toB).Stats.Reconnects);
         Assert.Equal(0, ((PeerLink)toB).Queue.QueuedBytes);
         await b.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_reset_inbound_channel_must_keep_the_peers_queue_for_the_next_channel()
+    {
+        const int count = 32_000; // 32 MB, below the cap
+        // The raw peer is a member with the smaller id: the node waits for its dial (and never dials it in this test),
+        // and keeps its link between channels. The writer takes half the queue in its first batch, which keeps it busy
+        // long enough for the reset to arrive while it writes; its flush then waits for a peer that never reads more
+        // than its window, so the other half is still queued when the reset is noticed.
+        var options = new PeerOptions { DialGrace = TimeSpan.FromMinutes(10), FlushThresholdBytes = 16 * 1024 * 1024 };
+        await using var node = await TestNode.StartAsync(Log, "node", options);
+        node.System.EventStream.Publish(new MemberUp(new MeshMember("a-raw", "raw", "127.0.0.1", 1) { ProtocolVersion = WireProtocol.Version }));
+        await using (var first = await RawPeer.OpenAsync(node.Address))
+        {
+            await first.HandshakeAsync("a-raw");
+            await node.ConnectedPeerAsync("a-raw");
+        }
+
+        Assert.True(node.Directory.TryGet("a-raw", out var peer));
+        var link = (PeerLink)peer;
+        await AwaitConditionAsync(() => !link.IsConnected, TestTimeouts.Default);
+        for (var n = 0; n < count; n++)
+        {
+            Assert.True(link.TrySend(RecordingHandler.Pub(n, padding: 1000)));
+        }
+
+        // The peer resets the stream as soon as the node's writer has the queue.
+        await using (var reset = await RawPeer.OpenAsync(node.Address))
+        {
+            await reset.HandshakeAsync("a-raw");
+            await AwaitConditionAsync(() => link.IsConnected, TestTimeouts.Default, interval: TimeSpan.FromMilliseconds(1));
+            reset.Channel.Abort("the test resets the stream");
+        }
+
+        await AwaitConditionAsync(() => link is { IsConnected: false, Stats.Reconnects: 1 }, TestTimeouts.Default);
+        Assert.Equal(0, link.Stats.Dropped);
+        Assert.Equal(0, node.Log.Count(4009) + node.Log.Count(4016));
+        Assert.True(link.Queue.QueuedBytes > 0);
+
+        // What the reset channel had not taken goes out on the next one: the tail of the sequence, in order.
+        await using var next = await RawPeer.OpenAsync(node.Address);
+        await next.HandshakeAsync("a-raw");
+        var received = new List<long>();
+        while (received.LastOrDefault() != count - 1 && await next.ReadAsync() is Envelope.Pub pub)
+        {
+            received.Add(RecordingHandler.ReadN(pub.Data.Span));
+        }
+
+        Assert.Equal(Enumerable.Range(count - received.Count, received.Count).Select(n => (long)n), received);
+        await AwaitConditionAsync(() => link.Queue.QueuedBytes == 0, TestTimeouts.Default);
+        Assert.Equal(0, link.Stats.Dropped);
     }
 
     [Fact]

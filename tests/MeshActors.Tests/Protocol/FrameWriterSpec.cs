@@ -113,7 +113,7 @@ public sealed class FrameWriterSpec
     {
         _writer.ApplyPeerHello(Wire.PeerHello with { Capabilities = [] });
 
-        Assert.Throws<InvalidOperationException>(() => _writer.Write(new Envelope.Pub("t", default) { Attachment = new byte[1] }));
+        Assert.Throws<NotSupportedException>(() => _writer.Write(new Envelope.Pub("t", default) { Attachment = new byte[1] }));
         _writer.Commit();
 
         Assert.Empty(Wire.Drain(_pipe));
