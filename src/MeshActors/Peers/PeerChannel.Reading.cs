@@ -210,9 +210,19 @@ internal sealed partial class PeerChannel
         Handle(envelope);
     }
 
-    // Framing is intact: complain (a plain peer could not read an err), count, and go on with the next frame.
+    // Framing is intact: complain (a plain peer could not read an err), count, and go on with the next frame; unless
+    // the peer has not read the errs it was sent, which would then pile up: that closes the channel.
     private void Refuse(MeshProtocolException e)
     {
+        if (!_plain && _control.Count >= MaxQueuedErrs)
+        {
+            e = new MeshProtocolException(ErrorCodes.ProtocolError,
+                $"The peer does not read what it is sent: {MaxQueuedErrs} errs wait, and it sent another bad frame ({e.Code}: {e.Message})", e);
+            Reject(e);
+            Fail(e);
+            return;
+        }
+
         Reject(e);
         if (!_plain)
         {

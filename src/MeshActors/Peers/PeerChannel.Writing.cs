@@ -45,7 +45,7 @@ internal sealed partial class PeerChannel
                     Close(new ChannelEnd("the unary call is answered"), lastFrame: null);
                 }
 
-                if (Has(States.Closing) && _control.IsEmpty)
+                if (Has(States.Closing) && !HasControlFrames)
                 {
                     break;
                 }
@@ -73,26 +73,35 @@ internal sealed partial class PeerChannel
         }
     }
 
+    private bool HasControlFrames => !_control.IsEmpty || Volatile.Read(ref _pong) is not null || Volatile.Read(ref _ping) is not null;
+
     private bool HasWork() =>
-        !_control.IsEmpty || Has(States.Closing) || _unary is { IsAnswered: true }
+        HasControlFrames || Has(States.Closing) || _unary is { IsAnswered: true }
         || (_link is { } link && link.Queue.IsDrainedBy(this) && link.Queue.HasItems);
 
+    // The queue last: the last frame of a close is in it.
     private long WriteControlFrames(FrameWriter writer)
     {
-        long frames = 0;
+        var frames = WriteControlFrame(writer, Interlocked.Exchange(ref _pong, null))
+            + WriteControlFrame(writer, Interlocked.Exchange(ref _ping, null));
         while (_control.TryDequeue(out var envelope))
         {
-            if (_lastFrameWritten)
-            {
-                continue;
-            }
-
-            writer.Write(envelope);
-            frames++;
-            _lastFrameWritten = envelope is Envelope.Bye || (envelope is Envelope.Err { Id: null } err && ErrorCodes.ClosesChannel(err.Code));
+            frames += WriteControlFrame(writer, envelope);
         }
 
         return frames;
+    }
+
+    private long WriteControlFrame(FrameWriter writer, Envelope? envelope)
+    {
+        if (envelope is null || _lastFrameWritten)
+        {
+            return 0;
+        }
+
+        writer.Write(envelope);
+        _lastFrameWritten = envelope is Envelope.Bye || (envelope is Envelope.Err { Id: null } err && ErrorCodes.ClosesChannel(err.Code));
+        return 1;
     }
 
     // Ownership is checked before each envelope: a channel that closes, or whose queue went to another channel, takes

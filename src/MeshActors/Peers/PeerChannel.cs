@@ -28,15 +28,21 @@ internal sealed partial class PeerChannel : IOutboundConsumer
         Paused = 16,
     }
 
+    // A peer that reads nothing must not make this node hold an answer per frame it sends: a pong answers the newest
+    // ping, a heartbeat waits for the one before it, and past this many queued errs the channel closes.
+    internal const int MaxQueuedErrs = 256;
+
     private readonly PeerChannelSettings _settings;
     private readonly MeshChannel? _accepted;
     private readonly DnsEndPoint? _dialTo;
     private readonly bool _offerProtocol;
-    private readonly ConcurrentQueue<Envelope> _control = new();
+    private readonly ConcurrentQueue<Envelope> _control = new(); // errs and the last frame of a close
     private readonly EnvelopeDecoder _decoder = new();
     private readonly TaskCompletionSource<ChannelEnd> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _grace = new();
     private readonly TaskCompletionSource _aborted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Envelope.Pong? _pong;
+    private Envelope.Ping? _ping;
     private Task? _consumerBehind;
     private MeshChannel? _channel;
     private FrameWriter? _writer;
@@ -230,7 +236,19 @@ internal sealed partial class PeerChannel : IOutboundConsumer
             return;
         }
 
-        _control.Enqueue(envelope);
+        switch (envelope)
+        {
+            case Envelope.Pong pong:
+                Volatile.Write(ref _pong, pong);
+                break;
+            case Envelope.Ping ping:
+                Interlocked.CompareExchange(ref _ping, ping, null);
+                break;
+            default:
+                _control.Enqueue(envelope);
+                break;
+        }
+
         Signal.Wake();
     }
 

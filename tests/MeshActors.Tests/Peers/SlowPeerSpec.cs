@@ -1,3 +1,4 @@
+using System.Text;
 using MeshActors.Peers;
 using MeshActors.Protocol;
 using Xunit.Abstractions;
@@ -25,25 +26,9 @@ public sealed class SlowPeerSpec(ITestOutputHelper output) : TestKit(output)
         await stalled.HandshakeAsync();
         var toStalled = await node.ConnectedPeerAsync("raw-node");
 
-        // Fill what the transport buffers (HTTP/2 windows, socket buffers) and then the queue, until the writer is stuck
-        // behind the peer: the queue stays full and nothing more goes out between two looks
-        // (after something did: the HTTP/2 window alone takes megabytes).
+        var sent = await FillUntilStuckAsync(toStalled);
+
         var link = (PeerLink)toStalled;
-        var sent = 0;
-        var bytesSent = -1L;
-        await AwaitConditionAsync(() =>
-        {
-            while (toStalled.TrySend(Message(sent)))
-            {
-                sent++;
-            }
-
-            var stuck = link.Stats.BytesSent == bytesSent && bytesSent > 0;
-            bytesSent = link.Stats.BytesSent;
-            return stuck;
-        }, TestTimeouts.Default, interval: TimeSpan.FromMilliseconds(200));
-
-        Log.WriteLine($"{sent} messages of 8 KB accepted, {bytesSent / 1e6:0.0} MB of them handed to the transport, before the writer was stuck");
         Assert.InRange(link.Queue.QueuedBytes, cap - 16 * 1024, cap);
         Assert.True(link.Stats.Dropped >= 1);
         var refused = sent;
@@ -70,5 +55,90 @@ public sealed class SlowPeerSpec(ITestOutputHelper output) : TestKit(output)
         Assert.Equal(expected, received);
     }
 
+    [Fact]
+    public async Task A_peer_that_pings_without_reading_must_get_one_pong_for_the_newest_ping()
+    {
+        const int pings = 100_000;
+        var options = new PeerOptions { OutboundQueueCapBytes = 1024 * 1024, LivenessTimeout = TimeSpan.FromMinutes(5) };
+        await using var node = await TestNode.StartAsync(Log, "node", options);
+        await using var stalled = await RawPeer.OpenAsync(node.Address);
+        await stalled.HandshakeAsync();
+        var toStalled = await node.ConnectedPeerAsync("raw-node");
+        await FillUntilStuckAsync(toStalled);
+        var framesBefore = ((PeerLink)toStalled).Stats.FramesReceived;
+
+        // Answered one pong per ping, these would pile up behind the stuck writer, as many as the peer cares to send.
+        var flood = new MemoryStream();
+        for (var n = 0; n < pings; n++)
+        {
+            flood.Write(RawPeer.Frame(Encoding.UTF8.GetBytes($"{{\"t\":\"ping\",\"n\":{n}}}")));
+        }
+
+        await stalled.WriteAsync(flood.ToArray());
+        await AwaitConditionAsync(() => ((PeerLink)toStalled).Stats.FramesReceived == framesBefore + pings, TestTimeouts.Default);
+
+        // Once the peer reads, the first pong behind what was already written answers the newest ping.
+        Envelope? envelope;
+        while ((envelope = await stalled.ReadAsync()) is not Envelope.Pong)
+        {
+            Assert.IsType<Envelope.Pub>(envelope);
+        }
+
+        Assert.Equal(pings - 1, ((Envelope.Pong)envelope).Value);
+    }
+
+    [Fact]
+    public async Task A_peer_that_sends_bad_frames_without_reading_the_errs_must_be_closed_once_too_many_wait()
+    {
+        var options = new PeerOptions
+        {
+            OutboundQueueCapBytes = 1024 * 1024, LivenessTimeout = TimeSpan.FromMinutes(5), GoodbyeGrace = TimeSpan.FromMilliseconds(100),
+        };
+        await using var node = await TestNode.StartAsync(Log, "node", options);
+        await using var stalled = await RawPeer.OpenAsync(node.Address);
+        await stalled.HandshakeAsync();
+        var toStalled = await node.ConnectedPeerAsync("raw-node");
+        await FillUntilStuckAsync(toStalled);
+
+        var flood = new MemoryStream();
+        for (var n = 0; n < 4 * PeerChannel.MaxQueuedErrs; n++)
+        {
+            flood.Write(RawPeer.Frame("{\"t\":\"frob\"}"u8.ToArray()));
+        }
+
+        await stalled.WriteAsync(flood.ToArray());
+
+        // Each bad frame gets its err until that many wait unread; the next one closes the channel (the writer being
+        // stuck, the goodbye grace then resets it), logged and counted once.
+        await AwaitConditionAsync(() => !toStalled.IsConnected, TestTimeouts.Default);
+        Assert.Equal(PeerChannel.MaxQueuedErrs + 1, node.Directory.Totals.BadFrames);
+        Assert.Equal(PeerChannel.MaxQueuedErrs + 1, node.Log.Count(4003));
+        Assert.Equal(1, node.Log.Count(4003, $"{ErrorCodes.ProtocolError}: "));
+    }
+
     private static Envelope.Pub Message(int n) => RecordingHandler.Pub(n, padding: 8 * 1024);
+
+    // Fills what the transport buffers (HTTP/2 windows, socket buffers) and then the queue, until the writer is stuck
+    // behind the peer: the queue stays full and nothing more goes out between two looks (after something did: the
+    // HTTP/2 window alone takes megabytes). Returns how many messages the queue accepted.
+    private async Task<int> FillUntilStuckAsync(IPeer toStalled)
+    {
+        var link = (PeerLink)toStalled;
+        var sent = 0;
+        var bytesSent = -1L;
+        await AwaitConditionAsync(() =>
+        {
+            while (toStalled.TrySend(Message(sent)))
+            {
+                sent++;
+            }
+
+            var stuck = link.Stats.BytesSent == bytesSent && bytesSent > 0;
+            bytesSent = link.Stats.BytesSent;
+            return stuck;
+        }, TestTimeouts.Default, interval: TimeSpan.FromMilliseconds(200));
+
+        Log.WriteLine($"{sent} messages of 8 KB accepted, {bytesSent / 1e6:0.0} MB of them handed to the transport, before the writer was stuck");
+        return sent;
+    }
 }
