@@ -203,19 +203,20 @@ internal sealed class OutboundQueue(long capBytes, int backpressureEnvelopes, lo
 
     private async ValueTask EnqueueSlowAsync(Envelope envelope, long size, bool wait, string nodeId, CancellationToken cancellationToken)
     {
+        ThrowIfClosed(nodeId);
+        if (!wait)
+        {
+            stats.OnDropped();
+            throw new PeerQueueFullException(nodeId, capBytes);
+        }
+
         while (true)
         {
-            ThrowIfClosed(nodeId);
-            if (!wait)
-            {
-                stats.OnDropped();
-                throw new PeerQueueFullException(nodeId, capBytes);
-            }
-
-            // Registered before the second look: room given back before the registration is seen by that look, room
-            // given back after it completes the task.
+            // Registered before the look: room given back, or a close, before the registration is seen by the look;
+            // after it, it completes the task.
             var room = _room.WaitTask;
-            if (!IsClosed && !IsBackedUp && TryReserve(size))
+            ThrowIfClosed(nodeId);
+            if (!IsBackedUp && TryReserve(size))
             {
                 Add(envelope);
                 return;
