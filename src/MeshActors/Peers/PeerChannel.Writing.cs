@@ -6,7 +6,7 @@ namespace MeshActors.Peers;
 /// <summary>The write side: control frames first, then the peer's queue while this channel drains it, many frames per block, one flush per batch.</summary>
 internal sealed partial class PeerChannel
 {
-    private bool _lastFrameWritten;
+    private bool _lastFrameWritten; // or there was none: the writer has seen the channel closing
 
     private async Task WriteLoopAsync()
     {
@@ -45,7 +45,7 @@ internal sealed partial class PeerChannel
                     Close(new ChannelEnd("the unary call is answered"), lastFrame: null);
                 }
 
-                if (Has(States.Closing) && !HasControlFrames)
+                if (_lastFrameWritten)
                 {
                     break;
                 }
@@ -79,7 +79,7 @@ internal sealed partial class PeerChannel
         HasControlFrames || Has(States.Closing) || _unary is { IsAnswered: true }
         || (_link is { } link && link.Queue.IsDrainedBy(this) && link.Queue.HasItems);
 
-    // The queue last: the last frame of a close is in it.
+    // Once the writer sees the channel closing, the close's last frame (if any) goes out, and nothing after it.
     private long WriteControlFrames(FrameWriter writer)
     {
         var frames = WriteControlFrame(writer, Interlocked.Exchange(ref _pong, null))
@@ -87,6 +87,12 @@ internal sealed partial class PeerChannel
         while (_control.TryDequeue(out var envelope))
         {
             frames += WriteControlFrame(writer, envelope);
+        }
+
+        if (Has(States.Closing))
+        {
+            frames += WriteControlFrame(writer, _lastFrame);
+            _lastFrameWritten = true;
         }
 
         return frames;
@@ -100,7 +106,6 @@ internal sealed partial class PeerChannel
         }
 
         writer.Write(envelope);
-        _lastFrameWritten = envelope is Envelope.Bye || (envelope is Envelope.Err { Id: null } err && ErrorCodes.ClosesChannel(err.Code));
         return 1;
     }
 

@@ -26,6 +26,7 @@ internal sealed partial class PeerChannel : IOutboundConsumer
         Discarding = 4,
         Started = 8,
         Paused = 16,
+        Ending = 32, // the close began (Close or Abort); Closing follows once its last frame is in place
     }
 
     // A peer that reads nothing must not make this node hold an answer per frame it sends: a pong answers the newest
@@ -36,13 +37,14 @@ internal sealed partial class PeerChannel : IOutboundConsumer
     private readonly MeshChannel? _accepted;
     private readonly DnsEndPoint? _dialTo;
     private readonly bool _offerProtocol;
-    private readonly ConcurrentQueue<Envelope> _control = new(); // errs and the last frame of a close
+    private readonly ConcurrentQueue<Envelope> _control = new(); // errs
     private readonly EnvelopeDecoder _decoder = new();
     private readonly TaskCompletionSource<ChannelEnd> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _grace = new();
     private readonly TaskCompletionSource _aborted = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Envelope.Pong? _pong;
     private Envelope.Ping? _ping;
+    private Envelope? _lastFrame;
     private Task? _consumerBehind;
     private MeshChannel? _channel;
     private FrameWriter? _writer;
@@ -204,7 +206,7 @@ internal sealed partial class PeerChannel : IOutboundConsumer
     public void Abort(string reason)
     {
         SetEnd(new ChannelEnd(reason));
-        Set(States.Aborted | States.Closing | States.Discarding);
+        Set(States.Aborted | States.Ending | States.Closing | States.Discarding);
         Volatile.Read(ref _channel)?.Abort(reason);
         Signal.Wake(); // a writer with nothing to write would otherwise sleep on
         _aborted.TrySetResult(); // and a reader waiting for its consumer
@@ -262,21 +264,19 @@ internal sealed partial class PeerChannel : IOutboundConsumer
     private void Close(ChannelEnd end, Envelope? lastFrame)
     {
         SetEnd(end);
-        // Closing is set before the last frame is queued, so that no control frame can be queued after it.
-        if ((Set(States.Closing) & States.Closing) != 0)
+        if ((Set(States.Ending) & States.Ending) != 0)
         {
             return;
         }
 
         _link?.Queue.Detach(this);
-        if (lastFrame is not null && !_plain)
-        {
-            _control.Enqueue(lastFrame);
-        }
-
+        _lastFrame = _plain ? null : lastFrame;
         // The grace bounds the whole close, including a writer stuck behind a peer that does not read.
         _grace.Token.UnsafeRegister(static state => ((PeerChannel)state!).Abort("the peer did not end its side within the goodbye grace"), this);
         _grace.CancelAfter(_settings.Options.GoodbyeGrace);
+        // Last: a writer that sees Closing sends the last frame and ends its output, and the loops may then end (and
+        // dispose the grace) at once.
+        Set(States.Closing);
         Signal.Wake();
     }
 
