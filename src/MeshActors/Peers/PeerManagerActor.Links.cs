@@ -124,9 +124,13 @@ internal sealed partial class PeerManagerActor
         var wasConnected = link.IsConnected;
         link.Attached = entry;
         entry.Carried = true;
-        if (entry.Target is { } target)
+        // Whoever dialed the channel: the peer is reachable again, and the next outage backs off from the start.
+        foreach (var target in _targets.Values)
         {
-            target.Failures = 0;
+            if (target.NodeId == link.NodeId || ReferenceEquals(target, entry.Target))
+            {
+                target.Failures = 0;
+            }
         }
 
         link.OnAttached(entry.Identity!);

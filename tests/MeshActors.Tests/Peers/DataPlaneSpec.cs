@@ -1,6 +1,7 @@
 using MeshActors.Discovery;
 using MeshActors.Peers;
 using MeshActors.Protocol;
+using MeshActors.Tests.Transport;
 using Xunit.Abstractions;
 
 namespace MeshActors.Tests.Peers;
@@ -10,6 +11,9 @@ using MeshActors.TestKit;
 [Collection(nameof(PeersCollection))]
 public sealed class DataPlaneSpec(ITestOutputHelper output) : TestKit(output)
 {
+    private const int DialRetryLog = 4006;
+    private const int UnreachableLog = 4007;
+
     private ITestOutputHelper Log => Output!;
 
     [Fact]
@@ -118,6 +122,27 @@ public sealed class DataPlaneSpec(ITestOutputHelper output) : TestKit(output)
         Assert.Equal(Enumerable.Range(count - received.Count, received.Count).Select(n => (long)n), received);
         await AwaitConditionAsync(() => link.Queue.QueuedBytes == 0, TestTimeouts.Default);
         Assert.Equal(0, link.Stats.Dropped);
+    }
+
+    [Fact]
+    public async Task A_channel_the_peer_dialed_must_restart_the_backoff_of_the_nodes_own_dials_to_it()
+    {
+        // The member's registered address answers nothing: every dial of the node's own fails, with a growing backoff.
+        var options = new PeerOptions { ReconnectMinBackoff = TimeSpan.FromMilliseconds(10), ReconnectRandomFactor = 0 };
+        await using var node = await TestNode.StartAsync(Log, "node", options, id: "a-" + Guid.NewGuid().ToString("N"));
+        node.System.EventStream.Publish(new MemberUp(new MeshMember("z-raw", "raw", "127.0.0.1", ChannelFailureSpec.FreePort()) { ProtocolVersion = WireProtocol.Version }));
+        await AwaitConditionAsync(() => node.Log.Count(DialRetryLog) >= 3, TestTimeouts.Default);
+        Assert.Equal(1, node.Log.Count(UnreachableLog));
+
+        // The peer dials the node instead. Once that channel is lost the node's dials count their failures from zero
+        // again (starting from the first backoff), so the next failure is reported as a new outage.
+        await using (var raw = await RawPeer.OpenAsync(node.Address))
+        {
+            await raw.HandshakeAsync("z-raw");
+            await node.ConnectedPeerAsync("z-raw");
+        }
+
+        await AwaitConditionAsync(() => node.Log.Count(UnreachableLog) == 2, TestTimeouts.Default);
     }
 
     [Fact]

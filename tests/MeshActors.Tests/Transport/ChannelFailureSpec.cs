@@ -224,7 +224,7 @@ public sealed class ChannelFailureSpec(ITestOutputHelper output)
         return aborted.Task;
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
