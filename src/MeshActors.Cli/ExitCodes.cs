@@ -5,7 +5,7 @@ internal static class ExitCodes
 {
     public const int Success = 0;
 
-    /// <summary>The command ran and failed: an error, a timeout, no reply, a child process that failed.</summary>
+    /// <summary>The command ran and failed: an error, a timeout, no reply, a child process that failed, a command line that does not parse.</summary>
     public const int Failure = 1;
 
     /// <summary>Stopped by Ctrl+C or SIGTERM before it finished (128 + SIGINT, as shells report it).</summary>

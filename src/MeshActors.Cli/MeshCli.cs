@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.CommandLine.Invocation;
+using System.CommandLine.Parsing;
 using MeshActors.Cli.Commands;
 
 namespace MeshActors.Cli;
@@ -9,8 +11,28 @@ internal static class MeshCli
     /// <summary>How long a command gets to leave the mesh cleanly after Ctrl+C or SIGTERM before the process exits anyway.</summary>
     private static readonly TimeSpan ShutdownGrace = TimeSpan.FromSeconds(15);
 
-    public static Task<int> InvokeAsync(string[] args) =>
-        Create().Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = ShutdownGrace });
+    public static Task<int> InvokeAsync(string[] args)
+    {
+        var parseResult = Create().Parse(args);
+        // The parser's own report puts the whole help text on stdout, where a script reads results: report it as any other failure.
+        if (parseResult.Action is ParseErrorAction)
+        {
+            Terminal.Error(UsageError(parseResult));
+            return Task.FromResult(ExitCodes.Failure);
+        }
+        return parseResult.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = ShutdownGrace });
+    }
+
+    /// <summary>One line: the first parse error and where to read the usage, e.g. <c>... Try 'mesh node --help'.</c></summary>
+    private static string UsageError(ParseResult parseResult)
+    {
+        // A word the parser does not know also causes the other errors ('mesh bogus' also misses a command): name it first.
+        var error = parseResult.UnmatchedTokens is [var word, ..] ? $"Unrecognized command or argument '{word}'." : parseResult.Errors[0].Message;
+        var path = new List<string> { "--help" };
+        for (var command = parseResult.CommandResult; command.Parent is CommandResult parent; command = parent)
+            path.Insert(0, command.Command.Name);
+        return $"{error} Try 'mesh {string.Join(' ', path)}'.";
+    }
 
     public static RootCommand Create()
     {

@@ -1,0 +1,43 @@
+namespace MeshActors.Cli.Tests;
+
+/// <summary>Command lines that <c>mesh</c> refuses before it does anything: one line on stderr, nothing on stdout.</summary>
+public sealed class CommandLineSpec : IAsyncLifetime
+{
+    private readonly DirectoryInfo _registry = Directory.CreateTempSubdirectory("mesh-command-line-spec-");
+    private MeshCli _cli = null!;
+
+    [Theory]
+    [InlineData("node --port abc", "Cannot parse argument 'abc' for option '--port' as expected type 'System.Int32'. Try 'mesh node --help'.")]
+    [InlineData("ping", "Required argument missing for command: 'ping'. Try 'mesh ping --help'.")]
+    [InlineData("bogus", "Unrecognized command or argument 'bogus'. Try 'mesh --help'.")]
+    [InlineData("topic send", "Required argument missing for command: 'send'. Try 'mesh topic send --help'.")]
+    public async Task A_command_line_that_does_not_parse_must_fail_with_one_line_and_a_hint_instead_of_the_help(string commandLine, string error)
+    {
+        var (exitCode, mesh) = await _cli.RunAsync(commandLine.Split(' '));
+
+        Assert.Equal(1, exitCode);
+        Assert.Equal($"[stderr] mesh: {error}", mesh.Transcript.Trim());
+    }
+
+    [Fact]
+    public async Task Help_must_still_go_to_stdout_with_exit_code_0()
+    {
+        var (exitCode, mesh) = await _cli.RunAsync("node", "--help");
+
+        Assert.Equal(0, exitCode);
+        Assert.Contains(mesh.Stdout, line => line.Contains("--port", StringComparison.Ordinal));
+        Assert.DoesNotContain("[stderr]", mesh.Transcript, StringComparison.Ordinal);
+    }
+
+    public Task InitializeAsync()
+    {
+        _cli = new MeshCli("local:" + _registry.FullName);
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _cli.DisposeAsync();
+        _registry.Delete(recursive: true);
+    }
+}
