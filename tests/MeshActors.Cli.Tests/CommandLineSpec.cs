@@ -19,6 +19,25 @@ public sealed class CommandLineSpec : IAsyncLifetime
         Assert.Equal($"[stderr] mesh: {error}", mesh.Transcript.Trim());
     }
 
+    [Theory]
+    [InlineData("list --wait -1", "--wait must be between 0 and 4294967 seconds, not -1. Try 'mesh list --help'.")]
+    [InlineData("list --wait NaN", "--wait must be between 0 and 4294967 seconds, not NaN. Try 'mesh list --help'.")]
+    [InlineData("list --wait abc", "Cannot parse argument 'abc' for option '--wait' as expected type 'System.Double'. Try 'mesh list --help'.")]
+    [InlineData("ping n -i -1", "--interval must be between 0 and 4294967 seconds, not -1. Try 'mesh ping --help'.")]
+    [InlineData("ping n -c -1", "--count must be 0 or more, not -1. Try 'mesh ping --help'.")]
+    [InlineData("ping n -W 0", "--timeout must be more than 0 and at most 4294967 seconds, not 0. Try 'mesh ping --help'.")]
+    [InlineData("topic send t 1 -w -1", "--wait must be between 0 and 4294967 seconds, not -1. Try 'mesh topic send --help'.")]
+    [InlineData("service call echo {} -t 0", "--timeout must be more than 0 and at most 4294967 seconds, not 0. Try 'mesh service call --help'.")]
+    [InlineData("speedtest send --seconds 0", "--seconds must be more than 0 and at most 4294967 seconds, not 0. Try 'mesh speedtest send --help'.")]
+    [InlineData("speedtest send --warmup 1e10", "--warmup must be between 0 and 4294967 seconds, not 10000000000. Try 'mesh speedtest send --help'.")]
+    public async Task A_number_out_of_range_must_fail_with_one_line_naming_its_option_before_anything_runs(string commandLine, string error)
+    {
+        var (exitCode, mesh) = await _cli.RunAsync(commandLine.Split(' '));
+
+        Assert.Equal(1, exitCode);
+        Assert.Equal($"[stderr] mesh: {error}", mesh.Transcript.Trim());
+    }
+
     [Fact]
     public async Task Help_must_still_go_to_stdout_with_exit_code_0()
     {

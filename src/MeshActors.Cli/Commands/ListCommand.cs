@@ -15,7 +15,7 @@ internal static class ListCommand
         {
             Description = "Seconds to listen for registrations before printing; the registry is read at start, this catches nodes that are just joining.",
             DefaultValueFactory = _ => 1.0,
-        };
+        }.Seconds();
         var command = new Command("list", "List the live nodes of the mesh.") { wait };
         CliAction.Set(command, async (parseResult, cancellationToken) =>
         {

@@ -9,10 +9,10 @@ internal static class PingCommand
     public static Command Create()
     {
         var target = new Argument<string>("node") { Description = "The node's name, id, or host:port." };
-        var count = new Option<int>("--count", "-c") { Description = "Pings to send; 0 pings until Ctrl+C.", DefaultValueFactory = _ => 4 };
-        var interval = new Option<double>("--interval", "-i") { Description = "Seconds between pings.", DefaultValueFactory = _ => 1.0 };
-        var timeout = new Option<double>("--timeout", "-W") { Description = "Seconds to wait for each reply.", DefaultValueFactory = _ => 2.0 };
-        var wait = new Option<double>("--wait") { Description = "Seconds to wait for the node to show up in the registry.", DefaultValueFactory = _ => 5.0 };
+        var count = new Option<int>("--count", "-c") { Description = "Pings to send; 0 pings until Ctrl+C.", DefaultValueFactory = _ => 4 }.NotNegative();
+        var interval = new Option<double>("--interval", "-i") { Description = "Seconds between pings.", DefaultValueFactory = _ => 1.0 }.Seconds();
+        var timeout = new Option<double>("--timeout", "-W") { Description = "Seconds to wait for each reply.", DefaultValueFactory = _ => 2.0 }.PositiveSeconds();
+        var wait = new Option<double>("--wait") { Description = "Seconds to wait for the node to show up in the registry.", DefaultValueFactory = _ => 5.0 }.Seconds();
         var command = new Command("ping", "Measure round trips to a node.") { target, count, interval, timeout, wait };
         CliAction.Set(command, async (parseResult, cancellationToken) =>
         {

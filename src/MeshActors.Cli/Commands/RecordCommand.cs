@@ -12,7 +12,7 @@ internal static class RecordCommand
     {
         var file = new Argument<string>("file") { Description = "The recording to write (JSON lines; see docs/cli.md)." };
         var topics = new Argument<string[]>("topics") { Description = "The topics to record.", Arity = ArgumentArity.OneOrMore };
-        var count = new Option<int>("--count", "-c") { Description = "Stop after this many messages; 0 records until Ctrl+C.", DefaultValueFactory = _ => 0 };
+        var count = new Option<int>("--count", "-c") { Description = "Stop after this many messages; 0 records until Ctrl+C.", DefaultValueFactory = _ => 0 }.NotNegative();
         var command = new Command("record", "Record the messages on some topics to a file.") { file, topics, count };
         CliAction.Set(command, async (parseResult, cancellationToken) =>
         {

@@ -13,7 +13,7 @@ internal static class ReplayCommand
         var file = new Argument<string>("file") { Description = "The recording to replay." };
         var rate = new Option<double>("--rate", "-r") { Description = "Playback speed: 2 plays twice as fast, 0.5 half as fast.", DefaultValueFactory = _ => 1.0 };
         var immediate = new Option<bool>("--immediate") { Description = "Publish as fast as possible, ignoring the recorded timing." };
-        var wait = new Option<double>("--wait", "-w") { Description = "Seconds to wait for subscribers of the recorded topics before playing.", DefaultValueFactory = _ => 5.0 };
+        var wait = new Option<double>("--wait", "-w") { Description = "Seconds to wait for subscribers of the recorded topics before playing.", DefaultValueFactory = _ => 5.0 }.Seconds();
         var command = new Command("replay", "Publish the messages of a recording again.") { file, rate, immediate, wait };
         CliAction.Set(command, async (parseResult, cancellationToken) =>
         {

@@ -11,8 +11,8 @@ internal static class ServiceCallCommand
     {
         var service = new Argument<string>("service") { Description = "The service to call." };
         var json = new Argument<string>("json") { Description = "The request, a JSON value, e.g. '{\"x\":1}'." };
-        var timeout = new Option<double?>("--timeout", "-t") { Description = "Seconds to wait for the response; the node's request timeout (5 s) when omitted." };
-        var wait = new Option<double>("--wait", "-w") { Description = "Seconds to wait for a node that hosts the service.", DefaultValueFactory = _ => 5.0 };
+        var timeout = new Option<double?>("--timeout", "-t") { Description = "Seconds to wait for the response; the node's request timeout (5 s) when omitted." }.PositiveSeconds();
+        var wait = new Option<double>("--wait", "-w") { Description = "Seconds to wait for a node that hosts the service.", DefaultValueFactory = _ => 5.0 }.Seconds();
         var command = new Command("call", "Call a service with a JSON request and print its response.") { service, json, timeout, wait };
         CliAction.Set(command, async (parseResult, cancellationToken) =>
         {

@@ -14,7 +14,7 @@ internal static class SpeedtestRecvCommand
     public static Command Create()
     {
         var topic = new Option<string>("--topic", "-t") { Description = "Topic to receive on.", DefaultValueFactory = _ => "speedtest" };
-        var runs = new Option<int>("--runs") { Description = "Exit after this many runs; 0 serves runs until Ctrl+C.", DefaultValueFactory = _ => 0 };
+        var runs = new Option<int>("--runs") { Description = "Exit after this many runs; 0 serves runs until Ctrl+C.", DefaultValueFactory = _ => 0 }.NotNegative();
         var command = new Command("recv", "Receive a speed test: count what arrives and report it to the sender.") { topic, runs };
         CliAction.Set(command, async (parseResult, cancellationToken) =>
         {

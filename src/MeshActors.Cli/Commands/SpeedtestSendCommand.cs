@@ -19,9 +19,9 @@ internal static class SpeedtestSendCommand
     {
         var topic = new Option<string>("--topic", "-t") { Description = "Topic to send on.", DefaultValueFactory = _ => "speedtest" };
         var size = new Option<int>("--message-size", "-s") { Description = $"Bytes per message (at least {SpeedtestPayload.HeaderSize}), sent as a binary attachment.", DefaultValueFactory = _ => 100 };
-        var seconds = new Option<double>("--seconds") { Description = "Seconds of measured sending.", DefaultValueFactory = _ => 5.0 };
-        var warmup = new Option<double>("--warmup") { Description = "Seconds of warm-up before measuring (JIT, connection windows).", DefaultValueFactory = _ => 1.0 };
-        var wait = new Option<double>("--wait", "-w") { Description = "Seconds to wait for a receiver.", DefaultValueFactory = _ => 10.0 };
+        var seconds = new Option<double>("--seconds") { Description = "Seconds of measured sending.", DefaultValueFactory = _ => 5.0 }.PositiveSeconds();
+        var warmup = new Option<double>("--warmup") { Description = "Seconds of warm-up before measuring (JIT, connection windows).", DefaultValueFactory = _ => 1.0 }.Seconds();
+        var wait = new Option<double>("--wait", "-w") { Description = "Seconds to wait for a receiver.", DefaultValueFactory = _ => 10.0 }.Seconds();
         var command = new Command("send", "Send a speed test to a receiver and print its measurements.") { topic, size, seconds, warmup, wait };
         CliAction.Set(command, async (parseResult, cancellationToken) =>
         {

@@ -10,7 +10,7 @@ internal static class TopicEchoCommand
     public static Command Create()
     {
         var topic = new Argument<string>("topic") { Description = "The topic to listen on." };
-        var count = new Option<int>("--count", "-c") { Description = "Exit after this many messages; 0 listens until Ctrl+C.", DefaultValueFactory = _ => 0 };
+        var count = new Option<int>("--count", "-c") { Description = "Exit after this many messages; 0 listens until Ctrl+C.", DefaultValueFactory = _ => 0 }.NotNegative();
         var command = new Command("echo", "Print the messages published on a topic.") { topic, count };
         CliAction.Set(command, async (parseResult, cancellationToken) =>
         {

@@ -13,7 +13,7 @@ internal static class TopicSendCommand
         {
             Description = "Seconds to wait for a subscriber; messages to a topic nobody listens to are dropped, so sending without one fails.",
             DefaultValueFactory = _ => 5.0,
-        };
+        }.Seconds();
         var command = new Command("send", "Publish a JSON message on a topic.") { topic, json, wait };
         CliAction.Set(command, async (parseResult, cancellationToken) =>
         {
