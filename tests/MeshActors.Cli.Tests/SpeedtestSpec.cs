@@ -45,6 +45,30 @@ public sealed partial class SpeedtestSpec : IAsyncLifetime
         Assert.Equal("[stderr] mesh: --message-size must be at most 16777216 bytes (the largest frame), not 17000000.", sender.Transcript.Trim());
     }
 
+    [Fact]
+    public async Task Speedtest_send_must_stop_at_once_on_SIGTERM_after_its_receiver_left_without_flooding_its_output()
+    {
+        var receiver = _cli.Start("speedtest", "recv", "--topic", "gone");
+        await receiver.WaitForLineAsync("waiting for speed-test senders on topic 'gone'");
+        // A phase far longer than the test: the sender ends only if it honours the signal.
+        var sender = _cli.Start("speedtest", "send", "--topic", "gone", "--seconds", "600", "--warmup", "0");
+        await sender.WaitForLineAsync("sending t=");
+        receiver.Terminate();
+        Assert.Equal(0, await receiver.WaitForExitAsync());
+        // Two more progress lines: by then the sender publishes to a topic nobody subscribes to, which completes at once.
+        var progressLines = sender.Stdout.Count(IsProgress);
+        await sender.WaitForLineAsync(line => IsProgress(line) && sender.Stdout.Count(IsProgress) >= progressLines + 2);
+
+        sender.Terminate();
+
+        Assert.Equal(130, await sender.WaitForExitAsync());
+        // One progress line a second: a loop spinning on a cancelled delay repeats the same t= thousands of times.
+        var times = sender.Stdout.Where(IsProgress).Select(line => line.Split(' ')[1]).ToList();
+        Assert.True(times.Distinct().Count() == times.Count, sender.Transcript);
+    }
+
+    private static bool IsProgress(string line) => line.StartsWith("sending t=", StringComparison.Ordinal) || line.StartsWith("warm-up t=", StringComparison.Ordinal);
+
     [GeneratedRegex(@"^mps=(?<mps>\d+) mbps=\d+ p50_us=\d+ p99_us=\d+$")]
     private static partial Regex ResultLine();
 

@@ -34,7 +34,8 @@ internal static class ReplayCommand
                 await AnsiConsole.Progress().StartAsync(async progress =>
                 {
                     var task = progress.AddTask($"replaying {Terminal.Escape(Path.GetFileName(path))}", maxValue: Math.Max(1, total));
-                    while (await Task.WhenAny(playing, Task.Delay(100, cancellationToken)) != playing)
+                    // Not cancellable: a cancelled delay completes at once and the loop would spin until playing stops on Ctrl+C.
+                    while (await Task.WhenAny(playing, Task.Delay(100)) != playing)
                         task.Value = Interlocked.Read(ref played);
                     task.Value = task.MaxValue;
                 });

@@ -73,9 +73,11 @@ internal static class SpeedtestSendCommand
     {
         // On a thread of its own: when the node takes every message synchronously, the loop never yields.
         var sending = Task.Run(() => sender.RunAsync(warmup, measure, cancellationToken), cancellationToken);
+        // The progress delays ignore Ctrl+C: a cancelled delay completes at once, so the loops would spin (and flood a
+        // redirected stdout) until the sender, which does stop on Ctrl+C, has ended.
         if (!Terminal.IsInteractive)
         {
-            while (await Task.WhenAny(sending, Task.Delay(TimeSpan.FromSeconds(1), cancellationToken)) != sending)
+            while (await Task.WhenAny(sending, Task.Delay(TimeSpan.FromSeconds(1))) != sending)
                 Console.Out.WriteLine($"{(sender.Measuring ? "sending" : "warm-up")} t={sender.PhaseElapsed.TotalSeconds:0.0}s sent={sender.Sent}");
             return await sending;
         }
@@ -86,7 +88,7 @@ internal static class SpeedtestSendCommand
             {
                 var warm = progress.AddTask("warm-up", maxValue: warmup.TotalSeconds);
                 var main = progress.AddTask("sending", autoStart: false, maxValue: measure.TotalSeconds);
-                while (await Task.WhenAny(sending, Task.Delay(100, cancellationToken)) != sending)
+                while (await Task.WhenAny(sending, Task.Delay(100)) != sending)
                 {
                     var (task, other) = sender.Measuring ? (main, warm) : (warm, main);
                     if (sender.Measuring)

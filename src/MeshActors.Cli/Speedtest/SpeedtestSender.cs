@@ -34,6 +34,8 @@ internal sealed class SpeedtestSender(IMesh mesh, string topic, int messageSize,
         long sent = 0;
         for (var now = start; now < end; now = Stopwatch.GetTimestamp())
         {
+            // Publishing to a topic nobody subscribes to any more (the receiver left) completes at once, token or not.
+            cancellationToken.ThrowIfCancellationRequested();
             // A fresh array per message: the node may still hold the previous one in its send queue.
             ReadOnlyMemory<byte> payload = SpeedtestPayload.Create(messageSize, now, run, _measuring);
             await mesh.PublishAsync(topic, payload, cancellationToken).ConfigureAwait(false);
