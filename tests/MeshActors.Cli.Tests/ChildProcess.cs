@@ -118,10 +118,18 @@ public sealed class ChildProcess : IAsyncDisposable
     }
 
     /// <summary>Sends SIGTERM, as a service manager or Ctrl+C would.</summary>
-    public void Terminate()
+    public void Terminate() => Signal(15, "SIGTERM");
+
+    /// <summary>Sends SIGHUP, as a terminal that closes does.</summary>
+    public void Hangup() => Signal(1, "SIGHUP");
+
+    /// <summary>SIGKILL to this process alone, not its children: for script(1), the terminal window closing under the command.</summary>
+    public void KillAlone() => Signal(9, "SIGKILL");
+
+    private void Signal(int signal, string name)
     {
-        if (!_process.HasExited && kill(_process.Id, 15) != 0 && !_process.HasExited)
-            throw new IOException($"kill({_process.Id}, SIGTERM) failed: errno {Marshal.GetLastPInvokeError()}");
+        if (!_process.HasExited && kill(_process.Id, signal) != 0 && !_process.HasExited)
+            throw new IOException($"kill({_process.Id}, {name}) failed: errno {Marshal.GetLastPInvokeError()}");
     }
 
     /// <summary>The peak resident set size so far (VmHWM), in bytes; Linux only.</summary>

@@ -1,4 +1,7 @@
 using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using static MeshActors.TestKit.Conditions;
 
 namespace MeshActors.Cli.Tests;
 
@@ -100,6 +103,47 @@ public sealed class LaunchSpec : IAsyncLifetime
 
         Assert.Equal(0, await launch.WaitForExitAsync());
         Assert.False(IsRunning(sleeper), $"the grandchild {sleeper} survived mesh launch:\n{launch.Transcript}");
+    }
+
+    [Fact]
+    public async Task Launch_must_stop_its_processes_on_SIGHUP_as_on_SIGTERM()
+    {
+        // The children are in sessions of their own: the terminal's SIGHUP reaches only the launcher.
+        var file = Write("""
+            nodes:
+              - name: launched
+                command: mesh node
+              - name: sleeper
+                command: echo "sleeper $$"; exec sleep 1000
+            """);
+        var launch = _cli.Start("launch", file);
+        await launch.WaitForLineAsync("[launched] node name=launched ");
+        var sleeper = int.Parse((await launch.WaitForLineAsync("[sleeper] sleeper "))["[sleeper] sleeper ".Length..], CultureInfo.InvariantCulture);
+
+        launch.Hangup();
+
+        Assert.Equal(0, await launch.WaitForExitAsync());
+        Assert.Contains("[launched] stopped", launch.Stdout);
+        Assert.False(IsRunning(sleeper), $"{sleeper} survived mesh launch:\n{launch.Transcript}");
+    }
+
+    [Fact]
+    public async Task Launch_must_stop_its_processes_when_its_terminal_closes()
+    {
+        // Closing the terminal hangs it up: SIGHUP, and every later write to it fails (EIO), the launcher's notes included.
+        var file = Write("""
+            nodes:
+              - name: sleeper
+                command: echo "pids $$ $PPID"; exec sleep 1000
+            """);
+        var terminal = _cli.StartOnTerminal("launch", file);
+        var pids = Regex.Match(await terminal.WaitForLineAsync(line => line.Contains("pids ", StringComparison.Ordinal)), @"pids (\d+) (\d+)");
+        var (sleeper, launcher) = (int.Parse(pids.Groups[1].Value, CultureInfo.InvariantCulture), int.Parse(pids.Groups[2].Value, CultureInfo.InvariantCulture));
+
+        terminal.KillAlone();
+
+        await AwaitConditionAsync(() => !IsRunning(launcher), TestTimeouts.Default, message: $"mesh launch {launcher} did not exit");
+        Assert.False(IsRunning(sleeper), $"{sleeper} survived mesh launch");
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using MeshActors.Cli.Launch;
 
 namespace MeshActors.Cli.Commands;
@@ -13,7 +14,15 @@ internal static class LaunchCommand
         CliAction.Set(command, async (parseResult, cancellationToken) =>
         {
             using var launcher = new Launcher(LaunchFile.Load(parseResult.GetRequiredValue(file)), parseResult.GetRequiredValue(CommonOptions.Discovery));
-            return await launcher.RunAsync(cancellationToken);
+            // The children run in sessions of their own, so a closed terminal hangs up only the launcher: SIGHUP stops
+            // them as SIGTERM does, rather than killing the launcher and leaving them running.
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            using var hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+            {
+                context.Cancel = true;
+                stop.Cancel();
+            });
+            return await launcher.RunAsync(stop.Token);
         });
         return command;
     }
