@@ -1,11 +1,8 @@
 namespace MeshActors.Cli.Tests;
 
 /// <summary>Command lines that <c>mesh</c> refuses before it does anything: one line on stderr, nothing on stdout.</summary>
-public sealed class CommandLineSpec : IAsyncLifetime
+public sealed class CommandLineSpec : LocalMeshSpec
 {
-    private readonly DirectoryInfo _registry = Directory.CreateTempSubdirectory("mesh-command-line-spec-");
-    private MeshCli _cli = null!;
-
     [Theory]
     [InlineData("node --port abc", "Cannot parse argument 'abc' for option '--port' as expected type 'System.Int32'. Try 'mesh node --help'.")]
     [InlineData("ping", "Required argument missing for command: 'ping'. Try 'mesh ping --help'.")]
@@ -13,7 +10,7 @@ public sealed class CommandLineSpec : IAsyncLifetime
     [InlineData("topic send", "Required argument missing for command: 'send'. Try 'mesh topic send --help'.")]
     public async Task A_command_line_that_does_not_parse_must_fail_with_one_line_and_a_hint_instead_of_the_help(string commandLine, string error)
     {
-        var (exitCode, mesh) = await _cli.RunAsync(commandLine.Split(' '));
+        var (exitCode, mesh) = await Cli.RunAsync(commandLine.Split(' '));
 
         Assert.Equal(1, exitCode);
         Assert.Equal($"[stderr] mesh: {error}", mesh.Transcript.Trim());
@@ -32,7 +29,7 @@ public sealed class CommandLineSpec : IAsyncLifetime
     [InlineData("speedtest send --warmup 1e10", "--warmup must be between 0 and 4294967 seconds, not 10000000000. Try 'mesh speedtest send --help'.")]
     public async Task A_number_out_of_range_must_fail_with_one_line_naming_its_option_before_anything_runs(string commandLine, string error)
     {
-        var (exitCode, mesh) = await _cli.RunAsync(commandLine.Split(' '));
+        var (exitCode, mesh) = await Cli.RunAsync(commandLine.Split(' '));
 
         Assert.Equal(1, exitCode);
         Assert.Equal($"[stderr] mesh: {error}", mesh.Transcript.Trim());
@@ -41,22 +38,10 @@ public sealed class CommandLineSpec : IAsyncLifetime
     [Fact]
     public async Task Help_must_still_go_to_stdout_with_exit_code_0()
     {
-        var (exitCode, mesh) = await _cli.RunAsync("node", "--help");
+        var (exitCode, mesh) = await Cli.RunAsync("node", "--help");
 
         Assert.Equal(0, exitCode);
         Assert.Contains(mesh.Stdout, line => line.Contains("--port", StringComparison.Ordinal));
         Assert.DoesNotContain("[stderr]", mesh.Transcript, StringComparison.Ordinal);
-    }
-
-    public Task InitializeAsync()
-    {
-        _cli = new MeshCli("local:" + _registry.FullName);
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _cli.DisposeAsync();
-        _registry.Delete(recursive: true);
     }
 }

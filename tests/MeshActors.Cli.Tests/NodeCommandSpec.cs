@@ -1,17 +1,14 @@
 namespace MeshActors.Cli.Tests;
 
 /// <summary><c>mesh node</c> options that must be refused before a node starts, on a local registry of its own.</summary>
-public sealed class NodeCommandSpec : IAsyncLifetime
+public sealed class NodeCommandSpec : LocalMeshSpec
 {
-    private readonly DirectoryInfo _registry = Directory.CreateTempSubdirectory("mesh-node-spec-");
-    private MeshCli _cli = null!;
-
     [Theory]
     [InlineData("--advertise", "my host", "--advertise must be a host name or an IP address, not 'my host'.")]
     [InlineData("--host", "bad:host", "--host must be an IP address or 'localhost', not 'bad:host'.")]
     public async Task Node_must_refuse_a_host_it_cannot_listen_on_or_be_dialled_at_in_one_line(string option, string value, string error)
     {
-        var (exitCode, node) = await _cli.RunAsync("node", "--name", "badhost", option, value);
+        var (exitCode, node) = await Cli.RunAsync("node", "--name", "badhost", option, value);
 
         Assert.Equal(1, exitCode);
         Assert.Equal($"[stderr] mesh: {error}", node.Transcript.Trim());
@@ -20,24 +17,12 @@ public sealed class NodeCommandSpec : IAsyncLifetime
     [Fact]
     public async Task Node_and_ping_must_print_an_IPv6_address_on_a_terminal()
     {
-        var node = _cli.StartOnTerminal("node", "--name", "v6", "--host", "::1");
+        var node = Cli.StartOnTerminal("node", "--name", "v6", "--host", "::1");
         await node.WaitForLineAsync(line => line.Contains("listening on", StringComparison.Ordinal) && line.Contains("[::1]:", StringComparison.Ordinal));
 
-        var ping = _cli.StartOnTerminal("ping", "v6", "-c", "1");
+        var ping = Cli.StartOnTerminal("ping", "v6", "-c", "1");
 
         Assert.True(await ping.WaitForExitAsync() == 0, ping.Transcript);
         Assert.Contains(ping.Stdout, line => line.Contains("PING ", StringComparison.Ordinal) && line.Contains("[::1]:", StringComparison.Ordinal));
-    }
-
-    public Task InitializeAsync()
-    {
-        _cli = new MeshCli("local:" + _registry.FullName);
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _cli.DisposeAsync();
-        _registry.Delete(recursive: true);
     }
 }

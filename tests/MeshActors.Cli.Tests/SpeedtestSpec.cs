@@ -3,20 +3,17 @@ using System.Text.RegularExpressions;
 namespace MeshActors.Cli.Tests;
 
 /// <summary><c>mesh speedtest</c> across two processes: the run completes and the sender reports what the receiver counted.</summary>
-public sealed partial class SpeedtestSpec : IAsyncLifetime
+public sealed partial class SpeedtestSpec : LocalMeshSpec
 {
-    private readonly DirectoryInfo _registry = Directory.CreateTempSubdirectory("mesh-speedtest-spec-");
-    private MeshCli _cli = null!;
-
     [Theory]
     [InlineData(100)]
     [InlineData(1024 * 1024)]
     public async Task Speedtest_must_end_with_the_receivers_figures(int messageSize)
     {
-        var receiver = _cli.Start("speedtest", "recv", "--topic", "bench", "--runs", "1");
+        var receiver = Cli.Start("speedtest", "recv", "--topic", "bench", "--runs", "1");
         await receiver.WaitForLineAsync("waiting for speed-test senders on topic 'bench'");
 
-        var (exitCode, sender) = await _cli.RunAsync("speedtest", "send", "--topic", "bench", "--message-size", messageSize.ToString(), "--seconds", "2", "--warmup", "0.5");
+        var (exitCode, sender) = await Cli.RunAsync("speedtest", "send", "--topic", "bench", "--message-size", messageSize.ToString(), "--seconds", "2", "--warmup", "0.5");
 
         Assert.True(exitCode == 0, sender.Transcript);
         Assert.Contains("dialed (HTTP/2 re", sender.Transcript, StringComparison.Ordinal);
@@ -30,7 +27,7 @@ public sealed partial class SpeedtestSpec : IAsyncLifetime
     [Fact]
     public async Task Speedtest_must_refuse_messages_smaller_than_its_header()
     {
-        var (exitCode, sender) = await _cli.RunAsync("speedtest", "send", "--message-size", "8");
+        var (exitCode, sender) = await Cli.RunAsync("speedtest", "send", "--message-size", "8");
 
         Assert.Equal(1, exitCode);
         Assert.Equal("[stderr] mesh: --message-size must be at least 16 bytes (the timestamp header), not 8.", sender.Transcript.Trim());
@@ -39,7 +36,7 @@ public sealed partial class SpeedtestSpec : IAsyncLifetime
     [Fact]
     public async Task Speedtest_must_refuse_messages_larger_than_a_frame()
     {
-        var (exitCode, sender) = await _cli.RunAsync("speedtest", "send", "--message-size", "17000000");
+        var (exitCode, sender) = await Cli.RunAsync("speedtest", "send", "--message-size", "17000000");
 
         Assert.Equal(1, exitCode);
         Assert.Equal("[stderr] mesh: --message-size must be at most 16777216 bytes (the largest frame), not 17000000.", sender.Transcript.Trim());
@@ -48,10 +45,10 @@ public sealed partial class SpeedtestSpec : IAsyncLifetime
     [Fact]
     public async Task Speedtest_send_must_stop_at_once_on_SIGTERM_after_its_receiver_left_without_flooding_its_output()
     {
-        var receiver = _cli.Start("speedtest", "recv", "--topic", "gone");
+        var receiver = Cli.Start("speedtest", "recv", "--topic", "gone");
         await receiver.WaitForLineAsync("waiting for speed-test senders on topic 'gone'");
         // A phase far longer than the test: the sender ends only if it honours the signal.
-        var sender = _cli.Start("speedtest", "send", "--topic", "gone", "--seconds", "600", "--warmup", "0");
+        var sender = Cli.Start("speedtest", "send", "--topic", "gone", "--seconds", "600", "--warmup", "0");
         await sender.WaitForLineAsync("sending t=");
         receiver.Terminate();
         Assert.Equal(0, await receiver.WaitForExitAsync());
@@ -71,16 +68,4 @@ public sealed partial class SpeedtestSpec : IAsyncLifetime
 
     [GeneratedRegex(@"^mps=(?<mps>\d+) mbps=\d+ p50_us=\d+ p99_us=\d+$")]
     private static partial Regex ResultLine();
-
-    public Task InitializeAsync()
-    {
-        _cli = new MeshCli("local:" + _registry.FullName);
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _cli.DisposeAsync();
-        _registry.Delete(recursive: true);
-    }
 }
