@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using System.Text.Json;
+using MeshActors.Discovery;
 using Microsoft.Extensions.Logging;
 
 namespace MeshActors;
@@ -64,6 +65,10 @@ public sealed record MeshOptions
 
         if (string.IsNullOrWhiteSpace(Transport.ListenHost))
             errors.Add("MeshOptions.Transport.ListenHost is empty: use an address such as 127.0.0.1 or 0.0.0.0.");
+        // Checked again by the registry actor when it builds this node's registration: refused here, the start fails
+        // with the other option errors instead of leaving a node that runs without ever registering.
+        if (Transport.AdvertisedHost is { } advertised && RegistrationCodec.HostProblem(advertised) is { } problem)
+            errors.Add($"MeshOptions.Transport.AdvertisedHost '{advertised}' cannot be dialed by other nodes ({problem}): give a host name or an IP address, or leave it null to advertise ListenHost.");
         if (Transport.ListenPort is < 0 or > 65535)
             errors.Add($"MeshOptions.Transport.ListenPort must be 0 (any free port) to 65535, not {Transport.ListenPort}.");
 

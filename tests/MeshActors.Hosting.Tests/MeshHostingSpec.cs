@@ -90,12 +90,13 @@ public sealed class MeshHostingSpec(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task Invalid_options_must_fail_the_start_with_messages_naming_the_settings()
     {
-        var host = Build("bad:name", new Dictionary<string, string?> { ["Mesh:Transport:ListenPort"] = "70000" });
+        var host = Build("bad:name", new Dictionary<string, string?> { ["Mesh:Transport:ListenPort"] = "70000", ["Mesh:Transport:AdvertisedHost"] = "my host" });
 
         var ex = await StartInvalidAsync(host);
 
         Assert.Contains(ex.Failures, failure => failure.Contains("NodeName"));
         Assert.Contains(ex.Failures, failure => failure.Contains("ListenPort"));
+        Assert.Contains(ex.Failures, failure => failure.Contains("AdvertisedHost 'my host'"));
     }
 
     [Theory]
