@@ -3,6 +3,7 @@ using System.Diagnostics;
 using MeshActors.Discovery;
 using MeshActors.Transport;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
 
 namespace MeshActors.Cli;
 
@@ -49,10 +50,15 @@ internal sealed class MeshSession : IAsyncDisposable
         var defaults = new TransportOptions();
         var transport = defaults with { ListenPort = listen.Port, ListenHost = listen.Host ?? defaults.ListenHost, AdvertisedHost = listen.AdvertisedHost };
 
+        var level = parseResult.GetValue(CommonOptions.LogLevel);
         var loggerFactory = LoggerFactory.Create(logging => logging
-            .SetMinimumLevel(parseResult.GetValue(CommonOptions.LogLevel))
-            .AddSimpleConsole(console => console.SingleLine = true)
-            .AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace));
+            .SetMinimumLevel(level)
+            .AddConsole(console =>
+            {
+                console.FormatterName = OneLineLogFormatter.Name;
+                console.LogToStandardErrorThreshold = LogLevel.Trace;
+            })
+            .AddConsoleFormatter<OneLineLogFormatter, OneLineLogFormatter.Options>(format => format.StackTraces = level <= LogLevel.Debug));
         var options = new MeshOptions
         {
             NodeName = name,

@@ -25,4 +25,19 @@ public sealed class NodeCommandSpec : LocalMeshSpec
         Assert.True(await ping.WaitForExitAsync() == 0, ping.Transcript);
         Assert.Contains(ping.Stdout, line => line.Contains("PING ", StringComparison.Ordinal) && line.Contains("[::1]:", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task A_node_that_cannot_listen_must_say_why_in_readable_lines_without_a_stack_trace()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
+
+        var (exitCode, node) = await Cli.RunAsync("node", "--name", "squatter", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains($"[stderr] mesh: Failed to bind to address http://127.0.0.1:{port}: address already in use.", node.Transcript);
+        Assert.Contains(node.Transcript.Split('\n'), line => line.Contains("[4014] The mesh listener could not start (IOException: ", StringComparison.Ordinal));
+        Assert.DoesNotContain(" at System.", node.Transcript);
+    }
 }
