@@ -22,16 +22,16 @@ internal static class MeshTracing
         (started ?? Activity.Current) is { IdFormat: ActivityIdFormat.W3C, Id: { } id } activity ? new TraceContext(id, activity.TraceStateString) : null;
 
     public static Activity? StartPublish(string topic) =>
-        Start($"{topic} publish", ActivityKind.Producer, parent: null, "messaging.destination.name", topic);
+        Start(topic, " publish", ActivityKind.Producer, parent: null, "messaging.destination.name");
 
     public static Activity? StartProcess(string topic, TraceContext? parent) =>
-        Start($"{topic} process", ActivityKind.Consumer, parent, "messaging.destination.name", topic);
+        Start(topic, " process", ActivityKind.Consumer, parent, "messaging.destination.name");
 
     public static Activity? StartRequest(string service) =>
-        Start(service, ActivityKind.Client, parent: null, "rpc.service", service);
+        Start(service, operation: null, ActivityKind.Client, parent: null, "rpc.service");
 
     public static Activity? StartHandle(string service, TraceContext? parent) =>
-        Start(service, ActivityKind.Server, parent, "rpc.service", service);
+        Start(service, operation: null, ActivityKind.Server, parent, "rpc.service");
 
     /// <summary>Marks <paramref name="activity"/> as failed with <paramref name="exception"/>'s type and message.</summary>
     public static void Fail(Activity? activity, Exception exception)
@@ -40,10 +40,13 @@ internal static class MeshTracing
         activity?.SetTag("error.type", exception.GetType().FullName);
     }
 
-    private static Activity? Start(string name, ActivityKind kind, TraceContext? parent, string addressTag, string address)
+    // The span's name is the address and the operation; built only when someone listens, as it costs a string per message.
+    private static Activity? Start(string address, string? operation, ActivityKind kind, TraceContext? parent, string addressTag)
     {
         if (!Source.HasListeners())
             return null;
+
+        var name = operation is null ? address : address + operation;
 
         // A remote parent, when the sender sent one; otherwise the current activity, as StartActivity does by default.
         var context = parent is not null && ActivityContext.TryParse(parent.Parent, parent.State, isRemote: true, out var remote) ? remote : default;
