@@ -41,11 +41,11 @@ internal sealed partial class MeshMessaging
         var timeout = options.Timeout ?? Options.RequestTimeout;
         var started = Stopwatch.GetTimestamp();
 
-        using var deadline = Deadline(timeout, cancellationToken);
         using var activity = MeshTracing.StartRequest(service);
         var trace = MeshTracing.Outgoing(activity);
         string? excluded = null;
         ExceptionDispatchInfo? firstFailure = null;
+        var deadline = _deadlines.Start(timeout, cancellationToken); // given back in the finally below
         try
         {
             while (true)
@@ -66,7 +66,8 @@ internal sealed partial class MeshMessaging
                         throw new TimeoutException();
                     var req = new Envelope.Req(pending.Id, service, data) { Timeout = remaining, Idempotent = options.Idempotent, Attachment = attachment, Trace = trace };
                     await SendRequestAsync(route!, target, req, deadline.Token).ConfigureAwait(false);
-                    answer = await pending.Task.WaitAsync(deadline.Token).ConfigureAwait(false);
+                    using (pending.CancelWith(deadline.Token))
+                        answer = await pending.Task.ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
                 {
@@ -118,6 +119,10 @@ internal sealed partial class MeshMessaging
             MeshTracing.Fail(activity, ex);
             throw;
         }
+        finally
+        {
+            _deadlines.End(deadline, cancellationToken);
+        }
     }
 
     /// <summary>Measures one request round trip to <paramref name="peer"/> through the built-in <see cref="PingService"/>, which every node answers.</summary>
@@ -127,11 +132,13 @@ internal sealed partial class MeshMessaging
             throw new NotSupportedException($"Node {peer.NodeId} ({peer.Name}) is a plain Marketrix peer: it does not answer pings.");
         var pending = Correlator.Start(PingService, new RouteCandidate(peer.NodeId, peer.Name, peer));
         var started = Stopwatch.GetTimestamp();
-        using var deadline = Deadline(timeout, cancellationToken);
+        var deadline = _deadlines.Start(timeout, cancellationToken);
         try
         {
             await peer.SendAsync(new Envelope.Req(pending.Id, PingService, Payload.Null), deadline.Token).ConfigureAwait(false);
-            var answer = await pending.Task.WaitAsync(deadline.Token).ConfigureAwait(false);
+            Envelope answer;
+            using (pending.CancelWith(deadline.Token))
+                answer = await pending.Task.ConfigureAwait(false);
             var elapsed = Stopwatch.GetElapsedTime(started);
             return answer is Envelope.Err err ? throw ToException(PingService, pending.Target, err) : elapsed;
         }
@@ -145,17 +152,10 @@ internal sealed partial class MeshMessaging
             Abandon(pending);
             throw;
         }
-    }
-
-    /// <summary>
-    /// One deadline for a whole call, linked to the caller's token: it ends the wait for an answer and also a send that
-    /// waits for room in a backed-up peer's queue, so that no call outlives its timeout.
-    /// </summary>
-    private static CancellationTokenSource Deadline(TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        var deadline = cancellationToken.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken) : new CancellationTokenSource();
-        deadline.CancelAfter(timeout);
-        return deadline;
+        finally
+        {
+            _deadlines.End(deadline, cancellationToken);
+        }
     }
 
     private async ValueTask<(ServiceRoute? Route, RouteCandidate? Target)> FindProviderAsync(

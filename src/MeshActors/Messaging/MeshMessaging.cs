@@ -19,6 +19,7 @@ internal sealed partial class MeshMessaging
     /// <summary>The built-in service every node answers at once, for <see cref="IMesh.PingAsync"/>; never announced.</summary>
     public const string PingService = "$ping";
 
+    private readonly Deadlines _deadlines = new();
     private long _lastRegistration;
     private Envelope.Interest _interest = new(0, [], []);
 

@@ -11,4 +11,9 @@ internal sealed class PendingRequest(long id, string service, RouteCandidate tar
     public string Service { get; } = service;
 
     public RouteCandidate Target { get; } = target;
+
+    /// <summary>Cancels the wait, for <paramref name="token"/>, when <paramref name="token"/> fires; dispose the registration once the wait is over.</summary>
+    /// <remarks>What <c>Task.WaitAsync(token)</c> did, without a second task per request. The request stays registered: the caller abandons it.</remarks>
+    public CancellationTokenRegistration CancelWith(CancellationToken token) =>
+        token.UnsafeRegister(static (state, token) => ((PendingRequest)state!).TrySetCanceled(token), this);
 }

@@ -112,6 +112,27 @@ public sealed class ServiceSpec(ITestOutputHelper output) : TestKit(output), IAs
     }
 
     [Fact]
+    public async Task Each_request_must_have_a_deadline_of_its_own_though_deadlines_are_reused()
+    {
+        await Provider<int, int>("mixed-node", "mixed", async (delay, _, ct) =>
+        {
+            await Task.Delay(delay, ct);
+            return delay;
+        });
+        var brief = new RequestOptions { Timeout = TimeSpan.FromMilliseconds(300) };
+
+        // Answered in time: their deadlines go back to be reused, and must never fire for a later request.
+        for (var i = 0; i < 20; i++)
+            Assert.Equal(0, await _client.Messaging.RequestAsync<int, int>("mixed", 0, brief).WithTimeout());
+        await Assert.ThrowsAsync<TimeoutException>(() => _client.Messaging.RequestAsync<int, int>("mixed", 5_000, brief).WithTimeout());
+        await Task.Delay(400); // past every deadline above
+
+        var patient = new RequestOptions { Timeout = TimeSpan.FromSeconds(5) };
+        var calls = Enumerable.Range(0, 20).Select(_ => _client.Messaging.RequestAsync<int, int>("mixed", 500, patient)).ToArray();
+        Assert.All(await Task.WhenAll(calls).WithTimeout(), answer => Assert.Equal(500, answer));
+    }
+
+    [Fact]
     public async Task A_provider_that_disconnects_mid_request_must_fail_the_call_at_once()
     {
         var started = new TaskCompletionSource();
