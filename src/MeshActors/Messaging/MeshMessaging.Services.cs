@@ -158,12 +158,19 @@ internal sealed partial class MeshMessaging
         }
     }
 
-    private async ValueTask<(ServiceRoute? Route, RouteCandidate? Target)> FindProviderAsync(
+    private ValueTask<(ServiceRoute? Route, RouteCandidate? Target)> FindProviderAsync(
         string service, string? excluded, TimeSpan waitForProvider, CancellationToken cancellationToken)
     {
         var found = TryFindProvider(Routes.Current, service, excluded);
-        if (found.Target is not null || waitForProvider <= TimeSpan.Zero)
-            return found;
+        return found.Target is not null || waitForProvider <= TimeSpan.Zero
+            ? new(found)
+            : WaitForProviderAsync(service, excluded, waitForProvider, cancellationToken);
+    }
+
+    // Apart from FindProviderAsync, whose every call would otherwise allocate the closure of this lambda.
+    private async ValueTask<(ServiceRoute? Route, RouteCandidate? Target)> WaitForProviderAsync(
+        string service, string? excluded, TimeSpan waitForProvider, CancellationToken cancellationToken)
+    {
         await Routes.WaitAsync(table => TryFindProvider(table, service, excluded).Target is not null, waitForProvider, cancellationToken).ConfigureAwait(false);
         return TryFindProvider(Routes.Current, service, excluded);
     }
