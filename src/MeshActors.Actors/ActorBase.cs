@@ -75,7 +75,9 @@ public abstract class ActorBase
 
     /// <summary>
     /// Called for a message the behavior did not handle: an unhandled <see cref="Terminated"/> throws
-    /// <see cref="DeathPactException"/>; anything else is published as <see cref="UnhandledMessage"/>.
+    /// <see cref="DeathPactException"/>; anything else is published as <see cref="UnhandledMessage"/>, except an
+    /// <see cref="UnhandledMessage"/> or a <see cref="DeadLetter"/> itself (an event an actor subscribed to
+    /// <see cref="object"/> left unhandled), which is only logged.
     /// </summary>
     protected virtual void Unhandled(object message)
     {
@@ -85,7 +87,11 @@ public abstract class ActorBase
         }
 
         _cell.System.LogUnhandled(message, Self);
-        _cell.System.EventStream.Publish(new UnhandledMessage(message, Sender, Self));
+        if (message is not (UnhandledMessage or DeadLetter))
+        {
+            // Publishing those would hand them back to a subscriber to object that leaves them unhandled, without end.
+            _cell.System.EventStream.Publish(new UnhandledMessage(message, Sender, Self));
+        }
     }
 
     internal void AroundUnhandled(object message) => Unhandled(message);

@@ -146,6 +146,13 @@ public sealed class ActorSystem : IAsyncDisposable
             return; // the kernel's own notices for an actor that stopped meanwhile: nothing was lost
         }
 
+        if (message is DeadLetter)
+        {
+            // A DeadLetter event that its subscriber could not take (stopped, or its bounded mailbox is full): as in
+            // Akka.NET it is dropped, not published again, which would feed the same subscriber without end.
+            return;
+        }
+
         (sender as IPromiseActorRef)?.FailUndelivered(recipient, overflow);
         var senderOrDeadLetters = sender is null || ReferenceEquals(sender, ActorRefs.NoSender) ? DeadLetters : sender;
         var count = Interlocked.Increment(ref _deadLetterCount);

@@ -5,7 +5,11 @@ namespace MeshActors.Actors;
 /// <summary>
 /// The system-wide publish/subscribe bus: a subscriber to a type receives every published event of that type or a
 /// subtype (subscribe to <see cref="object"/> for all). The kernel publishes <see cref="DeadLetter"/> and
-/// <see cref="UnhandledMessage"/>; the mesh publishes its own events. Thread-safe; an actor's subscriptions end when it stops.
+/// <see cref="UnhandledMessage"/>; the mesh publishes its own events. Thread-safe; an actor's subscriptions end when it
+/// stops, before its remaining messages go to dead letters. A <see cref="DeadLetter"/> that its subscriber cannot take
+/// (stopped, or its bounded mailbox is full) is dropped, not published again, as in Akka.NET; an
+/// <see cref="UnhandledMessage"/> or <see cref="DeadLetter"/> that a subscriber to <see cref="object"/> leaves
+/// unhandled is logged, not published again.
 /// </summary>
 public sealed class EventStream
 {

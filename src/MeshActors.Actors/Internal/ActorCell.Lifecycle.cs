@@ -161,9 +161,12 @@ internal sealed partial class ActorCell
         _current = default;
         ResetBehavior();
         UpdateSuspension();
+
+        // Before closing: a subscriber to DeadLetter would otherwise receive the dead letters of its own queue, each
+        // one a new dead letter.
+        System.EventStream.Unsubscribe(Self);
         Mailbox.Close();
         TellWatchersAndUnwatchAll();
-        System.EventStream.Unsubscribe(Self);
         if (_parent is not null)
         {
             _parent.SendSystemMessage(new DeathWatchNotification(Self));
