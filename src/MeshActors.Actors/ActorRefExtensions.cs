@@ -18,7 +18,8 @@ public static class ActorRefExtensions
     /// <paramref name="timeout"/> (default <see cref="ActorSystemOptions.AskTimeout"/>), at once with
     /// <see cref="ActorTerminatedException"/> when the recipient is stopped (or <see cref="MailboxOverflowException"/>
     /// when its bounded mailbox is full), and is cancelled by <paramref name="cancellationToken"/>.
-    /// Continuations never run on the replying actor's thread.
+    /// Continuations never run on the replying actor's thread. The timeout must be positive or infinite; one longer
+    /// than about 49.7 days (the .NET timer limit) counts as infinite.
     /// </summary>
     public static Task<T> Ask<T>(this IActorRef recipient, object message, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
@@ -50,7 +51,10 @@ public static class ActorRefExtensions
     public static Task<object> Ask(this IActorRef recipient, object message, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
         recipient.Ask<object>(message, timeout, cancellationToken);
 
-    /// <summary>Sends <see cref="PoisonPill"/> and completes with true once the actor has stopped, or false if it has not within <paramref name="timeout"/>.</summary>
+    /// <summary>
+    /// Sends <see cref="PoisonPill"/> and completes with true once the actor has stopped, or false if it has not within
+    /// <paramref name="timeout"/> (longer than about 49.7 days, the .NET timer limit: no limit).
+    /// </summary>
     public static Task<bool> GracefulStop(this IActorRef actor, TimeSpan timeout) => actor.GracefulStop(timeout, PoisonPill.Instance);
 
     /// <summary>Sends <paramref name="stopMessage"/> and completes with true once the actor has stopped, or false if it has not within <paramref name="timeout"/>.</summary>

@@ -56,7 +56,8 @@ public interface IActorContext
     /// <summary>
     /// Sends the actor <see cref="Actors.ReceiveTimeout"/> once it has gone <paramref name="timeout"/> without a
     /// message, then again after each further <paramref name="timeout"/> of silence; null clears it. Messages marked
-    /// <see cref="INotInfluenceReceiveTimeout"/> do not count. Cleared on stop and restart, as timers are.
+    /// <see cref="INotInfluenceReceiveTimeout"/> do not count. Cleared on stop and restart, as timers are. A timeout
+    /// longer than about 49.7 days (the .NET timer limit) is kept but never fires.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is zero or negative.</exception>
     void SetReceiveTimeout(TimeSpan? timeout);

@@ -131,6 +131,15 @@ public sealed class AskSpec(ITestOutputHelper output) : TestKit(output)
         Assert.Null(cellSeenByContinuation);
     }
 
+    [Fact]
+    public async Task Ask_with_a_timeout_beyond_the_timer_limit_must_wait_for_the_reply_instead_of_throwing()
+    {
+        // A .NET timer refuses more than about 49.7 days: Ask threw ArgumentOutOfRangeException instead of asking.
+        var echo = Sys.ActorOf(Props.Create<TestActors.Echo>());
+
+        Assert.Equal("hi", await echo.Ask<string>("hi", TimeSpan.FromDays(60)));
+    }
+
     private sealed class Blocking : ReceiveActor
     {
         public Blocking(Task gate) => Receive<string>(s => s == "block", _ => gate.Wait());

@@ -85,6 +85,15 @@ public sealed class LifecycleSpec(ITestOutputHelper output) : TestKit(output)
     }
 
     [Fact]
+    public async Task GracefulStop_with_a_timeout_beyond_the_timer_limit_must_stop_the_actor_instead_of_throwing()
+    {
+        // A .NET timer refuses more than about 49.7 days: GracefulStop threw ArgumentOutOfRangeException.
+        var actor = Sys.ActorOf(Props.Create<TestActors.Echo>());
+
+        Assert.True(await actor.GracefulStop(TimeSpan.FromDays(60)));
+    }
+
+    [Fact]
     public void An_exception_in_PostStop_must_be_logged_and_not_prevent_termination()
     {
         var actor = Sys.ActorOf(Props.Create(() => new ThrowsInPostStop()));

@@ -95,6 +95,18 @@ public sealed class ReceiveTimeoutSpec(ITestOutputHelper output) : TestKit(outpu
         Assert.IsType<ArgumentOutOfRangeException>(ExpectMsg<Exception>());
     }
 
+    [Fact]
+    public void A_timeout_beyond_the_timer_limit_must_be_accepted()
+    {
+        // A .NET timer refuses more than about 49.7 days: SetReceiveTimeout threw ArgumentOutOfRangeException.
+        var actor = Sys.ActorOf(Props.Create(() => new Idler(TestActor, Timeout, setInConstructor: false)));
+
+        actor.Tell(TimeSpan.FromDays(60));
+        actor.Tell("timeout?");
+
+        ExpectMsg(TimeSpan.FromDays(60));
+    }
+
     private sealed record TimedOut(TimeSpan IdleSinceActivity);
 
     private sealed class Probe : INotInfluenceReceiveTimeout;

@@ -76,6 +76,21 @@ public sealed class TimersSpec(ITestOutputHelper output) : TestKit(output)
     }
 
     [Fact]
+    public void A_timer_beyond_the_timer_limit_must_be_accepted_and_stay_active()
+    {
+        // A .NET timer refuses more than about 49.7 days: starting one threw ArgumentOutOfRangeException in the actor.
+        var actor = Sys.ActorOf(Props.Create(() => new Timed(TestActor)));
+
+        actor.Tell(new Single("in sixty days", TimeSpan.FromDays(60)));
+        actor.Tell("active?");
+
+        ExpectMsg(true);
+        actor.Tell(new Periodic("every sixty days", TimeSpan.FromDays(60)));
+        actor.Tell("active?");
+        ExpectMsg(true);
+    }
+
+    [Fact]
     public void Timers_must_be_usable_from_the_constructor()
     {
         Sys.ActorOf(Props.Create(() => new StartsTimerInConstructor(TestActor)));

@@ -75,7 +75,7 @@ internal sealed partial class ActorCell
     {
         _receiveTimeoutTimer ??= new Timer(
             static state => ((ActorCell)state!).Mailbox.PostInternal(new Envelope(ReceiveTimeoutTick.Instance, ActorRefs.NoSender)), this, Timeout.Infinite, Timeout.Infinite);
-        _receiveTimeoutTimer.Change(due, Timeout.InfiniteTimeSpan);
+        _receiveTimeoutTimer.Change(TimerDuration.Clamp(due), Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>On stop and restart, as timers are: a new instance sets its own.</summary>

@@ -39,7 +39,7 @@ internal sealed class PromiseActorRef<T> : TaskCompletionSource<T>, IInternalAct
     {
         if (_timeout != Timeout.InfiniteTimeSpan)
         {
-            _timer = new Timer(static state => ((PromiseActorRef<T>)state!).OnTimeout(), this, _timeout, Timeout.InfiniteTimeSpan);
+            _timer = new Timer(static state => ((PromiseActorRef<T>)state!).OnTimeout(), this, TimerDuration.Clamp(_timeout), Timeout.InfiniteTimeSpan);
         }
 
         if (cancellationToken.CanBeCanceled)

@@ -26,7 +26,7 @@ internal sealed class StopWatcherRef : TaskCompletionSource<bool>, IInternalActo
 
     public void Start(TimeSpan timeout)
     {
-        _timer = new Timer(static state => ((StopWatcherRef)state!).OnTimeout(), this, timeout, Timeout.InfiniteTimeSpan);
+        _timer = new Timer(static state => ((StopWatcherRef)state!).OnTimeout(), this, TimerDuration.Clamp(timeout), Timeout.InfiniteTimeSpan);
         _target.SendSystemMessage(new Watch(_target, this));
     }
 

@@ -90,7 +90,7 @@ internal sealed class TimerScheduler(ActorCell cell) : ITimerScheduler
         public bool IsPeriodic { get; } = isPeriodic;
 
         public void Arm(TimeSpan dueTime, TimeSpan period) =>
-            _timer = new Timer(static state => ((ActiveTimer)state!).Tick(), this, dueTime, period);
+            _timer = new Timer(static state => ((ActiveTimer)state!).Tick(), this, TimerDuration.Clamp(dueTime), TimerDuration.Clamp(period));
 
         public void Dispose() => _timer?.Dispose();
 
