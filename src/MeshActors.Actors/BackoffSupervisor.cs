@@ -37,8 +37,11 @@ public sealed class BackoffSupervisor : ActorBase, IWithTimers
     public static TimeSpan CalculateDelay(int restartCount, TimeSpan minBackoff, TimeSpan maxBackoff, double randomFactor)
     {
         var jitter = 1.0 + (Random.Shared.NextDouble() * randomFactor);
-        var doubled = restartCount >= 30 ? maxBackoff : TimeSpan.FromTicks(Math.Min(maxBackoff.Ticks, minBackoff.Ticks * (1L << restartCount)));
-        return doubled * jitter;
+
+        // In doubles: min * 2^count overflows a long of ticks long before count reaches 30 for a minBackoff of minutes.
+        var doubled = Math.Min(maxBackoff.Ticks, minBackoff.Ticks * Math.Pow(2, Math.Min(restartCount, 62)));
+        var delay = doubled * jitter;
+        return delay >= TimeSpan.MaxValue.Ticks ? TimeSpan.MaxValue : TimeSpan.FromTicks((long)delay);
     }
 
     /// <inheritdoc />

@@ -148,6 +148,16 @@ public sealed class BackoffSupervisorSpec(ITestOutputHelper output) : TestKit(ou
         Assert.Throws<ArgumentOutOfRangeException>(() => BackoffOptions.OnFailure(Props.Create(() => new Child(TestActor)), "c", min, max, 2));
     }
 
+    [Fact]
+    public void CalculateDelay_must_not_overflow_when_the_minimum_is_long()
+    {
+        // min * 2^count overflowed a long of ticks before the guard at 30 restarts: (29, 30 min, 1 h) gave -10165587
+        // days, and the supervisor's timer then threw inside its Terminated handler.
+        Assert.Equal(TimeSpan.FromHours(1), BackoffSupervisor.CalculateDelay(29, TimeSpan.FromMinutes(30), TimeSpan.FromHours(1), 0));
+        Assert.Equal(TimeSpan.FromDays(365), BackoffSupervisor.CalculateDelay(20, TimeSpan.FromDays(1), TimeSpan.FromDays(365), 0));
+        Assert.Equal(TimeSpan.MaxValue, BackoffSupervisor.CalculateDelay(62, TimeSpan.FromDays(1), TimeSpan.MaxValue, 1));
+    }
+
     private sealed class Child : ReceiveActor
     {
         private readonly IActorRef _probe;
