@@ -102,18 +102,33 @@ public abstract class ActorBase
 
     internal void AroundPreStart() => PreStart();
 
+    // Timers are cancelled before and after the hook: one the hook starts would otherwise tick into the next instance.
     internal void AroundPostStop()
     {
         (this as IWithTimers)?.Timers.CancelAll();
         ((this as IWithStash)?.Stash as UnboundedStash)?.DeadLetterAll();
-        PostStop();
+        try
+        {
+            PostStop();
+        }
+        finally
+        {
+            (this as IWithTimers)?.Timers.CancelAll();
+        }
     }
 
     internal void AroundPreRestart(Exception reason, object? message)
     {
         (this as IWithTimers)?.Timers.CancelAll();
         (this as IWithStash)?.Stash.UnstashAll();
-        PreRestart(reason, message);
+        try
+        {
+            PreRestart(reason, message);
+        }
+        finally
+        {
+            (this as IWithTimers)?.Timers.CancelAll();
+        }
     }
 
     internal void AroundPostRestart(Exception reason) => PostRestart(reason);

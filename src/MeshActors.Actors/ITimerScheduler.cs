@@ -3,8 +3,8 @@ namespace MeshActors.Actors;
 /// <summary>
 /// Keyed timers that send messages to their actor (<c>Self</c>). Starting a timer with a key in use replaces it, and a
 /// message of a cancelled or replaced timer is never delivered, even if already queued. All timers are cancelled
-/// when the actor stops or restarts. A delay or interval longer than about 49.7 days (the .NET timer limit) counts as
-/// infinite. Use only from inside the actor.
+/// when the actor stops or restarts, including those started in <c>PreRestart</c> or <c>PostStop</c>. A delay or
+/// interval longer than about 49.7 days (the .NET timer limit) counts as infinite. Use only from inside the actor.
 /// </summary>
 public interface ITimerScheduler
 {

@@ -76,6 +76,21 @@ public sealed class TimersSpec(ITestOutputHelper output) : TestKit(output)
     }
 
     [Fact]
+    public void A_timer_started_in_PreRestart_must_not_tick_into_the_new_instance()
+    {
+        // Timers were cancelled before PreRestart only: one it started ticked into the new instance, which could not
+        // see nor cancel it.
+        var actor = Sys.ActorOf(Props.Create(() => new StartsTimerInPreRestart(TestActor)));
+
+        actor.Tell("throw");
+        ExpectMsg("restarted");
+        actor.Tell("active?");
+
+        ExpectMsg(false);
+        ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+    }
+
+    [Fact]
     public void A_timer_beyond_the_timer_limit_must_be_accepted_and_stay_active()
     {
         // A .NET timer refuses more than about 49.7 days: starting one threw ArgumentOutOfRangeException in the actor.
@@ -122,6 +137,29 @@ public sealed class TimersSpec(ITestOutputHelper output) : TestKit(output)
         }
 
         public ITimerScheduler Timers { get; set; } = null!;
+
+        protected override void PostRestart(Exception reason) => _probe.Tell("restarted");
+    }
+
+    private sealed class StartsTimerInPreRestart : ReceiveActor, IWithTimers
+    {
+        private readonly IActorRef _probe;
+
+        public StartsTimerInPreRestart(IActorRef probe)
+        {
+            _probe = probe;
+            Receive<string>(s => s == "throw", _ => throw new InvalidOperationException("restart me"));
+            Receive<string>(s => s == "active?", _ => probe.Tell(Timers.IsTimerActive("key")));
+            Receive<string>(s => probe.Tell(s));
+        }
+
+        public ITimerScheduler Timers { get; set; } = null!;
+
+        protected override void PreRestart(Exception reason, object? message)
+        {
+            Timers.StartPeriodicTimer("key", "tick from the old instance", TimeSpan.FromMilliseconds(20));
+            base.PreRestart(reason, message);
+        }
 
         protected override void PostRestart(Exception reason) => _probe.Tell("restarted");
     }

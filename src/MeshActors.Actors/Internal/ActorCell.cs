@@ -149,7 +149,8 @@ internal sealed partial class ActorCell : IActorContext
             case Kill:
                 throw new ActorKilledException($"Kill received by {Self.Path}.");
             case TimerScheduler.ActiveTimer timer:
-                if (timer.Owner.Accept(timer))
+                // A tick of an earlier instance's timer (queued before a restart cancelled it) is not for this one.
+                if (ReferenceEquals(timer.Owner, (_actor as IWithTimers)?.Timers) && timer.Owner.Accept(timer))
                 {
                     _current = new Envelope(timer.Message, _current.Sender); // what Stash() keeps
                     ReceiveMessage(timer.Message);
