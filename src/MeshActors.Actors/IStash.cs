@@ -6,7 +6,7 @@ namespace MeshActors.Actors;
 /// </summary>
 public interface IStash
 {
-    /// <summary>Puts the message being processed aside.</summary>
+    /// <summary>Puts the message being processed aside; a second call for the same message throws <see cref="IllegalActorStateException"/>.</summary>
     void Stash();
 
     /// <summary>Returns the oldest stashed message to the front of the mailbox.</summary>

@@ -58,6 +58,51 @@ public sealed class StashSpec(ITestOutputHelper output) : TestKit(output)
         Assert.Equal("lost?", deadLetters.ExpectMsg<DeadLetter>().Message);
     }
 
+    [Fact]
+    public void Stashing_the_same_message_twice_must_throw_IllegalActorStateException_instead_of_delivering_it_twice()
+    {
+        // As in Akka.NET. The second Stash() queued the message again, and UnstashAll delivered it twice.
+        var actor = Sys.ActorOf(Props.Create(() => new StashesTwice(TestActor)));
+
+        actor.Tell("equal");
+        actor.Tell("equal"); // two deliveries of equal messages: each may be stashed once
+        actor.Tell("twice");
+        ExpectMsg<IllegalActorStateException>();
+        actor.Tell("open");
+
+        ExpectMsg("equal");
+        ExpectMsg("equal");
+        ExpectMsg("twice");
+        ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
+    private sealed class StashesTwice : ReceiveActor, IWithStash
+    {
+        public StashesTwice(IActorRef probe)
+        {
+            Receive<string>(s => s == "open", _ =>
+            {
+                Become(() => ReceiveAny(message => probe.Tell(message)));
+                Stash.UnstashAll();
+            });
+            Receive<string>(s => s == "twice", _ =>
+            {
+                Stash.Stash();
+                try
+                {
+                    Stash.Stash();
+                }
+                catch (IllegalActorStateException exception)
+                {
+                    probe.Tell(exception);
+                }
+            });
+            ReceiveAny(_ => Stash.Stash());
+        }
+
+        public IStash Stash { get; set; } = null!;
+    }
+
     private sealed class Initializing : ReceiveActor, IWithStash
     {
         public Initializing()

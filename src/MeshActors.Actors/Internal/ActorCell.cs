@@ -23,6 +23,7 @@ internal sealed partial class ActorCell : IActorContext
     private readonly ActorCell? _parent;
     private ActorBase? _actor;
     private Envelope _current;
+    private int _messageNumber;
     private Stack<Receive>? _behaviors;
     private bool _initialBehaviorDiscarded;
     private CellState _state;
@@ -81,6 +82,9 @@ internal sealed partial class ActorCell : IActorContext
 
     internal Envelope CurrentEnvelope => _current;
 
+    /// <summary>Tells one delivery from the next (wrapping), so that the stash can refuse the same message twice.</summary>
+    internal int CurrentMessageNumber => _messageNumber;
+
     internal static ActorCell? EnterTurn(ActorCell cell)
     {
         var previous = t_current;
@@ -102,6 +106,7 @@ internal sealed partial class ActorCell : IActorContext
     public void Invoke(Envelope envelope)
     {
         _current = envelope;
+        _messageNumber++;
         NoteActivity(envelope.Message);
         try
         {

@@ -6,6 +6,7 @@ namespace MeshActors.Actors.Internal;
 internal sealed class UnboundedStash(ActorCell cell) : IStash
 {
     private readonly List<Envelope> _stashed = [];
+    private int _lastStashedNumber;
 
     public int Count => _stashed.Count;
 
@@ -19,6 +20,14 @@ internal sealed class UnboundedStash(ActorCell cell) : IStash
             throw new InvalidOperationException("There is no message to stash: Stash() is called while processing a message.");
         }
 
+        var number = cell.CurrentMessageNumber;
+        if (_stashed.Count > 0 && number == _lastStashedNumber)
+        {
+            // It would be delivered twice after UnstashAll.
+            throw new IllegalActorStateException($"Can't stash the same message {current.Message} more than once.");
+        }
+
+        _lastStashedNumber = number;
         _stashed.Add(current);
     }
 
