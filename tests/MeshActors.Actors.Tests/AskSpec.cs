@@ -140,6 +140,38 @@ public sealed class AskSpec(ITestOutputHelper output) : TestKit(output)
         Assert.Equal("hi", await echo.Ask<string>("hi", TimeSpan.FromDays(60)));
     }
 
+    [Fact]
+    public async Task Watching_the_sender_of_an_ask_must_report_it_terminated_only_once_the_ask_completes()
+    {
+        // The temporary sender answered every Watch with Terminated at once, while the ask still waited for its reply.
+        var watcher = CreateTestProbe();
+        var answerer = Sys.ActorOf(Props.Create(() => new WatchesAsker(watcher.Ref)));
+
+        var answer = answerer.Ask<string>("question", TimeSpan.FromSeconds(30));
+        watcher.ExpectMsg("watching the asker");
+        watcher.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        answerer.Tell("answer now");
+
+        Assert.Equal("answer", await answer);
+        watcher.ExpectMsg("asker terminated");
+    }
+
+    private sealed class WatchesAsker : ReceiveActor
+    {
+        private IActorRef? _asker;
+
+        public WatchesAsker(IActorRef probe)
+        {
+            Receive<string>(s => s == "question", _ =>
+            {
+                _asker = Context.Watch(Sender);
+                probe.Tell("watching the asker");
+            });
+            Receive<string>(s => s == "answer now", _ => _asker!.Tell("answer"));
+            Receive<Terminated>(_ => probe.Tell("asker terminated"));
+        }
+    }
+
     private sealed class Blocking : ReceiveActor
     {
         public Blocking(Task gate) => Receive<string>(s => s == "block", _ => gate.Wait());

@@ -17,6 +17,8 @@ internal sealed class PromiseActorRef<T> : TaskCompletionSource<T>, IInternalAct
     private ActorPath? _path;
     private Timer? _timer;
     private CancellationTokenRegistration _cancellation;
+    private List<IInternalActorRef>? _watchers;
+    private bool _watchersNotified;
 
     public PromiseActorRef(ActorSystem system, IActorRef recipient, object message, TimeSpan timeout)
         : base(TaskCreationOptions.RunContinuationsAsynchronously)
@@ -77,11 +79,30 @@ internal sealed class PromiseActorRef<T> : TaskCompletionSource<T>, IInternalAct
         }
     }
 
+    /// <summary>A watcher learns that the promise is gone when it completes (as in Akka.NET), not while it waits for its reply.</summary>
     public void SendSystemMessage(SystemMessage message)
     {
-        if (message is Watch watch && !ReferenceEquals(watch.Watcher, this))
+        switch (message)
         {
-            watch.Watcher.SendSystemMessage(new DeathWatchNotification(this));
+            case Watch watch when !ReferenceEquals(watch.Watcher, this):
+                lock (this)
+                {
+                    if (!_watchersNotified)
+                    {
+                        (_watchers ??= []).Add(watch.Watcher);
+                        return;
+                    }
+                }
+
+                watch.Watcher.SendSystemMessage(new DeathWatchNotification(this));
+                break;
+            case Unwatch unwatch:
+                lock (this)
+                {
+                    _watchers?.Remove(unwatch.Watcher);
+                }
+
+                break;
         }
     }
 
@@ -115,6 +136,21 @@ internal sealed class PromiseActorRef<T> : TaskCompletionSource<T>, IInternalAct
     {
         _timer?.Dispose();
         _cancellation.Dispose();
+        List<IInternalActorRef>? watchers;
+        lock (this)
+        {
+            _watchersNotified = true;
+            watchers = _watchers;
+            _watchers = null;
+        }
+
+        if (watchers is not null)
+        {
+            foreach (var watcher in watchers)
+            {
+                watcher.SendSystemMessage(new DeathWatchNotification(this));
+            }
+        }
     }
 
     public bool Equals(IActorRef? other) => ActorRefEquality.Equals(this, other);
