@@ -96,6 +96,24 @@ public sealed class MailboxSpec(ITestOutputHelper output) : TestKit(output)
         }
     }
 
+    [Fact]
+    public async Task A_stopped_actor_with_a_bounded_mailbox_must_refuse_messages_as_stopped_not_as_full()
+    {
+        // Messages drained after its stop were never uncounted, so its mailbox stayed full: later messages counted as
+        // overflow, and a forwarded ask failed with MailboxOverflowException instead of ActorTerminatedException.
+        var actor = Sys.ActorOf(Props.Create<TestActors.Echo>().WithBoundedMailbox(1));
+        var relay = Sys.ActorOf(Props.Create(() => new TestActors.Relay(actor)));
+        Watch(actor);
+        Sys.Stop(actor);
+        ExpectTerminated(actor);
+
+        actor.Tell("after its stop");
+        actor.Tell("after its stop, again");
+
+        await Assert.ThrowsAsync<ActorTerminatedException>(() => relay.Ask<string>("forwarded", TimeSpan.FromSeconds(30)));
+        Assert.Equal(0, Sys.MailboxOverflowCount);
+    }
+
     private sealed class GatedRelay : ReceiveActor
     {
         public GatedRelay(IActorRef probe)

@@ -57,6 +57,12 @@ internal sealed class Mailbox : IThreadPoolWorkItem
     /// <summary>Enqueues a user message; never blocks. A full bounded mailbox hands the message to dead letters.</summary>
     public void Post(Envelope envelope)
     {
+        if (_capacity != 0 && IsClosed)
+        {
+            _cell.System.DeadLetter(envelope.Message, envelope.Sender, _cell.Self); // stopped, not full
+            return;
+        }
+
         if (_capacity != 0 && Interlocked.Increment(ref _count) > _capacity)
         {
             Interlocked.Decrement(ref _count);
@@ -256,6 +262,12 @@ internal sealed class Mailbox : IThreadPoolWorkItem
 
         while (queue.TryDequeue(out var envelope))
         {
+            if (_capacity != 0)
+            {
+                // Else a stopped actor's mailbox would stay full, and what is sent to it would count as overflow.
+                Interlocked.Decrement(ref _count);
+            }
+
             _cell.System.DeadLetter(envelope.Message, envelope.Sender, _cell.Self);
         }
     }
