@@ -213,6 +213,58 @@ public sealed class SupervisionSpec(ITestOutputHelper output) : TestKit(output)
         return ExpectMsg<IActorRef>();
     }
 
+    [Fact]
+    public void Stopping_an_actor_whose_restart_waits_for_its_children_must_not_run_PostStop_twice()
+    {
+        // The default PreRestart runs PostStop; the stop that came while the restart waited for the children ran it again.
+        var childMayStop = new TaskCompletionSource();
+        var parent = Sys.ActorOf(Props.Create(() => new ParentOfASlowChild(TestActor, childMayStop.Task)));
+        ExpectMsg("child started");
+        Watch(parent);
+
+        parent.Tell("throw");
+        Assert.Equal(["child stopping", "parent poststop"], ReceiveN(2).Cast<string>().Order());
+        Sys.Stop(parent); // while its restart waits for the child
+        childMayStop.SetResult();
+
+        ExpectTerminated(parent);
+        ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+    }
+
+    private sealed class ParentOfASlowChild : ReceiveActor
+    {
+        private readonly IActorRef _probe;
+
+        public ParentOfASlowChild(IActorRef probe, Task childMayStop)
+        {
+            _probe = probe;
+            Context.ActorOf(Props.Create(() => new SlowToStop(probe, childMayStop)));
+            Receive<string>(s => s == "throw", _ => throw new InvalidOperationException("boom"));
+        }
+
+        protected override void PostStop() => _probe.Tell("parent poststop");
+    }
+
+    private sealed class SlowToStop : ReceiveActor
+    {
+        private readonly IActorRef _probe;
+        private readonly Task _mayStop;
+
+        public SlowToStop(IActorRef probe, Task mayStop)
+        {
+            _probe = probe;
+            _mayStop = mayStop;
+        }
+
+        protected override void PreStart() => _probe.Tell("child started");
+
+        protected override void PostStop()
+        {
+            _probe.Tell("child stopping");
+            _mayStop.Wait();
+        }
+    }
+
     private class Supervisor(IActorRef probe) : ReceiveActor
     {
         protected override void PostRestart(Exception reason) => probe.Tell("supervisor restarted");

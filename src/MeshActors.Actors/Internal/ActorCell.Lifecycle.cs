@@ -143,7 +143,11 @@ internal sealed partial class ActorCell
     private void FinishTerminate()
     {
         ClearReceiveTimeout();
-        if (_actor is { } actor)
+
+        // Stopped while a restart waited for its children: that instance ran PreRestart (which runs PostStop) already.
+        var restarting = _recreateCause is not null;
+        _recreateCause = null;
+        if (_actor is { } actor && !restarting)
         {
             try
             {
