@@ -21,13 +21,13 @@ public static class Conditions
         var start = Stopwatch.GetTimestamp();
         while (!condition())
         {
-            var left = limit - Stopwatch.GetElapsedTime(start);
-            if (left <= TimeSpan.Zero)
+            var left = WithinScope.Left(limit, start);
+            if (left == TimeSpan.Zero)
             {
                 throw ConditionFailed(limit, message);
             }
 
-            Thread.Sleep(Min(left, interval ?? TestKitSettings.DefaultPollInterval));
+            Thread.Sleep(WithinScope.Shorter(left, interval ?? TestKitSettings.DefaultPollInterval));
         }
     }
 
@@ -46,13 +46,13 @@ public static class Conditions
         var start = Stopwatch.GetTimestamp();
         while (!await condition().ConfigureAwait(false))
         {
-            var left = limit - Stopwatch.GetElapsedTime(start);
-            if (left <= TimeSpan.Zero)
+            var left = WithinScope.Left(limit, start);
+            if (left == TimeSpan.Zero)
             {
                 throw ConditionFailed(limit, message);
             }
 
-            await Task.Delay(Min(left, interval ?? TestKitSettings.DefaultPollInterval)).ConfigureAwait(false);
+            await Task.Delay(WithinScope.Shorter(left, interval ?? TestKitSettings.DefaultPollInterval)).ConfigureAwait(false);
         }
     }
 
@@ -71,13 +71,13 @@ public static class Conditions
             }
             catch (Exception failure)
             {
-                var left = limit - Stopwatch.GetElapsedTime(start);
-                if (left <= TimeSpan.Zero)
+                var left = WithinScope.Left(limit, start);
+                if (left == TimeSpan.Zero)
                 {
                     ExceptionDispatchInfo.Throw(failure);
                 }
 
-                Thread.Sleep(Min(left, interval ?? TestKitSettings.DefaultPollInterval));
+                Thread.Sleep(WithinScope.Shorter(left, interval ?? TestKitSettings.DefaultPollInterval));
             }
         }
     }
@@ -97,19 +97,17 @@ public static class Conditions
             }
             catch (Exception failure)
             {
-                var left = limit - Stopwatch.GetElapsedTime(start);
-                if (left <= TimeSpan.Zero)
+                var left = WithinScope.Left(limit, start);
+                if (left == TimeSpan.Zero)
                 {
                     ExceptionDispatchInfo.Throw(failure);
                 }
 
-                await Task.Delay(Min(left, interval ?? TestKitSettings.DefaultPollInterval)).ConfigureAwait(false);
+                await Task.Delay(WithinScope.Shorter(left, interval ?? TestKitSettings.DefaultPollInterval)).ConfigureAwait(false);
             }
         }
     }
 
     private static XunitException ConditionFailed(TimeSpan limit, string? message) =>
         new($"Condition not met within {limit.TotalSeconds:0.###} s{(message is null ? "" : ": " + message)}.");
-
-    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 }

@@ -26,7 +26,7 @@ public static class TestKitSettings
     /// <summary>How often <c>AwaitCondition</c> and <c>AwaitAssert</c> look again. Default: 10 ms (not dilated: it is a cost, not a deadline).</summary>
     public static TimeSpan DefaultPollInterval { get; } = TimeSpan.FromMilliseconds(10);
 
-    /// <summary><paramref name="duration"/> times <see cref="TimeFactor"/> (infinite stays infinite).</summary>
+    /// <summary><paramref name="duration"/> times <see cref="TimeFactor"/> (infinite stays infinite: every TestKit wait then waits without limit).</summary>
     public static TimeSpan Dilated(TimeSpan duration) =>
         duration == Timeout.InfiniteTimeSpan ? duration : TimeSpan.FromTicks((long)(duration.Ticks * TimeFactor));
 

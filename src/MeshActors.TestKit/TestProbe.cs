@@ -111,16 +111,35 @@ public sealed class TestProbe
         return typed;
     }
 
-    /// <summary>Expects no message for <paramref name="duration"/> (default <see cref="TestKitSettings.DefaultNoMessageWait"/>).</summary>
+    /// <summary>
+    /// Expects no message for <paramref name="duration"/>; without one, for <see cref="TestKitSettings.DefaultNoMessageWait"/>
+    /// or until the end of the enclosing <c>Within</c> block if that comes sooner (the block then does not fail for
+    /// ending just after its deadline).
+    /// </summary>
     public void ExpectNoMsg(TimeSpan? duration = null) => ExpectNoMsgAsync(duration).GetAwaiter().GetResult();
 
-    /// <summary>Expects no message for <paramref name="duration"/> (default <see cref="TestKitSettings.DefaultNoMessageWait"/>).</summary>
+    /// <summary>Async twin of <see cref="ExpectNoMsg"/>.</summary>
     public async Task ExpectNoMsgAsync(TimeSpan? duration = null)
     {
-        var limit = duration is { } d ? TestKitSettings.Dilated(d) : TestKitSettings.DefaultNoMessageWait;
+        var limit = TestKitSettings.DefaultNoMessageWait;
+        var block = duration is null && WithinScope.Remaining < limit ? WithinScope.Current : null;
+        if (duration is { } d)
+        {
+            limit = TestKitSettings.Dilated(d);
+        }
+        else if (block is not null)
+        {
+            limit = WithinScope.Remaining ?? limit;
+        }
+
         if (await ReceiveOneAsync(limit).ConfigureAwait(false) is { } received)
         {
             throw new XunitException($"{Name}: expected no message for {Seconds(limit)} but received {Describe(received)}.");
+        }
+
+        if (block is not null)
+        {
+            block.EndedListeningForNoMessage = true;
         }
     }
 
@@ -143,7 +162,7 @@ public sealed class TestProbe
         var limit = WithinScope.Resolve(timeout);
         var start = Stopwatch.GetTimestamp();
         var skipped = 0;
-        while (await ReceiveOneAsync(limit - Stopwatch.GetElapsedTime(start)).ConfigureAwait(false) is { } received)
+        while (await ReceiveOneAsync(WithinScope.Left(limit, start)).ConfigureAwait(false) is { } received)
         {
             if (received.Message is T typed && isTheOne(typed))
             {
@@ -173,8 +192,7 @@ public sealed class TestProbe
         var result = new List<T>();
         while (result.Count < maxMessages)
         {
-            var left = limit - Stopwatch.GetElapsedTime(start);
-            var wait = idleLimit != Timeout.InfiniteTimeSpan && idleLimit < left ? idleLimit : left;
+            var wait = WithinScope.Shorter(WithinScope.Left(limit, start), idleLimit);
             if (!await WaitForMessageAsync(wait).ConfigureAwait(false)
                 || !_queue.TryPeek(out var next)
                 || next.Message is not T typed
@@ -202,7 +220,7 @@ public sealed class TestProbe
         var result = new List<object>(count);
         while (result.Count < count)
         {
-            var received = await ReceiveOneAsync(limit - Stopwatch.GetElapsedTime(start)).ConfigureAwait(false)
+            var received = await ReceiveOneAsync(WithinScope.Left(limit, start)).ConfigureAwait(false)
                 ?? throw new XunitException($"{Name}: received {result.Count} of {count} messages within {Seconds(limit)}.");
             result.Add(received.Message);
         }
@@ -240,7 +258,7 @@ public sealed class TestProbe
             return true;
         }
 
-        if (timeout <= TimeSpan.Zero)
+        if (timeout <= TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
         {
             return false;
         }

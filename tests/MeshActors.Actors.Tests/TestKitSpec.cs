@@ -139,6 +139,40 @@ public sealed class TestKitSpec(ITestOutputHelper output) : TestKit(output)
     }
 
     [Fact]
+    public async Task An_infinite_timeout_must_wait_for_the_message_or_the_condition()
+    {
+        // Timeout.InfiniteTimeSpan (-1 ms) counted as already expired: every wait failed at once.
+        var probe = CreateTestProbe();
+        var ready = false;
+        using var later = new Timer(_ =>
+        {
+            Volatile.Write(ref ready, true);
+            probe.Ref.Tell("late");
+        }, null, TimeSpan.FromMilliseconds(100), Timeout.InfiniteTimeSpan);
+
+        Assert.Equal("late", await probe.ExpectMsgAsync<string>(timeout: Timeout.InfiniteTimeSpan));
+        AwaitCondition(() => Volatile.Read(ref ready), Timeout.InfiniteTimeSpan);
+        await AwaitConditionAsync(() => Volatile.Read(ref ready), Timeout.InfiniteTimeSpan);
+        AwaitAssert(() => Assert.True(Volatile.Read(ref ready)), Timeout.InfiniteTimeSpan);
+        probe.Ref.Tell("another");
+        Assert.Equal("another", probe.FishForMessage<string>(_ => true, Timeout.InfiniteTimeSpan));
+        probe.Ref.Tell("last");
+        Assert.Single(probe.ReceiveN(1, Timeout.InfiniteTimeSpan));
+        Within(Timeout.InfiniteTimeSpan, () => ExpectNoMsg(TimeSpan.FromMilliseconds(10)));
+    }
+
+    [Fact]
+    public void ExpectNoMsg_without_a_duration_must_end_with_the_enclosing_Within_block()
+    {
+        // It listened its full 250 ms whatever the block had left, and the block failed on its own deadline.
+        Within(TimeSpan.FromMilliseconds(100), () => ExpectNoMsg());
+
+        TestActor.Tell("too late");
+        Assert.Throws<XunitException>(() => Within(TimeSpan.FromMilliseconds(100), () => ExpectNoMsg()));
+        ExpectNoMsg();
+    }
+
+    [Fact]
     public void Dilated_must_scale_by_the_time_factor()
     {
         Assert.Equal(TimeSpan.FromSeconds(2 * TestKitSettings.TimeFactor), Dilated(TimeSpan.FromSeconds(2)));
