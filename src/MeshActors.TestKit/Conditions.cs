@@ -82,6 +82,19 @@ public static class Conditions
         }
     }
 
+    /// <summary>
+    /// Runs the async <paramref name="assertion"/> until it completes without throwing, blocking the test; after
+    /// <paramref name="max"/>, rethrows its last failure. An <c>async</c> lambda binds here, not to the
+    /// <see cref="Action"/> overload, where it would run as <c>async void</c> and never fail.
+    /// </summary>
+    public static void AwaitAssert(Func<Task> assertion, TimeSpan? max = null, TimeSpan? interval = null)
+    {
+        ArgumentNullException.ThrowIfNull(assertion);
+
+        // Off the test's synchronization context, which the assertion's awaits may need while this thread blocks.
+        Task.Run(() => AwaitAssertAsync(assertion, max, interval)).GetAwaiter().GetResult();
+    }
+
     /// <summary>Runs <paramref name="assertion"/> until it completes without throwing; after <paramref name="max"/>, rethrows its last failure.</summary>
     public static async Task AwaitAssertAsync(Func<Task> assertion, TimeSpan? max = null, TimeSpan? interval = null)
     {

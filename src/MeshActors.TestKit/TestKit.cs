@@ -132,6 +132,21 @@ public abstract class TestKit : IDisposable
         CheckWithin(min, dilatedMax, System.Diagnostics.Stopwatch.GetElapsedTime(start), block);
     }
 
+    /// <summary>
+    /// Runs the async <paramref name="action"/> and waits for it, failing if it takes longer than <paramref name="max"/>
+    /// (dilated). An <c>async</c> lambda binds here, not to the <see cref="Action"/> overload, where it would run as
+    /// <c>async void</c> and never fail.
+    /// </summary>
+    public void Within(TimeSpan max, Func<Task> action) => Within(TimeSpan.Zero, max, action);
+
+    /// <summary>Same as <see cref="Within(TimeSpan, Func{Task})"/>, also failing if it takes less than <paramref name="min"/>.</summary>
+    public void Within(TimeSpan min, TimeSpan max, Func<Task> action)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+
+        // Off the test's synchronization context, which the action's awaits may need while this thread blocks.
+        Task.Run(() => WithinAsync(min, max, action)).GetAwaiter().GetResult();
+    }
 
     /// <summary>Async twin of <see cref="Within(TimeSpan, Action)"/>.</summary>
     public Task WithinAsync(TimeSpan max, Func<Task> action) => WithinAsync(TimeSpan.Zero, max, action);
@@ -167,8 +182,12 @@ public abstract class TestKit : IDisposable
     public Task AwaitConditionAsync(Func<Task<bool>> condition, TimeSpan? max = null, TimeSpan? interval = null, string? message = null) =>
         Conditions.AwaitConditionAsync(condition, max, interval, message);
 
-    /// <summary>See <see cref="Conditions.AwaitAssert"/>.</summary>
+    /// <summary>See <see cref="Conditions.AwaitAssert(Action, TimeSpan?, TimeSpan?)"/>.</summary>
     public void AwaitAssert(Action assertion, TimeSpan? max = null, TimeSpan? interval = null) =>
+        Conditions.AwaitAssert(assertion, max, interval);
+
+    /// <summary>See <see cref="Conditions.AwaitAssert(Func{Task}, TimeSpan?, TimeSpan?)"/>.</summary>
+    public void AwaitAssert(Func<Task> assertion, TimeSpan? max = null, TimeSpan? interval = null) =>
         Conditions.AwaitAssert(assertion, max, interval);
 
     /// <summary>See <see cref="Conditions.AwaitAssertAsync"/>.</summary>

@@ -173,6 +173,34 @@ public sealed class TestKitSpec(ITestOutputHelper output) : TestKit(output)
     }
 
     [Fact]
+    public void AwaitAssert_and_Within_must_wait_for_an_async_lambda_and_fail_with_it()
+    {
+        // An async lambda bound to the Action overloads as async void: they returned at once and never failed.
+        var count = 0;
+        AwaitAssert(async () =>
+        {
+            await Task.Yield();
+            Assert.True(++count >= 3);
+        });
+        Assert.Equal(3, count);
+
+        Assert.Throws<FailException>(() => AwaitAssert(async () =>
+        {
+            await Task.Yield();
+            Assert.Fail("never true");
+        }, TimeSpan.FromMilliseconds(100)));
+        Assert.Throws<FailException>(() => Conditions.AwaitAssert(async () =>
+        {
+            await Task.Yield();
+            Assert.Fail("never true");
+        }, TimeSpan.FromMilliseconds(100)));
+        Assert.Throws<XunitException>(() => Within(TimeSpan.FromMilliseconds(100), async () => await ExpectMsgAsync<string>()));
+
+        TestActor.Tell("in time");
+        Within(TimeSpan.FromSeconds(2), async () => await ExpectMsgAsync("in time"));
+    }
+
+    [Fact]
     public void Dilated_must_scale_by_the_time_factor()
     {
         Assert.Equal(TimeSpan.FromSeconds(2 * TestKitSettings.TimeFactor), Dilated(TimeSpan.FromSeconds(2)));
