@@ -155,6 +155,27 @@ internal static class RegistrationCodec
         out DateTimeOffset? leaseExpiresAt,
         [NotNullWhen(false)] out string? error)
     {
+        try
+        {
+            return TryReadFields(root, out member, out leaseExpiresAt, out error);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or FormatException)
+        {
+            // JsonDocument checks the structure only: a string that is not valid UTF-8 (or escapes half a surrogate
+            // pair) throws when it is read. A stranger's bytes are garbage to skip, never a failed listing.
+            member = null;
+            leaseExpiresAt = null;
+            error = $"value holds a string that is not valid text ({ex.Message})";
+            return false;
+        }
+    }
+
+    private static bool TryReadFields(
+        JsonElement root,
+        [NotNullWhen(true)] out MeshMember? member,
+        out DateTimeOffset? leaseExpiresAt,
+        [NotNullWhen(false)] out string? error)
+    {
         member = null;
         leaseExpiresAt = null;
         if (root.ValueKind != JsonValueKind.Object)

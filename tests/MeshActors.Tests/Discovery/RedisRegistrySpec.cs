@@ -52,6 +52,27 @@ public sealed class RedisRegistrySpec(RedisServer redis) : RegistryContract, ICl
     }
 
     [Fact]
+    public async Task Listing_must_skip_a_key_that_is_not_UTF8_and_say_so_once()
+    {
+        var registry = NewRegistry();
+        var id = Guid.NewGuid().ToString();
+        var key = Encoding.UTF8.GetBytes(EntryName(Prefix, "ordersX", id));
+        key[Array.IndexOf(key, (byte)'X')] = 0xFF;
+        await redis.CommandAsync("SET", key, $$"""{"id":"{{id}}","service_name":"orders","host":"127.0.0.1","port":7001}""", "EX", "60");
+
+        var first = await registry.ListAsync();
+        var second = await registry.ListAsync();
+
+        foreach (var listing in new[] { first, second })
+        {
+            Assert.Empty(listing.Members);
+            Assert.Equal("key is not valid UTF-8", Assert.Single(listing.Skipped).Reason);
+        }
+
+        Assert.Equal(1, Logs.Count(7001, id));
+    }
+
+    [Fact]
     public async Task Listing_must_skip_a_value_whose_service_name_is_not_the_keys()
     {
         var registry = NewRegistry();
@@ -113,11 +134,14 @@ public sealed class RedisRegistrySpec(RedisServer redis) : RegistryContract, ICl
 
         foreach (var garbage in new[] { "not json", """{"event":"join"}""", """{"event":"join","registration":{"id":"x"}}""", """{"event":"leave","id":"node-1"}""", "not json" })
             await redis.CommandAsync("PUBLISH", channel, garbage);
+        var notUtf8 = Encoding.UTF8.GetBytes("""{"event":"leave","id":"X","service_name":"o"}""");
+        notUtf8[Array.IndexOf(notUtf8, (byte)'X')] = 0xFF; // valid JSON, invalid UTF-8
+        await redis.CommandAsync("PUBLISH", channel, notUtf8);
         await NewRegistry().RegisterAsync(member);
 
         await feed.ExpectAsync<MemberRegistered>(c => c.NodeId == member.Id, TimeSpan.FromSeconds(5));
         Assert.Single(feed.Seen);
-        Assert.Equal(3, Logs.Count(7002)); // once per distinct problem: a repeat is not logged again
+        Assert.Equal(4, Logs.Count(7002)); // once per distinct problem: a repeat is not logged again
     }
 
     [Fact]

@@ -212,7 +212,8 @@ public abstract class RegistryContract : IAsyncLifetime
         "not JSON", "half-written JSON", "empty value", "JSON array", "missing id", "missing service_name", "missing host",
         "missing port", "id of the wrong type", "port as a string", "fractional port", "port 0", "port 70000", "empty host",
         "host that is not a host name", "id not matching the key", "metadata not an object", "topics not strings",
-        "value over the size cap", "entry name without a node id",
+        "value over the size cap", "entry name without a node id", "name that is not UTF-8", "tag that is not UTF-8",
+        "topic escaping half a surrogate pair",
     ];
 
     [Theory]
@@ -224,7 +225,7 @@ public abstract class RegistryContract : IAsyncLifetime
         await registry.RegisterAsync(valid);
         var id = Guid.NewGuid().ToString();
         var (entry, value, reason) = Garbage(garbage, id);
-        await WriteRawAsync(Prefix, entry, Encoding.UTF8.GetBytes(value));
+        await WriteRawAsync(Prefix, entry, value);
 
         var first = await registry.ListAsync();
         var second = await registry.ListAsync();
@@ -240,7 +241,22 @@ public abstract class RegistryContract : IAsyncLifetime
         Assert.Equal(1, Logs.Count(SkippedEntryEvent, entry));
     }
 
-    private (string Entry, string Value, string Reason) Garbage(string garbage, string id)
+    private (string Entry, byte[] Value, string Reason) Garbage(string garbage, string id)
+    {
+        var (entry, value, reason) = GarbageText(garbage, id);
+        var bytes = Encoding.UTF8.GetBytes(value);
+        if (garbage.EndsWith("not UTF-8", StringComparison.Ordinal))
+        {
+            // "XX" becomes a lead byte followed by a byte that cannot continue it: JSON's structure stays valid.
+            var at = Array.IndexOf(bytes, (byte)'X');
+            bytes[at] = 0xC3;
+            bytes[at + 1] = 0x28;
+        }
+
+        return (entry, bytes, reason);
+    }
+
+    private (string Entry, string Value, string Reason) GarbageText(string garbage, string id)
     {
         var entry = EntryName(Prefix, "orders", id);
         string Json(string fields) => "{" + fields + "}";
@@ -270,6 +286,9 @@ public abstract class RegistryContract : IAsyncLifetime
             "topics not strings" => (entry, Json($"{idField},{name},{host},{port},\"metadata\":{{\"topics\":[1]}}"), "metadata.topics"),
             "value over the size cap" => (entry, Json($"{idField},{name},{host},{port},\"metadata\":{{\"pad\":\"{new string('x', 70_000)}\"}}"), "byte cap"),
             "entry name without a node id" => (ForeignEntryName(Prefix), Json($"{idField},{name},{host},{port}"), "(a UUID)"),
+            "name that is not UTF-8" => (entry, Json($"{idField},\"service_name\":\"ordersXX\",{host},{port}"), "not valid text"),
+            "tag that is not UTF-8" => (entry, Json($"{idField},{name},{host},{port},\"metadata\":{{\"tags\":{{\"zone\":\"euXX\"}}}}"), "not valid text"),
+            "topic escaping half a surrogate pair" => (entry, Json($"{idField},{name},{host},{port},\"metadata\":{{\"topics\":[\"\\ud800\"]}}"), "not valid text"),
             _ => throw new ArgumentOutOfRangeException(nameof(garbage), garbage, null),
         };
     }

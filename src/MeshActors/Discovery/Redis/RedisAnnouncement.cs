@@ -60,6 +60,12 @@ internal static class RedisAnnouncement
             error = $"message is not JSON ({ex.Message})";
             return false;
         }
+        catch (InvalidOperationException ex)
+        {
+            // A string that is not valid UTF-8 (or escapes half a surrogate pair) throws only when read.
+            error = $"message holds a string that is not valid text ({ex.Message})";
+            return false;
+        }
     }
 
     private static byte[] Write(Action<Utf8JsonWriter> body)

@@ -1,3 +1,4 @@
+using System.Text;
 using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 
@@ -18,6 +19,7 @@ internal sealed class RedisRegistry : IRegistry
     // Keys examined per SCAN round trip: a mesh of thousands lists in a few round trips without blocking Redis.
     private const int ScanPageSize = 1000;
     private const int UnknownState = -1;
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private readonly DiscoveryOptions _options;
     private readonly ConfigurationOptions _configuration;
@@ -88,13 +90,15 @@ internal sealed class RedisRegistry : IRegistry
     public async Task<RegistryListing> ListAsync(CancellationToken cancellationToken = default)
     {
         // SCAN may return a key twice; each page is its own bounded call so a big keyspace never trips the timeout.
-        var keys = new HashSet<string>(StringComparer.Ordinal);
+        // Keys stay bytes until they are parsed: a key that is not UTF-8, read as a string, would be fetched under
+        // another name (its bad bytes replaced) and vanish without a word instead of being skipped as garbage.
+        var keys = new HashSet<RedisKey>();
         long cursor = 0;
         do
         {
             var page = (RedisResult[])(await ExecuteAsync("scan", db => db.ExecuteAsync("SCAN", cursor, "MATCH", _pattern, "COUNT", ScanPageSize), cancellationToken).ConfigureAwait(false))!;
             cursor = long.Parse((string)page[0]!, System.Globalization.CultureInfo.InvariantCulture);
-            foreach (var key in (string[])page[1]!)
+            foreach (var key in (RedisKey[])page[1]!)
                 keys.Add(key);
         }
         while (cursor != 0);
@@ -102,12 +106,15 @@ internal sealed class RedisRegistry : IRegistry
         var entries = await ExecuteAsync("get", db => GetAllAsync(db, keys), cancellationToken).ConfigureAwait(false);
         var members = new List<MeshMember>(entries.Length);
         var skipped = new List<SkippedEntry>();
-        foreach (var (key, value, error) in entries)
+        foreach (var (rawKey, value, error) in entries)
         {
+            var key = KeyText(rawKey, out var keyIsText);
             if (error is not null)
                 skipped.Add(new SkippedEntry(key, error));
             else if (value is null)
                 continue; // expired between SCAN and GET
+            else if (!keyIsText)
+                skipped.Add(new SkippedEntry(key, "key is not valid UTF-8"));
             else if (!RegistryKey.TryParse(_options.KeyPrefix, key, out var name, out var id, out var keyError))
                 skipped.Add(new SkippedEntry(key, keyError));
             else if (RegistrationCodec.TryDecodeEntry(value, _options.MaxRegistrationBytes, name, id, out var member, out _, out var valueError))
@@ -145,14 +152,29 @@ internal sealed class RedisRegistry : IRegistry
     private (RedisKey Key, byte[] Value) Entry(MeshMember self) =>
         (RegistryKey.Format(_options.KeyPrefix, self.Name, self.Id), RegistrationCodec.EncodeRegistration(self, _options.MaxRegistrationBytes));
 
-    private static async Task<(string Key, byte[]? Value, string? Error)[]> GetAllAsync(IDatabase db, HashSet<string> keys)
+    /// <summary>The key as text; when it is not UTF-8, a printable stand-in (bad bytes as U+FFFD) for the log.</summary>
+    private static string KeyText(byte[] key, out bool valid)
+    {
+        try
+        {
+            valid = true;
+            return StrictUtf8.GetString(key);
+        }
+        catch (DecoderFallbackException)
+        {
+            valid = false;
+            return Encoding.UTF8.GetString(key);
+        }
+    }
+
+    private static async Task<(byte[] Key, byte[]? Value, string? Error)[]> GetAllAsync(IDatabase db, HashSet<RedisKey> keys)
     {
         // One GET per key in one batch (a single round trip): unlike MGET, a key holding a hash or a set fails alone
         // with WRONGTYPE, so it can be named and skipped.
         var batch = db.CreateBatch();
         var gets = keys.Select(key => (Key: key, Get: batch.StringGetAsync(key))).ToArray();
         batch.Execute();
-        var entries = new (string, byte[]?, string?)[gets.Length];
+        var entries = new (byte[], byte[]?, string?)[gets.Length];
         for (var i = 0; i < gets.Length; i++)
         {
             try
