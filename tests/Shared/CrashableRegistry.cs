@@ -6,11 +6,13 @@ namespace MeshActors.Testing;
 /// <summary>
 /// Wraps a real registry so a test can play a crash: after <see cref="Crash"/> every call fails and no event is
 /// passed on, so the node stops heartbeating and cannot deregister, and its registration expires like a dead node's.
+/// It can also play the client's connection events (<see cref="PlayConnectionState"/>), and counts the listings begun.
 /// </summary>
 public sealed class CrashableRegistry(IRegistry inner) : IRegistry
 {
     private readonly ConcurrentDictionary<Delegate, Delegate> _wrapped = new();
     private volatile bool _crashed;
+    private int _listings;
 
     public string Description => inner.Description;
 
@@ -31,6 +33,16 @@ public sealed class CrashableRegistry(IRegistry inner) : IRegistry
     /// <summary>From now on, behaves like a process that died: silent.</summary>
     public void Crash() => _crashed = true;
 
+    /// <summary>How many listings have begun, so a spec can wait for the registry actor's next rounds.</summary>
+    public int ListingsStarted => Volatile.Read(ref _listings);
+
+    /// <summary>Raises <see cref="ConnectionStateChanged"/> as the client does when it loses or regains its connection, leaving the backend alone.</summary>
+    public void PlayConnectionState(RegistryConnectionState state)
+    {
+        foreach (var handler in _wrapped.Keys.OfType<Action<RegistryConnectionState>>())
+            handler(state);
+    }
+
     public Task RegisterAsync(MeshMember self, CancellationToken cancellationToken = default) => Call(() => inner.RegisterAsync(self, cancellationToken));
 
     public Task RefreshAsync(MeshMember self, CancellationToken cancellationToken = default) => Call(() => inner.RefreshAsync(self, cancellationToken));
@@ -39,6 +51,7 @@ public sealed class CrashableRegistry(IRegistry inner) : IRegistry
 
     public async Task<RegistryListing> ListAsync(CancellationToken cancellationToken = default)
     {
+        Interlocked.Increment(ref _listings);
         await Call(() => Task.CompletedTask);
         return await inner.ListAsync(cancellationToken);
     }

@@ -19,6 +19,7 @@ namespace MeshActors.Discovery;
 /// A node's own registry actor is resumed after a failure and keeps both (the node's guardian decides so); under a
 /// supervisor that restarts it instead, the node stays registered but the new instance starts with no members and no
 /// subscribers.
+/// A lost connection counts as a failed call: the first successful round after it holds off removals for one TTL.
 /// </remarks>
 public sealed partial class RegistryActor : ReceiveActor, IWithTimers
 {
@@ -158,17 +159,22 @@ public sealed partial class RegistryActor : ReceiveActor, IWithTimers
             Log.Registered(_log, _self.Id, _self.Name, _self.Address, _registry.Description);
         }
 
-        if (_available == false)
+        // A round that began before the connection was lost says nothing about the registry now.
+        if (_available != false || synced.StartedAt >= _unavailableSince)
         {
-            Log.RegistryAvailable(_log, _registry.Description, Stopwatch.GetElapsedTime(_unavailableSince), _self.Id);
-            // The other nodes are re-registering after the same outage, each when its own client reconnects: give
-            // them one TTL, as long as a live node may ever go unrefreshed, before taking absence for death.
-            _removalsSuspendedUntil = Stopwatch.GetTimestamp() + (long)(_options.Ttl.TotalSeconds * Stopwatch.Frequency);
+            if (_available == false)
+            {
+                Log.RegistryAvailable(_log, _registry.Description, Stopwatch.GetElapsedTime(_unavailableSince), _self.Id);
+                // The other nodes are re-registering after the same outage, each when its own client reconnects: give
+                // them one TTL, as long as a live node may ever go unrefreshed, before taking absence for death.
+                _removalsSuspendedUntil = Stopwatch.GetTimestamp() + (long)(_options.Ttl.TotalSeconds * Stopwatch.Frequency);
+            }
+
+            _available = true;
+            _backoff = _options.RetryBackoffMin;
+            Timers.Cancel(RetryTimer);
         }
 
-        _available = true;
-        _backoff = _options.RetryBackoffMin;
-        Timers.Cancel(RetryTimer);
         Reconcile(synced.Listing, synced.StartedAt);
         if (_registerNeeded)
             StartSync(); // an update arrived during the round
@@ -184,8 +190,7 @@ public sealed partial class RegistryActor : ReceiveActor, IWithTimers
         _registerNeeded = true;
         if (_available != false)
         {
-            _available = false;
-            _unavailableSince = Stopwatch.GetTimestamp();
+            BecomeUnavailable();
             if (failed.Exception is RegistryUnavailableException)
                 Log.RegistryUnavailable(_log, _registry.Description, failed.Exception.Message, _members.Count);
             else
@@ -199,9 +204,35 @@ public sealed partial class RegistryActor : ReceiveActor, IWithTimers
 
     private void OnConnectionStateChanged(ConnectionStateChanged changed)
     {
-        // Do not wait out the backoff: the registry is back now.
-        if (changed.State == RegistryConnectionState.Connected && _available == false)
-            StartSync();
+        if (_left)
+            return;
+
+        if (changed.State == RegistryConnectionState.Disconnected)
+        {
+            // As good as a failed call, even if none of this node's calls failed: a Redis that restarts between two
+            // heartbeats comes back without the other nodes' keys, and they re-register only as their own clients
+            // reconnect. Being unavailable makes the next successful round hold off removals for one TTL, and
+            // register (and announce) this node again, since its key may be gone too.
+            _registerNeeded = true;
+            // A round already under way may list the empty keyspace before this node knows the connection is back.
+            _removalsSuspendedUntil = Math.Max(_removalsSuspendedUntil, Stopwatch.GetTimestamp() + (long)(_options.Ttl.TotalSeconds * Stopwatch.Frequency));
+            if (_available != false)
+            {
+                const string reason = "connection lost";
+                BecomeUnavailable();
+                Log.RegistryUnavailable(_log, _registry.Description, reason, _members.Count);
+            }
+        }
+        else if (_available == false)
+        {
+            StartSync(); // do not wait out the backoff: the registry is back now
+        }
+    }
+
+    private void BecomeUnavailable()
+    {
+        _available = false;
+        _unavailableSince = Stopwatch.GetTimestamp();
     }
 
     private void OnUpdateSelf(UpdateSelf update)

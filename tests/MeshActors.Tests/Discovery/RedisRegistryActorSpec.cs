@@ -40,6 +40,33 @@ public sealed class RedisRegistryActorSpec(RedisServer redis) : RegistryActorCon
     }
 
     [Fact]
+    public async Task A_redis_restart_between_two_calls_must_not_take_live_members_for_expired()
+    {
+        var a = StartNode();
+        var probe = Subscribe(a);
+        // b is a live node the spec plays itself, so that it re-registers exactly when the spec says.
+        var b = NewMember("billing");
+        var key = $"{Prefix}:service:{b.Name}:{b.Id}";
+        var value = $$"""{"id":"{{b.Id}}","service_name":"{{b.Name}}","host":"127.0.0.1","port":7001}""";
+        await redis.CommandAsync("SET", key, value, "EX", "60");
+        ExpectUp(probe, b);
+
+        // A restart without persistence as a's client sees it: the connection drops, Redis comes back empty, the
+        // connection returns; none of a's calls needs to fail.
+        a.Registry.PlayConnectionState(RegistryConnectionState.Disconnected);
+        await redis.CommandAsync("DEL", key);
+        a.Registry.PlayConnectionState(RegistryConnectionState.Connected);
+
+        // The first of two more rounds listed a keyspace without b; a round is reconciled before the next begins.
+        var listed = a.Registry.ListingsStarted;
+        await AwaitConditionAsync(() => a.Registry.ListingsStarted >= listed + 2, TimeSpan.FromSeconds(10), message: "two more rounds");
+        Assert.Contains((await a.Actor.Ask<CurrentMembers>(GetMembers.Instance)).Members, m => m.Id == b.Id);
+
+        await redis.CommandAsync("SET", key, value, "EX", "60"); // b's client reconnects and b registers again
+        probe.ExpectNoMsg(Ttl + Heartbeat); // past the hold-off: b was never down
+    }
+
+    [Fact]
     public async Task A_node_must_start_while_redis_is_down_and_join_when_it_comes_up()
     {
         await using var later = new RedisServer();
