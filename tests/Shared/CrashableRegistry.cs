@@ -6,13 +6,16 @@ namespace MeshActors.Testing;
 /// <summary>
 /// Wraps a real registry so a test can play a crash: after <see cref="Crash"/> every call fails and no event is
 /// passed on, so the node stops heartbeating and cannot deregister, and its registration expires like a dead node's.
-/// It can also play the client's connection events (<see cref="PlayConnectionState"/>), and counts the listings begun.
+/// It can also play the client's connection events (<see cref="PlayConnectionState"/>) and a backend whose calls
+/// block their caller's thread (<see cref="Block"/>), and counts the listings begun.
 /// </summary>
 public sealed class CrashableRegistry(IRegistry inner) : IRegistry
 {
     private readonly ConcurrentDictionary<Delegate, Delegate> _wrapped = new();
+    private readonly ManualResetEventSlim _unblocked = new(initialState: true);
     private volatile bool _crashed;
     private int _listings;
+    private int _blockedCalls;
 
     public string Description => inner.Description;
 
@@ -36,12 +39,21 @@ public sealed class CrashableRegistry(IRegistry inner) : IRegistry
     /// <summary>How many listings have begun, so a spec can wait for the registry actor's next rounds.</summary>
     public int ListingsStarted => Volatile.Read(ref _listings);
 
+    /// <summary>How many calls are blocked by <see cref="Block"/> right now.</summary>
+    public int BlockedCalls => Volatile.Read(ref _blockedCalls);
+
     /// <summary>Raises <see cref="ConnectionStateChanged"/> as the client does when it loses or regains its connection, leaving the backend alone.</summary>
     public void PlayConnectionState(RegistryConnectionState state)
     {
         foreach (var handler in _wrapped.Keys.OfType<Action<RegistryConnectionState>>())
             handler(state);
     }
+
+    /// <summary>From now on, every call blocks the thread that makes it, before returning a task, until <see cref="Unblock"/>: a backend doing synchronous I/O on a hung file system.</summary>
+    public void Block() => _unblocked.Reset();
+
+    /// <summary>Lets blocked and later calls through.</summary>
+    public void Unblock() => _unblocked.Set();
 
     public Task RegisterAsync(MeshMember self, CancellationToken cancellationToken = default) => Call(() => inner.RegisterAsync(self, cancellationToken));
 
@@ -56,10 +68,23 @@ public sealed class CrashableRegistry(IRegistry inner) : IRegistry
         return await inner.ListAsync(cancellationToken);
     }
 
-    public ValueTask DisposeAsync() => inner.DisposeAsync();
+    public ValueTask DisposeAsync()
+    {
+        Unblock();
+        return inner.DisposeAsync();
+    }
 
-    private Task Call(Func<Task> call) =>
-        _crashed ? Task.FromException(new RegistryUnavailableException("crashed")) : call();
+    private Task Call(Func<Task> call)
+    {
+        if (!_unblocked.IsSet)
+        {
+            Interlocked.Increment(ref _blockedCalls);
+            _unblocked.Wait();
+            Interlocked.Decrement(ref _blockedCalls);
+        }
+
+        return _crashed ? Task.FromException(new RegistryUnavailableException("crashed")) : call();
+    }
 
     private Action<T>? Wrap<T>(Action<T>? handler) =>
         handler is null ? null : (Action<T>)_wrapped.GetOrAdd(handler, _ => new Action<T>(value =>

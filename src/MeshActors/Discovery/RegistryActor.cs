@@ -131,7 +131,8 @@ public sealed partial class RegistryActor : ReceiveActor, IWithTimers
         _registerNeeded = false;
         var self = _self;
         var startedAt = Stopwatch.GetTimestamp();
-        _inFlight = SyncAsync(register, self).PipeTo(
+        // Task.Run: a backend that does its I/O synchronously (the local directory) must not run it on the actor.
+        _inFlight = Task.Run(() => SyncAsync(register, self)).PipeTo(
             Self,
             success: listing => new Synced(listing, startedAt),
             failure: exception => new SyncFailed(exception));

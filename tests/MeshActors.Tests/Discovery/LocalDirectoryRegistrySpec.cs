@@ -76,6 +76,71 @@ public sealed class LocalDirectoryRegistrySpec : RegistryContract
     }
 
     [Fact]
+    public async Task Listing_must_skip_a_fifo_named_like_an_entry_without_opening_it()
+    {
+        var registry = NewRegistry();
+        var valid = NewMember();
+        await registry.RegisterAsync(valid);
+        var fifo = MakeFifo(Guid.NewGuid() + ".json");
+
+        try
+        {
+            // Off the test's thread: opening a FIFO blocks until someone writes to it.
+            var listing = await Task.Run(() => registry.ListAsync()).WaitAsync(Eventually.Scaled(TimeSpan.FromSeconds(5)));
+
+            Assert.Equal([valid.Id], listing.Members.Select(m => m.Id));
+            Assert.Contains("not a regular file", Assert.Single(listing.Skipped).Reason);
+        }
+        finally
+        {
+            Release(fifo);
+        }
+    }
+
+    [Fact]
+    public async Task A_call_must_fail_within_the_command_timeout_when_the_file_system_hangs()
+    {
+        var commandTimeout = TimeSpan.FromMilliseconds(500);
+        await using var registry = RegistryFactory.Create(Options() with { CommandTimeout = commandTimeout }, Logs);
+        var member = NewMember();
+        await registry.RegisterAsync(member);
+        // Writing the leave marker opens a FIFO for writing, which blocks until someone reads: I/O that never ends.
+        var fifo = MakeFifo(member.Id + ".leaving");
+
+        try
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var call = Task.Run(() => registry.DeregisterAsync(member));
+
+            await Assert.ThrowsAsync<RegistryUnavailableException>(() => call.WaitAsync(Eventually.Scaled(TimeSpan.FromSeconds(5))));
+            Assert.True(clock.Elapsed < commandTimeout + Eventually.Scaled(TimeSpan.FromSeconds(1)), $"the call failed after {clock.Elapsed}");
+        }
+        finally
+        {
+            Release(fifo);
+        }
+    }
+
+    private string MakeFifo(string name)
+    {
+        var path = Path.Combine(_root, Prefix, name);
+        using var mkfifo = System.Diagnostics.Process.Start("mkfifo", path);
+        mkfifo.WaitForExit();
+        Assert.Equal(0, mkfifo.ExitCode);
+        return path;
+    }
+
+    /// <summary>Opened for reading and writing (which never blocks on Linux), a FIFO lets go of whoever waits on it.</summary>
+    private static void Release(string fifo)
+    {
+        using (new FileStream(fifo, FileMode.Open, FileAccess.ReadWrite))
+        {
+        }
+
+        File.Delete(fifo);
+    }
+
+    [Fact]
     public async Task Registry_must_recreate_its_directory_when_someone_deletes_it()
     {
         var registry = NewRegistry();

@@ -18,6 +18,7 @@ public abstract class RegistryActorContract : TestKit, IAsyncLifetime
 
     private readonly List<ActorSystem> _systems = [];
     private readonly List<IRegistry> _registries = [];
+    private readonly List<Node> _nodes = [];
 
     protected TestLog Logs { get; } = new();
 
@@ -29,6 +30,20 @@ public abstract class RegistryActorContract : TestKit, IAsyncLifetime
 
     public virtual async Task DisposeAsync()
     {
+        // Each node leaves before its system stops: a plain stop deregisters in the background, racing the clean-up.
+        foreach (var node in _nodes)
+        {
+            node.Registry.Unblock();
+            try
+            {
+                await node.Actor.Ask<LeftMesh>(LeaveMesh.Instance, Dilated(TimeSpan.FromSeconds(10)));
+            }
+            catch (ActorTerminatedException)
+            {
+                // stopped by the spec itself
+            }
+        }
+
         foreach (var system in _systems)
             await system.Terminate();
         foreach (var registry in _registries)
@@ -57,7 +72,9 @@ public abstract class RegistryActorContract : TestKit, IAsyncLifetime
         var crashable = new CrashableRegistry(RegistryFactory.Create(options, Logs));
         _registries.Add(crashable);
         var self = NewMember(name);
-        return new Node(system, system.ActorOf(RegistryActor.Props(crashable, self, options), "registry"), self, crashable);
+        var node = new Node(system, system.ActorOf(RegistryActor.Props(crashable, self, options), "registry"), self, crashable);
+        _nodes.Add(node);
+        return node;
     }
 
     /// <summary>Subscribes a fresh probe to a node's membership and checks the snapshot that comes first.</summary>
@@ -178,6 +195,29 @@ public abstract class RegistryActorContract : TestKit, IAsyncLifetime
 
         var failure = ExpectMsg<Status.Failure>();
         Assert.Contains("':'", failure.Cause.Message);
+    }
+
+    [Fact]
+    public async Task Membership_questions_must_be_answered_while_a_registry_call_blocks_its_thread()
+    {
+        var a = StartNode();
+        var probe = Subscribe(a);
+        var b = StartNode();
+        ExpectUp(probe, b.Self);
+
+        a.Registry.Block(); // a backend doing synchronous I/O on a file system that hangs
+        try
+        {
+            await AwaitConditionAsync(() => a.Registry.BlockedCalls > 0, TimeSpan.FromSeconds(5), message: "the next round blocks");
+
+            var current = await a.Actor.Ask<CurrentMembers>(GetMembers.Instance, Dilated(TimeSpan.FromSeconds(3)));
+
+            Assert.Contains(current.Members, m => m.Id == b.Self.Id);
+        }
+        finally
+        {
+            a.Registry.Unblock();
+        }
     }
 
     [Fact]

@@ -11,6 +11,8 @@ namespace MeshActors.Discovery.Local;
 /// the new one, never half of one, however many processes write at once. An entry without a lease (written by
 /// hand or by a third party) lives for one TTL after its last write. Expired entries are ignored and, one TTL
 /// later, deleted by whichever node lists them; so are temporary files left by a process that died mid-write.
+/// File I/O runs on the thread pool and each call fails after <see cref="DiscoveryOptions.CommandTimeout"/>, so a
+/// hung file system cannot hold the caller; files that are empty or not regular (a FIFO) are never opened.
 /// Joins and leaves are announced by a <see cref="FileSystemWatcher"/>: a join by the entry's write (a refresh is
 /// a rewrite, so it is announced too, and listeners treat announcements as hints), a leave by an empty
 /// <c>{node id}.leaving</c> marker created before the entry is deleted, so that peers hear of the leave before
@@ -55,24 +57,24 @@ internal sealed class LocalDirectoryRegistry : IRegistry
     public Task DeregisterAsync(MeshMember self, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(self);
-        cancellationToken.ThrowIfCancellationRequested();
         var marker = Path.Combine(_directory, self.Id + LeavingExtension);
-        Run("deregister", () =>
+        return RunAsync("deregister", () =>
         {
             File.WriteAllBytes(marker, []);
             File.Delete(EntryPath(self.Id));
             File.Delete(marker);
-        });
-        return Task.CompletedTask;
+            return true;
+        }, cancellationToken);
     }
 
-    public Task<RegistryListing> ListAsync(CancellationToken cancellationToken = default)
+    public Task<RegistryListing> ListAsync(CancellationToken cancellationToken = default) => RunAsync("list", List, cancellationToken);
+
+    private RegistryListing List()
     {
-        cancellationToken.ThrowIfCancellationRequested();
         var now = DateTimeOffset.UtcNow;
         var members = new List<MeshMember>();
         var skipped = new List<SkippedEntry>();
-        foreach (var path in Run("list", () => Directory.Exists(_directory) ? Directory.GetFiles(_directory) : []))
+        foreach (var path in Directory.Exists(_directory) ? Directory.GetFiles(_directory) : [])
         {
             var fileName = Path.GetFileName(path);
             if (fileName.EndsWith(TempExtension, StringComparison.Ordinal) || fileName.EndsWith(LeavingExtension, StringComparison.Ordinal))
@@ -106,7 +108,7 @@ internal sealed class LocalDirectoryRegistry : IRegistry
         }
 
         _skipped.Listed(skipped);
-        return Task.FromResult(new RegistryListing(members, skipped));
+        return new RegistryListing(members, skipped);
     }
 
     public ValueTask DisposeAsync()
@@ -118,9 +120,8 @@ internal sealed class LocalDirectoryRegistry : IRegistry
     private Task WriteAsync(MeshMember self, CancellationToken cancellationToken)
     {
         var value = RegistrationCodec.EncodeRegistration(self, _options.MaxRegistrationBytes, DateTimeOffset.UtcNow + _options.Ttl);
-        cancellationToken.ThrowIfCancellationRequested();
         var temp = Path.Combine(_directory, $".{self.Id}.{Guid.NewGuid():N}{TempExtension}");
-        Run("register", () =>
+        return RunAsync("register", () =>
         {
             try
             {
@@ -133,8 +134,9 @@ internal sealed class LocalDirectoryRegistry : IRegistry
                 File.Delete(temp);
                 throw;
             }
-        });
-        return Task.CompletedTask;
+
+            return true;
+        }, cancellationToken);
     }
 
     /// <summary>A live member; or the reason the entry is garbage; or, for an expired entry, when it expired. Null everywhere when the file vanished.</summary>
@@ -144,6 +146,10 @@ internal sealed class LocalDirectoryRegistry : IRegistry
         DateTime lastWrite;
         try
         {
+            // Opening a FIFO blocks until someone writes to it, and a device may never end: anything that is not a
+            // regular file reports size 0, and an empty file cannot be a registration anyway, so it is never opened.
+            if (new FileInfo(path).Length == 0)
+                return (null, "file is empty or not a regular file (a FIFO, a device), so not JSON", null);
             using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1);
             if (file.Length > _options.MaxRegistrationBytes)
                 return (null, $"file is {file.Length} bytes, over the {_options.MaxRegistrationBytes}-byte cap", null);
@@ -209,11 +215,26 @@ internal sealed class LocalDirectoryRegistry : IRegistry
         }
     }
 
-    private void Run(string operation, Action io) => Run(operation, () =>
+    /// <summary>
+    /// Runs file I/O off the caller's thread, bounded by <see cref="DiscoveryOptions.CommandTimeout"/> like a Redis call:
+    /// a hung file system must not hold the registry actor. The thread that hangs is left to finish on its own.
+    /// </summary>
+    private async Task<T> RunAsync<T>(string operation, Func<T> io, CancellationToken cancellationToken)
     {
-        io();
-        return true;
-    });
+        cancellationToken.ThrowIfCancellationRequested();
+        var work = Task.Run(() => Run(operation, io), CancellationToken.None);
+        try
+        {
+            return await work.WaitAsync(_options.CommandTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException && !work.IsCompleted)
+        {
+            _ = work.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            if (ex is OperationCanceledException)
+                throw;
+            throw new RegistryUnavailableException($"Registry {Description}: {operation} did not finish within {_options.CommandTimeout.TotalSeconds:0.###} s (the file system hangs?)", ex);
+        }
+    }
 
     private FileSystemWatcher? Watch()
     {
