@@ -76,6 +76,22 @@ public sealed class LocalDirectoryRegistrySpec : RegistryContract
     }
 
     [Fact]
+    public async Task A_lease_must_keep_an_entry_live_at_most_one_ttl_after_its_files_last_write()
+    {
+        var registry = NewRegistry(ttl: TimeSpan.FromSeconds(10));
+        var id = Guid.NewGuid().ToString();
+        var path = Path.Combine(_root, Prefix, id + ".json");
+        await WriteRawAsync(Prefix, id + ".json", Entry(id, new DateTimeOffset(9999, 12, 31, 0, 0, 0, TimeSpan.Zero)));
+        File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddDays(-30)); // its owner died a month ago
+
+        var listing = await registry.ListAsync();
+
+        Assert.Empty(listing.Members);
+        Assert.Empty(listing.Skipped);
+        Assert.False(File.Exists(path), "an entry expired for a TTL is removed, whatever its lease says");
+    }
+
+    [Fact]
     public async Task Listing_must_skip_a_fifo_named_like_an_entry_without_opening_it()
     {
         var registry = NewRegistry();

@@ -8,8 +8,9 @@ namespace MeshActors.Discovery.Local;
 /// </summary>
 /// <remarks>
 /// A file is written to a temporary name and renamed over the old one, so a reader sees the old registration or
-/// the new one, never half of one, however many processes write at once. An entry without a lease (written by
-/// hand or by a third party) lives for one TTL after its last write. Expired entries are ignored and, one TTL
+/// the new one, never half of one, however many processes write at once. An entry lives until its lease, at most
+/// one TTL after its last write (a lease far ahead must not keep a dead node listed); one without a lease (written
+/// by hand or by a third party) lives for one TTL after its last write. Expired entries are ignored and, one TTL
 /// later, deleted by whichever node lists them; so are temporary files left by a process that died mid-write.
 /// File I/O runs on the thread pool and each call fails after <see cref="DiscoveryOptions.CommandTimeout"/>, so a
 /// hung file system cannot hold the caller; files that are empty or not regular (a FIFO) are never opened.
@@ -169,7 +170,10 @@ internal sealed class LocalDirectoryRegistry : IRegistry
         if (!RegistrationCodec.TryDecodeEntry(value, _options.MaxRegistrationBytes, keyName: null, id, out var member, out var lease, out var error))
             return (null, error, null);
 
-        var expiresAt = lease ?? new DateTimeOffset(lastWrite, TimeSpan.Zero) + _options.Ttl;
+        // A lease counts from the file's last write, at most one TTL: a lease set far ahead (by hand, by a third party,
+        // by a clock that was wrong) would otherwise keep a dead node a member for as long as it says.
+        var writtenUntil = new DateTimeOffset(lastWrite, TimeSpan.Zero) + _options.Ttl;
+        var expiresAt = lease is { } leased && leased < writtenUntil ? leased : writtenUntil;
         return expiresAt > now ? (member, null, null) : (null, null, expiresAt);
     }
 
