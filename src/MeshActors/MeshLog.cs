@@ -16,4 +16,7 @@ internal static partial class MeshLog
 
     [LoggerMessage(6004, LogLevel.Warning, "While stopping, could not {Step}: {Reason}")]
     public static partial void StopStepFailed(ILogger logger, string step, string reason);
+
+    [LoggerMessage(6005, LogLevel.Warning, "Mesh node {Name} ({NodeId}): the graceful stop was cancelled; stopping its actors and closing its registry now")]
+    public static partial void StopCancelled(ILogger logger, string name, string nodeId);
 }

@@ -142,6 +142,11 @@ public sealed partial class MeshNode : IMesh
     /// says goodbye on every channel after its queue is written, then stops the node's actors. Until the goodbye the
     /// node still publishes and calls, so that handlers can finish their work.
     /// </summary>
+    /// <remarks>
+    /// Cancelling (e.g. the host's shutdown timeout) cuts the graceful part short, not the stop: the node's actors are
+    /// still stopped (its actor system terminated, when it created it) and its registry closed, each bounded, before
+    /// the call throws <see cref="OperationCanceledException"/>. A node that could not deregister expires within its TTL.
+    /// </remarks>
     public async Task StopAsync(CancellationToken cancellationToken = default)
     {
         var previous = Interlocked.Exchange(ref _state, Stopping);
@@ -151,32 +156,43 @@ public sealed partial class MeshNode : IMesh
             return;
         }
 
+        var cancelled = false;
         try
         {
             if (previous != Created)
                 MeshLog.Stopping(_log, _options.NodeName, Id);
 
-            // Each step runs only if its actor was created: a start that failed halfway stops what it started.
+            // A start that failed halfway stops what it started.
             var deadline = _options.Peers.GoodbyeGrace + _options.Discovery.CommandTimeout + TimeSpan.FromSeconds(5);
-            await Step(_registryActor, "leave the registry", () => _registryActor.Ask<LeftMesh>(LeaveMesh.Instance, deadline, cancellationToken)).ConfigureAwait(false);
-            if (Volatile.Read(ref _messaging) is { } messaging)
-                await Step(messaging.Services, "answer the requests in flight", () => messaging.Inbound.DrainAsync(_options.Peers.GoodbyeGrace, cancellationToken)).ConfigureAwait(false);
-            // What was published or answered before the stop goes out before the goodbye, which drops what is still queued.
-            await Step(_peers, "send what is queued", async () =>
+            try
             {
-                if (!await _directory.SendQueuedAsync(_options.Peers.GoodbyeGrace, cancellationToken).ConfigureAwait(false))
-                    throw new TimeoutException($"peers did not take everything queued for them within {_options.Peers.GoodbyeGrace.TotalSeconds:0.#} s; the rest is dropped");
-            }).ConfigureAwait(false);
-            await Step(_peers, "say goodbye to the peers", () => _peers.Ask<PeerManagerActor.PeersStopped>(PeerManagerActor.StopPeers.Instance, deadline, cancellationToken)).ConfigureAwait(false);
+                await Step(_registryActor, "leave the registry", () => _registryActor.Ask<LeftMesh>(LeaveMesh.Instance, deadline, cancellationToken)).ConfigureAwait(false);
+                if (Volatile.Read(ref _messaging) is { } messaging)
+                    await Step(messaging.Services, "answer the requests in flight", () => messaging.Inbound.DrainAsync(_options.Peers.GoodbyeGrace, cancellationToken)).ConfigureAwait(false);
+                // What was published or answered before the stop goes out before the goodbye, which drops what is still queued.
+                await Step(_peers, "send what is queued", async () =>
+                {
+                    if (!await _directory.SendQueuedAsync(_options.Peers.GoodbyeGrace, cancellationToken).ConfigureAwait(false))
+                        throw new TimeoutException($"peers did not take everything queued for them within {_options.Peers.GoodbyeGrace.TotalSeconds:0.#} s; the rest is dropped");
+                }).ConfigureAwait(false);
+                await Step(_peers, "say goodbye to the peers", () => _peers.Ask<PeerManagerActor.PeersStopped>(PeerManagerActor.StopPeers.Instance, deadline, cancellationToken)).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // Whoever gave up waiting still expects the node gone: a later DisposeAsync finds it stopping and returns.
+                cancelled = true;
+                MeshLog.StopCancelled(_log, _options.NodeName, Id);
+            }
+
             Volatile.Write(ref _messaging, null);
             _membership?.Dispose();
             _metrics?.Dispose();
             if (_ownsSystem)
-                await System.Terminate().ConfigureAwait(false);
+                await Step(null, "terminate the actor system", () => System.Terminate().WaitAsync(deadline)).ConfigureAwait(false);
             else
                 await Step(_guardian, "stop the mesh actors", () => _guardian.GracefulStop(deadline)).ConfigureAwait(false);
             if (_registry is not null)
-                await _registry.DisposeAsync().ConfigureAwait(false);
+                await Step(null, "close the registry", () => _registry.DisposeAsync().AsTask().WaitAsync(deadline)).ConfigureAwait(false);
             if (previous != Created)
                 MeshLog.Stopped(_log, _options.NodeName, Id);
         }
@@ -185,9 +201,13 @@ public sealed partial class MeshNode : IMesh
             _stopped.TrySetResult();
         }
 
-        async Task Step(IActorRef actor, string what, Func<Task> step)
+        if (cancelled)
+            throw new OperationCanceledException($"Mesh node {_options.NodeName} ({Id}) stopped without finishing its graceful stop: it was cancelled.", cancellationToken);
+
+        // A step for an actor runs only if the actor was created; a step without one always runs.
+        async Task Step(IActorRef? actor, string what, Func<Task> step)
         {
-            if (actor.Equals(ActorRefs.Nobody))
+            if (actor is not null && actor.Equals(ActorRefs.Nobody))
                 return;
             try
             {
