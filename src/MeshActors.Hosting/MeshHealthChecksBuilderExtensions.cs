@@ -8,7 +8,7 @@ public static class MeshHealthChecksBuilderExtensions
 {
     /// <summary>
     /// Checks the node added by <c>AddMeshActors</c>: <paramref name="failureStatus"/> (unhealthy by default) while it
-    /// is not running, degraded while its registry is unreachable, healthy otherwise; the result's data names the
+    /// is not running, degraded while its registry is unreachable or its registry calls fail, healthy otherwise; the result's data names the
     /// node, its connected peers, the members it knows and the registry.
     /// </summary>
     public static IHealthChecksBuilder AddMeshActors(

@@ -31,6 +31,8 @@ public sealed partial class MeshNode : IMesh
     private IActorRef _peers = ActorRefs.Nobody;
     private IActorRef _registryActor = ActorRefs.Nobody;
     private IDisposable? _membership;
+    private IDisposable? _registryAvailability;
+    private string? _registryFailure;
     private MeshMetrics? _metrics;
 
     /// <summary>Creates a node that is not started yet, on <paramref name="system"/> or on an actor system of its own (terminated when the node stops).</summary>
@@ -109,6 +111,11 @@ public sealed partial class MeshNode : IMesh
             var messaging = await MeshMessaging.StartAsync(System, _guardian, Id, _options.NodeName, _options.Messaging, _options.Json)
                 .WaitAsync(cancellationToken).ConfigureAwait(false);
             _membership = System.EventStream.Subscribe<MemberEvent>(OnMemberEvent);
+            _registryAvailability = System.EventStream.Subscribe<RegistryAvailabilityChanged>(changed =>
+            {
+                if (changed.NodeId == Id)
+                    Volatile.Write(ref _registryFailure, changed.Available ? null : changed.Reason ?? "failing");
+            });
             _peers = await Spawn(PeerManagerActor.Props(
                 Id, _options.NodeName, _options.Peers, _options.Protocol, _options.Transport, messaging, _directory, System.LoggerFactory), "peers", cancellationToken).ConfigureAwait(false);
             var endpoint = await _peers.Ask<PeerManagerActor.ListenEndpoint>(PeerManagerActor.GetListenEndpoint.Instance, cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -186,6 +193,7 @@ public sealed partial class MeshNode : IMesh
 
             Volatile.Write(ref _messaging, null);
             _membership?.Dispose();
+            _registryAvailability?.Dispose();
             _metrics?.Dispose();
             if (_ownsSystem)
                 await Step(null, "terminate the actor system", () => System.Terminate().WaitAsync(deadline)).ConfigureAwait(false);
@@ -238,9 +246,12 @@ public sealed partial class MeshNode : IMesh
     /// <summary>True from the end of a successful start until the stop begins.</summary>
     internal bool IsStarted => Volatile.Read(ref _state) == Started;
 
-    /// <summary>Whether the registry's backend is reachable (Disconnected until the first call reaches it), and which it is; null before the start.</summary>
+    /// <summary>Whether the registry's backend is reachable (Disconnected until the first call reaches it), and which it is; null before the start. A reachable registry may still fail every call: see <see cref="RegistryAvailabilityChanged"/>.</summary>
     public (RegistryConnectionState State, string Description)? RegistryConnection =>
         _registry is { } registry ? (registry.ConnectionState, registry.Description) : null;
+
+    /// <summary>Why the registry actor's calls are failing (e.g. Redis answers every call with an error), or null while they succeed.</summary>
+    internal string? RegistryFailure => Volatile.Read(ref _registryFailure);
 
     private InvalidOperationException NotStarted() => new(
         Volatile.Read(ref _state) == Stopping

@@ -217,6 +217,34 @@ public sealed class MeshHostingSpec(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_health_check_must_report_degraded_while_the_registrys_calls_fail_on_a_live_connection()
+    {
+        // The local directory is always "connected": only the registry's calls can tell it is broken.
+        var host = Build("checked", configureServices: services =>
+        {
+            services.AddMeshActors();
+            services.AddHealthChecks().AddMeshActors();
+        });
+        var health = host.Services.GetRequiredService<HealthCheckService>();
+        await host.StartAsync();
+        await Conditions.AwaitConditionAsync(
+            async () => (await health.CheckHealthAsync()).Status == HealthStatus.Healthy, TestTimeouts.Default, message: "healthy once registered");
+
+        var directory = Path.Combine(_root, Prefix);
+        Directory.Delete(directory, recursive: true);
+        await File.WriteAllTextAsync(directory, "a file where the registry's directory was"); // every write fails now
+
+        await Conditions.AwaitConditionAsync(
+            async () => (await health.CheckHealthAsync()).Status == HealthStatus.Degraded, TestTimeouts.Default, message: "degraded while writes fail");
+        Assert.Contains("is failing", (await health.CheckHealthAsync()).Entries["mesh"].Description);
+
+        File.Delete(directory);
+
+        await Conditions.AwaitConditionAsync(
+            async () => (await health.CheckHealthAsync()).Status == HealthStatus.Healthy, TestTimeouts.Default, message: "healthy once writes work again");
+    }
+
+    [Fact]
     public void The_mesh_must_say_it_is_not_started_before_the_host_starts()
     {
         var mesh = Build("early").Services.GetRequiredService<IMesh>();

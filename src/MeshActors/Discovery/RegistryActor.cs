@@ -166,6 +166,7 @@ public sealed partial class RegistryActor : ReceiveActor, IWithTimers
             if (_available == false)
             {
                 Log.RegistryAvailable(_log, _registry.Description, Stopwatch.GetElapsedTime(_unavailableSince), _self.Id);
+                Context.System.EventStream.Publish(new RegistryAvailabilityChanged(_self.Id, _registry.Description, true, null));
                 // The other nodes are re-registering after the same outage, each when its own client reconnects: give
                 // them one TTL, as long as a live node may ever go unrefreshed, before taking absence for death.
                 _removalsSuspendedUntil = Stopwatch.GetTimestamp() + (long)(_options.Ttl.TotalSeconds * Stopwatch.Frequency);
@@ -191,7 +192,7 @@ public sealed partial class RegistryActor : ReceiveActor, IWithTimers
         _registerNeeded = true;
         if (_available != false)
         {
-            BecomeUnavailable();
+            BecomeUnavailable(failed.Exception.Message);
             if (failed.Exception is RegistryUnavailableException)
                 Log.RegistryUnavailable(_log, _registry.Description, failed.Exception.Message, _members.Count);
             else
@@ -220,7 +221,7 @@ public sealed partial class RegistryActor : ReceiveActor, IWithTimers
             if (_available != false)
             {
                 const string reason = "connection lost";
-                BecomeUnavailable();
+                BecomeUnavailable(reason);
                 Log.RegistryUnavailable(_log, _registry.Description, reason, _members.Count);
             }
         }
@@ -230,10 +231,11 @@ public sealed partial class RegistryActor : ReceiveActor, IWithTimers
         }
     }
 
-    private void BecomeUnavailable()
+    private void BecomeUnavailable(string reason)
     {
         _available = false;
         _unavailableSince = Stopwatch.GetTimestamp();
+        Context.System.EventStream.Publish(new RegistryAvailabilityChanged(_self.Id, _registry.Description, false, reason));
     }
 
     private void OnUpdateSelf(UpdateSelf update)
