@@ -18,7 +18,7 @@ namespace MeshActors.Discovery;
 /// call hangs. The actor does not own the <see cref="IRegistry"/>: its creator disposes it after the actor stops.
 /// A node's own registry actor is resumed after a failure and keeps both (the node's guardian decides so); under a
 /// supervisor that restarts it instead, the node stays registered but the new instance starts with no members and no
-/// subscribers.
+/// subscribers, and registers the registration the actor was created with (an <see cref="UpdateSelf"/> since is lost).
 /// A lost connection counts as a failed call: the first successful round after it holds off removals for one TTL.
 /// </remarks>
 public sealed partial class RegistryActor : ReceiveActor, IWithTimers
@@ -253,6 +253,14 @@ public sealed partial class RegistryActor : ReceiveActor, IWithTimers
         catch (ArgumentException ex)
         {
             Refuse(ex.Message);
+            return;
+        }
+
+        // The name is part of the Redis key: a renamed node would leave its old key behind until it expires, and be
+        // listed under both names meanwhile.
+        if (update.Self.Name != _self.Name)
+        {
+            Refuse($"the node name cannot change (from '{RegistrationCodec.Shorten(_self.Name)}' to '{RegistrationCodec.Shorten(update.Self.Name)}')");
             return;
         }
 

@@ -198,6 +198,20 @@ public abstract class RegistryActorContract : TestKit, IAsyncLifetime
     }
 
     [Fact]
+    public async Task UpdateSelf_must_refuse_a_new_name_which_would_leave_the_old_registration_behind()
+    {
+        var a = StartNode();
+        Subscribe(a);
+
+        a.Actor.Tell(new UpdateSelf(a.Self with { Name = "billing" }), TestActor);
+
+        var failure = ExpectMsg<Status.Failure>();
+        Assert.Contains("name cannot change", failure.Cause.Message);
+        await AwaitConditionAsync(async () => (await a.Registry.ListAsync()).Members.Any(m => m.Id == a.Self.Id), TimeSpan.FromSeconds(5), message: "a registers");
+        Assert.Equal("orders", Assert.Single((await a.Registry.ListAsync()).Members, m => m.Id == a.Self.Id).Name);
+    }
+
+    [Fact]
     public async Task Membership_questions_must_be_answered_while_a_registry_call_blocks_its_thread()
     {
         var a = StartNode();
