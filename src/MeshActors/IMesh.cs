@@ -91,6 +91,15 @@ public interface IMesh : IAsyncDisposable
     /// <summary>Hosts <paramref name="service"/> with an actor: it receives each <see cref="ServiceRequest"/> and answers with its response (or a <c>Status.Failure</c>); withdrawn when disposed or when the actor stops.</summary>
     MeshRegistration AddService(string service, IActorRef handler);
 
+    /// <summary>Opens this node's replica of the replicated dictionary <paramref name="name"/>, with the state of the replicas already reachable merged in.</summary>
+    /// <remarks>
+    /// Returns once every other node that holds a replica has sent its state, or after
+    /// <see cref="Replication.ReplicatedDictionaryOptions{T}.OpenTimeout"/> (what is missing merges when it arrives); a
+    /// node alone returns at once. A name is open once per node at a time. Dispose the dictionary to close the replica.
+    /// </remarks>
+    /// <exception cref="InvalidOperationException">This node already has the dictionary open.</exception>
+    Task<Replication.ReplicatedDictionary<T>> OpenDictionaryAsync<T>(string name, Replication.ReplicatedDictionaryOptions<T>? options = null, CancellationToken cancellationToken = default);
+
     /// <summary>Measures one round trip to the node with this id, name or host:port.</summary>
     Task<TimeSpan> PingAsync(string node, CancellationToken cancellationToken = default);
 }

@@ -10,6 +10,9 @@ internal sealed class Routes
 
     public RoutingTable Current => Volatile.Read(ref _current);
 
+    /// <summary>Completes at the next <see cref="Publish"/>: take it before reading <see cref="Current"/>, and no change is missed.</summary>
+    public Task NextChange => Volatile.Read(ref _changed).Task;
+
     /// <summary>Replaces the table; only the topic router calls this.</summary>
     public void Publish(RoutingTable table)
     {

@@ -1,0 +1,124 @@
+using System.Collections;
+using System.Collections.Immutable;
+using System.Diagnostics.CodeAnalysis;
+using MeshActors.Actors;
+
+namespace MeshActors.Replication;
+
+/// <summary>A key/value dictionary replicated on every node that opens it, converging after concurrent writes, with conflicts reported (docs/replication.md).</summary>
+/// <remarks>
+/// Open it with <see cref="IMesh.OpenDictionaryAsync{T}"/>. Reads are local and never wait: they see the snapshot the
+/// replica's actor published last. Writes go through that actor (<see cref="Actor"/>), which other actors may message
+/// directly. Dispose it to close this node's replica; the other replicas keep the data.
+/// </remarks>
+public sealed class ReplicatedDictionary<T> : IReadOnlyDictionary<string, T>, IAsyncDisposable
+{
+    private readonly ReplicaView<T> _view;
+    private readonly Action _closed;
+    private int _disposed;
+
+    internal ReplicatedDictionary(string name, IActorRef actor, ReplicaView<T> view, Action closed)
+    {
+        Name = name;
+        Actor = actor;
+        _view = view;
+        _closed = closed;
+    }
+
+    /// <summary>The dictionary's name, the same on every node.</summary>
+    public string Name { get; }
+
+    /// <summary>This node's replica actor: it accepts <see cref="DictionarySet{T}"/>, <see cref="DictionaryRemove"/>, <see cref="DictionaryGet"/> and <see cref="WatchDictionary"/>.</summary>
+    public IActorRef Actor { get; }
+
+    /// <summary>This replica's counters: bad input, conflicts, failed handlers, states exchanged.</summary>
+    public ReplicationStats Stats => _view.Stats;
+
+    /// <summary>Every key and value as this replica holds them now: an immutable snapshot that later writes do not change.</summary>
+    public ImmutableDictionary<string, T> Snapshot => _view.Snapshot;
+
+    /// <inheritdoc />
+    public int Count => Snapshot.Count;
+
+    /// <inheritdoc />
+    public IEnumerable<string> Keys => Snapshot.Keys;
+
+    /// <inheritdoc />
+    public IEnumerable<T> Values => Snapshot.Values;
+
+    /// <inheritdoc />
+    /// <exception cref="KeyNotFoundException">The key is not in the dictionary here.</exception>
+    public T this[string key] => Snapshot[key];
+
+    /// <inheritdoc />
+    public bool ContainsKey(string key) => Snapshot.ContainsKey(key);
+
+    /// <inheritdoc />
+    public bool TryGetValue(string key, [MaybeNullWhen(false)] out T value) => Snapshot.TryGetValue(key, out value);
+
+    /// <inheritdoc />
+    public IEnumerator<KeyValuePair<string, T>> GetEnumerator() => Snapshot.GetEnumerator();
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    /// <summary>Sets <paramref name="key"/> to <paramref name="value"/>; completes once this replica shows it and it is queued for every other replica.</summary>
+    /// <exception cref="System.Text.Json.JsonException">The value cannot be written as JSON.</exception>
+    public Task SetAsync(string key, T value, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        return Ask(new DictionarySet<T>(key, value), cancellationToken);
+    }
+
+    /// <summary>Removes <paramref name="key"/> everywhere; false when it was not here (nothing is written then).</summary>
+    public async Task<bool> RemoveAsync(string key, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        var written = await AskWritten(new DictionaryRemove(key), cancellationToken).ConfigureAwait(false);
+        return written.Changed;
+    }
+
+    /// <summary>Calls <paramref name="handler"/> on the replica's actor for every key whose value changes here, by a local or a remote write, until disposed.</summary>
+    /// <remarks>Handlers run one change at a time, in order, after the snapshot shows the change; one that throws is logged and counted.</remarks>
+    public IDisposable OnChanged(Action<DictionaryChange<T>> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        return _view.AddChangeHandler(handler);
+    }
+
+    /// <summary>Calls <paramref name="handler"/> whenever this replica finds concurrent writes to a key, until disposed.</summary>
+    public IDisposable OnConflict(Action<DictionaryConflict<T>> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        return _view.AddConflictHandler(handler);
+    }
+
+    /// <summary>Closes this node's replica: its actor stops and it leaves the dictionary's topic.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
+        try
+        {
+            await Actor.GracefulStop(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is TaskCanceledException or TimeoutException)
+        {
+            // Stopping goes on without us: the name is released either way.
+        }
+        finally
+        {
+            _closed();
+        }
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => $"ReplicatedDictionary<{typeof(T).Name}>({Name}, {Count} keys)";
+
+    private Task Ask(object write, CancellationToken cancellationToken) => AskWritten(write, cancellationToken);
+
+    private Task<DictionaryWritten> AskWritten(object write, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        return Actor.Ask<DictionaryWritten>(write, cancellationToken: cancellationToken);
+    }
+}

@@ -1,0 +1,226 @@
+using System.Diagnostics;
+using MeshActors.Actors;
+using MeshActors.Messaging;
+using MeshActors.Peers;
+using MeshActors.Protocol;
+
+namespace MeshActors.Replication;
+
+/// <summary>
+/// Keeping replicas in step: the other replicas are the nodes that announced the dictionary's topic; deltas go to each
+/// of them, whatever its group; a replica that appears (it opened, or its channel came back) is sent this replica's
+/// whole state; an opening replica asks each replica it knows for theirs, and opens once they have answered.
+/// </summary>
+internal sealed partial class ReplicatedDictionaryActor<T>
+{
+    private const string OpenTimerKey = "open";
+
+    // By reference: the router makes a new candidate for each channel, so a channel that came back is a new replica
+    // here even when this actor never saw the route without it.
+    private readonly HashSet<RouteCandidate> _replicas = [];
+    private readonly CancellationTokenSource _stopping = new();
+    private HashSet<string>? _awaiting;
+    private IActorRef? _opener;
+    private long _openStarted;
+    private bool _subscribed;
+
+    private void ReceiveSync()
+    {
+        Receive<Open>(_ =>
+        {
+            _opener = Sender;
+            _openStarted = Stopwatch.GetTimestamp();
+            _messaging.TopicRouter.Tell(new Subscribe(_topic, Self), Self);
+        });
+        Receive<SubscribeAck>(_ => OnSubscribed());
+        Receive<RoutesChanged>(_ => OnRoutesChanged());
+        Receive<OpenTimedOut>(_ =>
+        {
+            if (_awaiting is null)
+                return;
+            ReplicationLog.OpenedIncomplete(_log, _name, string.Join(", ", _awaiting), (long)_options.OpenTimeout.TotalMilliseconds);
+            FinishOpen();
+        });
+    }
+
+    /// <inheritdoc />
+    protected override void PostStop()
+    {
+        _stopping.Cancel();
+        _stopping.Dispose();
+    }
+
+    /// <summary>Listening now, and announced: ask the replicas already known for their state, then watch for replicas appearing.</summary>
+    private void OnSubscribed()
+    {
+        if (_subscribed)
+            return;
+        _subscribed = true;
+        _awaiting = new HashSet<string>(StringComparer.Ordinal);
+        var pull = ReplicationWire.EncodePull(_replica);
+        foreach (var replica in OtherReplicas())
+        {
+            _replicas.Add(replica);
+            _awaiting.Add(replica.NodeId);
+            _ = Send(replica.Peer!, pull, ReplicationWire.Pull);
+        }
+
+        if (_awaiting.Count == 0)
+            FinishOpen();
+        else
+            Timers.StartSingleTimer(OpenTimerKey, OpenTimedOut.Instance, _options.OpenTimeout);
+        _ = WatchRoutesAsync(_messaging.Routes, Self, _stopping.Token);
+    }
+
+    /// <summary>Sends each replica that appeared this replica's whole state: what a delta lost on a dropped channel, or written before the replica was known, reaches it so.</summary>
+    private void OnRoutesChanged()
+    {
+        var current = OtherReplicas().ToHashSet();
+        foreach (var replica in current)
+        {
+            if (_replicas.Add(replica))
+                SendState(replica.Peer!, "a new replica or a new channel to it");
+        }
+
+        _replicas.IntersectWith(current);
+        if (_awaiting is not null && _awaiting.RemoveWhere(node => !current.Any(replica => replica.NodeId == node)) > 0 && _awaiting.Count == 0)
+            FinishOpen(); // the replicas it waited for left
+    }
+
+    private void OnStateReceived(string nodeId)
+    {
+        _view.Stats.OnStateReceived();
+        if (_awaiting is not null && _awaiting.Remove(nodeId) && _awaiting.Count == 0)
+            FinishOpen();
+    }
+
+    private void FinishOpen()
+    {
+        Timers.Cancel(OpenTimerKey);
+        ReplicationLog.Opened(_log, _name, _replica, _replicas.Count, (long)Stopwatch.GetElapsedTime(_openStarted).TotalMilliseconds);
+        _awaiting = null;
+        _opener?.Tell(Opened.Instance);
+        _opener = null;
+    }
+
+    /// <summary>The other nodes with a replica of this dictionary, every node of every group: each needs every write.</summary>
+    private IEnumerable<RouteCandidate> OtherReplicas() =>
+        _messaging.Routes.Current.Topic(_topic)?.Groups.SelectMany(group => group).Where(candidate => candidate.Peer is { SpeaksMeshProtocol: true })
+        ?? [];
+
+    /// <summary>Queues <paramref name="delta"/> for every other replica; null when all are queued already, else a task that completes when they are (it never fails).</summary>
+    private Task? Broadcast(byte[] delta)
+    {
+        List<Task>? pending = null;
+        foreach (var replica in OtherReplicas())
+        {
+            if (Send(replica.Peer!, delta, ReplicationWire.Delta) is { } waiting)
+                (pending ??= []).Add(waiting);
+        }
+
+        return pending is null ? null : Task.WhenAll(pending);
+    }
+
+    private void SendState(string nodeId, string reason)
+    {
+        if (_messaging.Routes.Current.Peer(nodeId) is { } peer)
+            SendState(peer, reason);
+    }
+
+    /// <summary>Sends the whole state, in messages of bounded size, the last one final; off the actor, waiting for room in the peer's queue.</summary>
+    private void SendState(IPeer peer, string reason)
+    {
+        var chunks = ReplicationWire.EncodeState(_replica, _entries.ToList(), _options.StateChunkBytes);
+        ReplicationLog.SendingState(_log, _name, _entries.Count, peer.NodeId, reason);
+        _ = SendAllAsync();
+
+        async Task SendAllAsync()
+        {
+            foreach (var chunk in chunks)
+            {
+                if (Send(peer, chunk, ReplicationWire.State) is { } waiting)
+                    await waiting.ConfigureAwait(false);
+            }
+
+            _view.Stats.OnStateSent();
+        }
+    }
+
+    /// <summary>Queues one message for <paramref name="peer"/>; null when queued at once, else a task that completes when queued or failed (failures are logged here).</summary>
+    private Task? Send(IPeer peer, byte[] data, string kind)
+    {
+        ValueTask send;
+        try
+        {
+            send = peer.SendAsync(new Envelope.Pub(_topic, data), _stopping.Token);
+        }
+        catch (Exception ex)
+        {
+            OnSendFailed(peer, kind, ex);
+            return null;
+        }
+
+        return send.IsCompletedSuccessfully ? null : AwaitAsync(send);
+
+        async Task AwaitAsync(ValueTask sending)
+        {
+            try
+            {
+                await sending.ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                OnSendFailed(peer, kind, ex);
+            }
+        }
+    }
+
+    private void OnSendFailed(IPeer peer, string kind, Exception ex)
+    {
+        // A peer that left misses it, and gets the whole state when it is back; a replica that closes stops sending.
+        if (ex is PeerUnavailableException or OperationCanceledException)
+            return;
+        _view.Stats.OnSendFailure();
+        ReplicationLog.SendFailed(_log, _name, kind, peer.NodeId, ex.Message);
+    }
+
+    /// <summary>Tells the actor after every change of the routing table, until the replica stops.</summary>
+    private static async Task WatchRoutesAsync(Routes routes, IActorRef self, CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            var next = routes.NextChange;
+            self.Tell(RoutesChanged.Instance, ActorRefs.NoSender);
+            try
+            {
+                await next.WaitAsync(stopping).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Starts the replica; answered with <see cref="Opened"/> once the replicas known have sent their state, or at the open timeout.</summary>
+    internal sealed class Open
+    {
+        public static readonly Open Instance = new();
+    }
+
+    /// <summary>The answer to <see cref="Open"/>.</summary>
+    internal sealed class Opened
+    {
+        public static readonly Opened Instance = new();
+    }
+
+    private sealed class RoutesChanged
+    {
+        public static readonly RoutesChanged Instance = new();
+    }
+
+    private sealed class OpenTimedOut
+    {
+        public static readonly OpenTimedOut Instance = new();
+    }
+}

@@ -1,0 +1,269 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+using MeshActors.Actors;
+using MeshActors.Messaging;
+using Microsoft.Extensions.Logging;
+
+namespace MeshActors.Replication;
+
+/// <summary>
+/// Owns one replica of one replicated dictionary on one node: merges local writes and other replicas' messages into
+/// its state, publishes the snapshot that <see cref="ReplicatedDictionary{T}"/> reads, and sends deltas and whole states
+/// to the other replicas over the dictionary's topic.
+/// </summary>
+/// <remarks>
+/// Accepts <see cref="DictionarySet{T}"/>, <see cref="DictionaryRemove"/>, <see cref="DictionaryGet"/>,
+/// <see cref="WatchDictionary"/> and <see cref="UnwatchDictionary"/> from any actor, answered to the sender. Handlers
+/// run on this actor, one change at a time: a slow handler delays the replica's merges, not the readers.
+/// </remarks>
+internal sealed partial class ReplicatedDictionaryActor<T> : ReceiveActor, IWithTimers
+{
+    private readonly string _name;
+    private readonly string _topic;
+    private readonly string _replica;
+    private readonly MeshMessaging _messaging;
+    private readonly ReplicatedDictionaryOptions<T> _options;
+    private readonly ReplicaView<T> _view;
+    private readonly ILogger _log;
+    private readonly Dictionary<string, ReplicaVersion<T>[]> _entries = new(StringComparer.Ordinal);
+    private readonly HashSet<IActorRef> _watchers = [];
+    private readonly List<object> _events = [];
+    private ImmutableDictionary<string, T> _snapshot = ImmutableDictionary.Create<string, T>(StringComparer.Ordinal);
+    private long _clock;
+
+    public ReplicatedDictionaryActor(string name, string replica, MeshMessaging messaging, ReplicatedDictionaryOptions<T> options, ReplicaView<T> view)
+    {
+        _name = name;
+        _topic = ReplicationWire.Topic(name);
+        _replica = replica;
+        _messaging = messaging;
+        _options = options;
+        _view = view;
+        _log = Context.Log;
+
+        Receive<DictionarySet<T>>(OnSet);
+        Receive<DictionaryRemove>(OnRemove);
+        Receive<DictionaryGet>(get => Sender.Tell(new DictionaryValue<T>(get.Key, _snapshot.TryGetValue(get.Key, out var value), value)));
+        Receive<WatchDictionary>(OnWatch);
+        Receive<UnwatchDictionary>(unwatch =>
+        {
+            if (_watchers.Remove(unwatch.Watcher))
+                Context.Unwatch(unwatch.Watcher);
+        });
+        Receive<Terminated>(terminated => _watchers.Remove(terminated.ActorRef));
+        Receive<TopicMessage>(OnMessage);
+        ReceiveSync();
+    }
+
+    /// <inheritdoc />
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(string name, string replica, MeshMessaging messaging, ReplicatedDictionaryOptions<T> options, ReplicaView<T> view) =>
+        Actors.Props.Create(() => new ReplicatedDictionaryActor<T>(name, replica, messaging, options, view));
+
+    private void OnSet(DictionarySet<T> set)
+    {
+        if (Refused(set.Key))
+            return;
+        JsonElement raw;
+        try
+        {
+            raw = JsonSerializer.SerializeToElement(set.Value, _messaging.Json);
+        }
+        catch (Exception ex) when (ex is JsonException or NotSupportedException)
+        {
+            Sender.Tell(new Status.Failure(ex));
+            return;
+        }
+
+        Write(set.Key, removed: false, raw, set.Value);
+    }
+
+    private void OnRemove(DictionaryRemove remove)
+    {
+        if (Refused(remove.Key))
+            return;
+        if (!_snapshot.ContainsKey(remove.Key))
+        {
+            Sender.Tell(new DictionaryWritten(remove.Key, Changed: false)); // nothing to remove: no tombstone for a key never seen
+            return;
+        }
+
+        Write(remove.Key, removed: true, default, default);
+    }
+
+    /// <summary>A local write: it overwrites every version of the key seen here, is applied at once, and goes to every other replica as a delta.</summary>
+    private void Write(string key, bool removed, JsonElement raw, T? value)
+    {
+        var seen = Siblings.Seen(_entries.GetValueOrDefault(key) ?? []);
+        var version = new ReplicaVersion<T>(_replica, _messaging.SelfId, seen.Increment(_replica), ++_clock, removed, raw, value);
+        Merge(key, version, local: true);
+        Publish();
+
+        var delta = ReplicationWire.Encode(ReplicationWire.Delta, _replica, final: false, [KeyValuePair.Create(key, new[] { version })]);
+        var sending = Broadcast(delta);
+        var written = new DictionaryWritten(key, Changed: true);
+        if (sending is null)
+        {
+            Sender.Tell(written);
+            return;
+        }
+
+        var replyTo = Sender;
+        _ = sending.ContinueWith(_ => replyTo.Tell(written), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    private void OnMessage(TopicMessage message)
+    {
+        ReplicationWire.Message decoded;
+        try
+        {
+            decoded = ReplicationWire.Decode(message.Data);
+        }
+        catch (FormatException ex)
+        {
+            _view.Stats.OnBadMessage();
+            ReplicationLog.BadMessage(_log, _name, message.SenderId, message.SenderName, ex.Message);
+            return;
+        }
+
+        if (decoded.Kind == ReplicationWire.Pull)
+        {
+            SendState(message.SenderId, "it asked");
+            return;
+        }
+
+        foreach (var (key, versions) in decoded.Entries)
+        {
+            foreach (var wire in versions)
+            {
+                if (Read(key, wire, message.SenderId) is { } version)
+                    Merge(key, version, local: false);
+            }
+        }
+
+        Publish();
+        if (decoded.Kind == ReplicationWire.State && decoded.Final)
+            OnStateReceived(message.SenderId);
+    }
+
+    /// <summary>A version from the wire with its value read as <typeparamref name="T"/>; null (logged, counted) when it is not one.</summary>
+    private ReplicaVersion<T>? Read(string key, ReplicationWire.WireVersion wire, string senderId)
+    {
+        T? value = default;
+        if (!wire.Removed)
+        {
+            try
+            {
+                value = wire.Raw.Deserialize<T>(_messaging.Json);
+            }
+            catch (Exception ex) when (ex is JsonException or NotSupportedException or InvalidOperationException)
+            {
+                _view.Stats.OnBadValue();
+                ReplicationLog.BadValue(_log, _name, key, senderId, typeof(T).Name, ex.Message);
+                return null;
+            }
+        }
+
+        return new ReplicaVersion<T>(wire.Replica, wire.Node, wire.Vector, wire.Stamp, wire.Removed, wire.Raw, value);
+    }
+
+    /// <summary>Merges one version into its key, updating the snapshot and queueing the change and conflict events it causes.</summary>
+    private void Merge(string key, ReplicaVersion<T> version, bool local)
+    {
+        _clock = Math.Max(_clock, version.Stamp);
+        var before = _entries.GetValueOrDefault(key) ?? [];
+        if (Siblings.Merge(before, version) is not { } after)
+            return;
+        _entries[key] = after;
+
+        var winner = Siblings.Winner(after);
+        var (present, shown) = (!winner.Removed, winner.Value);
+        var resolved = false;
+        if (after.Length > 1)
+        {
+            var writes = after.Select(Write).ToArray();
+            var conflict = new DictionaryConflict<T>(key, writes, writes[^1], present ? shown : default, Resolved: false);
+            if (_options.Resolver is { } resolver)
+            {
+                try
+                {
+                    (present, shown, resolved) = (true, resolver(conflict), true);
+                    conflict = conflict with { Value = shown, Resolved = true };
+                }
+                catch (Exception ex)
+                {
+                    _view.Stats.OnResolverFailure();
+                    ReplicationLog.ResolverFailed(_log, _name, key, ex);
+                }
+            }
+
+            _view.Stats.OnConflict();
+            ReplicationLog.Conflict(_log, _name, key, string.Join(", ", after.Select(sibling => sibling.Node)), winner.Node);
+            _events.Add(conflict);
+        }
+
+        var wasPresent = _snapshot.TryGetValue(key, out var old);
+        _snapshot = present ? _snapshot.SetItem(key, shown!) : _snapshot.Remove(key);
+        var sameWinner = before.Length > 0 && ReferenceEquals(Siblings.Winner(before), winner) && !resolved;
+        if (present != wasPresent || (present && !sameWinner && !(resolved && EqualityComparer<T>.Default.Equals(old, shown))))
+            _events.Add(new DictionaryChange<T>(key, present ? DictionaryChangeKind.Set : DictionaryChangeKind.Removed, present ? shown : default, winner.Node, local));
+
+        static DictionaryWrite<T> Write(ReplicaVersion<T> sibling) => new(sibling.Node, sibling.Removed, sibling.Value, sibling.Stamp);
+    }
+
+    /// <summary>Shows readers the new snapshot, then tells handlers and watchers what changed, in order.</summary>
+    private void Publish()
+    {
+        _view.Snapshot = _snapshot;
+        if (_events.Count == 0)
+            return;
+        var events = _events.ToArray();
+        _events.Clear();
+        foreach (var happened in events)
+        {
+            switch (happened)
+            {
+                case DictionaryChange<T> change:
+                    foreach (var handler in _view.ChangeHandlers)
+                        Call(handler, change, "change", change.Key);
+                    break;
+                case DictionaryConflict<T> conflict:
+                    foreach (var handler in _view.ConflictHandlers)
+                        Call(handler, conflict, "conflict", conflict.Key);
+                    break;
+            }
+
+            foreach (var watcher in _watchers)
+                watcher.Tell(happened);
+        }
+    }
+
+    private void Call<TEvent>(Action<TEvent> handler, TEvent happened, string what, string key)
+    {
+        try
+        {
+            handler(happened);
+        }
+        catch (Exception ex)
+        {
+            _view.Stats.OnHandlerFailure();
+            ReplicationLog.HandlerFailed(_log, what, _name, key, ex);
+        }
+    }
+
+    private void OnWatch(WatchDictionary watch)
+    {
+        if (_watchers.Add(watch.Watcher))
+            Context.Watch(watch.Watcher);
+        Sender.Tell(new DictionaryWatched(watch.Watcher));
+    }
+
+    private bool Refused(string key)
+    {
+        if (!string.IsNullOrEmpty(key))
+            return false;
+        Sender.Tell(new Status.Failure(new ArgumentException("A key must not be empty.", nameof(key))));
+        return true;
+    }
+}

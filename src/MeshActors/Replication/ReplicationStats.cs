@@ -1,0 +1,54 @@
+namespace MeshActors.Replication;
+
+/// <summary>Counters of one replica of a <see cref="ReplicatedDictionary{T}"/>; each value only grows, readable from any thread.</summary>
+public sealed class ReplicationStats
+{
+    private long _badMessages;
+    private long _badValues;
+    private long _conflicts;
+    private long _handlerFailures;
+    private long _resolverFailures;
+    private long _statesSent;
+    private long _statesReceived;
+    private long _sendFailures;
+
+    /// <summary>Messages refused whole: not JSON, not the wire format, another version (logged, event 8003).</summary>
+    public long BadMessages => Volatile.Read(ref _badMessages);
+
+    /// <summary>Versions refused because their value is not the dictionary's type (logged, event 8004); the rest of their message applied.</summary>
+    public long BadValues => Volatile.Read(ref _badValues);
+
+    /// <summary>Times a merge found concurrent writes to a key.</summary>
+    public long Conflicts => Volatile.Read(ref _conflicts);
+
+    /// <summary>Change or conflict handlers that threw (logged, event 8005).</summary>
+    public long HandlerFailures => Volatile.Read(ref _handlerFailures);
+
+    /// <summary>Times the resolver threw (logged, event 8006).</summary>
+    public long ResolverFailures => Volatile.Read(ref _resolverFailures);
+
+    /// <summary>Whole states sent to another replica (one or more messages each).</summary>
+    public long StatesSent => Volatile.Read(ref _statesSent);
+
+    /// <summary>Whole states received from another replica (counted at their final message).</summary>
+    public long StatesReceived => Volatile.Read(ref _statesReceived);
+
+    /// <summary>Messages that could not be queued for a peer for a reason other than its leaving (logged, event 8009).</summary>
+    public long SendFailures => Volatile.Read(ref _sendFailures);
+
+    internal void OnBadMessage() => Interlocked.Increment(ref _badMessages);
+
+    internal void OnBadValue() => Interlocked.Increment(ref _badValues);
+
+    internal void OnConflict() => Interlocked.Increment(ref _conflicts);
+
+    internal void OnHandlerFailure() => Interlocked.Increment(ref _handlerFailures);
+
+    internal void OnResolverFailure() => Interlocked.Increment(ref _resolverFailures);
+
+    internal void OnStateSent() => Interlocked.Increment(ref _statesSent);
+
+    internal void OnStateReceived() => Interlocked.Increment(ref _statesReceived);
+
+    internal void OnSendFailure() => Interlocked.Increment(ref _sendFailures);
+}

@@ -1,0 +1,211 @@
+using System.Buffers;
+using System.Text.Json;
+
+namespace MeshActors.Replication;
+
+/// <summary>The messages replicas exchange on their topic <c>$dict/&lt;name&gt;</c> (docs/protocol.md, section 11).</summary>
+internal static class ReplicationWire
+{
+    /// <summary>The version of these messages; a message of another version is refused.</summary>
+    public const int Version = 1;
+
+    /// <summary>The prefix of the reserved topics of dictionaries.</summary>
+    public const string TopicPrefix = "$dict/";
+
+    public const string Delta = "delta", State = "state", Pull = "pull";
+
+    public static string Topic(string dictionary) => TopicPrefix + dictionary;
+
+    /// <summary>A message as read: its kind, the sending replica, whether it ends a state, and its entries (key and versions, values still JSON).</summary>
+    public sealed record Message(string Kind, string Replica, bool Final, IReadOnlyList<(string Key, IReadOnlyList<WireVersion> Versions)> Entries);
+
+    /// <summary>A version as read, before its value is read as the dictionary's type.</summary>
+    public sealed record WireVersion(string Replica, string Node, VersionVector Vector, long Stamp, bool Removed, JsonElement Raw);
+
+    public static byte[] EncodePull(string replica)
+    {
+        var buffer = new ArrayBufferWriter<byte>(64);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteNumber("v", Version);
+            writer.WriteString("kind", Pull);
+            writer.WriteString("replica", replica);
+            writer.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>One message of <paramref name="kind"/> with <paramref name="entries"/>.</summary>
+    public static byte[] Encode<T>(string kind, string replica, bool final, IEnumerable<KeyValuePair<string, ReplicaVersion<T>[]>> entries)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            Start(writer, kind, replica);
+            foreach (var (key, versions) in entries)
+                WriteEntry(writer, key, versions);
+            End(writer, final);
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>The whole state as state messages of about <paramref name="chunkBytes"/> each; the last one is final (an empty state is one final message).</summary>
+    public static List<byte[]> EncodeState<T>(string replica, IReadOnlyList<KeyValuePair<string, ReplicaVersion<T>[]>> entries, int chunkBytes)
+    {
+        var chunks = new List<byte[]>();
+        var buffer = new ArrayBufferWriter<byte>(Math.Min(chunkBytes, 64 * 1024));
+        var writer = new Utf8JsonWriter(buffer);
+        Start(writer, State, replica);
+        for (var i = 0; i < entries.Count; i++)
+        {
+            WriteEntry(writer, entries[i].Key, entries[i].Value);
+            writer.Flush();
+            if (buffer.WrittenCount < chunkBytes || i == entries.Count - 1)
+                continue;
+            End(writer, final: false);
+            chunks.Add(buffer.WrittenSpan.ToArray());
+            buffer.Clear();
+            writer.Reset();
+            Start(writer, State, replica);
+        }
+
+        End(writer, final: true);
+        writer.Dispose();
+        chunks.Add(buffer.WrittenSpan.ToArray());
+        return chunks;
+    }
+
+    /// <summary>Reads a message; its values stay JSON. Throws <see cref="FormatException"/> saying what is wrong.</summary>
+    public static Message Decode(ReadOnlyMemory<byte> data)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(data);
+        }
+        catch (JsonException ex)
+        {
+            throw new FormatException("not JSON: " + ex.Message);
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+                throw new FormatException("not a JSON object");
+            if (!root.TryGetProperty("v", out var v) || !v.TryGetInt32(out var version) || version != Version)
+                throw new FormatException($"'v' is not {Version}");
+            var kind = String(root, "kind");
+            var replica = String(root, "replica");
+            if (kind == Pull)
+                return new Message(kind, replica, false, []);
+            if (kind is not (Delta or State))
+                throw new FormatException($"unknown kind '{kind}'");
+            var final = root.TryGetProperty("final", out var f) && f.ValueKind == JsonValueKind.True;
+            if (!root.TryGetProperty("entries", out var entries) || entries.ValueKind != JsonValueKind.Array)
+                throw new FormatException("'entries' is not an array");
+            var read = new List<(string, IReadOnlyList<WireVersion>)>(entries.GetArrayLength());
+            foreach (var entry in entries.EnumerateArray())
+                read.Add(ReadEntry(entry));
+            return new Message(kind, replica, final, read);
+        }
+    }
+
+    private static (string Key, IReadOnlyList<WireVersion> Versions) ReadEntry(JsonElement entry)
+    {
+        if (entry.ValueKind != JsonValueKind.Object)
+            throw new FormatException("an entry is not an object");
+        var key = String(entry, "key");
+        if (!entry.TryGetProperty("versions", out var versions) || versions.ValueKind != JsonValueKind.Array || versions.GetArrayLength() == 0)
+            throw new FormatException($"key '{key}': 'versions' is not a non-empty array");
+        var read = new List<WireVersion>(versions.GetArrayLength());
+        foreach (var version in versions.EnumerateArray())
+        {
+            if (version.ValueKind != JsonValueKind.Object)
+                throw new FormatException($"key '{key}': a version is not an object");
+            var replica = String(version, "replica");
+            var node = String(version, "node");
+            if (!version.TryGetProperty("stamp", out var s) || !s.TryGetInt64(out var stamp) || stamp < 1)
+                throw new FormatException($"key '{key}': 'stamp' is not a positive integer");
+            if (!version.TryGetProperty("vv", out var vv) || vv.ValueKind != JsonValueKind.Object)
+                throw new FormatException($"key '{key}': 'vv' is not an object");
+            var counts = new List<KeyValuePair<string, long>>();
+            foreach (var count in vv.EnumerateObject())
+            {
+                if (!count.Value.TryGetInt64(out var n) || n < 1)
+                    throw new FormatException($"key '{key}': count of '{count.Name}' in 'vv' is not a positive integer");
+                counts.Add(new KeyValuePair<string, long>(count.Name, n));
+            }
+
+            var vector = VersionVector.From(counts);
+            if (vector[replica] < 1)
+                throw new FormatException($"key '{key}': 'vv' has no count for its own replica '{replica}'");
+            var removed = version.TryGetProperty("removed", out var r) && r.ValueKind == JsonValueKind.True;
+            JsonElement raw = default;
+            if (!removed && !version.TryGetProperty("value", out raw))
+                throw new FormatException($"key '{key}': a version that is not removed has no 'value'");
+            read.Add(new WireVersion(replica, node, vector, stamp, removed, removed ? default : raw.Clone()));
+        }
+
+        return (key, read);
+    }
+
+    private static string String(JsonElement element, string property) =>
+        element.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 } text
+            ? text
+            : throw new FormatException($"'{property}' is not a non-empty string");
+
+    private static void Start(Utf8JsonWriter writer, string kind, string replica)
+    {
+        writer.WriteStartObject();
+        writer.WriteNumber("v", Version);
+        writer.WriteString("kind", kind);
+        writer.WriteString("replica", replica);
+        writer.WriteStartArray("entries");
+    }
+
+    /// <summary>Ends the entries; <c>final</c> follows them, as only then is it known (members of a JSON object have no order).</summary>
+    private static void End(Utf8JsonWriter writer, bool final)
+    {
+        writer.WriteEndArray();
+        if (final)
+            writer.WriteBoolean("final", true);
+        writer.WriteEndObject();
+        writer.Flush();
+    }
+
+    private static void WriteEntry<T>(Utf8JsonWriter writer, string key, ReplicaVersion<T>[] versions)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("key", key);
+        writer.WriteStartArray("versions");
+        foreach (var version in versions)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("replica", version.Replica);
+            writer.WriteString("node", version.Node);
+            writer.WriteStartObject("vv");
+            foreach (var (replica, count) in version.Vector.Counts)
+                writer.WriteNumber(replica, count);
+            writer.WriteEndObject();
+            writer.WriteNumber("stamp", version.Stamp);
+            if (version.Removed)
+            {
+                writer.WriteBoolean("removed", true);
+            }
+            else
+            {
+                writer.WritePropertyName("value");
+                version.Raw.WriteTo(writer);
+            }
+
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+    }
+}
