@@ -62,6 +62,7 @@ internal sealed partial class PeerManagerActor : ReceiveActor, IWithTimers
         Receive<Terminated>(terminated => OnConnectionEnded(terminated.ActorRef, new ChannelEnd("its connection actor stopped")));
         Receive<GetListenEndpoint>(_ => ReplyListenEndpoint());
         Receive<GetPeers>(_ => Sender.Tell(_directory.Peers));
+        Receive<ResetChannels>(OnResetChannels);
         Receive<StopPeers>(_ => OnStopPeers());
         Receive<StopDeadline>(_ => OnStopDeadline());
     }
@@ -177,6 +178,10 @@ internal sealed partial class PeerManagerActor : ReceiveActor, IWithTimers
     /// <summary>The listener's address: <paramref name="Advertised"/> is what to register in discovery, <paramref name="Bound"/> the socket's.</summary>
     public sealed record ListenEndpoint(DnsEndPoint Advertised, IPEndPoint Bound);
 
+    /// <summary>Resets every channel to the node <paramref name="NodeId"/> as a failed network would: what was in flight on them is lost, and they are redialed as after any failure.</summary>
+    /// <remarks>For specs and diagnostics that need a channel to drop at a chosen moment.</remarks>
+    public sealed record ResetChannels(string NodeId);
+
     /// <summary>Asks for every known peer; the reply is an <see cref="IReadOnlyCollection{IPeer}"/> (the <see cref="PeerDirectory"/> gives the same without asking).</summary>
     public sealed class GetPeers
     {
@@ -213,6 +218,15 @@ internal sealed partial class PeerManagerActor : ReceiveActor, IWithTimers
         {
             _unclaimed.Dispose(); // waits for a callback that is running
             return !Done.Task.IsCompleted;
+        }
+    }
+
+    private void OnResetChannels(ResetChannels reset)
+    {
+        foreach (var entry in _connections.Values)
+        {
+            if ((entry.Link?.NodeId ?? entry.Identity?.NodeId) == reset.NodeId)
+                Context.Stop(entry.Actor); // its PostStop aborts the channel: a reset, no goodbye
         }
     }
 }

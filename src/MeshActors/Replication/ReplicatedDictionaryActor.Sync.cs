@@ -8,9 +8,14 @@ namespace MeshActors.Replication;
 
 /// <summary>
 /// Keeping replicas in step: the other replicas are the nodes that announced the dictionary's topic; deltas go to each
-/// of them, whatever its group; a replica that appears (it opened, or its channel came back) is sent this replica's
-/// whole state; an opening replica asks each replica it knows for theirs, and opens once they have answered.
+/// of them, whatever its group. A replica asks each other replica for its whole state (<c>pull</c>) when it opens and
+/// whenever that replica appears again (its channel came back): that repairs deltas lost with a dropped channel, and
+/// brings writes made while they could not see each other. An opening replica opens once the replicas it knew answered.
 /// </summary>
+/// <remarks>
+/// A pull is answered only once the asking node is in this node's routes: from then on this node's writes go to it as
+/// deltas, so a write is either in the state it sends or in a later delta, never in neither.
+/// </remarks>
 internal sealed partial class ReplicatedDictionaryActor<T>
 {
     private const string OpenTimerKey = "open";
@@ -19,6 +24,7 @@ internal sealed partial class ReplicatedDictionaryActor<T>
     // here even when this actor never saw the route without it.
     private readonly HashSet<RouteCandidate> _replicas = [];
     private readonly CancellationTokenSource _stopping = new();
+    private readonly HashSet<string> _pendingPulls = new(StringComparer.Ordinal);
     private HashSet<string>? _awaiting;
     private IActorRef? _opener;
     private long _openStarted;
@@ -72,14 +78,17 @@ internal sealed partial class ReplicatedDictionaryActor<T>
         _ = WatchRoutesAsync(_messaging.Routes, Self, _stopping.Token);
     }
 
-    /// <summary>Sends each replica that appeared this replica's whole state: what a delta lost on a dropped channel, or written before the replica was known, reaches it so.</summary>
+    /// <summary>Asks each replica that appeared for its whole state, and answers the pulls that waited for their node to appear.</summary>
     private void OnRoutesChanged()
     {
         var current = OtherReplicas().ToHashSet();
+        var pull = ReplicationWire.EncodePull(_replica);
         foreach (var replica in current)
         {
             if (_replicas.Add(replica))
-                SendState(replica.Peer!, "a new replica or a new channel to it");
+                _ = Send(replica.Peer!, pull, ReplicationWire.Pull);
+            if (_pendingPulls.Remove(replica.NodeId))
+                SendState(replica.Peer!, "it asked");
         }
 
         _replicas.IntersectWith(current);
@@ -121,10 +130,13 @@ internal sealed partial class ReplicatedDictionaryActor<T>
         return pending is null ? null : Task.WhenAll(pending);
     }
 
-    private void SendState(string nodeId, string reason)
+    /// <summary>Answers a pull now when <paramref name="nodeId"/> is a replica in the routes, else once it is.</summary>
+    private void OnPull(string nodeId)
     {
-        if (_messaging.Routes.Current.Peer(nodeId) is { } peer)
-            SendState(peer, reason);
+        if (OtherReplicas().FirstOrDefault(replica => replica.NodeId == nodeId) is { } asking)
+            SendState(asking.Peer!, "it asked");
+        else
+            _pendingPulls.Add(nodeId);
     }
 
     /// <summary>Sends the whole state, in messages of bounded size, the last one final; off the actor, waiting for room in the peer's queue.</summary>

@@ -129,7 +129,7 @@ internal sealed partial class ReplicatedDictionaryActor<T> : ReceiveActor, IWith
 
         if (decoded.Kind == ReplicationWire.Pull)
         {
-            SendState(message.SenderId, "it asked");
+            OnPull(message.SenderId);
             return;
         }
 

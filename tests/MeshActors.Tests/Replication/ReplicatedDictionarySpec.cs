@@ -1,0 +1,328 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using MeshActors.Messaging;
+using MeshActors.Peers;
+using MeshActors.Replication;
+using Xunit.Abstractions;
+
+namespace MeshActors.Tests.Replication;
+
+using MeshActors.TestKit;
+
+/// <summary>Replicated dictionaries between real nodes over the local-directory registry: replication, late opens, conflicts, groups, repair, bad input, actors.</summary>
+public sealed class ReplicatedDictionarySpec(ITestOutputHelper output) : ReplicationMesh(output)
+{
+    private readonly ConcurrentDictionary<object, string> _nodeOf = new();
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "meshactors-repl-" + Guid.NewGuid().ToString("N"));
+
+    protected override string RegistrySetting => "local:" + _root;
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (Directory.Exists(_root))
+            Directory.Delete(_root, recursive: true);
+    }
+
+    [Fact]
+    public async Task A_set_on_one_node_must_be_seen_on_two_others()
+    {
+        var (atA, atB, atC) = await Dictionaries3<int>("d");
+        var changes = new ConcurrentQueue<DictionaryChange<int>>();
+        using var watching = atC.OnChanged(changes.Enqueue);
+
+        await atA.SetAsync("x", 42);
+
+        Assert.Equal(42, atA["x"]); // read your write at once
+        await WaitFor(atB, "x", 42);
+        await WaitFor(atC, "x", 42);
+        await AwaitConditionAsync(() => !changes.IsEmpty);
+        var change = Assert.Single(changes);
+        Assert.Equal(new DictionaryChange<int>("x", DictionaryChangeKind.Set, 42, NodeOf(atA), IsLocal: false), change);
+    }
+
+    [Fact]
+    public async Task A_remove_must_replicate_to_every_replica()
+    {
+        var (atA, atB, atC) = await Dictionaries3<string>("d");
+        await atA.SetAsync("x", "one");
+        await WaitFor(atC, "x", "one");
+        var removed = new TaskCompletionSource<DictionaryChange<string>>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var watching = atB.OnChanged(change =>
+        {
+            if (change.Kind == DictionaryChangeKind.Removed)
+                removed.TrySetResult(change);
+        });
+
+        Assert.True(await atC.RemoveAsync("x"));
+
+        Assert.False(atC.ContainsKey("x"));
+        await WaitForAbsent(atA, "x");
+        await WaitForAbsent(atB, "x");
+        Assert.Equal(NodeOf(atC), (await removed.Task.WithTimeout()).NodeId);
+        Assert.False(await atA.RemoveAsync("x")); // already gone: nothing to write
+    }
+
+    [Fact]
+    public async Task A_replica_that_opens_late_must_get_the_whole_state_removes_included_before_its_open_returns()
+    {
+        var a = await Start("a");
+        var b = await Start("b");
+        var c = await Start("c");
+        await WaitConnected(a, b, c);
+        var atA = await Open<int>(a, "d");
+        var atB = await Open<int>(b, "d");
+        for (var i = 0; i < 50; i++)
+            await (i % 2 == 0 ? atA : atB).SetAsync("k" + i, i);
+        await atB.RemoveAsync("k0");
+        await atA.RemoveAsync("k1");
+        await AwaitConditionAsync(() => atA.Count == 48 && atB.Count == 48, TestTimeouts.Default, message: "48 keys on a and b");
+        await WaitForReplicas(c, "d", 2);
+
+        var atC = await Open<int>(c, "d");
+
+        Assert.Equal(atA.Snapshot.OrderBy(kv => kv.Key), atC.Snapshot.OrderBy(kv => kv.Key));
+        Assert.False(atC.ContainsKey("k0"));
+        Assert.False(atC.ContainsKey("k1"));
+        Assert.Equal(2, atC.Stats.StatesReceived);
+    }
+
+    [Fact]
+    public async Task Concurrent_writes_to_one_key_must_converge_on_every_node_and_be_reported_as_a_conflict_everywhere()
+    {
+        var (atA, atB, atC, conflicts) = await Partitioned(new ReplicatedDictionaryOptions<string>());
+
+        await AwaitConditionAsync(() => new[] { atA, atB, atC }.All(d => d.TryGetValue("k", out var v) && v == Winner(conflicts)), TestTimeouts.Default, message: "one value everywhere");
+        foreach (var (node, conflict) in conflicts)
+        {
+            Assert.Equal("k", conflict.Key);
+            Assert.Equal(["from-a", "from-b"], conflict.Writes.Select(write => write.Value).Order());
+            Assert.Equal([NodeOf(atA), NodeOf(atB)], conflict.Writes.OrderBy(write => write.Value).Select(write => write.NodeId));
+            Assert.Equal(conflict.Writes[^1], conflict.Winner);
+            Assert.Equal(conflict.Winner.Value, conflict.Value);
+            Assert.False(conflict.Resolved);
+        }
+
+        Assert.Equal(3, conflicts.Select(c => c.Node).Distinct().Count());
+        Assert.Single(conflicts.Select(c => c.Conflict.Winner).Distinct());
+        Assert.All(new[] { atA, atB, atC }, d => Assert.Equal(1, d.Stats.Conflicts));
+
+        static string Winner(ConcurrentQueue<(string Node, DictionaryConflict<string> Conflict)> conflicts) =>
+            conflicts.TryPeek(out var first) ? first.Conflict.Winner.Value! : "(no conflict yet)";
+    }
+
+    [Fact]
+    public async Task A_resolvers_value_must_be_kept_on_every_node()
+    {
+        var options = new ReplicatedDictionaryOptions<string>
+        {
+            Resolver = conflict => string.Join("|", conflict.Writes.Where(write => !write.Removed).Select(write => write.Value).Order(StringComparer.Ordinal)),
+        };
+
+        var (atA, atB, atC, conflicts) = await Partitioned(options);
+
+        foreach (var dictionary in new[] { atA, atB, atC })
+            await WaitFor(dictionary, "k", "from-a|from-b");
+        await AwaitConditionAsync(() => conflicts.Select(c => c.Node).Distinct().Count() == 3, TestTimeouts.Default, message: "a conflict on each node");
+        Assert.All(conflicts, c => Assert.True(c.Conflict.Resolved));
+
+        // The next write replaces both concurrent values everywhere.
+        await atC.SetAsync("k", "settled");
+        await WaitFor(atA, "k", "settled");
+        await WaitFor(atB, "k", "settled");
+    }
+
+    [Fact]
+    public async Task Nodes_with_the_same_name_must_each_hold_every_entry()
+    {
+        var writer = await Start("writer");
+        var worker1 = await Start("workers");
+        var worker2 = await Start("workers");
+        await WaitConnected(writer, worker1, worker2);
+        var atWriter = await Open<int>(writer, "jobs");
+        var atWorker1 = await Open<int>(worker1, "jobs");
+        var atWorker2 = await Open<int>(worker2, "jobs");
+        await WaitForReplicas(writer, "jobs", 2);
+
+        for (var i = 0; i < 20; i++)
+            await atWriter.SetAsync("job" + i, i);
+
+        await AwaitConditionAsync(() => atWorker1.Count == 20 && atWorker2.Count == 20, TestTimeouts.Default, message: "20 entries on both workers");
+        Assert.Equal(atWriter.Snapshot.OrderBy(kv => kv.Key), atWorker1.Snapshot.OrderBy(kv => kv.Key));
+        Assert.Equal(atWriter.Snapshot.OrderBy(kv => kv.Key), atWorker2.Snapshot.OrderBy(kv => kv.Key));
+    }
+
+    [Fact]
+    public async Task An_update_lost_on_a_channel_that_dropped_must_be_repaired_when_the_channel_comes_back()
+    {
+        var a = await Start("a");
+        var b = await Start("b", messaging: new MessagingOptions { SubscriberBacklogLimit = 2 });
+        await WaitConnected(a, b);
+        var atA = await Open<string>(a, "d");
+        var atB = await Open<string>(b, "d");
+        await WaitForReplicas(a, "d", 1);
+        await atA.SetAsync("before", "1");
+        await WaitFor(atB, "before", "1");
+
+        // Hold b's channel from a: a callback subscriber that does not return makes it stop reading (docs/messaging.md).
+        var gate = new TaskCompletionSource();
+        await b.Subscribe<int>("gate", async (_, _) => await gate.Task).Ready;
+        await a.WaitForSubscriberAsync("gate", TestTimeouts.Default);
+        for (var i = 0; i < 4; i++)
+            await a.PublishAsync("gate", i);
+        await AwaitConditionAsync(() => b.Stats.SubscribersBehind >= 1, TestTimeouts.Default, message: "b's channel from a held");
+        var statesBefore = atB.Stats.StatesReceived;
+
+        // Written into the channel (a's queue is empty), never read by b: the reset loses it.
+        await atA.SetAsync("lost", "2");
+        await AwaitConditionAsync(() => a.DescribePeers().Single(peer => peer.NodeId == b.Id).QueuedBytes == 0, TestTimeouts.Default, message: "a's queue to b written");
+        b.Peers.Tell(new PeerManagerActor.ResetChannels(a.Id));
+        await AwaitConditionAsync(() => !Connected(b, a), TestTimeouts.Default, message: "b's channel to a reset");
+        gate.SetResult();
+        Assert.False(atB.ContainsKey("lost"));
+
+        await WaitFor(atB, "lost", "2");
+        Assert.True(atB.Stats.StatesReceived > statesBefore, "the repair came with a's whole state");
+    }
+
+    [Fact]
+    public async Task A_malformed_message_must_be_logged_and_counted_while_the_replica_goes_on()
+    {
+        var a = await Start("a");
+        var b = await Start("b");
+        await WaitConnected(a, b);
+        var atB = await Open<int>(b, "d");
+        await a.WaitForSubscriberAsync("$dict/d", TestTimeouts.Default);
+        var handled = new ConcurrentQueue<string>();
+        using var throwing = atB.OnChanged(_ => throw new InvalidOperationException("a handler's bug"));
+        using var counting = atB.OnChanged(change => handled.Enqueue(change.Key));
+
+        await a.PublishAsync("$dict/d", Json("""[1, 2]"""));
+        await a.PublishAsync("$dict/d", Json("""{"v":1,"kind":"delta","replica":"r"}"""));
+        await a.PublishAsync("$dict/d", Json("""{"v":9,"kind":"delta","replica":"r","entries":[]}"""));
+        await a.PublishAsync("$dict/d", Json("""
+            {"v":1,"kind":"delta","replica":"r","entries":[
+              {"key":"bad","versions":[{"replica":"r","node":"n","vv":{"r":1},"stamp":1,"value":"not a number"}]},
+              {"key":"good","versions":[{"replica":"r","node":"n","vv":{"r":1},"stamp":1,"value":7}]}]}
+            """));
+
+        await WaitFor(atB, "good", 7);
+        Assert.False(atB.ContainsKey("bad"));
+        Assert.Equal(3, atB.Stats.BadMessages);
+        Assert.Equal(1, atB.Stats.BadValues);
+        Assert.Equal(3, Log.Count(8003));
+        Assert.Equal(1, Log.Count(8004, containing: "bad"));
+        Assert.Equal(["good"], handled);
+        Assert.Equal(1, atB.Stats.HandlerFailures);
+        Assert.Equal(1, Log.Count(8005));
+
+        // And it still replicates.
+        var atA = await Open<int>(a, "d");
+        await atA.SetAsync("after", 1);
+        await WaitFor(atB, "after", 1);
+        Assert.Equal(7, atA["good"]);
+    }
+
+    [Fact]
+    public async Task Actors_must_write_read_and_watch_a_replica_with_messages()
+    {
+        var (atA, atB, _) = await Dictionaries3<int>("d");
+        var writer = CreateTestProbe();
+        var watcher = CreateTestProbe();
+        atB.Actor.Tell(new WatchDictionary(watcher.Ref), watcher.Ref);
+        watcher.ExpectMsg<DictionaryWatched>();
+
+        atA.Actor.Tell(new DictionarySet<int>("x", 42), writer.Ref);
+
+        writer.ExpectMsg<DictionaryWritten>(written => written.Key == "x" && written.Changed);
+        var change = watcher.ExpectMsg<DictionaryChange<int>>();
+        Assert.Equal(new DictionaryChange<int>("x", DictionaryChangeKind.Set, 42, NodeOf(atA), IsLocal: false), change);
+        atB.Actor.Tell(new DictionaryGet("x"), writer.Ref);
+        writer.ExpectMsg(new DictionaryValue<int>("x", true, 42));
+
+        atB.Actor.Tell(new DictionaryRemove("x"), writer.Ref);
+        writer.ExpectMsg(new DictionaryWritten("x", true));
+        Assert.Equal(DictionaryChangeKind.Removed, watcher.ExpectMsg<DictionaryChange<int>>().Kind);
+        atB.Actor.Tell(new DictionaryGet("x"), writer.Ref);
+        writer.ExpectMsg(new DictionaryValue<int>("x", false, 0));
+        await WaitForAbsent(atA, "x");
+    }
+
+    [Fact]
+    public async Task A_dictionary_must_open_once_per_node_and_a_reopened_replica_must_get_its_state_back()
+    {
+        var a = await Start("a");
+        var b = await Start("b");
+        await WaitConnected(a, b);
+        var atA = await Open<int>(a, "d");
+        var atB = await Open<int>(b, "d");
+        await atB.SetAsync("x", 1);
+        await WaitFor(atA, "x", 1);
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => a.OpenDictionaryAsync<int>("d"));
+        await atA.DisposeAsync();
+        await WaitForReplicas(b, "d", 0);
+        await atB.SetAsync("y", 2);
+        var again = await Open<int>(a, "d");
+
+        Assert.Equal(1, again["x"]);
+        Assert.Equal(2, again["y"]);
+        await again.SetAsync("x", 3); // a fresh replica id: its first write overwrites, it does not collide with its old one
+        await WaitFor(atB, "x", 3);
+    }
+
+    /// <summary>The id of the node a dictionary was opened on (by <see cref="OpenOn{T}"/>).</summary>
+    private string NodeOf<T>(ReplicatedDictionary<T> dictionary) => _nodeOf[dictionary];
+
+    private async Task<(ReplicatedDictionary<T>, ReplicatedDictionary<T>, ReplicatedDictionary<T>)> Dictionaries3<T>(string name)
+    {
+        var a = await Start("a");
+        var b = await Start("b");
+        var c = await Start("c");
+        await WaitConnected(a, b, c);
+        var atA = await OpenOn<T>(a, name);
+        var atB = await OpenOn<T>(b, name);
+        var atC = await OpenOn<T>(c, name);
+        foreach (var node in new[] { a, b, c })
+            await WaitForReplicas(node, name, 2);
+        return (atA, atB, atC);
+    }
+
+    private async Task<ReplicatedDictionary<T>> OpenOn<T>(MeshNode node, string name, ReplicatedDictionaryOptions<T>? options = null)
+    {
+        var dictionary = await Open(node, name, options);
+        _nodeOf[dictionary] = node.Id;
+        return dictionary;
+    }
+
+    /// <summary>
+    /// a and c share a mesh; b is in a mesh of its own. a and b write key k while they cannot see each other (concurrent
+    /// writes), then b dials a and c: the partition heals.
+    /// </summary>
+    private async Task<(ReplicatedDictionary<string> A, ReplicatedDictionary<string> B, ReplicatedDictionary<string> C, ConcurrentQueue<(string Node, DictionaryConflict<string> Conflict)> Conflicts)> Partitioned(
+        ReplicatedDictionaryOptions<string> options)
+    {
+        var a = await Start("a");
+        var c = await Start("c");
+        var b = await Start("b", prefix: Prefix + "-apart");
+        await WaitConnected(a, c);
+        var atA = await OpenOn(a, "d", options);
+        var atC = await OpenOn(c, "d", options);
+        var atB = await OpenOn(b, "d", options);
+        var conflicts = new ConcurrentQueue<(string, DictionaryConflict<string>)>();
+        foreach (var (node, dictionary) in new[] { (a, atA), (b, atB), (c, atC) })
+            dictionary.OnConflict(conflict => conflicts.Enqueue((node.Id, conflict)));
+        await atA.SetAsync("k", "from-a");
+        await WaitFor(atC, "k", "from-a");
+        await atB.SetAsync("k", "from-b");
+        Assert.False(Connected(b, a));
+
+        b.Peers.Tell(new PeerManagerActor.ConnectPeer(a.Self.Host, a.Self.Port));
+        b.Peers.Tell(new PeerManagerActor.ConnectPeer(c.Self.Host, c.Self.Port));
+        await WaitConnected(a, b, c);
+        await AwaitConditionAsync(() => conflicts.Select(conflict => conflict.Item1).Distinct().Count() == 3, TestTimeouts.Default, message: "a conflict reported on each node");
+        return (atA, atB, atC, conflicts);
+    }
+
+    private static JsonElement Json(string text) => JsonElement.Parse(text);
+}

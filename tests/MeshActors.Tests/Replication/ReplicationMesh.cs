@@ -1,0 +1,75 @@
+using MeshActors.Actors;
+using MeshActors.Discovery;
+using MeshActors.Messaging;
+using MeshActors.Replication;
+using MeshActors.Tests.Transport;
+using Xunit.Abstractions;
+
+namespace MeshActors.Tests.Replication;
+
+using MeshActors.TestKit;
+
+/// <summary>Real nodes over real HTTP/2 on loopback, sharing one registry, for the replication specs.</summary>
+public abstract class ReplicationMesh(ITestOutputHelper output) : TestKit(output), IAsyncLifetime
+{
+    private readonly List<IAsyncDisposable> _owned = [];
+
+    /// <summary>The <see cref="DiscoveryOptions.Registry"/> setting the nodes share.</summary>
+    protected abstract string RegistrySetting { get; }
+
+    /// <summary>Keeps tests apart in a shared registry; a node started with another prefix is in a mesh of its own.</summary>
+    protected string Prefix { get; } = "repl-" + Guid.NewGuid().ToString("N")[..8];
+
+    private protected TestLog Log { get; } = new(output);
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public virtual async Task DisposeAsync()
+    {
+        for (var i = _owned.Count - 1; i >= 0; i--)
+            await _owned[i].DisposeAsync();
+    }
+
+    protected async Task<MeshNode> Start(string name, string? prefix = null, MessagingOptions? messaging = null, ActorSystem? system = null)
+    {
+        var node = await MeshNode.StartAsync(
+            new MeshOptions
+            {
+                NodeName = name,
+                Discovery = new DiscoveryOptions { Registry = RegistrySetting, KeyPrefix = prefix ?? Prefix, HeartbeatInterval = TimeSpan.FromMilliseconds(250), Ttl = TimeSpan.FromSeconds(2) },
+                Messaging = messaging ?? new MessagingOptions(),
+                LoggerFactory = Log,
+            },
+            system);
+        _owned.Add(node);
+        return node;
+    }
+
+    protected async Task<ReplicatedDictionary<T>> Open<T>(MeshNode node, string name, ReplicatedDictionaryOptions<T>? options = null)
+    {
+        var dictionary = await node.OpenDictionaryAsync(name, options);
+        _owned.Add(dictionary);
+        return dictionary;
+    }
+
+    protected Task WaitConnected(params MeshNode[] nodes) => AwaitConditionAsync(
+        () => nodes.All(node => nodes.Where(other => other != node).All(other => Connected(node, other))),
+        TestTimeouts.Default,
+        message: "every node connected to every other");
+
+    protected static bool Connected(MeshNode node, MeshNode other) => node.DescribePeers().Any(peer => peer.NodeId == other.Id && peer.IsConnected);
+
+    /// <summary>Waits until <paramref name="node"/> routes the dictionary's topic to <paramref name="replicas"/> other nodes.</summary>
+    protected Task WaitForReplicas(MeshNode node, string dictionary, int replicas) => AwaitConditionAsync(
+        () => (node.MessagingLayer.Routes.Current.Topic("$dict/" + dictionary)?.Groups.Sum(group => group.Count(candidate => !candidate.IsLocal)) ?? 0) == replicas,
+        TestTimeouts.Default,
+        message: $"{node.Self.Name} to see {replicas} other replicas of {dictionary}");
+
+    protected Task WaitFor<T>(ReplicatedDictionary<T> dictionary, string key, T value) => AwaitConditionAsync(
+        () => dictionary.TryGetValue(key, out var seen) && EqualityComparer<T>.Default.Equals(seen, value),
+        TestTimeouts.Default,
+        message: $"{key} = {value} in {dictionary}");
+
+    protected Task WaitForAbsent<T>(ReplicatedDictionary<T> dictionary, string key) => AwaitConditionAsync(
+        () => !dictionary.ContainsKey(key), TestTimeouts.Default, message: $"{key} removed from {dictionary}");
+}
