@@ -69,6 +69,20 @@ public sealed class ReplicatedDictionary<T> : IReadOnlyDictionary<string, T>, IA
         return Ask(new DictionarySet<T>(key, value), cancellationToken);
     }
 
+    /// <summary>Sets <paramref name="key"/> to what <paramref name="update"/> makes of its value here (default when absent), atomically against this node's other writes; returns the new value.</summary>
+    /// <remarks>
+    /// An update on another node at the same time is a concurrent write: a conflict, decided as any other. The function
+    /// runs on the replica's actor, so keep it short; an exception it throws is thrown here and nothing is written.
+    /// </remarks>
+    public async Task<T> UpdateAsync(string key, Func<T?, T> update, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        ArgumentNullException.ThrowIfNull(update);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var updated = await Actor.Ask<DictionaryValue<T>>(new DictionaryUpdate<T>(key, update), cancellationToken: cancellationToken).ConfigureAwait(false);
+        return updated.Value!;
+    }
+
     /// <summary>Removes <paramref name="key"/> everywhere; false when it was not here (nothing is written then).</summary>
     public async Task<bool> RemoveAsync(string key, CancellationToken cancellationToken = default)
     {

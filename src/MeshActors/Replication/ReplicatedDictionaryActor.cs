@@ -12,7 +12,7 @@ namespace MeshActors.Replication;
 /// to the other replicas over the dictionary's topic.
 /// </summary>
 /// <remarks>
-/// Accepts <see cref="DictionarySet{T}"/>, <see cref="DictionaryRemove"/>, <see cref="DictionaryGet"/>,
+/// Accepts <see cref="DictionarySet{T}"/>, <see cref="DictionaryUpdate{T}"/>, <see cref="DictionaryRemove"/>, <see cref="DictionaryGet"/>,
 /// <see cref="WatchDictionary"/> and <see cref="UnwatchDictionary"/> from any actor, answered to the sender. Handlers
 /// run on this actor, one change at a time: a slow handler delays the replica's merges, not the readers.
 /// </remarks>
@@ -42,6 +42,7 @@ internal sealed partial class ReplicatedDictionaryActor<T> : ReceiveActor, IWith
         _log = Context.Log;
 
         Receive<DictionarySet<T>>(OnSet);
+        Receive<DictionaryUpdate<T>>(OnUpdate);
         Receive<DictionaryRemove>(OnRemove);
         Receive<DictionaryGet>(get => Sender.Tell(new DictionaryValue<T>(get.Key, _snapshot.TryGetValue(get.Key, out var value), value)));
         Receive<WatchDictionary>(OnWatch);
@@ -63,20 +64,41 @@ internal sealed partial class ReplicatedDictionaryActor<T> : ReceiveActor, IWith
 
     private void OnSet(DictionarySet<T> set)
     {
-        if (Refused(set.Key))
+        if (!Refused(set.Key) && Serialized(set.Value) is { } raw)
+            Write(set.Key, removed: false, raw, set.Value, new DictionaryWritten(set.Key, Changed: true));
+    }
+
+    private void OnUpdate(DictionaryUpdate<T> update)
+    {
+        if (Refused(update.Key))
             return;
-        JsonElement raw;
+        T value;
         try
         {
-            raw = JsonSerializer.SerializeToElement(set.Value, _messaging.Json);
+            value = update.Update(_snapshot.TryGetValue(update.Key, out var current) ? current : default);
         }
-        catch (Exception ex) when (ex is JsonException or NotSupportedException)
+        catch (Exception ex)
         {
             Sender.Tell(new Status.Failure(ex));
             return;
         }
 
-        Write(set.Key, removed: false, raw, set.Value);
+        if (Serialized(value) is { } raw)
+            Write(update.Key, removed: false, raw, value, new DictionaryValue<T>(update.Key, true, value));
+    }
+
+    /// <summary>The value as JSON; null (and the sender told why) when it cannot be written.</summary>
+    private JsonElement? Serialized(T value)
+    {
+        try
+        {
+            return JsonSerializer.SerializeToElement(value, _messaging.Json);
+        }
+        catch (Exception ex) when (ex is JsonException or NotSupportedException)
+        {
+            Sender.Tell(new Status.Failure(ex));
+            return null;
+        }
     }
 
     private void OnRemove(DictionaryRemove remove)
@@ -89,11 +111,11 @@ internal sealed partial class ReplicatedDictionaryActor<T> : ReceiveActor, IWith
             return;
         }
 
-        Write(remove.Key, removed: true, default, default);
+        Write(remove.Key, removed: true, default, default, new DictionaryWritten(remove.Key, Changed: true));
     }
 
     /// <summary>A local write: it overwrites every version of the key seen here, is applied at once, and goes to every other replica as a delta.</summary>
-    private void Write(string key, bool removed, JsonElement raw, T? value)
+    private void Write(string key, bool removed, JsonElement raw, T? value, object reply)
     {
         var seen = Siblings.Seen(_entries.GetValueOrDefault(key) ?? []);
         var version = new ReplicaVersion<T>(_replica, _messaging.SelfId, seen.Increment(_replica), ++_clock, removed, raw, value);
@@ -102,15 +124,14 @@ internal sealed partial class ReplicatedDictionaryActor<T> : ReceiveActor, IWith
 
         var delta = ReplicationWire.Encode(ReplicationWire.Delta, _replica, final: false, [KeyValuePair.Create(key, new[] { version })]);
         var sending = Broadcast(delta);
-        var written = new DictionaryWritten(key, Changed: true);
         if (sending is null)
         {
-            Sender.Tell(written);
+            Sender.Tell(reply);
             return;
         }
 
         var replyTo = Sender;
-        _ = sending.ContinueWith(_ => replyTo.Tell(written), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        _ = sending.ContinueWith(_ => replyTo.Tell(reply), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     private void OnMessage(TopicMessage message)

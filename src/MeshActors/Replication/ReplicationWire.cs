@@ -3,7 +3,7 @@ using System.Text.Json;
 
 namespace MeshActors.Replication;
 
-/// <summary>The messages replicas exchange on their topic <c>$dict/&lt;name&gt;</c> (docs/protocol.md, section 11).</summary>
+/// <summary>The messages replicas exchange on their topic <c>$dict/&lt;name&gt;</c> (docs/protocol.md, section 14).</summary>
 internal static class ReplicationWire
 {
     /// <summary>The version of these messages; a message of another version is refused.</summary>
