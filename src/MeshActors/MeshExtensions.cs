@@ -1,8 +1,9 @@
 using MeshActors.Messaging;
+using MeshActors.Replication;
 
 namespace MeshActors;
 
-/// <summary>Shorthands over <see cref="IMesh"/>: synchronous handlers, and work done only when someone listens.</summary>
+/// <summary>Shorthands over <see cref="IMesh"/>: synchronous handlers, work done only when someone listens, shared objects and counters.</summary>
 public static class MeshExtensions
 {
     /// <summary>Publishes the value <paramref name="compute"/> returns, calling it only when some node listens to <paramref name="topic"/>; true when it was published.</summary>
@@ -49,5 +50,24 @@ public static class MeshExtensions
     {
         ArgumentNullException.ThrowIfNull(mesh);
         return mesh.RequestAsync<TRequest, TResponse>(service, request, new RequestOptions { Timeout = timeout }, cancellationToken);
+    }
+
+    /// <summary>Opens this node's copy of the shared object <paramref name="name"/>, with the value the reachable nodes hold (as <see cref="IMesh.OpenDictionaryAsync{T}"/> does).</summary>
+    public static async Task<SharedObject<T>> OpenSharedObjectAsync<T>(this IMesh mesh, string name, ReplicatedDictionaryOptions<T>? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(mesh);
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        return new SharedObject<T>(name, await mesh.OpenDictionaryAsync(SharedObjects.ObjectPrefix + name, options, cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>Opens this node's copy of the shared counter <paramref name="name"/>, with the increments the reachable nodes hold.</summary>
+    public static async Task<SharedCounter> OpenCounterAsync(this IMesh mesh, string name, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(mesh);
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        var components = await mesh.OpenDictionaryAsync<long>(SharedObjects.CounterPrefix + name, cancellationToken: cancellationToken).ConfigureAwait(false);
+
+        // A key of this opening's own, never written by another: its writes cannot conflict.
+        return new SharedCounter(name, components, mesh.Self.Id + "/" + Guid.NewGuid().ToString("N"));
     }
 }

@@ -2,7 +2,7 @@ namespace MeshActors.Replication;
 
 /// <summary>A number that every node may add to at the same time without losing an addition: each opening of it owns a component, and the value is their sum.</summary>
 /// <remarks>
-/// Open it with <see cref="SharedObjects.OpenCounterAsync"/>. Underneath is a <see cref="ReplicatedDictionary{T}"/> of
+/// Open it with <see cref="MeshExtensions.OpenCounterAsync"/>. Underneath is a <see cref="ReplicatedDictionary{T}"/> of
 /// <see cref="long"/>: one key per opening (node id and a fresh id), written only by that opening, so its writes never
 /// conflict and every increment counts once, in any arrival order. Components are kept after their opening closes
 /// (they hold its increments), so the dictionary grows by one key per opening.

@@ -2,7 +2,7 @@ namespace MeshActors.Replication;
 
 /// <summary>One value kept in step on every node that opens it: a <see cref="ReplicatedDictionary{T}"/> of one key, with its guarantees and its conflicts.</summary>
 /// <remarks>
-/// Open it with <see cref="SharedObjects.OpenSharedObjectAsync{T}"/>. The value is replaced whole: updates made on two
+/// Open it with <see cref="MeshExtensions.OpenSharedObjectAsync{T}"/>. The value is replaced whole: updates made on two
 /// nodes at the same time conflict, and one wins (or a resolver merges them), so a value whose parts change
 /// independently is better kept as a dictionary of parts, and a number that many nodes add to as a <see cref="SharedCounter"/>.
 /// </remarks>
