@@ -74,8 +74,9 @@ public sealed class ReplicatedDictionarySpec(ITestOutputHelper output) : Replica
         var atB = await Open<int>(b, "d");
         for (var i = 0; i < 50; i++)
             await (i % 2 == 0 ? atA : atB).SetAsync("k" + i, i);
-        await atB.RemoveAsync("k0");
-        await atA.RemoveAsync("k1");
+        await AwaitConditionAsync(() => atA.Count == 50 && atB.Count == 50, TestTimeouts.Default, message: "50 keys on a and b");
+        Assert.True(await atB.RemoveAsync("k0")); // each removes a key the other wrote
+        Assert.True(await atA.RemoveAsync("k1"));
         await AwaitConditionAsync(() => atA.Count == 48 && atB.Count == 48, TestTimeouts.Default, message: "48 keys on a and b");
         await WaitForReplicas(c, "d", 2);
 
@@ -176,10 +177,10 @@ public sealed class ReplicatedDictionarySpec(ITestOutputHelper output) : Replica
         // Written into the channel (a's queue is empty), never read by b: the reset loses it.
         await atA.SetAsync("lost", "2");
         await AwaitConditionAsync(() => a.DescribePeers().Single(peer => peer.NodeId == b.Id).QueuedBytes == 0, TestTimeouts.Default, message: "a's queue to b written");
+        Assert.False(atB.ContainsKey("lost"));
         b.Peers.Tell(new PeerManagerActor.ResetChannels(a.Id));
         await AwaitConditionAsync(() => !Connected(b, a), TestTimeouts.Default, message: "b's channel to a reset");
         gate.SetResult();
-        Assert.False(atB.ContainsKey("lost"));
 
         await WaitFor(atB, "lost", "2");
         Assert.True(atB.Stats.StatesReceived > statesBefore, "the repair came with a's whole state");
