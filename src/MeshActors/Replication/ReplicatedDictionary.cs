@@ -66,7 +66,7 @@ public sealed class ReplicatedDictionary<T> : IReadOnlyDictionary<string, T>, IA
     public Task SetAsync(string key, T value, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(key);
-        return Ask(new DictionarySet<T>(key, value), cancellationToken);
+        return WriteAsync(new DictionarySet<T>(key, value), cancellationToken);
     }
 
     /// <summary>Sets <paramref name="key"/> to what <paramref name="update"/> makes of its value here (default when absent), atomically against this node's other writes; returns the new value.</summary>
@@ -78,8 +78,7 @@ public sealed class ReplicatedDictionary<T> : IReadOnlyDictionary<string, T>, IA
     {
         ArgumentException.ThrowIfNullOrEmpty(key);
         ArgumentNullException.ThrowIfNull(update);
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        var updated = await Actor.Ask<DictionaryValue<T>>(new DictionaryUpdate<T>(key, update), cancellationToken: cancellationToken).ConfigureAwait(false);
+        var updated = (DictionaryValue<T>)await WriteAsync(new DictionaryUpdate<T>(key, update), cancellationToken).ConfigureAwait(false);
         return updated.Value!;
     }
 
@@ -87,7 +86,7 @@ public sealed class ReplicatedDictionary<T> : IReadOnlyDictionary<string, T>, IA
     public async Task<bool> RemoveAsync(string key, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(key);
-        var written = await AskWritten(new DictionaryRemove(key), cancellationToken).ConfigureAwait(false);
+        var written = (DictionaryWritten)await WriteAsync(new DictionaryRemove(key), cancellationToken).ConfigureAwait(false);
         return written.Changed;
     }
 
@@ -128,11 +127,17 @@ public sealed class ReplicatedDictionary<T> : IReadOnlyDictionary<string, T>, IA
     /// <inheritdoc />
     public override string ToString() => $"ReplicatedDictionary<{typeof(T).Name}>({Name}, {Count} keys)";
 
-    private Task Ask(object write, CancellationToken cancellationToken) => AskWritten(write, cancellationToken);
-
-    private Task<DictionaryWritten> AskWritten(object write, CancellationToken cancellationToken)
+    /// <summary>
+    /// Applies a write on the actor (an ask: answered at once, bounded by the actor system's ask timeout), then waits,
+    /// for as long as the caller's token allows, until it is queued for every other replica, as a publish waits for room.
+    /// </summary>
+    private async Task<object> WriteAsync(object write, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        return Actor.Ask<DictionaryWritten>(write, cancellationToken: cancellationToken);
+        var answer = await Actor.Ask<object>(new ReplicatedDictionaryActor<T>.FacadeWrite(write), cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (answer is not ReplicatedDictionaryActor<T>.Applied applied)
+            return answer;
+        await applied.Queued.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return applied.Reply;
     }
 }

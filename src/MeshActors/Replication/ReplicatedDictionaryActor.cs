@@ -30,6 +30,7 @@ internal sealed partial class ReplicatedDictionaryActor<T> : ReceiveActor, IWith
     private readonly List<object> _events = [];
     private ImmutableDictionary<string, T> _snapshot = ImmutableDictionary.Create<string, T>(StringComparer.Ordinal);
     private long _clock;
+    private bool _answerWhenApplied;
 
     public ReplicatedDictionaryActor(string name, string replica, MeshMessaging messaging, ReplicatedDictionaryOptions<T> options, ReplicaView<T> view)
     {
@@ -41,6 +42,7 @@ internal sealed partial class ReplicatedDictionaryActor<T> : ReceiveActor, IWith
         _view = view;
         _log = Context.Log;
 
+        Receive<FacadeWrite>(OnFacadeWrite);
         Receive<DictionarySet<T>>(OnSet);
         Receive<DictionaryUpdate<T>>(OnUpdate);
         Receive<DictionaryRemove>(OnRemove);
@@ -124,6 +126,12 @@ internal sealed partial class ReplicatedDictionaryActor<T> : ReceiveActor, IWith
 
         var delta = ReplicationWire.Encode(ReplicationWire.Delta, _replica, final: false, [KeyValuePair.Create(key, new[] { version })]);
         var sending = Broadcast(delta);
+        if (_answerWhenApplied)
+        {
+            Sender.Tell(new Applied(reply, sending ?? Task.CompletedTask));
+            return;
+        }
+
         if (sending is null)
         {
             Sender.Tell(reply);
@@ -132,6 +140,31 @@ internal sealed partial class ReplicatedDictionaryActor<T> : ReceiveActor, IWith
 
         var replyTo = Sender;
         _ = sending.ContinueWith(_ => replyTo.Tell(reply), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    /// <summary>A write from <see cref="ReplicatedDictionary{T}"/>: answered once applied, with the wait for the peers' queues beside the answer, so that the facade waits for room under its caller's token and not under an ask's timeout.</summary>
+    private void OnFacadeWrite(FacadeWrite write)
+    {
+        _answerWhenApplied = true;
+        try
+        {
+            switch (write.Write)
+            {
+                case DictionarySet<T> set:
+                    OnSet(set);
+                    break;
+                case DictionaryUpdate<T> update:
+                    OnUpdate(update);
+                    break;
+                case DictionaryRemove remove:
+                    OnRemove(remove);
+                    break;
+            }
+        }
+        finally
+        {
+            _answerWhenApplied = false;
+        }
     }
 
     private void OnMessage(TopicMessage message)
@@ -287,4 +320,10 @@ internal sealed partial class ReplicatedDictionaryActor<T> : ReceiveActor, IWith
         Sender.Tell(new Status.Failure(new ArgumentException("A key must not be empty.", nameof(key))));
         return true;
     }
+
+    /// <summary>A write from the facade (<see cref="DictionarySet{T}"/>, <see cref="DictionaryUpdate{T}"/> or <see cref="DictionaryRemove"/>): answered with <see cref="Applied"/> once applied here, or as the write itself would be answered when nothing was written.</summary>
+    internal sealed record FacadeWrite(object Write);
+
+    /// <summary>The answer to <see cref="FacadeWrite"/>: what the write's own answer would be, and a task that completes once it is queued for every other replica (it never fails).</summary>
+    internal sealed record Applied(object Reply, Task Queued);
 }

@@ -272,6 +272,26 @@ public sealed class ReplicatedDictionarySpec(ITestOutputHelper output) : Replica
         await WaitFor(atB, "x", 3);
     }
 
+    [Fact]
+    public async Task Opening_must_stop_waiting_at_its_timeout_for_a_node_that_never_sends_its_state()
+    {
+        var a = await Start("a");
+        var b = await Start("b");
+        await WaitConnected(a, b);
+        var impostor = CreateTestProbe();
+        await b.Subscribe("$dict/d", impostor.Ref).Ready; // listens on the topic, but is no replica: never answers a pull
+        await WaitForReplicas(a, "d", 1);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        var atA = await Open(a, "d", new ReplicatedDictionaryOptions<int> { OpenTimeout = TimeSpan.FromMilliseconds(500) });
+
+        Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(450), TestTimeouts.Default);
+        Assert.Contains("\"kind\":\"pull\"", System.Text.Encoding.UTF8.GetString(impostor.ExpectMsg<TopicMessage>().Data.Span));
+        Assert.Equal(1, Log.Count(8002, containing: b.Id));
+        await atA.SetAsync("x", 1); // and it serves
+        Assert.Equal(1, atA["x"]);
+    }
+
     /// <summary>The id of the node a dictionary was opened on (by <see cref="OpenOn{T}"/>).</summary>
     private string NodeOf<T>(ReplicatedDictionary<T> dictionary) => _nodeOf[dictionary];
 
