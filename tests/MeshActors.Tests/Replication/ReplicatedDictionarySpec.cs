@@ -134,6 +134,21 @@ public sealed class ReplicatedDictionarySpec(ITestOutputHelper output) : Replica
     }
 
     [Fact]
+    public async Task A_resolver_that_throws_must_be_logged_and_counted_and_the_winner_kept()
+    {
+        var options = new ReplicatedDictionaryOptions<string> { Resolver = _ => throw new InvalidOperationException("a resolver's bug") };
+
+        var (atA, atB, atC, conflicts) = await Partitioned(options);
+
+        var winner = conflicts.First().Conflict.Winner.Value!;
+        foreach (var dictionary in new[] { atA, atB, atC })
+            await WaitFor(dictionary, "k", winner);
+        Assert.All(conflicts, c => Assert.False(c.Conflict.Resolved));
+        Assert.All(new[] { atA, atB, atC }, d => Assert.Equal(1, d.Stats.ResolverFailures));
+        Assert.Equal(3, Log.Count(8006));
+    }
+
+    [Fact]
     public async Task Nodes_with_the_same_name_must_each_hold_every_entry()
     {
         var writer = await Start("writer");
