@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using MeshActors.Messaging;
 using MeshActors.Peers;
+using MeshActors.Replication;
 
 namespace MeshActors;
 
@@ -24,7 +25,8 @@ internal sealed class MeshMetrics : IDisposable
     private readonly Meter _meter;
     private readonly KeyValuePair<string, object?>[] _node;
 
-    public MeshMetrics(string nodeName, string nodeId, PeerDirectory peers, MessagingStats messaging, Func<int> members, IMeterFactory? factory)
+    public MeshMetrics(
+        string nodeName, string nodeId, PeerDirectory peers, MessagingStats messaging, Func<int> members, Func<IEnumerable<(string Name, ReplicationStats Stats)>> dictionaries, IMeterFactory? factory)
     {
         _node = [new("meshactors.node.name", nodeName), new("meshactors.node.id", nodeId)];
 
@@ -51,6 +53,12 @@ internal sealed class MeshMetrics : IDisposable
         Count("meshactors.messaging.handler_failures", "{request}", "Requests whose handler failed.", () => messaging.HandlerFailures);
         Count("meshactors.messaging.no_service_answers", "{request}", "Requests for a service this node does not host.", () => messaging.NoServiceAnswers);
         Count("meshactors.messaging.unmatched_answers", "{answer}", "Answers for requests nobody waits for any more.", () => messaging.UnmatchedAnswers);
+
+        PerDictionary(dictionaries, "meshactors.replication.bad_messages", "{message}", "Replication messages refused whole (docs/replication.md, Bad input).", stats => stats.BadMessages);
+        PerDictionary(dictionaries, "meshactors.replication.bad_values", "{version}", "Replicated values refused because they are not the dictionary's type.", stats => stats.BadValues);
+        PerDictionary(dictionaries, "meshactors.replication.conflicts", "{conflict}", "Times a replica found concurrent writes to a key.", stats => stats.Conflicts);
+        PerDictionary(dictionaries, "meshactors.replication.handler_failures", "{call}", "Change, conflict or resolver calls that threw.", stats => stats.HandlerFailures + stats.ResolverFailures);
+        PerDictionary(dictionaries, "meshactors.replication.send_failures", "{message}", "Replication messages that could not be queued for a peer that had not left.", stats => stats.SendFailures);
     }
 
     public void Dispose() => _meter.Dispose();
@@ -60,6 +68,14 @@ internal sealed class MeshMetrics : IDisposable
 
     private void Now(string name, string unit, string description, Func<int> read) =>
         _meter.CreateObservableUpDownCounter(name, () => new Measurement<int>(read(), _node), unit, description);
+
+    /// <summary>A counter with one measurement per dictionary open on the node, tagged with its name.</summary>
+    private void PerDictionary(Func<IEnumerable<(string Name, ReplicationStats Stats)>> dictionaries, string name, string unit, string description, Func<ReplicationStats, long> read) =>
+        _meter.CreateObservableCounter(
+            name,
+            () => dictionaries().Select(open => new Measurement<long>(read(open.Stats), [.. _node, new("meshactors.dictionary.name", open.Name)])),
+            unit,
+            description);
 
     private void Both(string name, string unit, string description, Func<(long Sent, long Received)> read)
     {

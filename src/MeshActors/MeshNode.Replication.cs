@@ -7,8 +7,13 @@ namespace MeshActors;
 /// <summary>Opening replicated dictionaries: one replica actor per open dictionary on this node.</summary>
 public sealed partial class MeshNode
 {
-    private readonly ConcurrentDictionary<string, bool> _dictionaries = new(StringComparer.Ordinal);
+    // The dictionaries open here (their counters once the open succeeded), for the one-open-per-name rule and the metrics.
+    private readonly ConcurrentDictionary<string, ReplicationStats?> _dictionaries = new(StringComparer.Ordinal);
     private long _lastDictionary;
+
+    /// <summary>The dictionaries open on this node and their counters.</summary>
+    private IEnumerable<(string Name, ReplicationStats Stats)> OpenDictionaries() =>
+        _dictionaries.Where(open => open.Value is not null).Select(open => (open.Key, open.Value!));
 
     /// <inheritdoc />
     public async Task<ReplicatedDictionary<T>> OpenDictionaryAsync<T>(string name, ReplicatedDictionaryOptions<T>? options = null, CancellationToken cancellationToken = default)
@@ -19,7 +24,7 @@ public sealed partial class MeshNode
         var messaging = Messaging;
 
         // Two replicas on one node would be one node writing with two counters: share the instance instead.
-        if (!_dictionaries.TryAdd(name, true))
+        if (!_dictionaries.TryAdd(name, null))
             throw new InvalidOperationException($"Dictionary '{name}' is already open on node {_options.NodeName} ({Id}): use that instance.");
         try
         {
@@ -41,6 +46,7 @@ public sealed partial class MeshNode
                 throw;
             }
 
+            _dictionaries[name] = view.Stats;
             return new ReplicatedDictionary<T>(name, actor, view, () => _dictionaries.TryRemove(name, out _));
         }
         catch

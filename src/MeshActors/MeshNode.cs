@@ -132,7 +132,7 @@ public sealed partial class MeshNode : IMesh
             };
             _registry = RegistryFactory.Create(_options.Discovery, System.LoggerFactory);
             _registryActor = await Spawn(RegistryActor.Props(_registry, _self, _options.Discovery), "registry", cancellationToken).ConfigureAwait(false);
-            _metrics = new MeshMetrics(_options.NodeName, Id, _directory, messaging.Stats, () => _members.Count, _options.MeterFactory);
+            _metrics = new MeshMetrics(_options.NodeName, Id, _directory, messaging.Stats, () => _members.Count, OpenDictionaries, _options.MeterFactory);
             Volatile.Write(ref _messaging, messaging);
             Volatile.Write(ref _state, Started);
             MeshLog.Started(_log, _options.NodeName, Id, _self.Address, _registry.Description);

@@ -231,6 +231,8 @@ public sealed class ReplicatedDictionarySpec(ITestOutputHelper output) : Replica
         Assert.Equal(["good"], handled);
         Assert.Equal(1, atB.Stats.HandlerFailures);
         Assert.Equal(1, Log.Count(8005));
+        Assert.Equal(3, Measured(b, "meshactors.replication.bad_messages", "d"));
+        Assert.Equal(1, Measured(b, "meshactors.replication.bad_values", "d"));
 
         // And it still replicates.
         var atA = await Open<int>(a, "d");
@@ -361,4 +363,33 @@ public sealed class ReplicatedDictionarySpec(ITestOutputHelper output) : Replica
     }
 
     private static JsonElement Json(string text) => JsonElement.Parse(text);
+
+    /// <summary>What the node's meter says now for one dictionary's instrument.</summary>
+    private static long Measured(MeshNode node, string instrument, string dictionary)
+    {
+        long? measured = null;
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (published, l) =>
+        {
+            if (published.Meter.Name == "MeshActors" && published.Name == instrument)
+                l.EnableMeasurementEvents(published);
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            string? id = null, name = null;
+            foreach (var (key, tag) in tags)
+            {
+                if (key == "meshactors.node.id")
+                    id = (string?)tag;
+                else if (key == "meshactors.dictionary.name")
+                    name = (string?)tag;
+            }
+
+            if (id == node.Id && name == dictionary)
+                measured = value;
+        });
+        listener.Start();
+        listener.RecordObservableInstruments();
+        return measured ?? throw new Xunit.Sdk.XunitException($"no {instrument} for dictionary {dictionary} on {node.Id}");
+    }
 }
