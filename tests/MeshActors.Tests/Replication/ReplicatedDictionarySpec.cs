@@ -149,6 +149,40 @@ public sealed class ReplicatedDictionarySpec(ITestOutputHelper output) : Replica
     }
 
     [Fact]
+    public async Task Three_nodes_writing_and_removing_the_same_keys_at_once_must_end_with_the_same_dictionary()
+    {
+        var a = await Start("a");
+        var b = await Start("b");
+        var c = await Start("c");
+        await WaitConnected(a, b, c);
+        var replicas = new[] { await OpenOn<int>(a, "d"), await OpenOn<int>(b, "d"), await OpenOn<int>(c, "d") };
+        foreach (var node in new[] { a, b, c })
+            await WaitForReplicas(node, "d", 2);
+
+        // 300 writes and removes per node on 10 keys, all at once; midway, b's channel to a drops and comes back.
+        await Task.WhenAll(replicas.Select((replica, n) => Task.Run(async () =>
+        {
+            var random = new Random(n);
+            for (var i = 0; i < 300; i++)
+            {
+                if (n == 1 && i == 150)
+                    b.Peers.Tell(new PeerManagerActor.ResetChannels(a.Id));
+                var key = "k" + random.Next(10);
+                if (random.Next(4) == 0)
+                    await replica.RemoveAsync(key);
+                else
+                    await replica.SetAsync(key, n * 1000 + i);
+            }
+        })));
+
+        await AwaitConditionAsync(
+            () => replicas.All(replica => replica.Snapshot.OrderBy(kv => kv.Key).SequenceEqual(replicas[0].Snapshot.OrderBy(kv => kv.Key))) && Connected(a, b),
+            TestTimeouts.Default,
+            message: "the same dictionary on every node");
+        Output!.WriteLine($"{replicas[0].Count} keys; conflicts seen: {string.Join(", ", replicas.Select(replica => replica.Stats.Conflicts))}");
+    }
+
+    [Fact]
     public async Task Nodes_with_the_same_name_must_each_hold_every_entry()
     {
         var writer = await Start("writer");
