@@ -1,15 +1,5 @@
 namespace MeshActors.Replication;
 
-/// <summary>What happened to a key.</summary>
-public enum DictionaryChangeKind
-{
-    /// <summary>The key was set (added or changed).</summary>
-    Set,
-
-    /// <summary>The key was removed.</summary>
-    Removed,
-}
-
 /// <summary>A key of a <see cref="ReplicatedDictionary{T}"/> whose value changed on this replica, by a local or a remote write.</summary>
 /// <param name="Key">The key.</param>
 /// <param name="Kind">Set or removed.</param>

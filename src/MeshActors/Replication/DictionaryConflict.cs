@@ -1,12 +1,5 @@
 namespace MeshActors.Replication;
 
-/// <summary>One of the concurrent writes of a conflict.</summary>
-/// <param name="NodeId">The node that wrote it.</param>
-/// <param name="Removed">True when the write was a remove.</param>
-/// <param name="Value">The value written; default for a remove.</param>
-/// <param name="Stamp">Its Lamport stamp, which (with its replica id) decides the winner.</param>
-public sealed record DictionaryWrite<T>(string NodeId, bool Removed, T? Value, long Stamp);
-
 /// <summary>Writes to one key that were concurrent (neither writer had seen the other's), as this replica found them.</summary>
 /// <param name="Key">The key.</param>
 /// <param name="Writes">Every concurrent write not yet overwritten, in the order that decides the winner (the last one wins).</param>
