@@ -207,8 +207,9 @@ internal sealed partial class PeerManagerActor
 
     private void RemoveLink(PeerLink link, string reason)
     {
-        _directory.Remove(link);
+        // The queue closes first, so that whoever no longer finds the peer can no longer queue to it either.
         var dropped = link.Queue.Close($"it is gone ({reason})");
+        _directory.Remove(link);
         PeerLog.PeerRemoved(_logger, link.NodeId, reason, dropped);
     }
 
@@ -217,9 +218,9 @@ internal sealed partial class PeerManagerActor
         foreach (var peer in _directory.Peers)
         {
             var link = (PeerLink)peer;
+            link.Queue.Close(reason);
             _directory.Remove(link);
             link.OnDetached();
-            link.Queue.Close(reason);
         }
     }
 
