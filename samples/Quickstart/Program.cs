@@ -1,9 +1,10 @@
 // Two nodes, A and B, in one process, talking over real HTTP/2 on loopback and finding each other in a local
 // registry (a temporary directory). Shows, in a few seconds: continuous bidirectional streaming, a topic
-// fan-out, a service call and a remote error. Run it with: dotnet run --project samples/Quickstart
+// fan-out, a service call, a remote error and replicated data. Run it with: dotnet run --project samples/Quickstart
 using MeshActors;
 using MeshActors.Discovery;
 using MeshActors.Messaging;
+using MeshActors.Replication;
 
 const int StreamedMessages = 5;
 using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
@@ -56,6 +57,22 @@ try
         Console.WriteLine($"  B caught RemoteServiceException: {e.RemoteType}: {e.RemoteMessage}");
     }
 
+    Section("5. Replicated data: A writes a dictionary entry that B sees; both count on one shared counter at once");
+    await using var stockOnA = await a.OpenDictionaryAsync<int>("stock", cancellationToken: deadline.Token);
+    await using var stockOnB = await b.OpenDictionaryAsync<int>("stock", cancellationToken: deadline.Token); // with A's state
+    var seenOnB = new TaskCompletionSource<DictionaryChange<int>>(TaskCreationOptions.RunContinuationsAsynchronously);
+    using var watchB = stockOnB.OnChanged(change => seenOnB.TrySetResult(change));
+    await stockOnA.SetAsync("apples", 12, deadline.Token);
+    var seen = await seenOnB.Task.WaitAsync(deadline.Token);
+    Console.WriteLine($"  B sees {seen.Key} = {seen.Value}, written by {(seen.NodeId == a.Self.Id ? "A" : seen.NodeId)}");
+
+    await using var visitsOnA = await a.OpenCounterAsync("visits", deadline.Token);
+    await using var visitsOnB = await b.OpenCounterAsync("visits", deadline.Token);
+    var bothCounted = Task.WhenAll(CountedTo(visitsOnA, 200), CountedTo(visitsOnB, 200));
+    await Task.WhenAll(Count(visitsOnA, 100), Count(visitsOnB, 100));
+    await bothCounted.WaitAsync(deadline.Token);
+    Console.WriteLine($"  A and B each added 1 a hundred times at once: A counts {visitsOnA.Value}, B counts {visitsOnB.Value}");
+
     Section("Done: both nodes leave the mesh");
 }
 catch (OperationCanceledException) when (deadline.IsCancellationRequested)
@@ -73,6 +90,23 @@ finally
     registry.Delete(recursive: true);
 }
 return 0;
+
+static async Task Count(SharedCounter counter, int times)
+{
+    for (var i = 0; i < times; i++)
+        await counter.IncrementAsync();
+}
+
+static Task CountedTo(SharedCounter counter, long total)
+{
+    var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+    var watch = counter.OnChanged(value =>
+    {
+        if (value >= total)
+            reached.TrySetResult();
+    });
+    return reached.Task.ContinueWith(_ => watch.Dispose(), TaskScheduler.Default);
+}
 
 static void Section(string title) => Console.WriteLine($"{Environment.NewLine}== {title}");
 

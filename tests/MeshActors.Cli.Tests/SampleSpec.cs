@@ -5,7 +5,7 @@ namespace MeshActors.Cli.Tests;
 public sealed class SampleSpec
 {
     [Fact]
-    public async Task Quickstart_must_show_streaming_fan_out_a_service_call_and_a_remote_error_then_exit_0()
+    public async Task Quickstart_must_show_streaming_fan_out_a_service_call_a_remote_error_and_replicated_data_then_exit_0()
     {
         await using var quickstart = ChildProcess.Start("dotnet", [SampleDll("Quickstart")]);
 
@@ -16,6 +16,8 @@ public sealed class SampleSpec
         Assert.Contains("  B got ABC 101.7 from B", quickstart.Stdout);
         Assert.Contains("  B asked for ABC and got 101.7", quickstart.Stdout);
         Assert.Contains("  B caught RemoteServiceException: System.Collections.Generic.KeyNotFoundException: no quote for NOPE", quickstart.Stdout);
+        Assert.Contains("  B sees apples = 12, written by A", quickstart.Stdout);
+        Assert.Contains("  A and B each added 1 a hundred times at once: A counts 200, B counts 200", quickstart.Stdout);
     }
 
     [Fact]
