@@ -62,7 +62,7 @@ public sealed class ReplicatedDictionary<T> : IReadOnlyDictionary<string, T>, IA
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
     /// <summary>Sets <paramref name="key"/> to <paramref name="value"/>; completes once this replica shows it and it is queued for every other replica.</summary>
-    /// <exception cref="System.Text.Json.JsonException">The value cannot be written as JSON.</exception>
+    /// <exception cref="Exception">The value cannot be written as JSON: what the serializer (or the value itself) threw, at once.</exception>
     public Task SetAsync(string key, T value, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(key);

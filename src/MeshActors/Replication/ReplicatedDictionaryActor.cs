@@ -90,13 +90,14 @@ internal sealed partial class ReplicatedDictionaryActor<T> : ReceiveActor, IWith
     }
 
     /// <summary>The value as JSON; null (and the sender told why) when it cannot be written.</summary>
+    /// <remarks>Any exception: a converter or a getter may throw anything, and a sender left unanswered waits for its ask's timeout.</remarks>
     private JsonElement? Serialized(T value)
     {
         try
         {
             return JsonSerializer.SerializeToElement(value, _messaging.Json);
         }
-        catch (Exception ex) when (ex is JsonException or NotSupportedException)
+        catch (Exception ex)
         {
             Sender.Tell(new Status.Failure(ex));
             return null;
@@ -187,18 +188,24 @@ internal sealed partial class ReplicatedDictionaryActor<T> : ReceiveActor, IWith
             return;
         }
 
-        foreach (var (key, versions) in decoded.Entries)
+        // Whatever goes wrong in between, readers see what was merged, and a final state still completes an open.
+        try
         {
-            foreach (var wire in versions)
+            foreach (var (key, versions) in decoded.Entries)
             {
-                if (Read(key, wire, message.SenderId) is { } version)
-                    Merge(key, version, local: false);
+                foreach (var wire in versions)
+                {
+                    if (Read(key, wire, message.SenderId) is { } version)
+                        Merge(key, version, local: false);
+                }
             }
         }
-
-        Publish();
-        if (decoded.Kind == ReplicationWire.State && decoded.Final)
-            OnStateReceived(message.SenderId);
+        finally
+        {
+            Publish();
+            if (decoded.Kind == ReplicationWire.State && decoded.Final)
+                OnStateReceived(message.SenderId);
+        }
     }
 
     /// <summary>A version from the wire with its value read as <typeparamref name="T"/>; null (logged, counted) when it is not one.</summary>
@@ -211,8 +218,9 @@ internal sealed partial class ReplicatedDictionaryActor<T> : ReceiveActor, IWith
             {
                 value = wire.Raw.Deserialize<T>(_messaging.Json);
             }
-            catch (Exception ex) when (ex is JsonException or NotSupportedException or InvalidOperationException)
+            catch (Exception ex)
             {
+                // Any exception: a constructor or a converter of T may throw anything, and one bad value must not cost the rest of its message.
                 _view.Stats.OnBadValue();
                 ReplicationLog.BadValue(_log, _name, key, senderId, typeof(T).Name, ex.Message);
                 return null;

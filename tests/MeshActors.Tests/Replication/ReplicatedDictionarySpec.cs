@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using MeshActors.Messaging;
 using MeshActors.Peers;
 using MeshActors.Replication;
@@ -343,6 +344,43 @@ public sealed class ReplicatedDictionarySpec(ITestOutputHelper output) : Replica
         Assert.Equal(1, atA["x"]);
     }
 
+    [Fact]
+    public async Task A_value_whose_reading_throws_any_exception_must_be_refused_alone_and_the_rest_of_the_state_applied()
+    {
+        var a = await Start("a");
+        var b = await Start("b");
+        await WaitConnected(a, b);
+        var atB = await Open<Checked>(b, "d");
+        await a.WaitForSubscriberAsync("$dict/d", TestTimeouts.Default);
+
+        // Checked's constructor throws ArgumentOutOfRangeException for -1: not a JsonException.
+        await a.PublishAsync("$dict/d", Json("""
+            {"v":1,"kind":"state","replica":"r","entries":[
+              {"key":"good1","versions":[{"replica":"r","node":"n","vv":{"r":1},"stamp":1,"value":{"n":1}}]},
+              {"key":"bad","versions":[{"replica":"r","node":"n","vv":{"r":1},"stamp":1,"value":{"n":-1}}]},
+              {"key":"good2","versions":[{"replica":"r","node":"n","vv":{"r":1},"stamp":1,"value":{"n":2}}]}],"final":true}
+            """));
+
+        await AwaitConditionAsync(() => atB.Stats.StatesReceived == 1, TestTimeouts.Default, message: "the final chunk received");
+        Assert.Equal(["good1", "good2"], atB.Keys.Order());
+        Assert.Equal(1, atB.Stats.BadValues);
+        Assert.Equal(1, Log.Count(8004, containing: "bad"));
+    }
+
+    [Fact]
+    public async Task A_value_that_cannot_be_serialized_must_fail_the_write_at_once_with_its_own_exception()
+    {
+        var a = await Start("a");
+        var atA = await Open<Unwritable>(a, "d");
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => atA.SetAsync("x", new Unwritable()));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => atA.UpdateAsync("x", _ => new Unwritable()));
+        var writer = CreateTestProbe();
+        atA.Actor.Tell(new DictionarySet<Unwritable>("x", new Unwritable()), writer.Ref);
+        Assert.Equal("cannot read N", writer.ExpectMsg<MeshActors.Actors.Status.Failure>().Cause.Message);
+        Assert.False(atA.ContainsKey("x"));
+    }
+
     /// <summary>The id of the node a dictionary was opened on (by <see cref="OpenOn{T}"/>).</summary>
     private string NodeOf<T>(ReplicatedDictionary<T> dictionary) => _nodeOf[dictionary];
 
@@ -425,5 +463,20 @@ public sealed class ReplicatedDictionarySpec(ITestOutputHelper output) : Replica
         listener.Start();
         listener.RecordObservableInstruments();
         return measured ?? throw new Xunit.Sdk.XunitException($"no {instrument} for dictionary {dictionary} on {node.Id}");
+    }
+
+    /// <summary>A value whose constructor refuses a negative number: reading one throws ArgumentOutOfRangeException, not a JsonException.</summary>
+    public sealed record Checked
+    {
+        [JsonConstructor]
+        public Checked(int n) => N = n >= 0 ? n : throw new ArgumentOutOfRangeException(nameof(n));
+
+        public int N { get; }
+    }
+
+    /// <summary>A value that cannot be written as JSON: its getter throws.</summary>
+    public sealed class Unwritable
+    {
+        public int N => throw new InvalidOperationException("cannot read N");
     }
 }
