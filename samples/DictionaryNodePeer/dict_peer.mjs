@@ -6,7 +6,7 @@
 //   node dict_peer.mjs --dial host:port --dict name [--set key=json]... [--expect key=json] [--name dict-peer] [--timeout 20]
 //
 // It prints one line per event a test can wait for: "connected <node id>", "synced keys=<n>", "value <key> <json>",
-// "removed <key>", "conflict <key> <n>", "wrote <key>", "done", or "timeout".
+// "removed <key>", "conflict <key> <n>", "refused <key>", "wrote <key>", "done", or "timeout".
 import http2 from 'node:http2';
 import { randomUUID } from 'node:crypto';
 
@@ -40,7 +40,14 @@ function compare(a, b) {
 
 const order = (x, y) => x.stamp - y.stamp || (x.replica < y.replica ? -1 : x.replica > y.replica ? 1 : 0);
 
+// A stamp or count is an integer from 1 to 2^53-1 (14.2): a version with one outside is refused alone (14.4).
+const count = n => Number.isSafeInteger(n) && n >= 1;
+const valid = v => v && typeof v === 'object' && typeof v.replica === 'string' && v.replica && typeof v.node === 'string' && v.node
+  && count(v.stamp) && v.vv && typeof v.vv === 'object' && Object.values(v.vv).every(count) && count(v.vv[v.replica])
+  && (v.removed === true || 'value' in v);
+
 function merge(key, version) {
+  if (!valid(version)) { out(`refused ${key}`); return; }
   clock = Math.max(clock, version.stamp);
   const current = entries.get(key) ?? [];
   if (current.some(s => ['after', 'equal'].includes(compare(s.vv, version.vv)))) return;
@@ -61,6 +68,7 @@ function write(key, value) {
   const vv = {};
   for (const s of entries.get(key) ?? []) for (const [r, c] of Object.entries(s.vv)) vv[r] = Math.max(vv[r] ?? 0, c);
   vv[replica] = (vv[replica] ?? 0) + 1;
+  if (clock >= Number.MAX_SAFE_INTEGER || vv[replica] > Number.MAX_SAFE_INTEGER) { out(`error cannot write ${key}`); return; }
   const version = { replica, node, vv, stamp: ++clock, value };
   merge(key, version);
   send({ t: 'pub', topic, data: { v: 1, kind: 'delta', replica, entries: [{ key, versions: [version] }] } });

@@ -55,6 +55,7 @@ internal sealed class MeshMetrics : IDisposable
         Count("meshactors.messaging.unmatched_answers", "{answer}", "Answers for requests nobody waits for any more.", () => messaging.UnmatchedAnswers);
 
         PerDictionary(dictionaries, "meshactors.replication.bad_messages", "{message}", "Replication messages refused whole (docs/replication.md, Bad input).", stats => stats.BadMessages);
+        PerDictionary(dictionaries, "meshactors.replication.bad_versions", "{version}", "Replicated versions refused alone for breaking the format (docs/replication.md, Bad input).", stats => stats.BadVersions);
         PerDictionary(dictionaries, "meshactors.replication.bad_values", "{version}", "Replicated values refused because they are not the dictionary's type.", stats => stats.BadValues);
         PerDictionary(dictionaries, "meshactors.replication.conflicts", "{conflict}", "Times a replica found concurrent writes to a key.", stats => stats.Conflicts);
         PerDictionary(dictionaries, "meshactors.replication.handler_failures", "{call}", "Change, conflict or resolver calls that threw.", stats => stats.HandlerFailures + stats.ResolverFailures);

@@ -117,15 +117,25 @@ internal sealed partial class ReplicatedDictionaryActor<T> : ReceiveActor, IWith
         Write(remove.Key, removed: true, default, default, new DictionaryWritten(remove.Key, Changed: true));
     }
 
-    /// <summary>A local write: it overwrites every version of the key seen here, is applied at once, and goes to every other replica as a delta.</summary>
+    /// <summary>A local write: it overwrites every version of the key seen here, is applied at once, and goes to every other replica as a delta; or, when it cannot be, nothing is written and the sender is told why.</summary>
     private void Write(string key, bool removed, JsonElement raw, T? value, object reply)
     {
-        var seen = Siblings.Seen(_entries.GetValueOrDefault(key) ?? []);
-        var version = new ReplicaVersion<T>(_replica, _messaging.SelfId, seen.Increment(_replica), ++_clock, removed, raw, value);
+        ReplicaVersion<T> version;
+        byte[] delta;
+        try
+        {
+            version = NextVersion(key, removed, raw, value);
+            delta = ReplicationWire.Encode(ReplicationWire.Delta, _replica, final: false, [KeyValuePair.Create(key, new[] { version })]);
+        }
+        catch (Exception ex) when (ex is OverflowException or ArgumentException)
+        {
+            Sender.Tell(new Status.Failure(ex));
+            return;
+        }
+
         Merge(key, version, local: true);
         Publish();
 
-        var delta = ReplicationWire.Encode(ReplicationWire.Delta, _replica, final: false, [KeyValuePair.Create(key, new[] { version })]);
         var sending = Broadcast(delta);
         if (_answerWhenApplied)
         {
@@ -141,6 +151,18 @@ internal sealed partial class ReplicatedDictionaryActor<T> : ReceiveActor, IWith
 
         var replyTo = Sender;
         _ = sending.ContinueWith(_ => replyTo.Tell(reply), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    /// <summary>The version a local write to <paramref name="key"/> makes: it has seen every version of the key here, and its stamp is above every stamp seen.</summary>
+    /// <exception cref="OverflowException">Its stamp, or this replica's count in its vector, would be above <see cref="ReplicationWire.MaxCount"/>, which other replicas refuse.</exception>
+    private ReplicaVersion<T> NextVersion(string key, bool removed, JsonElement raw, T? value)
+    {
+        var seen = Siblings.Seen(_entries.GetValueOrDefault(key) ?? []);
+        if (_clock >= ReplicationWire.MaxCount)
+            throw new OverflowException($"Dictionary '{_name}' cannot write key '{key}': its Lamport stamp would be above {ReplicationWire.MaxCount}, the most docs/protocol.md 14.2 allows (a replica has written a stamp at that maximum).");
+        if (seen[_replica] >= ReplicationWire.MaxCount)
+            throw new OverflowException($"Dictionary '{_name}' cannot write key '{key}': this replica's count in its version vector would be above {ReplicationWire.MaxCount}, the most docs/protocol.md 14.2 allows.");
+        return new ReplicaVersion<T>(_replica, _messaging.SelfId, seen.Increment(_replica), _clock + 1, removed, raw, value);
     }
 
     /// <summary>A write from <see cref="ReplicatedDictionary{T}"/>: answered once applied, with the wait for the peers' queues beside the answer, so that the facade waits for room under its caller's token and not under an ask's timeout.</summary>
@@ -186,6 +208,12 @@ internal sealed partial class ReplicatedDictionaryActor<T> : ReceiveActor, IWith
         {
             OnPull(message.SenderId);
             return;
+        }
+
+        foreach (var (key, reason) in decoded.Refused)
+        {
+            _view.Stats.OnBadVersion();
+            ReplicationLog.BadVersion(_log, _name, key, message.SenderId, reason);
         }
 
         // Whatever goes wrong in between, readers see what was merged, and a final state still completes an open.

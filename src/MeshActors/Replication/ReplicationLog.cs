@@ -31,4 +31,7 @@ internal static partial class ReplicationLog
 
     [LoggerMessage(8009, LogLevel.Warning, "Dictionary {Dictionary} could not send a {Kind} to node {NodeId}: {Reason}")]
     public static partial void SendFailed(ILogger logger, string dictionary, string kind, string nodeId, string reason);
+
+    [LoggerMessage(8010, LogLevel.Warning, "Dictionary {Dictionary} refused a version of key {Key} from node {NodeId}: {Reason}")]
+    public static partial void BadVersion(ILogger logger, string dictionary, string key, string nodeId, string reason);
 }

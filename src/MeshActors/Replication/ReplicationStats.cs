@@ -5,6 +5,7 @@ public sealed class ReplicationStats
 {
     private long _badMessages;
     private long _badValues;
+    private long _badVersions;
     private long _conflicts;
     private long _handlerFailures;
     private long _resolverFailures;
@@ -12,11 +13,14 @@ public sealed class ReplicationStats
     private long _statesReceived;
     private long _sendFailures;
 
-    /// <summary>Messages refused whole: not JSON, not the wire format, another version (logged, event 8003).</summary>
+    /// <summary>Messages refused whole: not a JSON object, another <c>v</c>, an unknown <c>kind</c>, no <c>entries</c> array (logged, event 8003).</summary>
     public long BadMessages => Volatile.Read(ref _badMessages);
 
     /// <summary>Versions refused because their value is not the dictionary's type (logged, event 8004); the rest of their message applied.</summary>
     public long BadValues => Volatile.Read(ref _badValues);
+
+    /// <summary>Versions (or entries) refused alone because they break the wire format: a missing or mistyped field, a stamp or count above the maximum (logged, event 8010); the rest of their message applied.</summary>
+    public long BadVersions => Volatile.Read(ref _badVersions);
 
     /// <summary>Times a merge found concurrent writes to a key.</summary>
     public long Conflicts => Volatile.Read(ref _conflicts);
@@ -39,6 +43,8 @@ public sealed class ReplicationStats
     internal void OnBadMessage() => Interlocked.Increment(ref _badMessages);
 
     internal void OnBadValue() => Interlocked.Increment(ref _badValues);
+
+    internal void OnBadVersion() => Interlocked.Increment(ref _badVersions);
 
     internal void OnConflict() => Interlocked.Increment(ref _conflicts);
 

@@ -14,10 +14,17 @@ internal static class ReplicationWire
 
     public const string Delta = "delta", State = "state", Pull = "pull";
 
+    /// <summary>
+    /// The greatest stamp and version-vector count (2^53-1): the largest integer a JavaScript or Python peer reads exactly.
+    /// A version above it is refused; a local write that would pass it fails.
+    /// </summary>
+    public const long MaxCount = 9007199254740991;
+
     public static string Topic(string dictionary) => TopicPrefix + dictionary;
 
-    /// <summary>A message as read: its kind, the sending replica, whether it ends a state, and its entries (key and versions, values still JSON).</summary>
-    public sealed record Message(string Kind, string Replica, bool Final, IReadOnlyList<(string Key, IReadOnlyList<WireVersion> Versions)> Entries);
+    /// <summary>A message as read: its kind, the sending replica, whether it ends a state, its entries (key and versions, values still JSON), and the versions refused for breaking the format, each with its key and why.</summary>
+    public sealed record Message(
+        string Kind, string Replica, bool Final, IReadOnlyList<(string Key, IReadOnlyList<WireVersion> Versions)> Entries, IReadOnlyList<(string Key, string Reason)> Refused);
 
     /// <summary>A version as read, before its value is read as the dictionary's type.</summary>
     public sealed record WireVersion(string Replica, string Node, VersionVector Vector, long Stamp, bool Removed, JsonElement Raw);
@@ -78,7 +85,8 @@ internal static class ReplicationWire
         return chunks;
     }
 
-    /// <summary>Reads a message; its values stay JSON. Throws <see cref="FormatException"/> saying what is wrong.</summary>
+    /// <summary>Reads a message; its values stay JSON. A version (or an entry) that breaks the format is refused alone, in <see cref="Message.Refused"/>.</summary>
+    /// <exception cref="FormatException">The message itself breaks the format (not an object, another <c>v</c>, an unknown <c>kind</c>, no <c>entries</c> array); says what is wrong.</exception>
     public static Message Decode(ReadOnlyMemory<byte> data)
     {
         JsonDocument document;
@@ -101,56 +109,88 @@ internal static class ReplicationWire
             var kind = String(root, "kind");
             var replica = String(root, "replica");
             if (kind == Pull)
-                return new Message(kind, replica, false, []);
+                return new Message(kind, replica, false, [], []);
             if (kind is not (Delta or State))
                 throw new FormatException($"unknown kind '{kind}'");
             var final = root.TryGetProperty("final", out var f) && f.ValueKind == JsonValueKind.True;
             if (!root.TryGetProperty("entries", out var entries) || entries.ValueKind != JsonValueKind.Array)
                 throw new FormatException("'entries' is not an array");
             var read = new List<(string, IReadOnlyList<WireVersion>)>(entries.GetArrayLength());
+            var refused = new List<(string, string)>();
             foreach (var entry in entries.EnumerateArray())
-                read.Add(ReadEntry(entry));
-            return new Message(kind, replica, final, read);
+            {
+                if (ReadEntry(entry, refused) is { } versions)
+                    read.Add(versions);
+            }
+
+            return new Message(kind, replica, final, read, refused);
         }
     }
 
-    private static (string Key, IReadOnlyList<WireVersion> Versions) ReadEntry(JsonElement entry)
+    /// <summary>An entry's key and the versions of it that keep to the format; null when the entry itself does not. What it refuses goes to <paramref name="refused"/>.</summary>
+    private static (string Key, IReadOnlyList<WireVersion> Versions)? ReadEntry(JsonElement entry, List<(string, string)> refused)
     {
-        if (entry.ValueKind != JsonValueKind.Object)
-            throw new FormatException("an entry is not an object");
-        var key = String(entry, "key");
+        string key;
+        try
+        {
+            if (entry.ValueKind != JsonValueKind.Object)
+                throw new FormatException("an entry is not an object");
+            key = String(entry, "key");
+        }
+        catch (FormatException ex)
+        {
+            refused.Add(("(none)", ex.Message));
+            return null;
+        }
+
         if (!entry.TryGetProperty("versions", out var versions) || versions.ValueKind != JsonValueKind.Array || versions.GetArrayLength() == 0)
-            throw new FormatException($"key '{key}': 'versions' is not a non-empty array");
+        {
+            refused.Add((key, "'versions' is not a non-empty array"));
+            return null;
+        }
+
         var read = new List<WireVersion>(versions.GetArrayLength());
         foreach (var version in versions.EnumerateArray())
         {
-            if (version.ValueKind != JsonValueKind.Object)
-                throw new FormatException($"key '{key}': a version is not an object");
-            var replica = String(version, "replica");
-            var node = String(version, "node");
-            if (!version.TryGetProperty("stamp", out var s) || !s.TryGetInt64(out var stamp) || stamp < 1)
-                throw new FormatException($"key '{key}': 'stamp' is not a positive integer");
-            if (!version.TryGetProperty("vv", out var vv) || vv.ValueKind != JsonValueKind.Object)
-                throw new FormatException($"key '{key}': 'vv' is not an object");
-            var counts = new List<KeyValuePair<string, long>>();
-            foreach (var count in vv.EnumerateObject())
+            try
             {
-                if (!count.Value.TryGetInt64(out var n) || n < 1)
-                    throw new FormatException($"key '{key}': count of '{count.Name}' in 'vv' is not a positive integer");
-                counts.Add(new KeyValuePair<string, long>(count.Name, n));
+                read.Add(ReadVersion(version));
             }
-
-            var vector = VersionVector.From(counts);
-            if (vector[replica] < 1)
-                throw new FormatException($"key '{key}': 'vv' has no count for its own replica '{replica}'");
-            var removed = version.TryGetProperty("removed", out var r) && r.ValueKind == JsonValueKind.True;
-            JsonElement raw = default;
-            if (!removed && !version.TryGetProperty("value", out raw))
-                throw new FormatException($"key '{key}': a version that is not removed has no 'value'");
-            read.Add(new WireVersion(replica, node, vector, stamp, removed, removed ? default : raw.Clone()));
+            catch (FormatException ex)
+            {
+                refused.Add((key, ex.Message));
+            }
         }
 
-        return (key, read);
+        return read.Count == 0 ? null : (key, read);
+    }
+
+    private static WireVersion ReadVersion(JsonElement version)
+    {
+        if (version.ValueKind != JsonValueKind.Object)
+            throw new FormatException("a version is not an object");
+        var replica = String(version, "replica");
+        var node = String(version, "node");
+        if (!version.TryGetProperty("stamp", out var s) || !s.TryGetInt64(out var stamp) || stamp is < 1 or > MaxCount)
+            throw new FormatException($"'stamp' is not an integer from 1 to {MaxCount}");
+        if (!version.TryGetProperty("vv", out var vv) || vv.ValueKind != JsonValueKind.Object)
+            throw new FormatException("'vv' is not an object");
+        var counts = new List<KeyValuePair<string, long>>();
+        foreach (var count in vv.EnumerateObject())
+        {
+            if (!count.Value.TryGetInt64(out var n) || n is < 1 or > MaxCount)
+                throw new FormatException($"the count of '{count.Name}' in 'vv' is not an integer from 1 to {MaxCount}");
+            counts.Add(new KeyValuePair<string, long>(count.Name, n));
+        }
+
+        var vector = VersionVector.From(counts);
+        if (vector[replica] < 1)
+            throw new FormatException($"'vv' has no count for its own replica '{replica}'");
+        var removed = version.TryGetProperty("removed", out var r) && r.ValueKind == JsonValueKind.True;
+        JsonElement raw = default;
+        if (!removed && !version.TryGetProperty("value", out raw))
+            throw new FormatException("a version that is not removed has no 'value'");
+        return new WireVersion(replica, node, vector, stamp, removed, removed ? default : raw.Clone());
     }
 
     private static string String(JsonElement element, string property) =>

@@ -38,8 +38,9 @@ internal sealed class VersionVector
     }
 
     /// <summary>This vector with <paramref name="replica"/>'s count one higher: a new write by it.</summary>
+    /// <exception cref="OverflowException">The count is at <see cref="long.MaxValue"/>: a wrapped count would make the write look known already.</exception>
     public VersionVector Increment(string replica) =>
-        From(_counts.Append(new KeyValuePair<string, long>(replica, this[replica] + 1)));
+        From(_counts.Append(new KeyValuePair<string, long>(replica, checked(this[replica] + 1))));
 
     /// <summary>The smallest vector that both this one and <paramref name="other"/> precede: every write either has seen.</summary>
     public VersionVector Join(VersionVector other)

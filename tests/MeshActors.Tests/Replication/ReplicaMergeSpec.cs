@@ -25,6 +25,14 @@ public sealed class ReplicaMergeSpec
     }
 
     [Fact]
+    public void A_count_must_never_wrap_when_a_replica_writes_again()
+    {
+        var full = VersionVector.From([new("r1", long.MaxValue)]);
+
+        Assert.Throws<OverflowException>(() => full.Increment("r1"));
+    }
+
+    [Fact]
     public void Merging_must_give_the_same_siblings_in_every_order_and_with_duplicates()
     {
         ReplicaVersion<string>[] writes = [A1, B1, CAfterA1, DAfterA1B1, A1, CAfterA1];

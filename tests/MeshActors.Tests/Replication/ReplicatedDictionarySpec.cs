@@ -381,6 +381,71 @@ public sealed class ReplicatedDictionarySpec(ITestOutputHelper output) : Replica
         Assert.False(atA.ContainsKey("x"));
     }
 
+    [Fact]
+    public async Task A_stamp_or_a_count_above_the_maximum_must_be_refused_alone_and_later_writes_and_states_still_replicate()
+    {
+        var a = await Start("a");
+        var b = await Start("b");
+        var c = await Start("c");
+        await WaitConnected(a, b, c);
+        var atA = await Open<int>(a, "d");
+        var atB = await Open<int>(b, "d");
+        await WaitForReplicas(c, "d", 2);
+
+        // 2^53 is one above the maximum (docs/protocol.md 14.2); long.MaxValue once pinned the Lamport clock, and the next local write wrapped.
+        await c.PublishAsync("$dict/d", Json($$"""
+            {"v":1,"kind":"delta","replica":"evil","entries":[
+              {"key":"huge-stamp","versions":[{"replica":"evil","node":"n","vv":{"evil":1},"stamp":{{long.MaxValue}},"value":1}]},
+              {"key":"huge-count","versions":[{"replica":"evil","node":"n","vv":{"evil":1,"other":9007199254740992},"stamp":2,"value":2}]},
+              {"key":"good","versions":[{"replica":"evil","node":"n","vv":{"evil":1},"stamp":5,"value":3}]}]}
+            """));
+
+        await WaitFor(atA, "good", 3);
+        await WaitFor(atB, "good", 3);
+        Assert.False(atA.ContainsKey("huge-stamp") || atA.ContainsKey("huge-count"));
+        Assert.All(new[] { atA, atB }, d => Assert.Equal((0, 2), (d.Stats.BadMessages, d.Stats.BadVersions)));
+        Assert.Equal(2, Log.Count(8010, containing: "huge-stamp"));
+        Assert.Equal(2, Log.Count(8010, containing: "huge-count"));
+
+        await atB.SetAsync("x", 1);
+        await WaitFor(atA, "x", 1);
+        var d = await Start("d");
+        await WaitConnected(a, b, c, d);
+        await WaitForReplicas(d, "d", 2);
+        var atD = await Open<int>(d, "d");
+        Assert.Equal(atA.Snapshot.OrderBy(kv => kv.Key), atD.Snapshot.OrderBy(kv => kv.Key));
+        Assert.Equal(2, atD.Stats.StatesReceived);
+    }
+
+    [Fact]
+    public async Task A_count_for_the_local_replica_must_not_make_its_writes_vanish_and_a_write_past_the_maximum_must_fail_clearly()
+    {
+        var a = await Start("a");
+        var b = await Start("b");
+        await WaitConnected(a, b);
+        var spy = CreateTestProbe();
+        await b.Subscribe("$dict/d", spy.Ref).Ready; // a listener that is no replica: it sees a's pull, and so a's replica id
+        await WaitForReplicas(a, "d", 1);
+        var atA = await Open(a, "d", new ReplicatedDictionaryOptions<int> { OpenTimeout = TimeSpan.FromMilliseconds(300) });
+        var mine = JsonDocument.Parse(spy.ExpectMsg<TopicMessage>().Data).RootElement.GetProperty("replica").GetString();
+
+        // long.MaxValue for a's own count wrapped at a's next write, whose vector then equalled the old one: dropped as known.
+        await b.PublishAsync("$dict/d", Json($$"""
+            {"v":1,"kind":"delta","replica":"evil","entries":[
+              {"key":"wrapped","versions":[{"replica":"evil","node":"n","vv":{"evil":1,"{{mine}}":{{long.MaxValue}}},"stamp":3,"value":1}]},
+              {"key":"full","versions":[{"replica":"evil","node":"n","vv":{"evil":1,"{{mine}}":9007199254740991},"stamp":3,"value":1}]}]}
+            """));
+        await WaitFor(atA, "full", 1);
+        Assert.False(atA.ContainsKey("wrapped"));
+        Assert.Equal(1, atA.Stats.BadVersions);
+
+        await atA.SetAsync("wrapped", 2);
+        Assert.Equal(2, atA["wrapped"]);
+        var refused = await Assert.ThrowsAsync<OverflowException>(() => atA.SetAsync("full", 2));
+        Assert.Contains("9007199254740991", refused.Message);
+        Assert.Equal(1, atA["full"]);
+    }
+
     /// <summary>The id of the node a dictionary was opened on (by <see cref="OpenOn{T}"/>).</summary>
     private string NodeOf<T>(ReplicatedDictionary<T> dictionary) => _nodeOf[dictionary];
 
