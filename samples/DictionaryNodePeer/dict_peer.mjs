@@ -6,7 +6,7 @@
 //   node dict_peer.mjs --dial host:port --dict name [--set key=json]... [--expect key=json] [--name dict-peer] [--timeout 20]
 //
 // It prints one line per event a test can wait for: "connected <node id>", "synced keys=<n>", "value <key> <json>",
-// "removed <key>", "conflict <key> <n>", "refused <key>", "wrote <key>", "done", or "timeout".
+// "removed <key>", "conflict <key> <n>", "refused <key>", "skipped <key>", "wrote <key>", "done", or "timeout".
 import http2 from 'node:http2';
 import { randomUUID } from 'node:crypto';
 
@@ -97,16 +97,28 @@ function frames(onFrame) {
 }
 
 // ---- the channel: hello (5.1), interest (5.7), ping (5.8), and the dictionary's messages (14) ----
-let hello = false, peerIsReplica = false, pullPending = false, synced = false;
+let hello = false, peerIsReplica = false, pullPending = false, synced = false, maxFrame = 65536;
 
+// Each message must fit one frame of the node (14.3): the state goes in as many as it takes; an entry too large alone is left out.
 function sendState() {
-  send({ t: 'pub', topic, data: { v: 1, kind: 'state', replica, entries: [...entries].map(([key, versions]) => ({ key, versions })), final: true } });
+  const message = (list, final) => ({ t: 'pub', topic, data: { v: 1, kind: 'state', replica, entries: list, ...(final ? { final } : {}) } });
+  const empty = Buffer.byteLength(JSON.stringify(message([], true)));
+  let chunk = [], bytes = empty;
+  for (const [key, versions] of entries) {
+    const entry = Buffer.byteLength(JSON.stringify({ key, versions })) + 1;
+    if (empty + entry > maxFrame) { out(`skipped ${key}`); continue; }
+    if (bytes + entry > maxFrame) { send(message(chunk, false)); chunk = []; bytes = empty; }
+    chunk.push({ key, versions });
+    bytes += entry;
+  }
+  send(message(chunk, true));
 }
 
 function onEnvelope(envelope) {
   if (!hello) {
     if (envelope.t !== 'hello') { out(`error first frame ${envelope.t}`); process.exit(1); }
     hello = true;
+    maxFrame = envelope.max_frame ?? maxFrame;
     out(`connected ${envelope.node}`);
     send({ t: 'interest', ver: 1, topics: [topic], services: [] });
     return;

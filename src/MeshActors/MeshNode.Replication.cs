@@ -30,7 +30,7 @@ public sealed partial class MeshNode
         {
             var view = new ReplicaView<T>();
             var replica = Guid.NewGuid().ToString("N"); // fresh for each open: a reopened replica never reuses counts it had before
-            var props = ReplicatedDictionaryActor<T>.Props(name, replica, messaging, options, view);
+            var props = ReplicatedDictionaryActor<T>.Props(name, replica, messaging, options, view, _options.Protocol.MaxFrameSize);
             var actor = await _guardian.Ask<IActorRef>(
                 new MeshGuardianActor.Spawn(props, "dict-" + Interlocked.Increment(ref _lastDictionary).ToString(global::System.Globalization.CultureInfo.InvariantCulture)),
                 cancellationToken: cancellationToken).ConfigureAwait(false);

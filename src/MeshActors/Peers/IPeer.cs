@@ -24,6 +24,9 @@ internal interface IPeer
     /// <summary>True when the peer announced the <c>bin</c> capability.</summary>
     bool AcceptsAttachments { get; }
 
+    /// <summary>The largest frame payload the peer accepts: the <c>max_frame</c> of its last hello (kept across reconnects), the protocol's default before one. An envelope above it is dropped when its turn comes.</summary>
+    int MaxFrameSize => ProtocolOptions.DefaultMaxFrameSize;
+
     /// <summary>Bytes queued and not yet written to the channel; what the least-outstanding strategies compare. 0 when the implementation does not track it.</summary>
     long QueuedBytes => 0;
 

@@ -147,6 +147,7 @@ internal sealed partial class PeerChannel
         {
             _link!.Stats.OnDropped();
             PeerLog.Unsendable(_settings.Logger, envelope.Type, _link.NodeId, e.Message);
+            (envelope as Envelope.Pub)?.Unsendable?.Invoke(e);
             return false;
         }
     }

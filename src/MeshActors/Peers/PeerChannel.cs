@@ -126,7 +126,7 @@ internal sealed partial class PeerChannel : IOutboundConsumer
             await _writer.FlushAsync().ConfigureAwait(false);
             var hello = await ReadHelloAsync(channel.Input).ConfigureAwait(false);
             _writer.ApplyPeerHello(hello);
-            return Identity(hello.NodeId, hello.Name, speaksMeshProtocol: true, hello.AcceptsAttachments);
+            return Identity(hello.NodeId, hello.Name, speaksMeshProtocol: true, hello.AcceptsAttachments, hello.MaxFrameSize);
         }
         catch (MeshProtocolException e)
         {
@@ -217,10 +217,10 @@ internal sealed partial class PeerChannel : IOutboundConsumer
         [WireProtocol.VersionHeader] = WireProtocol.Version.ToString(CultureInfo.InvariantCulture),
     };
 
-    private PeerIdentity Identity(string? nodeId, string? name, bool speaksMeshProtocol, bool acceptsAttachments)
+    private PeerIdentity Identity(string? nodeId, string? name, bool speaksMeshProtocol, bool acceptsAttachments, int maxFrameSize = ProtocolOptions.DefaultMaxFrameSize)
     {
         var channel = _channel!;
-        return new PeerIdentity(nodeId, name, speaksMeshProtocol, acceptsAttachments, !channel.IsInbound, channel.SessionId, channel.RemoteEndPoint);
+        return new PeerIdentity(nodeId, name, speaksMeshProtocol, acceptsAttachments, !channel.IsInbound, channel.SessionId, channel.RemoteEndPoint, maxFrameSize);
     }
 
     private PeerIdentity? FailStart(ChannelEnd end)

@@ -1,4 +1,5 @@
 using System.Net;
+using MeshActors.Protocol;
 
 namespace MeshActors.Peers;
 
@@ -10,5 +11,13 @@ namespace MeshActors.Peers;
 /// <param name="Outbound">True when this node dialed the channel.</param>
 /// <param name="SessionId">The channel's <c>x-session-id</c>: chosen by whoever dialed; breaks ties between channels dialed by the same node.</param>
 /// <param name="RemoteEndPoint">The dialed address, or the remote socket of an inbound channel.</param>
+/// <param name="MaxFrameSize">The largest frame payload the peer accepts: its hello's <c>max_frame</c>, the protocol's default without a hello.</param>
 internal sealed record PeerIdentity(
-    string? NodeId, string? Name, bool SpeaksMeshProtocol, bool AcceptsAttachments, bool Outbound, string? SessionId, EndPoint? RemoteEndPoint);
+    string? NodeId,
+    string? Name,
+    bool SpeaksMeshProtocol,
+    bool AcceptsAttachments,
+    bool Outbound,
+    string? SessionId,
+    EndPoint? RemoteEndPoint,
+    int MaxFrameSize = ProtocolOptions.DefaultMaxFrameSize);

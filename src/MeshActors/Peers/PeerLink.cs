@@ -20,6 +20,7 @@ internal sealed class PeerLink : IPeer
     private volatile bool _acceptsAttachments;
     private volatile bool _outbound;
     private volatile EndPoint? _remoteEndPoint;
+    private volatile int _maxFrameSize = ProtocolOptions.DefaultMaxFrameSize;
     private long _attachments;
 
     public PeerLink(string nodeId, string name, PeerOptions options, PeerStats totals)
@@ -45,6 +46,9 @@ internal sealed class PeerLink : IPeer
 
     /// <inheritdoc />
     public bool AcceptsAttachments => _acceptsAttachments;
+
+    /// <inheritdoc />
+    public int MaxFrameSize => _maxFrameSize;
 
     /// <inheritdoc />
     public long QueuedBytes => Queue.QueuedBytes;
@@ -89,6 +93,7 @@ internal sealed class PeerLink : IPeer
         _acceptsAttachments = identity.AcceptsAttachments;
         _outbound = identity.Outbound;
         _remoteEndPoint = identity.RemoteEndPoint;
+        _maxFrameSize = identity.MaxFrameSize;
         _connected = true;
     }
 

@@ -139,11 +139,22 @@ internal sealed partial class ReplicatedDictionaryActor<T>
             _pendingPulls.Add(nodeId);
     }
 
-    /// <summary>Sends the whole state, in messages of bounded size, the last one final; off the actor, waiting for room in the peer's queue.</summary>
+    /// <summary>
+    /// Sends the whole state, the last message final, each message cut to what one of the peer's frames carries (or
+    /// <see cref="ReplicatedDictionaryOptions{T}.StateChunkBytes"/> if less); off the actor, waiting for room in the
+    /// peer's queue. An entry too large for a frame alone is left out, logged and counted: the rest still arrives.
+    /// </summary>
     private void SendState(IPeer peer, string reason)
     {
-        var chunks = ReplicationWire.EncodeState(_replica, _entries.ToList(), _options.StateChunkBytes);
-        ReplicationLog.SendingState(_log, _name, _entries.Count, peer.NodeId, reason);
+        var chunkBytes = Math.Min(_options.StateChunkBytes, Carried(peer.MaxFrameSize));
+        var chunks = ReplicationWire.EncodeState(_replica, _entries.ToList(), chunkBytes, out var skipped);
+        ReplicationLog.SendingState(_log, _name, _entries.Count - skipped.Count, peer.NodeId, reason);
+        foreach (var (key, bytes) in skipped)
+        {
+            _view.Stats.OnSendFailure();
+            ReplicationLog.SendFailed(_log, _name, "state entry", peer.NodeId, $"key '{key}' is {bytes} bytes, above the {chunkBytes} bytes a state message to it may hold (its max_frame is {peer.MaxFrameSize})");
+        }
+
         _ = SendAllAsync();
 
         async Task SendAllAsync()
@@ -159,12 +170,19 @@ internal sealed partial class ReplicatedDictionaryActor<T>
     }
 
     /// <summary>Queues one message for <paramref name="peer"/>; null when queued at once, else a task that completes when queued or failed (failures are logged here).</summary>
+    /// <remarks>A message above the peer's frame limit is not queued, and one the peer layer drops later for its size is reported here too: neither goes unseen.</remarks>
     private Task? Send(IPeer peer, byte[] data, string kind)
     {
+        if (data.Length > Carried(peer.MaxFrameSize))
+        {
+            OnSendFailed(peer, kind, new FrameTooLargeException(data.Length + _envelopeOverhead, peer.MaxFrameSize));
+            return null;
+        }
+
         ValueTask send;
         try
         {
-            send = peer.SendAsync(new Envelope.Pub(_topic, data), _stopping.Token);
+            send = peer.SendAsync(new Envelope.Pub(_topic, data) { Unsendable = ex => OnSendFailed(peer, kind, ex) }, _stopping.Token);
         }
         catch (Exception ex)
         {
@@ -187,6 +205,29 @@ internal sealed partial class ReplicatedDictionaryActor<T>
         }
     }
 
+    /// <summary>The most data a <c>pub</c> on this dictionary's topic carries in a frame of <paramref name="maxFrameSize"/> bytes.</summary>
+    private int Carried(int maxFrameSize) => maxFrameSize - _envelopeOverhead;
+
+    /// <summary>Refuses a write whose delta the smallest frame limit among this node and the replicas in its routes cannot carry: it would reach none of those.</summary>
+    /// <exception cref="ArgumentException">The delta is too large; says its size, the limit and whose it is.</exception>
+    private void EnsureFits(string key, int deltaBytes)
+    {
+        var (limit, whose) = (_maxFrameSize, "this node's own");
+        foreach (var replica in OtherReplicas())
+        {
+            if (replica.Peer!.MaxFrameSize < limit)
+                (limit, whose) = (replica.Peer.MaxFrameSize, $"replica node {replica.NodeId}'s");
+        }
+
+        if (deltaBytes > Carried(limit))
+        {
+            throw new ArgumentException(
+                $"Dictionary '{_name}' cannot write key '{key}': its delta is {deltaBytes} bytes, above the {Carried(limit)} bytes that a {limit}-byte frame ({whose} max_frame, the smallest among this node and its replicas) carries in a pub on the dictionary's topic.",
+                "value");
+        }
+    }
+
+    /// <summary>Counts and logs a message that could not be sent, unless its peer left or the replica stopped. Thread-safe: a sender off the actor and the peer layer call it too.</summary>
     private void OnSendFailed(IPeer peer, string kind, Exception ex)
     {
         // A peer that left misses it, and gets the whole state when it is back; a replica that closes stops sending.

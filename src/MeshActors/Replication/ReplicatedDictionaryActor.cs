@@ -25,6 +25,8 @@ internal sealed partial class ReplicatedDictionaryActor<T> : ReceiveActor, IWith
     private readonly ReplicatedDictionaryOptions<T> _options;
     private readonly ReplicaView<T> _view;
     private readonly ILogger _log;
+    private readonly int _maxFrameSize;
+    private readonly int _envelopeOverhead;
     private readonly Dictionary<string, ReplicaVersion<T>[]> _entries = new(StringComparer.Ordinal);
     private readonly HashSet<IActorRef> _watchers = [];
     private readonly List<object> _events = [];
@@ -32,7 +34,7 @@ internal sealed partial class ReplicatedDictionaryActor<T> : ReceiveActor, IWith
     private long _clock;
     private bool _answerWhenApplied;
 
-    public ReplicatedDictionaryActor(string name, string replica, MeshMessaging messaging, ReplicatedDictionaryOptions<T> options, ReplicaView<T> view)
+    public ReplicatedDictionaryActor(string name, string replica, MeshMessaging messaging, ReplicatedDictionaryOptions<T> options, ReplicaView<T> view, int maxFrameSize)
     {
         _name = name;
         _topic = ReplicationWire.Topic(name);
@@ -41,6 +43,8 @@ internal sealed partial class ReplicatedDictionaryActor<T> : ReceiveActor, IWith
         _options = options;
         _view = view;
         _log = Context.Log;
+        _maxFrameSize = maxFrameSize;
+        _envelopeOverhead = ReplicationWire.EnvelopeOverhead(_topic);
 
         Receive<FacadeWrite>(OnFacadeWrite);
         Receive<DictionarySet<T>>(OnSet);
@@ -61,8 +65,9 @@ internal sealed partial class ReplicatedDictionaryActor<T> : ReceiveActor, IWith
     /// <inheritdoc />
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(string name, string replica, MeshMessaging messaging, ReplicatedDictionaryOptions<T> options, ReplicaView<T> view) =>
-        Actors.Props.Create(() => new ReplicatedDictionaryActor<T>(name, replica, messaging, options, view));
+    /// <summary>The props of a replica; <paramref name="maxFrameSize"/> is this node's own frame limit (<c>ProtocolOptions.MaxFrameSize</c>): no write larger than it carries is made.</summary>
+    public static Props Props(string name, string replica, MeshMessaging messaging, ReplicatedDictionaryOptions<T> options, ReplicaView<T> view, int maxFrameSize) =>
+        Actors.Props.Create(() => new ReplicatedDictionaryActor<T>(name, replica, messaging, options, view, maxFrameSize));
 
     private void OnSet(DictionarySet<T> set)
     {
@@ -126,6 +131,7 @@ internal sealed partial class ReplicatedDictionaryActor<T> : ReceiveActor, IWith
         {
             version = NextVersion(key, removed, raw, value);
             delta = ReplicationWire.Encode(ReplicationWire.Delta, _replica, final: false, [KeyValuePair.Create(key, new[] { version })]);
+            EnsureFits(key, delta.Length);
         }
         catch (Exception ex) when (ex is OverflowException or ArgumentException)
         {

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
+using MeshActors.Protocol;
 
 namespace MeshActors.Replication;
 
@@ -59,30 +60,62 @@ internal static class ReplicationWire
         return buffer.WrittenSpan.ToArray();
     }
 
-    /// <summary>The whole state as state messages of about <paramref name="chunkBytes"/> each; the last one is final (an empty state is one final message).</summary>
-    public static List<byte[]> EncodeState<T>(string replica, IReadOnlyList<KeyValuePair<string, ReplicaVersion<T>[]>> entries, int chunkBytes)
+    /// <summary>
+    /// The whole state as state messages of at most <paramref name="chunkBytes"/> each; the last one is final (an empty
+    /// state is one final message). An entry that does not fit a message alone is left out, its key and size in <paramref name="skipped"/>.
+    /// </summary>
+    public static List<byte[]> EncodeState<T>(
+        string replica, IReadOnlyList<KeyValuePair<string, ReplicaVersion<T>[]>> entries, int chunkBytes, out List<(string Key, int Bytes)> skipped)
     {
+        const int FinalEnd = 15; // ],"final":true}: the longest end, as a chunk does not know yet whether it is the last
+        skipped = [];
         var chunks = new List<byte[]>();
+        var entry = new ArrayBufferWriter<byte>(1024);
+        var entryWriter = new Utf8JsonWriter(entry);
         var buffer = new ArrayBufferWriter<byte>(Math.Min(chunkBytes, 64 * 1024));
         var writer = new Utf8JsonWriter(buffer);
         Start(writer, State, replica);
-        for (var i = 0; i < entries.Count; i++)
+        writer.Flush();
+        var start = buffer.WrittenCount;
+        foreach (var (key, versions) in entries)
         {
-            WriteEntry(writer, entries[i].Key, entries[i].Value);
-            writer.Flush();
-            if (buffer.WrittenCount < chunkBytes || i == entries.Count - 1)
+            entry.Clear();
+            entryWriter.Reset();
+            WriteEntry(entryWriter, key, versions);
+            entryWriter.Flush();
+            if (start + entry.WrittenCount + FinalEnd > chunkBytes)
+            {
+                skipped.Add((key, entry.WrittenCount));
                 continue;
-            End(writer, final: false);
-            chunks.Add(buffer.WrittenSpan.ToArray());
-            buffer.Clear();
-            writer.Reset();
-            Start(writer, State, replica);
+            }
+
+            if (buffer.WrittenCount > start && buffer.WrittenCount + 1 + entry.WrittenCount + FinalEnd > chunkBytes)
+            {
+                End(writer, final: false);
+                chunks.Add(buffer.WrittenSpan.ToArray());
+                buffer.Clear();
+                writer.Reset();
+                Start(writer, State, replica);
+            }
+
+            writer.WriteRawValue(entry.WrittenSpan, skipInputValidation: true);
+            writer.Flush();
         }
 
         End(writer, final: true);
         writer.Dispose();
+        entryWriter.Dispose();
         chunks.Add(buffer.WrittenSpan.ToArray());
         return chunks;
+    }
+
+    /// <summary>The bytes a <c>pub</c> envelope on <paramref name="topic"/> adds around its data: what a message may not use of a frame.</summary>
+    public static int EnvelopeOverhead(string topic)
+    {
+        var buffer = new ArrayBufferWriter<byte>(64);
+        using (var writer = new Utf8JsonWriter(buffer))
+            EnvelopeEncoder.Write(writer, new Envelope.Pub(topic, "0"u8.ToArray()));
+        return buffer.WrittenCount - 1;
     }
 
     /// <summary>Reads a message; its values stay JSON. A version (or an entry) that breaks the format is refused alone, in <see cref="Message.Refused"/>.</summary>

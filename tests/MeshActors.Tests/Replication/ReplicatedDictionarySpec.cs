@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using MeshActors.Messaging;
 using MeshActors.Peers;
+using MeshActors.Protocol;
 using MeshActors.Replication;
 using Xunit.Abstractions;
 
@@ -345,43 +346,6 @@ public sealed class ReplicatedDictionarySpec(ITestOutputHelper output) : Replica
     }
 
     [Fact]
-    public async Task A_value_whose_reading_throws_any_exception_must_be_refused_alone_and_the_rest_of_the_state_applied()
-    {
-        var a = await Start("a");
-        var b = await Start("b");
-        await WaitConnected(a, b);
-        var atB = await Open<Checked>(b, "d");
-        await a.WaitForSubscriberAsync("$dict/d", TestTimeouts.Default);
-
-        // Checked's constructor throws ArgumentOutOfRangeException for -1: not a JsonException.
-        await a.PublishAsync("$dict/d", Json("""
-            {"v":1,"kind":"state","replica":"r","entries":[
-              {"key":"good1","versions":[{"replica":"r","node":"n","vv":{"r":1},"stamp":1,"value":{"n":1}}]},
-              {"key":"bad","versions":[{"replica":"r","node":"n","vv":{"r":1},"stamp":1,"value":{"n":-1}}]},
-              {"key":"good2","versions":[{"replica":"r","node":"n","vv":{"r":1},"stamp":1,"value":{"n":2}}]}],"final":true}
-            """));
-
-        await AwaitConditionAsync(() => atB.Stats.StatesReceived == 1, TestTimeouts.Default, message: "the final chunk received");
-        Assert.Equal(["good1", "good2"], atB.Keys.Order());
-        Assert.Equal(1, atB.Stats.BadValues);
-        Assert.Equal(1, Log.Count(8004, containing: "bad"));
-    }
-
-    [Fact]
-    public async Task A_value_that_cannot_be_serialized_must_fail_the_write_at_once_with_its_own_exception()
-    {
-        var a = await Start("a");
-        var atA = await Open<Unwritable>(a, "d");
-
-        await Assert.ThrowsAsync<InvalidOperationException>(() => atA.SetAsync("x", new Unwritable()));
-        await Assert.ThrowsAsync<InvalidOperationException>(() => atA.UpdateAsync("x", _ => new Unwritable()));
-        var writer = CreateTestProbe();
-        atA.Actor.Tell(new DictionarySet<Unwritable>("x", new Unwritable()), writer.Ref);
-        Assert.Equal("cannot read N", writer.ExpectMsg<MeshActors.Actors.Status.Failure>().Cause.Message);
-        Assert.False(atA.ContainsKey("x"));
-    }
-
-    [Fact]
     public async Task A_stamp_or_a_count_above_the_maximum_must_be_refused_alone_and_later_writes_and_states_still_replicate()
     {
         var a = await Start("a");
@@ -444,6 +408,108 @@ public sealed class ReplicatedDictionarySpec(ITestOutputHelper output) : Replica
         var refused = await Assert.ThrowsAsync<OverflowException>(() => atA.SetAsync("full", 2));
         Assert.Contains("9007199254740991", refused.Message);
         Assert.Equal(1, atA["full"]);
+    }
+
+    [Fact]
+    public async Task A_late_replica_whose_max_frame_is_smaller_than_a_state_chunk_must_get_the_whole_state_before_its_open_returns()
+    {
+        var a = await Start("a");
+        var b = await Start("b", protocol: new ProtocolOptions { MaxFrameSize = ProtocolOptions.SmallestMaxFrameSize });
+        await WaitConnected(a, b);
+        var atA = await Open<string>(a, "d");
+        var filler = new string('x', 1000);
+        for (var i = 0; i < 200; i++)
+            await atA.SetAsync("k" + i, filler); // about 230 KB of state: one 256 KiB chunk, above b's 64 KiB frames
+        await WaitForReplicas(b, "d", 1);
+
+        var atB = await Open(b, "d", new ReplicatedDictionaryOptions<string> { OpenTimeout = TimeSpan.FromSeconds(3) });
+
+        Assert.Equal(200, atB.Count);
+        Assert.Equal(1, atB.Stats.StatesReceived);
+        Assert.Equal(0, atA.Stats.SendFailures);
+        Assert.Equal(0, Log.Count(8002));
+    }
+
+    [Fact]
+    public async Task A_write_whose_delta_is_above_a_replicas_max_frame_must_fail_naming_its_size_and_the_limit_and_write_nothing()
+    {
+        var a = await Start("a");
+        var b = await Start("b", protocol: new ProtocolOptions { MaxFrameSize = ProtocolOptions.SmallestMaxFrameSize });
+        await WaitConnected(a, b);
+        var atA = await Open<string>(a, "d");
+        var atB = await Open<string>(b, "d");
+        await WaitForReplicas(a, "d", 1);
+
+        var refused = await Assert.ThrowsAsync<ArgumentException>(() => atA.SetAsync("big", new string('x', 100 * 1024)));
+
+        Assert.Contains("65536-byte", refused.Message);
+        Assert.Matches(@"\b10\d{4} bytes", refused.Message);
+        Assert.False(atA.ContainsKey("big"));
+        var writer = CreateTestProbe();
+        atA.Actor.Tell(new DictionarySet<string>("big", new string('x', 100 * 1024)), writer.Ref);
+        Assert.IsType<ArgumentException>(writer.ExpectMsg<MeshActors.Actors.Status.Failure>().Cause);
+        await atA.SetAsync("small", "s");
+        await WaitFor(atB, "small", "s");
+        Assert.False(atB.ContainsKey("big"));
+    }
+
+    [Fact]
+    public async Task An_entry_above_a_late_replicas_max_frame_must_be_skipped_logged_and_counted_and_the_rest_of_the_state_sent()
+    {
+        var a = await Start("a");
+        var b = await Start("b", protocol: new ProtocolOptions { MaxFrameSize = ProtocolOptions.SmallestMaxFrameSize });
+        await WaitConnected(a, b);
+        var atA = await Open<string>(a, "d");
+        await atA.SetAsync("big", new string('x', 100 * 1024)); // a is alone: within its own 16 MiB frames
+        for (var i = 0; i < 10; i++)
+            await atA.SetAsync("k" + i, "small");
+        await WaitForReplicas(b, "d", 1);
+
+        var atB = await Open(b, "d", new ReplicatedDictionaryOptions<string> { OpenTimeout = TimeSpan.FromSeconds(3) });
+
+        Assert.Equal(10, atB.Count);
+        Assert.False(atB.ContainsKey("big"));
+        Assert.Equal(1, atB.Stats.StatesReceived);
+        Assert.Equal(0, Log.Count(8002));
+        await AwaitConditionAsync(() => atA.Stats.SendFailures == 1, TestTimeouts.Default, message: "the skipped entry counted");
+        Assert.Equal(1, Log.Count(8009, containing: "big"));
+    }
+
+    [Fact]
+    public async Task A_value_whose_reading_throws_any_exception_must_be_refused_alone_and_the_rest_of_the_state_applied()
+    {
+        var a = await Start("a");
+        var b = await Start("b");
+        await WaitConnected(a, b);
+        var atB = await Open<Checked>(b, "d");
+        await a.WaitForSubscriberAsync("$dict/d", TestTimeouts.Default);
+
+        // Checked's constructor throws ArgumentOutOfRangeException for -1: not a JsonException.
+        await a.PublishAsync("$dict/d", Json("""
+            {"v":1,"kind":"state","replica":"r","entries":[
+              {"key":"good1","versions":[{"replica":"r","node":"n","vv":{"r":1},"stamp":1,"value":{"n":1}}]},
+              {"key":"bad","versions":[{"replica":"r","node":"n","vv":{"r":1},"stamp":1,"value":{"n":-1}}]},
+              {"key":"good2","versions":[{"replica":"r","node":"n","vv":{"r":1},"stamp":1,"value":{"n":2}}]}],"final":true}
+            """));
+
+        await AwaitConditionAsync(() => atB.Stats.StatesReceived == 1, TestTimeouts.Default, message: "the final chunk received");
+        Assert.Equal(["good1", "good2"], atB.Keys.Order());
+        Assert.Equal(1, atB.Stats.BadValues);
+        Assert.Equal(1, Log.Count(8004, containing: "bad"));
+    }
+
+    [Fact]
+    public async Task A_value_that_cannot_be_serialized_must_fail_the_write_at_once_with_its_own_exception()
+    {
+        var a = await Start("a");
+        var atA = await Open<Unwritable>(a, "d");
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => atA.SetAsync("x", new Unwritable()));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => atA.UpdateAsync("x", _ => new Unwritable()));
+        var writer = CreateTestProbe();
+        atA.Actor.Tell(new DictionarySet<Unwritable>("x", new Unwritable()), writer.Ref);
+        Assert.Equal("cannot read N", writer.ExpectMsg<MeshActors.Actors.Status.Failure>().Cause.Message);
+        Assert.False(atA.ContainsKey("x"));
     }
 
     /// <summary>The id of the node a dictionary was opened on (by <see cref="OpenOn{T}"/>).</summary>

@@ -4,7 +4,7 @@ using MeshActors.Replication;
 
 namespace MeshActors.Tests.Replication;
 
-/// <summary>docs/protocol.md section 14 and the code must say the same: each example message reads, and the encoder writes the same shape.</summary>
+/// <summary>docs/protocol.md section 14 and the code must say the same: each example message reads, the encoder writes the same shape, and a state keeps to its message limit (14.3).</summary>
 public sealed partial class ReplicationProtocolDocumentSpec
 {
     [Fact]
@@ -28,6 +28,26 @@ public sealed partial class ReplicationProtocolDocumentSpec
         var encoded = Encoding.UTF8.GetString(ReplicationWire.Encode(ReplicationWire.Delta, delta.Replica, final: false, [KeyValuePair.Create(key, new[] { version })]));
         Assert.Equal(examples["delta"], encoded);
         Assert.Equal(examples["pull"], Encoding.UTF8.GetString(ReplicationWire.EncodePull("9d8e7f6a5b4c4d3e8f2a1b0c9d8e7f6a")));
+    }
+
+    [Fact]
+    public void A_state_must_be_cut_into_messages_within_the_limit_leaving_out_only_an_entry_too_large_alone()
+    {
+        var entries = Enumerable.Range(0, 100).Select(i => Entry("k" + i, new string('x', 500))).Append(Entry("huge", new string('x', 5000))).ToList();
+
+        var chunks = ReplicationWire.EncodeState("r", entries, 4096, out var skipped);
+
+        Assert.All(chunks, chunk => Assert.InRange(chunk.Length, 1, 4096));
+        var read = chunks.Select(chunk => ReplicationWire.Decode(chunk)).ToList();
+        Assert.Equal(Enumerable.Range(0, 100).Select(i => "k" + i), read.SelectMany(message => message.Entries).Select(entry => entry.Key));
+        Assert.True(read[^1].Final);
+        Assert.All(read[..^1], message => Assert.False(message.Final));
+        Assert.Equal("huge", Assert.Single(skipped).Key);
+
+        static KeyValuePair<string, ReplicaVersion<string>[]> Entry(string key, string value) => KeyValuePair.Create(key, new[]
+        {
+            new ReplicaVersion<string>("r", "n", VersionVector.From([new("r", 1)]), 1, false, System.Text.Json.JsonSerializer.SerializeToElement(value), value),
+        });
     }
 
     private static string ProtocolDocument()
