@@ -106,21 +106,24 @@ public sealed class ReplicatedDictionary<T> : IReadOnlyDictionary<string, T>, IA
         return _view.AddConflictHandler(handler);
     }
 
-    /// <summary>Closes this node's replica: its actor stops and it leaves the dictionary's topic.</summary>
+    /// <summary>Closes this node's replica: its actor stops and it leaves the dictionary's topic. Returns after at most 5 s; the name can be opened again on this node once the actor has stopped.</summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
-        try
+        if (await Actor.GracefulStop(TimeSpan.FromSeconds(5)).ConfigureAwait(false))
         {
-            await Actor.GracefulStop(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+            _closed();
+            return;
         }
-        catch (Exception ex) when (ex is TaskCanceledException or TimeoutException)
+
+        // Still busy (a handler that does not return): the name stays taken until it has stopped, or a reopen would
+        // run a second replica beside it, still subscribed and merging.
+        _ = ReleaseWhenStoppedAsync();
+
+        async Task ReleaseWhenStoppedAsync()
         {
-            // Stopping goes on without us: the name is released either way.
-        }
-        finally
-        {
+            await Actor.GracefulStop(TimeSpan.MaxValue).ConfigureAwait(false);
             _closed();
         }
     }

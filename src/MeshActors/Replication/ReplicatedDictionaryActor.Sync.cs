@@ -52,8 +52,9 @@ internal sealed partial class ReplicatedDictionaryActor<T>
     /// <inheritdoc />
     protected override void PostStop()
     {
+        // Cancelled, never disposed: senders off the actor (a state still going out) read its token after this, and a
+        // disposed source would throw there, logged as a send failure that was none. It holds nothing to free.
         _stopping.Cancel();
-        _stopping.Dispose();
     }
 
     /// <summary>Listening now, and announced: ask the replicas already known for their state, then watch for replicas appearing.</summary>
@@ -117,17 +118,27 @@ internal sealed partial class ReplicatedDictionaryActor<T>
         _messaging.Routes.Current.Topic(_topic)?.Groups.SelectMany(group => group).Where(candidate => candidate.Peer is { SpeaksMeshProtocol: true })
         ?? [];
 
-    /// <summary>Queues <paramref name="delta"/> for every other replica; null when all are queued already, else a task that completes when they are (it never fails).</summary>
+    /// <summary>
+    /// Queues <paramref name="delta"/> for every other replica; null when all are queued already, else a task that
+    /// completes when they are, and fails with <see cref="ObjectDisposedException"/> when the replica closed first:
+    /// the write then reached neither those replicas nor any later state, and its writer must not think it done.
+    /// </summary>
     private Task? Broadcast(byte[] delta)
     {
-        List<Task>? pending = null;
+        List<Task<bool>>? pending = null;
         foreach (var replica in OtherReplicas())
         {
             if (Send(replica.Peer!, delta, ReplicationWire.Delta) is { } waiting)
                 (pending ??= []).Add(waiting);
         }
 
-        return pending is null ? null : Task.WhenAll(pending);
+        return pending is null ? null : AllQueuedAsync(pending);
+
+        async Task AllQueuedAsync(List<Task<bool>> sends)
+        {
+            if ((await Task.WhenAll(sends).ConfigureAwait(false)).Contains(false))
+                throw new ObjectDisposedException($"ReplicatedDictionary '{_name}'", $"Dictionary '{_name}' was closed while a write waited for room in a peer's queue: that replica did not get it.");
+        }
     }
 
     /// <summary>Answers a pull now when <paramref name="nodeId"/> is a replica in the routes, else once it is.</summary>
@@ -161,17 +172,17 @@ internal sealed partial class ReplicatedDictionaryActor<T>
         {
             foreach (var chunk in chunks)
             {
-                if (Send(peer, chunk, ReplicationWire.State) is { } waiting)
-                    await waiting.ConfigureAwait(false);
+                if (Send(peer, chunk, ReplicationWire.State) is { } waiting && !await waiting.ConfigureAwait(false))
+                    return; // the replica closed
             }
 
             _view.Stats.OnStateSent();
         }
     }
 
-    /// <summary>Queues one message for <paramref name="peer"/>; null when queued at once, else a task that completes when queued or failed (failures are logged here).</summary>
+    /// <summary>Queues one message for <paramref name="peer"/>; null when queued at once (or failed, logged here), else a task that completes when queued or failed, with false only when the replica closed first.</summary>
     /// <remarks>A message above the peer's frame limit is not queued, and one the peer layer drops later for its size is reported here too: neither goes unseen.</remarks>
-    private Task? Send(IPeer peer, byte[] data, string kind)
+    private Task<bool>? Send(IPeer peer, byte[] data, string kind)
     {
         if (data.Length > Carried(peer.MaxFrameSize))
         {
@@ -192,16 +203,22 @@ internal sealed partial class ReplicatedDictionaryActor<T>
 
         return send.IsCompletedSuccessfully ? null : AwaitAsync(send);
 
-        async Task AwaitAsync(ValueTask sending)
+        async Task<bool> AwaitAsync(ValueTask sending)
         {
             try
             {
                 await sending.ConfigureAwait(false);
             }
+            catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+            {
+                return false;
+            }
             catch (Exception ex)
             {
                 OnSendFailed(peer, kind, ex);
             }
+
+            return true;
         }
     }
 

@@ -156,7 +156,11 @@ internal sealed partial class ReplicatedDictionaryActor<T> : ReceiveActor, IWith
         }
 
         var replyTo = Sender;
-        _ = sending.ContinueWith(_ => replyTo.Tell(reply), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        _ = sending.ContinueWith(
+            sent => replyTo.Tell(sent.Exception is { } failed ? new Status.Failure(failed.InnerException!) : reply),
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
     }
 
     /// <summary>The version a local write to <paramref name="key"/> makes: it has seen every version of the key here, and its stamp is above every stamp seen.</summary>
@@ -366,6 +370,6 @@ internal sealed partial class ReplicatedDictionaryActor<T> : ReceiveActor, IWith
     /// <summary>A write from the facade (<see cref="DictionarySet{T}"/>, <see cref="DictionaryUpdate{T}"/> or <see cref="DictionaryRemove"/>): answered with <see cref="Applied"/> once applied here, or as the write itself would be answered when nothing was written.</summary>
     internal sealed record FacadeWrite(object Write);
 
-    /// <summary>The answer to <see cref="FacadeWrite"/>: what the write's own answer would be, and a task that completes once it is queued for every other replica (it never fails).</summary>
+    /// <summary>The answer to <see cref="FacadeWrite"/>: what the write's own answer would be, and a task that completes once it is queued for every other replica (it fails only when the replica closed first).</summary>
     internal sealed record Applied(object Reply, Task Queued);
 }

@@ -512,6 +512,70 @@ public sealed class ReplicatedDictionarySpec(ITestOutputHelper output) : Replica
         Assert.False(atA.ContainsKey("x"));
     }
 
+    [Fact]
+    public async Task A_write_waiting_for_room_in_a_peers_queue_must_fail_when_the_dictionary_closes_rather_than_report_success()
+    {
+        var a = await Start("a", peers: new PeerOptions { BackpressureBytes = 64 * 1024 });
+        var b = await Start("b", messaging: new MessagingOptions { SubscriberBacklogLimit = 2 });
+        await WaitConnected(a, b);
+        var atA = await Open<string>(a, "d");
+        await Open<string>(b, "d");
+        await WaitForReplicas(a, "d", 1);
+
+        // Hold b's channel from a (a callback subscriber that does not return stops it reading), then fill a's queue to b.
+        var gate = new TaskCompletionSource();
+        await b.Subscribe<string>("gate", async (_, _) => await gate.Task).Ready;
+        await a.WaitForSubscriberAsync("gate", TestTimeouts.Default);
+        var filler = new string('x', 512 * 1024);
+        var filling = Enumerable.Range(0, 64).Select(_ => a.PublishAsync("gate", filler)).ToList();
+        await AwaitConditionAsync(() => a.DescribePeers().Single(peer => peer.NodeId == b.Id).QueuedBytes > 64 * 1024, TestTimeouts.Default, message: "a's queue to b backed up");
+
+        var write = atA.SetAsync("x", "never sent"); // applied here, then waits for room behind the filler
+        await atA.DisposeAsync();
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => write);
+        Assert.Equal(0, atA.Stats.SendFailures); // closing is no send failure
+        gate.SetResult();
+    }
+
+    [Fact]
+    public async Task A_dictionary_closed_while_a_handler_is_busy_must_keep_its_name_until_its_replica_has_stopped()
+    {
+        var a = await Start("a");
+        var atA = await Open<int>(a, "d");
+        using var release = new ManualResetEventSlim();
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var blocking = atA.OnChanged(_ =>
+        {
+            entered.TrySetResult();
+            release.Wait();
+        });
+        _ = atA.SetAsync("x", 1); // answered once its handler returns
+        await entered.Task.WithTimeout();
+
+        await atA.DisposeAsync(); // gives up waiting after 5 s
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => a.OpenDictionaryAsync<int>("d"));
+        release.Set();
+        ReplicatedDictionary<int>? again = null;
+        await Conditions.AwaitConditionAsync(
+            async () =>
+            {
+                try
+                {
+                    again = await a.OpenDictionaryAsync<int>("d");
+                    return true;
+                }
+                catch (InvalidOperationException)
+                {
+                    return false;
+                }
+            },
+            TestTimeouts.Default,
+            message: "the name free once the old replica stopped");
+        await again!.DisposeAsync();
+    }
+
     /// <summary>The id of the node a dictionary was opened on (by <see cref="OpenOn{T}"/>).</summary>
     private string NodeOf<T>(ReplicatedDictionary<T> dictionary) => _nodeOf[dictionary];
 

@@ -1,6 +1,7 @@
 using MeshActors.Actors;
 using MeshActors.Discovery;
 using MeshActors.Messaging;
+using MeshActors.Peers;
 using MeshActors.Protocol;
 using MeshActors.Replication;
 using MeshActors.Tests.Transport;
@@ -31,7 +32,7 @@ public abstract class ReplicationMesh(ITestOutputHelper output) : TestKit(output
             await _owned[i].DisposeAsync();
     }
 
-    protected async Task<MeshNode> Start(string name, string? prefix = null, MessagingOptions? messaging = null, ActorSystem? system = null, ProtocolOptions? protocol = null)
+    protected async Task<MeshNode> Start(string name, string? prefix = null, MessagingOptions? messaging = null, ActorSystem? system = null, ProtocolOptions? protocol = null, PeerOptions? peers = null)
     {
         var node = await MeshNode.StartAsync(
             new MeshOptions
@@ -40,6 +41,7 @@ public abstract class ReplicationMesh(ITestOutputHelper output) : TestKit(output
                 Discovery = new DiscoveryOptions { Registry = RegistrySetting, KeyPrefix = prefix ?? Prefix, HeartbeatInterval = TimeSpan.FromMilliseconds(250), Ttl = TimeSpan.FromSeconds(2) },
                 Messaging = messaging ?? new MessagingOptions(),
                 Protocol = protocol ?? new ProtocolOptions(),
+                Peers = peers ?? new PeerOptions(),
                 LoggerFactory = Log,
             },
             system);
