@@ -37,13 +37,16 @@ public sealed class ReplicatedDictionary<T> : IReadOnlyDictionary<string, T>, IA
     /// <summary>Every key and value as this replica holds them now: an immutable snapshot that later writes do not change.</summary>
     public ImmutableDictionary<string, T> Snapshot => _view.Snapshot;
 
-    /// <inheritdoc />
+    /// <summary>The number of keys in the latest snapshot.</summary>
+    /// <remarks>Each read takes the latest snapshot on its own: to read several things that must agree, read them from one <see cref="Snapshot"/>.</remarks>
     public int Count => Snapshot.Count;
 
-    /// <inheritdoc />
+    /// <summary>The keys of the latest snapshot.</summary>
+    /// <remarks>Read while writes go on, <see cref="Keys"/> and <see cref="Values"/> may come from different snapshots and not pair up: take <see cref="Snapshot"/> once and read both from it.</remarks>
     public IEnumerable<string> Keys => Snapshot.Keys;
 
-    /// <inheritdoc />
+    /// <summary>The values of the latest snapshot.</summary>
+    /// <remarks>Read while writes go on, <see cref="Keys"/> and <see cref="Values"/> may come from different snapshots and not pair up: take <see cref="Snapshot"/> once and read both from it.</remarks>
     public IEnumerable<T> Values => Snapshot.Values;
 
     /// <inheritdoc />
@@ -92,7 +95,11 @@ public sealed class ReplicatedDictionary<T> : IReadOnlyDictionary<string, T>, IA
     }
 
     /// <summary>Calls <paramref name="handler"/> on the replica's actor for every key whose value changes here, by a local or a remote write, until disposed.</summary>
-    /// <remarks>Handlers run one change at a time, in order, after the snapshot shows the change; one that throws is logged and counted.</remarks>
+    /// <remarks>
+    /// Handlers run one change at a time, in order, after the snapshot shows the change; one that throws is logged and
+    /// counted. A handler must not wait for a write to this dictionary: the write needs the actor the handler holds
+    /// (it fails after the ask's 5 s timeout). Start it without waiting instead.
+    /// </remarks>
     public IDisposable OnChanged(Action<DictionaryChange<T>> handler)
     {
         ArgumentNullException.ThrowIfNull(handler);
