@@ -9,17 +9,6 @@ using MeshActors.TestKit;
 /// <summary>docs/protocol.md section 14 is enough to write a replica in another language: samples/DictionaryNodePeer, in Node.js, converges with a .NET replica.</summary>
 public sealed class NodeReplicaSpec(ITestOutputHelper output) : ReplicationMesh(output)
 {
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "meshactors-node-replica-" + Guid.NewGuid().ToString("N"));
-
-    protected override string RegistrySetting => "local:" + _root;
-
-    public override async Task DisposeAsync()
-    {
-        await base.DisposeAsync();
-        if (Directory.Exists(_root))
-            Directory.Delete(_root, recursive: true);
-    }
-
     [Fact]
     public async Task A_Node_js_replica_must_get_the_state_removes_included_write_its_own_keys_and_follow_later_writes()
     {

@@ -15,17 +15,6 @@ using MeshActors.TestKit;
 public sealed class ReplicatedDictionarySpec(ITestOutputHelper output) : ReplicationMesh(output)
 {
     private readonly ConcurrentDictionary<object, string> _nodeOf = new();
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "meshactors-repl-" + Guid.NewGuid().ToString("N"));
-
-    protected override string RegistrySetting => "local:" + _root;
-
-    public override async Task DisposeAsync()
-    {
-        await base.DisposeAsync();
-        if (Directory.Exists(_root))
-            Directory.Delete(_root, recursive: true);
-    }
-
     [Fact]
     public async Task A_set_on_one_node_must_be_seen_on_two_others()
     {

@@ -15,9 +15,10 @@ using MeshActors.TestKit;
 public abstract class ReplicationMesh(ITestOutputHelper output) : TestKit(output), IAsyncLifetime
 {
     private readonly List<IAsyncDisposable> _owned = [];
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "meshactors-repl-" + Guid.NewGuid().ToString("N"));
 
-    /// <summary>The <see cref="DiscoveryOptions.Registry"/> setting the nodes share.</summary>
-    protected abstract string RegistrySetting { get; }
+    /// <summary>The <see cref="DiscoveryOptions.Registry"/> setting the nodes share: by default a local registry in a directory of the test's own.</summary>
+    protected virtual string RegistrySetting => "local:" + _directory;
 
     /// <summary>Keeps tests apart in a shared registry; a node started with another prefix is in a mesh of its own.</summary>
     protected string Prefix { get; } = "repl-" + Guid.NewGuid().ToString("N")[..8];
@@ -26,10 +27,12 @@ public abstract class ReplicationMesh(ITestOutputHelper output) : TestKit(output
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    public virtual async Task DisposeAsync()
+    public async Task DisposeAsync()
     {
         for (var i = _owned.Count - 1; i >= 0; i--)
             await _owned[i].DisposeAsync();
+        if (Directory.Exists(_directory))
+            Directory.Delete(_directory, recursive: true);
     }
 
     protected async Task<MeshNode> Start(string name, string? prefix = null, MessagingOptions? messaging = null, ActorSystem? system = null, ProtocolOptions? protocol = null, PeerOptions? peers = null)

@@ -9,17 +9,6 @@ using MeshActors.TestKit;
 /// <summary>Shared objects and counters, built on replicated dictionaries, between real nodes.</summary>
 public sealed class SharedObjectSpec(ITestOutputHelper output) : ReplicationMesh(output)
 {
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "meshactors-shared-" + Guid.NewGuid().ToString("N"));
-
-    protected override string RegistrySetting => "local:" + _root;
-
-    public override async Task DisposeAsync()
-    {
-        await base.DisposeAsync();
-        if (Directory.Exists(_root))
-            Directory.Delete(_root, recursive: true);
-    }
-
     [Fact]
     public async Task A_shared_object_must_reach_every_node_and_say_when_it_is_updated_and_removed()
     {
