@@ -13,9 +13,7 @@ public sealed class RedisReplicationSpec(RedisServer redis, ITestOutputHelper ou
     [Fact]
     public async Task A_set_and_a_remove_must_replicate_between_nodes_found_through_Redis()
     {
-        var a = await Start("a");
-        var b = await Start("b");
-        await WaitConnected(a, b);
+        var (a, b) = await StartConnected("a", "b");
         var atA = await Open<string>(a, "d");
         var atB = await Open<string>(b, "d");
         await WaitForReplicas(a, "d", 1);

@@ -57,10 +57,7 @@ public sealed class ReplicatedDictionarySpec(ITestOutputHelper output) : Replica
     [Fact]
     public async Task A_replica_that_opens_late_must_get_the_whole_state_removes_included_before_its_open_returns()
     {
-        var a = await Start("a");
-        var b = await Start("b");
-        var c = await Start("c");
-        await WaitConnected(a, b, c);
+        var (a, b, c) = await StartConnected("a", "b", "c");
         var atA = await Open<int>(a, "d");
         var atB = await Open<int>(b, "d");
         for (var i = 0; i < 50; i++)
@@ -142,10 +139,7 @@ public sealed class ReplicatedDictionarySpec(ITestOutputHelper output) : Replica
     [Fact]
     public async Task Three_nodes_writing_and_removing_the_same_keys_at_once_must_end_with_the_same_dictionary()
     {
-        var a = await Start("a");
-        var b = await Start("b");
-        var c = await Start("c");
-        await WaitConnected(a, b, c);
+        var (a, b, c) = await StartConnected("a", "b", "c");
         var replicas = new[] { await OpenOn<int>(a, "d"), await OpenOn<int>(b, "d"), await OpenOn<int>(c, "d") };
         foreach (var node in new[] { a, b, c })
             await WaitForReplicas(node, "d", 2);
@@ -176,10 +170,7 @@ public sealed class ReplicatedDictionarySpec(ITestOutputHelper output) : Replica
     [Fact]
     public async Task Nodes_with_the_same_name_must_each_hold_every_entry()
     {
-        var writer = await Start("writer");
-        var worker1 = await Start("workers");
-        var worker2 = await Start("workers");
-        await WaitConnected(writer, worker1, worker2);
+        var (writer, worker1, worker2) = await StartConnected("writer", "workers", "workers");
         var atWriter = await Open<int>(writer, "jobs");
         var atWorker1 = await Open<int>(worker1, "jobs");
         var atWorker2 = await Open<int>(worker2, "jobs");
@@ -229,9 +220,7 @@ public sealed class ReplicatedDictionarySpec(ITestOutputHelper output) : Replica
     [Fact]
     public async Task A_malformed_message_must_be_logged_and_counted_while_the_replica_goes_on()
     {
-        var a = await Start("a");
-        var b = await Start("b");
-        await WaitConnected(a, b);
+        var (a, b) = await StartConnected("a", "b");
         var atB = await Open<int>(b, "d");
         await a.WaitForSubscriberAsync("$dict/d", TestTimeouts.Default);
         var handled = new ConcurrentQueue<string>();
@@ -294,9 +283,7 @@ public sealed class ReplicatedDictionarySpec(ITestOutputHelper output) : Replica
     [Fact]
     public async Task A_dictionary_must_open_once_per_node_and_a_reopened_replica_must_get_its_state_back()
     {
-        var a = await Start("a");
-        var b = await Start("b");
-        await WaitConnected(a, b);
+        var (a, b) = await StartConnected("a", "b");
         var atA = await Open<int>(a, "d");
         var atB = await Open<int>(b, "d");
         await atB.SetAsync("x", 1);
@@ -317,9 +304,7 @@ public sealed class ReplicatedDictionarySpec(ITestOutputHelper output) : Replica
     [Fact]
     public async Task Opening_must_stop_waiting_at_its_timeout_for_a_node_that_never_sends_its_state()
     {
-        var a = await Start("a");
-        var b = await Start("b");
-        await WaitConnected(a, b);
+        var (a, b) = await StartConnected("a", "b");
         var impostor = CreateTestProbe();
         await b.Subscribe("$dict/d", impostor.Ref).Ready; // listens on the topic, but is no replica: never answers a pull
         await WaitForReplicas(a, "d", 1);
@@ -337,10 +322,7 @@ public sealed class ReplicatedDictionarySpec(ITestOutputHelper output) : Replica
     [Fact]
     public async Task A_stamp_or_a_count_above_the_maximum_must_be_refused_alone_and_later_writes_and_states_still_replicate()
     {
-        var a = await Start("a");
-        var b = await Start("b");
-        var c = await Start("c");
-        await WaitConnected(a, b, c);
+        var (a, b, c) = await StartConnected("a", "b", "c");
         var atA = await Open<int>(a, "d");
         var atB = await Open<int>(b, "d");
         await WaitForReplicas(c, "d", 2);
@@ -373,9 +355,7 @@ public sealed class ReplicatedDictionarySpec(ITestOutputHelper output) : Replica
     [Fact]
     public async Task A_count_for_the_local_replica_must_not_make_its_writes_vanish_and_a_write_past_the_maximum_must_fail_clearly()
     {
-        var a = await Start("a");
-        var b = await Start("b");
-        await WaitConnected(a, b);
+        var (a, b) = await StartConnected("a", "b");
         var spy = CreateTestProbe();
         await b.Subscribe("$dict/d", spy.Ref).Ready; // a listener that is no replica: it sees a's pull, and so a's replica id
         await WaitForReplicas(a, "d", 1);
@@ -467,9 +447,7 @@ public sealed class ReplicatedDictionarySpec(ITestOutputHelper output) : Replica
     [Fact]
     public async Task A_value_whose_reading_throws_any_exception_must_be_refused_alone_and_the_rest_of_the_state_applied()
     {
-        var a = await Start("a");
-        var b = await Start("b");
-        await WaitConnected(a, b);
+        var (a, b) = await StartConnected("a", "b");
         var atB = await Open<Checked>(b, "d");
         await a.WaitForSubscriberAsync("$dict/d", TestTimeouts.Default);
 
@@ -570,10 +548,7 @@ public sealed class ReplicatedDictionarySpec(ITestOutputHelper output) : Replica
 
     private async Task<(ReplicatedDictionary<T>, ReplicatedDictionary<T>, ReplicatedDictionary<T>)> Dictionaries3<T>(string name)
     {
-        var a = await Start("a");
-        var b = await Start("b");
-        var c = await Start("c");
-        await WaitConnected(a, b, c);
+        var (a, b, c) = await StartConnected("a", "b", "c");
         var atA = await OpenOn<T>(a, name);
         var atB = await OpenOn<T>(b, name);
         var atC = await OpenOn<T>(c, name);

@@ -59,6 +59,22 @@ public abstract class ReplicationMesh(ITestOutputHelper output) : TestKit(output
         return dictionary;
     }
 
+    /// <summary>Two nodes, once each has a channel to the other.</summary>
+    protected async Task<(MeshNode, MeshNode)> StartConnected(string first, string second)
+    {
+        var (a, b) = (await Start(first), await Start(second));
+        await WaitConnected(a, b);
+        return (a, b);
+    }
+
+    /// <summary>Three nodes, once each has a channel to both others.</summary>
+    protected async Task<(MeshNode, MeshNode, MeshNode)> StartConnected(string first, string second, string third)
+    {
+        var (a, b, c) = (await Start(first), await Start(second), await Start(third));
+        await WaitConnected(a, b, c);
+        return (a, b, c);
+    }
+
     protected Task WaitConnected(params MeshNode[] nodes) => AwaitConditionAsync(
         () => nodes.All(node => nodes.Where(other => other != node).All(other => Connected(node, other))),
         TestTimeouts.Default,

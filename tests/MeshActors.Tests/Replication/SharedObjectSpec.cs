@@ -12,7 +12,7 @@ public sealed class SharedObjectSpec(ITestOutputHelper output) : ReplicationMesh
     [Fact]
     public async Task A_shared_object_must_reach_every_node_and_say_when_it_is_updated_and_removed()
     {
-        var (a, b) = await Mesh2();
+        var (a, b) = await StartConnected("a", "b");
         await using var atA = await a.OpenSharedObjectAsync<Room>("room");
         await using var atB = await b.OpenSharedObjectAsync<Room>("room");
         await WaitForReplicas(a, SharedObjects.ObjectPrefix + "room", 1);
@@ -36,7 +36,7 @@ public sealed class SharedObjectSpec(ITestOutputHelper output) : ReplicationMesh
     [Fact]
     public async Task Updates_on_one_node_must_apply_one_after_another()
     {
-        var (a, b) = await Mesh2();
+        var (a, b) = await StartConnected("a", "b");
         await using var atA = await a.OpenSharedObjectAsync<int>("hits");
         await using var atB = await b.OpenSharedObjectAsync<int>("hits");
         await WaitForReplicas(a, SharedObjects.ObjectPrefix + "hits", 1);
@@ -51,10 +51,7 @@ public sealed class SharedObjectSpec(ITestOutputHelper output) : ReplicationMesh
     [Fact]
     public async Task Concurrent_increments_on_three_nodes_must_all_count_everywhere()
     {
-        var a = await Start("a");
-        var b = await Start("b");
-        var c = await Start("c");
-        await WaitConnected(a, b, c);
+        var (a, b, c) = await StartConnected("a", "b", "c");
         var counters = new List<SharedCounter>();
         foreach (var node in new[] { a, b, c })
             counters.Add(await node.OpenCounterAsync("visits"));
@@ -77,14 +74,6 @@ public sealed class SharedObjectSpec(ITestOutputHelper output) : ReplicationMesh
         await AwaitConditionAsync(() => counters[2].Value == 291, TestTimeouts.Default, message: "291 on c");
         await counters[1].DisposeAsync();
         await counters[2].DisposeAsync();
-    }
-
-    private async Task<(MeshNode, MeshNode)> Mesh2()
-    {
-        var a = await Start("a");
-        var b = await Start("b");
-        await WaitConnected(a, b);
-        return (a, b);
     }
 
     public sealed record Room(string Name, string[] Members);
