@@ -17,8 +17,11 @@ internal sealed class PromiseActorRef<T> : TaskCompletionSource<T>, IInternalAct
     private ActorPath? _path;
     private Timer? _timer;
     private CancellationTokenRegistration _cancellation;
-    private List<IInternalActorRef>? _watchers;
-    private bool _watchersNotified;
+    /// <summary>Who watches the promise until it completes; <see cref="Completed"/> once they have been told.</summary>
+    private IInternalActorRef[]? _watchers;
+
+    // An array of its own, never Array.Empty, so that no list of watchers can be taken for it.
+    private static readonly IInternalActorRef[] Completed = new IInternalActorRef[0];
 
     public PromiseActorRef(ActorSystem system, IActorRef recipient, object message, TimeSpan timeout)
         : base(TaskCreationOptions.RunContinuationsAsynchronously)
@@ -85,21 +88,26 @@ internal sealed class PromiseActorRef<T> : TaskCompletionSource<T>, IInternalAct
         switch (message)
         {
             case Watch watch when !ReferenceEquals(watch.Watcher, this):
-                lock (this)
+                // Lock-free, so that completing an ask nobody watches costs one exchange.
+                while (true)
                 {
-                    if (!_watchersNotified)
+                    var watchers = Volatile.Read(ref _watchers);
+                    if (ReferenceEquals(watchers, Completed))
                     {
-                        (_watchers ??= []).Add(watch.Watcher);
+                        watch.Watcher.SendSystemMessage(new DeathWatchNotification(this));
                         return;
                     }
+
+                    if (ReferenceEquals(Interlocked.CompareExchange(ref _watchers, [.. watchers ?? [], watch.Watcher], watchers), watchers))
+                        return;
                 }
 
-                watch.Watcher.SendSystemMessage(new DeathWatchNotification(this));
-                break;
             case Unwatch unwatch:
-                lock (this)
+                while (Volatile.Read(ref _watchers) is { } watchers && !ReferenceEquals(watchers, Completed))
                 {
-                    _watchers?.Remove(unwatch.Watcher);
+                    var remaining = watchers.Where(watcher => !watcher.Equals(unwatch.Watcher)).ToArray();
+                    if (ReferenceEquals(Interlocked.CompareExchange(ref _watchers, remaining.Length == 0 ? null : remaining, watchers), watchers))
+                        return;
                 }
 
                 break;
@@ -136,20 +144,15 @@ internal sealed class PromiseActorRef<T> : TaskCompletionSource<T>, IInternalAct
     {
         _timer?.Dispose();
         _cancellation.Dispose();
-        List<IInternalActorRef>? watchers;
-        lock (this)
+        var watchers = Interlocked.Exchange(ref _watchers, Completed);
+        if (watchers is null || ReferenceEquals(watchers, Completed))
         {
-            _watchersNotified = true;
-            watchers = _watchers;
-            _watchers = null;
+            return;
         }
 
-        if (watchers is not null)
+        foreach (var watcher in watchers)
         {
-            foreach (var watcher in watchers)
-            {
-                watcher.SendSystemMessage(new DeathWatchNotification(this));
-            }
+            watcher.SendSystemMessage(new DeathWatchNotification(this));
         }
     }
 
