@@ -147,7 +147,6 @@ internal sealed partial class PeerChannel
         {
             _link!.Stats.OnDropped();
             PeerLog.Unsendable(_settings.Logger, envelope.Type, _link.NodeId, e.Message);
-            (envelope as Envelope.Pub)?.Unsendable?.Invoke(e);
             return false;
         }
     }

@@ -10,8 +10,5 @@ internal abstract partial record Envelope
 
         /// <summary>The trace context of the span that published it; null when none.</summary>
         public TraceContext? Trace { get; init; }
-
-        /// <summary>Called, on the channel's writer, when the envelope was queued but could not be sent (above the peer's frame limit); null when nobody needs to know beyond the peer's counters.</summary>
-        public Action<Exception>? Unsendable { get; init; }
     }
 }

@@ -193,7 +193,7 @@ internal sealed partial class ReplicatedDictionaryActor<T>
         ValueTask send;
         try
         {
-            send = peer.SendAsync(new Envelope.Pub(_topic, data) { Unsendable = ex => OnSendFailed(peer, kind, ex) }, _stopping.Token);
+            send = peer.SendAsync(new Envelope.Pub(_topic, data), _stopping.Token);
         }
         catch (Exception ex)
         {
