@@ -15,7 +15,7 @@ public sealed record MeshOptions
     /// <summary>The node's id, a UUID v4; a new one when null (the default), so a restarted node is a new member.</summary>
     public string? NodeId { get; init; }
 
-    /// <summary>Listener, dialer, framing, queue and liveness settings.</summary>
+    /// <summary>Listener, dialer, TLS, HTTP/2 window and keep-alive settings.</summary>
     public Transport.TransportOptions Transport { get; init; } = new();
 
     /// <summary>Frame limits of the wire protocol.</summary>
@@ -53,8 +53,10 @@ public sealed record MeshOptions
         var errors = new List<string>();
         if (string.IsNullOrWhiteSpace(NodeName))
             errors.Add("MeshOptions.NodeName is empty: give the node a name (nodes with the same name form a group).");
-        else if (NodeName.Contains(':'))
-            errors.Add($"MeshOptions.NodeName '{NodeName}' contains ':', which registry keys ({{prefix}}:service:{{name}}:{{id}}) cannot hold.");
+        // The registry actor refuses such a name when it builds this node's registration: refused here, the start
+        // fails instead of leaving a node that runs without ever registering.
+        else if (RegistryKey.NameProblem(NodeName) is { } nameProblem)
+            errors.Add($"MeshOptions.NodeName '{NodeName}' {nameProblem}: it is part of the node's registry keys ({{prefix}}:service:{{name}}:{{id}}).");
         if (NodeId is not null && !Guid.TryParseExact(NodeId, "D", out _))
             errors.Add($"MeshOptions.NodeId '{NodeId}' is not a UUID such as 0b6f4a52-3c2e-4d8a-9f61-2a7c9e1d5b30; leave it null for a fresh one.");
         if (Transport is null || Protocol is null || Peers is null || Discovery is null || Messaging is null || Json is null)

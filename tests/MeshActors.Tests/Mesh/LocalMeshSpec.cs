@@ -21,6 +21,22 @@ public sealed class LocalMeshSpec(ITestOutputHelper output) : MeshContract(outpu
             Directory.Delete(_root, recursive: true);
     }
 
+    // Option checks do not depend on the registry either.
+    [Theory]
+    [InlineData("orders*")]
+    [InlineData("eu/orders")]
+    [InlineData("orders\tv2")]
+    public async Task A_node_name_the_registry_cannot_hold_must_fail_the_start_instead_of_leaving_a_node_that_never_registers(string name)
+    {
+        var ex = await Assert.ThrowsAsync<ArgumentException>(() => MeshNode.StartAsync(new MeshOptions
+        {
+            NodeName = name,
+            Discovery = new() { Registry = RegistrySetting },
+        }));
+
+        Assert.Contains("MeshOptions.NodeName", ex.Message);
+    }
+
     // Metrics do not depend on the registry, so they are specified once, here.
     [Fact]
     public async Task A_node_must_report_its_counters_as_metrics_tagged_with_its_id_until_it_stops()
