@@ -3,7 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 
 namespace MeshActors.Transport;
 
-/// <summary>Listener, dialer, framing, outbound-queue and liveness settings of the HTTP/2 data plane.</summary>
+/// <summary>Listener, dialer, TLS, HTTP/2 window and keep-alive settings of the data plane; framing is in <see cref="Protocol.ProtocolOptions"/>, outbound queues and heartbeats in <see cref="Peers.PeerOptions"/>.</summary>
 public sealed record TransportOptions
 {
     /// <summary>Address the listener binds to: an IP address or <c>localhost</c>. Default 127.0.0.1.</summary>
