@@ -40,15 +40,17 @@ function compare(a, b) {
 
 const order = (x, y) => x.stamp - y.stamp || (x.replica < y.replica ? -1 : x.replica > y.replica ? 1 : 0);
 
-// A stamp or count is an integer from 1 to 2^53-1 (14.2): a version with one outside is refused alone (14.4).
+// A stamp or count is an integer from 1 to 2^53-1 (14.2): a version with one outside is refused alone (14.4). The
+// clock follows other replicas' stamps only up to 2^52, so that no stamp leaves it without room to write (14.2).
 const count = n => Number.isSafeInteger(n) && n >= 1;
+const followed = 2 ** 52;
 const valid = v => v && typeof v === 'object' && typeof v.replica === 'string' && v.replica && typeof v.node === 'string' && v.node
   && count(v.stamp) && v.vv && typeof v.vv === 'object' && Object.values(v.vv).every(count) && count(v.vv[v.replica])
   && (v.removed === true || 'value' in v);
 
 function merge(key, version) {
   if (!valid(version)) { out(`refused ${key}`); return; }
-  clock = Math.max(clock, version.stamp);
+  clock = Math.max(clock, version.replica === replica ? version.stamp : Math.min(version.stamp, followed));
   const current = entries.get(key) ?? [];
   if (current.some(s => ['after', 'equal'].includes(compare(s.vv, version.vv)))) return;
   const next = current.filter(s => compare(s.vv, version.vv) === 'concurrent').concat([version]).sort(order);

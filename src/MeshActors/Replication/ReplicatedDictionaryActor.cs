@@ -169,7 +169,7 @@ internal sealed partial class ReplicatedDictionaryActor<T> : ReceiveActor, IWith
     {
         var seen = Siblings.Seen(_entries.GetValueOrDefault(key) ?? []);
         if (_clock >= ReplicationWire.MaxCount)
-            throw new OverflowException($"Dictionary '{_name}' cannot write key '{key}': its Lamport stamp would be above {ReplicationWire.MaxCount}, the most docs/protocol.md 14.2 allows (a replica has written a stamp at that maximum).");
+            throw new OverflowException($"Dictionary '{_name}' cannot write key '{key}': its Lamport stamp would be above {ReplicationWire.MaxCount}, the most docs/protocol.md 14.2 allows (its own writes took its clock there from {ReplicationWire.MaxFollowedStamp}, the most other replicas' stamps move it).");
         if (seen[_replica] >= ReplicationWire.MaxCount)
             throw new OverflowException($"Dictionary '{_name}' cannot write key '{key}': this replica's count in its version vector would be above {ReplicationWire.MaxCount}, the most docs/protocol.md 14.2 allows.");
         return new ReplicaVersion<T>(_replica, _messaging.SelfId, seen.Increment(_replica), _clock + 1, removed, raw, value);
@@ -271,7 +271,7 @@ internal sealed partial class ReplicatedDictionaryActor<T> : ReceiveActor, IWith
     /// <summary>Merges one version into its key, updating the snapshot and queueing the change and conflict events it causes.</summary>
     private void Merge(string key, ReplicaVersion<T> version, bool local)
     {
-        _clock = Math.Max(_clock, version.Stamp);
+        _clock = Math.Max(_clock, local ? version.Stamp : Math.Min(version.Stamp, ReplicationWire.MaxFollowedStamp));
         var before = _entries.GetValueOrDefault(key) ?? [];
         if (Siblings.Merge(before, version) is not { } after)
             return;

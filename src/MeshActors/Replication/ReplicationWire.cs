@@ -21,6 +21,20 @@ internal static class ReplicationWire
     /// </summary>
     public const long MaxCount = 9007199254740991;
 
+    /// <summary>
+    /// The highest a replica's Lamport clock follows the stamps of other replicas (2^52); above it, only its own writes move it.
+    /// </summary>
+    /// <remarks>
+    /// A stamp up to <see cref="MaxCount"/> is valid, but a clock that followed one there could not write again, and a
+    /// single version from a buggy peer would stop every replica's writes. Refusing stamps above some lower line would
+    /// only move the trap there: the next write of a replica that took a stamp at the line would be refused by all the
+    /// others. So no stamp is refused for its size below the maximum, and a clock follows others only this far: 2^52 more
+    /// writes of its own (over a century at a million a second) before it reaches the maximum. Above the line a write's
+    /// stamp may be below one it has seen, which changes no merge (a write replaces what it has seen by its vector) and
+    /// only which of concurrent writes wins, the same way on every replica.
+    /// </remarks>
+    public const long MaxFollowedStamp = 1L << 52;
+
     public static string Topic(string dictionary) => TopicPrefix + dictionary;
 
     /// <summary>A message as read: its kind, the sending replica, whether it ends a state, its entries (key and versions, values still JSON), and the versions refused for breaking the format, each with its key and why.</summary>

@@ -380,6 +380,29 @@ public sealed class ReplicatedDictionarySpec(ITestOutputHelper output) : Replica
     }
 
     [Fact]
+    public async Task A_peers_stamp_at_the_maximum_must_not_stop_the_other_nodes_writes()
+    {
+        var (a, b, c) = await StartConnected("a", "b", "c");
+        var atA = await Open<int>(a, "d");
+        var atB = await Open<int>(b, "d");
+        await WaitForReplicas(c, "d", 2);
+
+        // A valid stamp (docs/protocol.md 14.2) that once left no room above it: every later write on a and b failed.
+        await c.PublishAsync("$dict/d", Json("""
+            {"v":1,"kind":"delta","replica":"evil","entries":[
+              {"key":"pinned","versions":[{"replica":"evil","node":"n","vv":{"evil":1},"stamp":9007199254740991,"value":1}]}]}
+            """));
+        await WaitFor(atA, "pinned", 1);
+        await WaitFor(atB, "pinned", 1);
+
+        await atA.SetAsync("x", 2);
+        await WaitFor(atB, "x", 2);
+        await atB.SetAsync("pinned", 3); // it has seen the pinned version: it replaces it, whatever their stamps
+        await WaitFor(atA, "pinned", 3);
+        Assert.All(new[] { atA, atB }, d => Assert.Equal(0, d.Stats.BadVersions + d.Stats.Conflicts));
+    }
+
+    [Fact]
     public async Task A_late_replica_whose_max_frame_is_smaller_than_a_state_chunk_must_get_the_whole_state_before_its_open_returns()
     {
         var a = await Start("a");
