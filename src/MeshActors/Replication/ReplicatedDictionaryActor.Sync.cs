@@ -24,6 +24,8 @@ internal sealed partial class ReplicatedDictionaryActor<T>
     // here even when this actor never saw the route without it.
     private readonly HashSet<RouteCandidate> _replicas = [];
     private readonly CancellationTokenSource _stopping = new();
+    // Pulls from nodes not yet replicas in the routes, until they are; at most one per connected node, as a node's entry
+    // goes with its last channel (it pulls again when it is back).
     private readonly HashSet<string> _pendingPulls = new(StringComparer.Ordinal);
     private HashSet<string>? _awaiting;
     private IActorRef? _opener;
@@ -40,6 +42,7 @@ internal sealed partial class ReplicatedDictionaryActor<T>
         });
         Receive<SubscribeAck>(_ => OnSubscribed());
         Receive<RoutesChanged>(_ => OnRoutesChanged());
+        Receive<PeerDisconnected>(left => _pendingPulls.Remove(left.NodeId));
         Receive<OpenTimedOut>(_ =>
         {
             if (_awaiting is null)
@@ -48,6 +51,13 @@ internal sealed partial class ReplicatedDictionaryActor<T>
             FinishOpen();
         });
     }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// A node's last channel going is published after every message it sent here is delivered, so its pull is never
+    /// forgotten before it arrives; the subscription ends with the actor.
+    /// </remarks>
+    protected override void PreStart() => Context.System.EventStream.Subscribe<PeerDisconnected>(Self);
 
     /// <inheritdoc />
     protected override void PostStop()
