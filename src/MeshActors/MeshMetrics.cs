@@ -60,6 +60,7 @@ internal sealed class MeshMetrics : IDisposable
         PerDictionary(dictionaries, "meshactors.replication.conflicts", "{conflict}", "Times a replica found concurrent writes to a key.", stats => stats.Conflicts);
         PerDictionary(dictionaries, "meshactors.replication.handler_failures", "{call}", "Change, conflict or resolver calls that threw.", stats => stats.HandlerFailures + stats.ResolverFailures);
         PerDictionary(dictionaries, "meshactors.replication.send_failures", "{message}", "Replication messages that could not be queued for a peer that had not left.", stats => stats.SendFailures);
+        PerDictionary(dictionaries, "meshactors.replication.pulls_coalesced", "{pull}", "Pulls answered by a state already due to their node rather than one of their own.", stats => stats.PullsCoalesced);
     }
 
     public void Dispose() => _meter.Dispose();

@@ -14,7 +14,9 @@ namespace MeshActors.Replication;
 /// </summary>
 /// <remarks>
 /// A pull is answered only once the asking node is in this node's routes: from then on this node's writes go to it as
-/// deltas, so a write is either in the state it sends or in a later delta, never in neither.
+/// deltas, so a write is either in the state it sends or in a later delta, never in neither. One state at a time goes to
+/// a node: pulls that arrive while it goes out are answered together by one more, encoded when it has gone, so that a
+/// node pulling in a loop costs one state per state it takes rather than one per pull, and no re-sync is lost.
 /// </remarks>
 internal sealed partial class ReplicatedDictionaryActor<T>
 {
@@ -27,6 +29,7 @@ internal sealed partial class ReplicatedDictionaryActor<T>
     // Pulls from nodes not yet replicas in the routes, until they are; at most one per connected node, as a node's entry
     // goes with its last channel (it pulls again when it is back).
     private readonly HashSet<string> _pendingPulls = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, StateTransfer> _transfers = new(StringComparer.Ordinal);
     private HashSet<string>? _awaiting;
     private IActorRef? _opener;
     private long _openStarted;
@@ -42,7 +45,8 @@ internal sealed partial class ReplicatedDictionaryActor<T>
         });
         Receive<SubscribeAck>(_ => OnSubscribed());
         Receive<RoutesChanged>(_ => OnRoutesChanged());
-        Receive<PeerDisconnected>(left => _pendingPulls.Remove(left.NodeId));
+        Receive<PeerDisconnected>(left => OnLeft(left.NodeId));
+        Receive<StateTransferred>(transferred => OnStateTransferred(transferred.NodeId));
         Receive<OpenTimedOut>(_ =>
         {
             if (_awaiting is null)
@@ -99,7 +103,7 @@ internal sealed partial class ReplicatedDictionaryActor<T>
             if (_replicas.Add(replica))
                 _ = Send(replica.Peer!, pull, ReplicationWire.Pull);
             if (_pendingPulls.Remove(replica.NodeId))
-                SendState(replica.Peer!, "it asked");
+                OnPull(replica.NodeId);
         }
 
         _replicas.IntersectWith(current);
@@ -151,22 +155,80 @@ internal sealed partial class ReplicatedDictionaryActor<T>
         }
     }
 
-    /// <summary>Answers a pull now when <paramref name="nodeId"/> is a replica in the routes, else once it is.</summary>
+    /// <summary>Answers a pull now when <paramref name="nodeId"/> is a replica in the routes, else once it is; after the state going to it, if one is.</summary>
     private void OnPull(string nodeId)
     {
-        if (OtherReplicas().FirstOrDefault(replica => replica.NodeId == nodeId) is { } asking)
+        if (_transfers.TryGetValue(nodeId, out var underWay))
+            OnPullDuring(underWay, nodeId);
+        else if (Replica(nodeId) is { } asking)
             SendState(asking.Peer!, "it asked");
         else
             _pendingPulls.Add(nodeId);
     }
 
     /// <summary>
+    /// A pull while a state goes to its node: the first makes one more due after it (the state going out may have been
+    /// encoded before what the pull asks for), and the next ones are answered by that one too: counted, logged once.
+    /// </summary>
+    private void OnPullDuring(StateTransfer underWay, string nodeId)
+    {
+        if (!underWay.AnotherDue)
+        {
+            underWay.AnotherDue = true;
+            return;
+        }
+
+        _view.Stats.OnPullCoalesced();
+        if (underWay.Reported)
+            return;
+        underWay.Reported = true;
+        ReplicationLog.PullsCoalesced(_log, _name, nodeId);
+    }
+
+    /// <summary>A state to <paramref name="nodeId"/> is queued (or gone with its replica): sends the one more due, if pulls asked for it meanwhile.</summary>
+    private void OnStateTransferred(string nodeId)
+    {
+        if (!_transfers.TryGetValue(nodeId, out var transfer))
+            return;
+        if (!transfer.AnotherDue)
+        {
+            _transfers.Remove(nodeId);
+            return;
+        }
+
+        transfer.AnotherDue = false;
+        if (Replica(nodeId) is { } asking)
+        {
+            // The same transfer goes on, so that a node pulling without pause is reported once, not once per state.
+            SendState(asking.Peer!, "it asked again while a state went to it", transfer);
+            return;
+        }
+
+        // It asked after coming back (what it asked before it left was forgotten then), and its interest is not here yet.
+        _transfers.Remove(nodeId);
+        _pendingPulls.Add(nodeId);
+    }
+
+    /// <summary>Forgets what a node whose last channel went had asked for: it pulls again when it is back.</summary>
+    private void OnLeft(string nodeId)
+    {
+        _pendingPulls.Remove(nodeId);
+        if (_transfers.TryGetValue(nodeId, out var underWay))
+            underWay.AnotherDue = false;
+    }
+
+    /// <summary>The other replica on node <paramref name="nodeId"/>; null when it is not in the routes.</summary>
+    private RouteCandidate? Replica(string nodeId) => OtherReplicas().FirstOrDefault(replica => replica.NodeId == nodeId);
+
+    /// <summary>
     /// Sends the whole state, the last message final, each message cut to what one of the peer's frames carries (or
     /// <see cref="ReplicatedDictionaryOptions{T}.StateChunkBytes"/> if less); off the actor, waiting for room in the
-    /// peer's queue. An entry too large for a frame alone is left out, logged and counted: the rest still arrives.
+    /// peer's queue, and tells the actor <see cref="StateTransferred"/> when all is queued. An entry too large for a frame
+    /// alone is left out, logged and counted: the rest still arrives.
     /// </summary>
-    private void SendState(IPeer peer, string reason)
+    private void SendState(IPeer peer, string reason, StateTransfer? goingOn = null)
     {
+        _transfers[peer.NodeId] = goingOn ?? new StateTransfer();
         var chunkBytes = Math.Min(_options.StateChunkBytes, Carried(peer.MaxFrameSize));
         var chunks = ReplicationWire.EncodeState(_replica, _entries.ToList(), chunkBytes, out var skipped);
         ReplicationLog.SendingState(_log, _name, _entries.Count - skipped.Count, peer.NodeId, reason);
@@ -176,6 +238,7 @@ internal sealed partial class ReplicatedDictionaryActor<T>
             ReplicationLog.SendFailed(_log, _name, "state entry", peer.NodeId, $"key '{key}' is {bytes} bytes, above the {chunkBytes} bytes a state message to it may hold (its max_frame is {peer.MaxFrameSize})");
         }
 
+        var self = Self;
         _ = SendAllAsync();
 
         async Task SendAllAsync()
@@ -187,6 +250,7 @@ internal sealed partial class ReplicatedDictionaryActor<T>
             }
 
             _view.Stats.OnStateSent();
+            self.Tell(new StateTransferred(peer.NodeId), ActorRefs.NoSender);
         }
     }
 
@@ -293,6 +357,16 @@ internal sealed partial class ReplicatedDictionaryActor<T>
     {
         public static readonly Opened Instance = new();
     }
+
+    /// <summary>A state going to one node: whether pulls asked for one more after it, and whether their burst was logged.</summary>
+    private sealed class StateTransfer
+    {
+        public bool AnotherDue;
+        public bool Reported;
+    }
+
+    /// <summary>Every message of a state to <see cref="NodeId"/> is queued for it.</summary>
+    private sealed record StateTransferred(string NodeId);
 
     private sealed class RoutesChanged
     {

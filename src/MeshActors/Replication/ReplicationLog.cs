@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace MeshActors.Replication;
 
-/// <summary>Every log line of replicated dictionaries: one per open, bad input, failed handler or failed send.</summary>
+/// <summary>Every log line of replicated dictionaries: one per open, bad input, failed handler or failed send, and one per burst of pulls coalesced.</summary>
 internal static partial class ReplicationLog
 {
     [LoggerMessage(8001, LogLevel.Debug, "Dictionary {Dictionary} opened as replica {Replica} with the state of {Replicas} other replicas in {Milliseconds} ms")]
@@ -34,4 +34,7 @@ internal static partial class ReplicationLog
 
     [LoggerMessage(8010, LogLevel.Warning, "Dictionary {Dictionary} refused a version of key {Key} from node {NodeId}: {Reason}")]
     public static partial void BadVersion(ILogger logger, string dictionary, string key, string nodeId, string reason);
+
+    [LoggerMessage(8011, LogLevel.Warning, "Dictionary {Dictionary} is sending its state to node {NodeId}, which keeps pulling: one more state after it answers every pull that arrives meanwhile (counted in PullsCoalesced, logged once while they go on)")]
+    public static partial void PullsCoalesced(ILogger logger, string dictionary, string nodeId);
 }

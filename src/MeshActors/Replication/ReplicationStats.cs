@@ -12,6 +12,7 @@ public sealed class ReplicationStats
     private long _statesSent;
     private long _statesReceived;
     private long _sendFailures;
+    private long _pullsCoalesced;
 
     /// <summary>Messages refused whole: not a JSON object, another <c>v</c>, an unknown <c>kind</c>, no <c>entries</c> array (logged, event 8003).</summary>
     public long BadMessages => Volatile.Read(ref _badMessages);
@@ -40,6 +41,12 @@ public sealed class ReplicationStats
     /// <summary>Messages that could not be queued for a peer for a reason other than its leaving (logged, event 8009).</summary>
     public long SendFailures => Volatile.Read(ref _sendFailures);
 
+    /// <summary>
+    /// Pulls that got no state transfer of their own: they came while a transfer to their node was under way and another
+    /// was already due after it, which answers them all (logged once per burst, event 8011).
+    /// </summary>
+    public long PullsCoalesced => Volatile.Read(ref _pullsCoalesced);
+
     internal void OnBadMessage() => Interlocked.Increment(ref _badMessages);
 
     internal void OnBadValue() => Interlocked.Increment(ref _badValues);
@@ -57,4 +64,6 @@ public sealed class ReplicationStats
     internal void OnStateReceived() => Interlocked.Increment(ref _statesReceived);
 
     internal void OnSendFailure() => Interlocked.Increment(ref _sendFailures);
+
+    internal void OnPullCoalesced() => Interlocked.Increment(ref _pullsCoalesced);
 }
