@@ -66,7 +66,7 @@ public sealed class ReplicatedDictionary<T> : IReadOnlyDictionary<string, T>, IA
 
     /// <summary>Sets <paramref name="key"/> to <paramref name="value"/>; completes once this replica shows it and it is queued for every other replica.</summary>
     /// <exception cref="Exception">The value cannot be written as JSON: what the serializer (or the value itself) threw, at once.</exception>
-    /// <exception cref="ArgumentException">The write is larger than a frame of this node or of a replica in its routes carries (docs/replication.md, Writes); nothing is written.</exception>
+    /// <exception cref="ArgumentException">The write is larger than a frame of this node or of a replica in its routes carries (docs/replication.md, The dictionary, Size); nothing is written.</exception>
     public Task SetAsync(string key, T value, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(key);
