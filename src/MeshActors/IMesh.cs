@@ -70,6 +70,12 @@ public interface IMesh : IAsyncDisposable
     MeshRegistration Subscribe(string topic, Func<TopicMessage, ValueTask> handler);
 
     /// <summary>Delivers each message on <paramref name="topic"/> to <paramref name="subscriber"/> as a <see cref="TopicMessage"/> until disposed.</summary>
+    /// <remarks>
+    /// Each call returns a handle of its own, valid until it is itself disposed (or the actor stops). Subscribing one
+    /// actor to one topic more than once, here or with <see cref="Messaging.Subscribe"/> messages, still delivers each
+    /// message to it once, for as long as any of those subscriptions lasts: disposing one handle ends neither the
+    /// others nor what the messages started, and an <see cref="Messaging.Unsubscribe"/> message ends no handle.
+    /// </remarks>
     MeshRegistration Subscribe(string topic, IActorRef subscriber);
 
     /// <summary>True when some node, this one included, listens to <paramref name="topic"/>.</summary>

@@ -144,10 +144,11 @@ internal sealed partial class MeshMessaging
     {
         ValidateName(topic, "topic", nameof(topic));
         ArgumentNullException.ThrowIfNull(subscriber);
+        var holder = NextRegistration();
         var router = TopicRouter;
-        return new MeshRegistration(() => router.Tell(new Unsubscribe(topic, subscriber), ActorRefs.NoSender))
+        return new MeshRegistration(() => router.Tell(new TopicRouterActor.ReleaseSubscription(topic, subscriber, holder), ActorRefs.NoSender))
         {
-            Ready = router.Ask<SubscribeAck>(new Subscribe(topic, subscriber)),
+            Ready = router.Ask<SubscribeAck>(new TopicRouterActor.HoldSubscription(topic, subscriber, holder)),
         };
     }
 

@@ -7,6 +7,12 @@ namespace MeshActors.Messaging;
 /// <summary>The messages only the messaging layer itself sends the router.</summary>
 internal sealed partial class TopicRouterActor
 {
+    /// <summary>Subscribes <paramref name="Subscriber"/> to <paramref name="Topic"/> for one <see cref="IMesh.Subscribe(string, IActorRef)"/> handle, <paramref name="Holder"/> (its registration id); answered with <see cref="SubscribeAck"/>.</summary>
+    public sealed record HoldSubscription(string Topic, IActorRef Subscriber, long Holder);
+
+    /// <summary>The handle <paramref name="Holder"/> was disposed: <paramref name="Subscriber"/> stays on <paramref name="Topic"/> only while something else holds it there.</summary>
+    public sealed record ReleaseSubscription(string Topic, IActorRef Subscriber, long Holder);
+
     /// <summary>Subscribes a callback through a child actor of its own, named after <paramref name="Id"/>; answered with <see cref="SubscribeAck"/>.</summary>
     public sealed record SubscribeCallback(string Topic, long Id, Func<TopicMessage, ValueTask> Handler);
 

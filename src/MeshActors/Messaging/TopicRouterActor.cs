@@ -12,15 +12,21 @@ namespace MeshActors.Messaging;
 /// Accepts <see cref="Subscribe"/>, <see cref="Unsubscribe"/> (answered to the sender) and <see cref="Publish"/> from any
 /// actor. Subscribers and service actors are watched: one that stops is dropped. Callback subscriptions run in child
 /// actors, one per subscription, so that a slow callback delays only itself and each keeps the publishers' order.
+/// An actor is subscribed to a topic once, however many hold it there: the <see cref="Subscribe"/> messages, as one
+/// holder however many came (as in Akka.NET's DistributedPubSub), and each <see cref="IMesh.Subscribe(string, IActorRef)"/>
+/// handle, one holder apiece. It gets each message once, until the last holder lets go.
 /// </remarks>
 internal sealed partial class TopicRouterActor : ReceiveActor
 {
     private readonly MeshMessaging _messaging;
     private readonly ILogger _log;
     private readonly Dictionary<string, List<IActorRef>> _subscribers = new(StringComparer.Ordinal);
-    private readonly Dictionary<IActorRef, HashSet<string>> _topicsOf = [];
+    private readonly Dictionary<IActorRef, Dictionary<string, HashSet<long>>> _holders = [];
     private readonly Dictionary<IActorRef, SubscriberBacklog> _backlogs = [];
     private readonly Dictionary<string, IActorRef> _services = new(StringComparer.Ordinal);
+
+    /// <summary>The holder that stands for every <see cref="Subscribe"/> message; handles and callbacks hold with their registration ids, from 1.</summary>
+    private const long SubscribeMessages = 0;
 
     public TopicRouterActor(MeshMessaging messaging)
     {
@@ -30,6 +36,8 @@ internal sealed partial class TopicRouterActor : ReceiveActor
         Receive<Subscribe>(OnSubscribe);
         Receive<Unsubscribe>(OnUnsubscribe);
         Receive<Publish>(OnPublish);
+        Receive<HoldSubscription>(OnHoldSubscription);
+        Receive<ReleaseSubscription>(release => Release(release.Topic, release.Subscriber, release.Holder));
         Receive<SubscribeCallback>(OnSubscribeCallback);
         Receive<CancelCallback>(OnCancelCallback);
         Receive<RegisterService>(OnRegisterService);
@@ -43,28 +51,20 @@ internal sealed partial class TopicRouterActor : ReceiveActor
     {
         if (Refused(subscribe.Topic))
             return;
-        AddSubscriber(subscribe.Topic, subscribe.Subscriber);
+        Hold(subscribe.Topic, subscribe.Subscriber, SubscribeMessages);
         Sender.Tell(new SubscribeAck(subscribe));
     }
 
     private void OnUnsubscribe(Unsubscribe unsubscribe)
     {
-        if (_subscribers.TryGetValue(unsubscribe.Topic, out var subscribers) && subscribers.Remove(unsubscribe.Subscriber))
-        {
-            if (subscribers.Count == 0)
-                _subscribers.Remove(unsubscribe.Topic);
-            var topics = _topicsOf[unsubscribe.Subscriber];
-            topics.Remove(unsubscribe.Topic);
-            if (topics.Count == 0)
-            {
-                _topicsOf.Remove(unsubscribe.Subscriber);
-                Context.Unwatch(unsubscribe.Subscriber);
-            }
-
-            Changed();
-        }
-
+        Release(unsubscribe.Topic, unsubscribe.Subscriber, SubscribeMessages);
         Sender.Tell(new UnsubscribeAck(unsubscribe));
+    }
+
+    private void OnHoldSubscription(HoldSubscription hold)
+    {
+        Hold(hold.Topic, hold.Subscriber, hold.Holder);
+        Sender.Tell(new SubscribeAck(new Subscribe(hold.Topic, hold.Subscriber)));
     }
 
     private void OnPublish(Publish publish)
@@ -86,7 +86,7 @@ internal sealed partial class TopicRouterActor : ReceiveActor
         var backlog = new SubscriberBacklog(_messaging.Options.SubscriberBacklogLimit, _messaging.Options.SubscriberBacklogBytes, _messaging.Stats);
         var child = Context.ActorOf(TopicCallbackActor.Props(subscribe.Topic, subscribe.Handler, backlog, _messaging.Stats), CallbackName(subscribe.Id));
         _backlogs[child] = backlog;
-        AddSubscriber(subscribe.Topic, child);
+        Hold(subscribe.Topic, child, subscribe.Id);
         Sender.Tell(new SubscribeAck(new Subscribe(subscribe.Topic, child)));
     }
 
@@ -119,37 +119,62 @@ internal sealed partial class TopicRouterActor : ReceiveActor
         }
     }
 
-    private void AddSubscriber(string topic, IActorRef subscriber)
+    /// <summary>Adds <paramref name="holder"/> to those that keep <paramref name="subscriber"/> on <paramref name="topic"/>; the first one subscribes it.</summary>
+    private void Hold(string topic, IActorRef subscriber, long holder)
     {
-        if (!_topicsOf.TryGetValue(subscriber, out var topics))
+        if (!_holders.TryGetValue(subscriber, out var topics))
         {
-            _topicsOf[subscriber] = topics = new HashSet<string>(StringComparer.Ordinal);
+            _holders[subscriber] = topics = new Dictionary<string, HashSet<long>>(StringComparer.Ordinal);
             Context.Watch(subscriber);
         }
 
-        if (!topics.Add(topic))
+        if (topics.TryGetValue(topic, out var holders))
+        {
+            holders.Add(holder);
             return;
+        }
+
+        topics[topic] = [holder];
         if (!_subscribers.TryGetValue(topic, out var subscribers))
             _subscribers[topic] = subscribers = [];
         subscribers.Add(subscriber);
         Changed();
     }
 
+    /// <summary>Lets <paramref name="holder"/> go; the last one to go unsubscribes <paramref name="subscriber"/> from <paramref name="topic"/>.</summary>
+    private void Release(string topic, IActorRef subscriber, long holder)
+    {
+        if (!_holders.TryGetValue(subscriber, out var topics) || !topics.TryGetValue(topic, out var holders) || !holders.Remove(holder) || holders.Count > 0)
+            return;
+        topics.Remove(topic);
+        if (topics.Count == 0)
+        {
+            _holders.Remove(subscriber);
+            Context.Unwatch(subscriber);
+        }
+
+        Unlist(topic, subscriber);
+        Changed();
+    }
+
+    /// <summary>Ends every subscription of <paramref name="subscriber"/>, whoever holds it: it stopped, or it was a callback's actor.</summary>
     private void RemoveSubscriber(IActorRef subscriber)
     {
         _backlogs.Remove(subscriber);
-        if (!_topicsOf.Remove(subscriber, out var topics))
+        if (!_holders.Remove(subscriber, out var topics))
             return;
         Context.Unwatch(subscriber);
-        foreach (var topic in topics)
-        {
-            var subscribers = _subscribers[topic];
-            subscribers.Remove(subscriber);
-            if (subscribers.Count == 0)
-                _subscribers.Remove(topic);
-        }
-
+        foreach (var topic in topics.Keys)
+            Unlist(topic, subscriber);
         Changed();
+    }
+
+    private void Unlist(string topic, IActorRef subscriber)
+    {
+        var subscribers = _subscribers[topic];
+        subscribers.Remove(subscriber);
+        if (subscribers.Count == 0)
+            _subscribers.Remove(topic);
     }
 
     private bool Refused(string topic)

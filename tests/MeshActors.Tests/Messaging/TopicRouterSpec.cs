@@ -69,6 +69,55 @@ public sealed class TopicRouterSpec(ITestOutputHelper output) : TestKit(output),
     }
 
     [Fact]
+    public async Task Two_handles_for_one_actor_and_topic_must_deliver_each_message_once_and_each_last_until_it_is_disposed()
+    {
+        var subscriber = CreateTestProbe();
+        var first = _a.Messaging.Subscribe("t", subscriber.Ref);
+        var second = _a.Messaging.Subscribe("t", subscriber.Ref);
+        await Task.WhenAll(first.Ready, second.Ready);
+
+        await _a.Messaging.PublishAsync("t", 1);
+        await _a.Messaging.PublishAsync("t", 2);
+        Assert.Equal(1, (await subscriber.ExpectMsgAsync<TopicMessage>()).Deserialize<int>());
+        Assert.Equal(2, (await subscriber.ExpectMsgAsync<TopicMessage>()).Deserialize<int>()); // a second copy of 1 would come first
+
+        first.Dispose();
+        await RouterTookEverythingSentSoFar();
+        await _a.Messaging.PublishAsync("t", 3);
+        Assert.Equal(3, (await subscriber.ExpectMsgAsync<TopicMessage>()).Deserialize<int>());
+
+        second.Dispose();
+        await AwaitConditionAsync(() => !_a.Messaging.HasSubscribers("t"));
+    }
+
+    [Fact]
+    public async Task Subscribe_messages_must_count_once_and_an_Unsubscribe_must_leave_a_handle_for_the_same_actor_subscribed()
+    {
+        var subscriber = CreateTestProbe();
+        var router = _a.Messaging.TopicRouter;
+        var handle = _a.Messaging.Subscribe("t", subscriber.Ref);
+        await handle.Ready;
+        router.Tell(new Subscribe("t", subscriber.Ref));
+        ExpectMsg<SubscribeAck>();
+        router.Tell(new Subscribe("t", subscriber.Ref));
+        ExpectMsg<SubscribeAck>();
+
+        await _a.Messaging.PublishAsync("t", 1);
+        await _a.Messaging.PublishAsync("t", 2);
+        Assert.Equal(1, (await subscriber.ExpectMsgAsync<TopicMessage>()).Deserialize<int>());
+        Assert.Equal(2, (await subscriber.ExpectMsgAsync<TopicMessage>()).Deserialize<int>());
+
+        router.Tell(new Unsubscribe("t", subscriber.Ref));
+        ExpectMsg<UnsubscribeAck>();
+        await _a.Messaging.PublishAsync("t", 3);
+        Assert.Equal(3, (await subscriber.ExpectMsgAsync<TopicMessage>()).Deserialize<int>());
+
+        // One Unsubscribe ended both Subscribe messages: the handle was all that was left.
+        handle.Dispose();
+        await AwaitConditionAsync(() => !_a.Messaging.HasSubscribers("t"));
+    }
+
+    [Fact]
     public void Router_must_refuse_an_empty_topic_with_a_failure_to_the_sender()
     {
         _a.Messaging.TopicRouter.Tell(new Subscribe("", TestActor));
@@ -371,6 +420,10 @@ public sealed class TopicRouterSpec(ITestOutputHelper output) : TestKit(output),
         Assert.Equal(new byte[] { 0x89, 0x50, 0x4e, 0x47 }, message.Deserialize<byte[]>());
         Assert.Equal("null", System.Text.Encoding.UTF8.GetString(toB.SentOf<Envelope.Pub>().Single().Data.Span));
     }
+
+    /// <summary>A handle's Dispose tells the router without waiting: one answer from it after that means it took the Dispose.</summary>
+    private Task RouterTookEverythingSentSoFar() =>
+        _a.Messaging.TopicRouter.Ask<UnsubscribeAck>(new Unsubscribe("nothing", TestActor)).WaitAsync(TestTimeouts.Default);
 
     private static System.Threading.Channels.Channel<int> Channel() => System.Threading.Channels.Channel.CreateUnbounded<int>();
 
