@@ -88,7 +88,21 @@ public interface IMesh : IAsyncDisposable
     /// <exception cref="Messaging.NoServiceProviderException">No node hosts the service.</exception>
     /// <exception cref="Messaging.RemoteServiceException">The handler threw; carries its type name and message.</exception>
     /// <exception cref="TimeoutException">No response within the timeout (default <see cref="Messaging.MessagingOptions.RequestTimeout"/>).</exception>
+    /// <remarks>
+    /// Ask for a <see cref="ServiceResponse"/> to get the response as it arrived: its JSON, its binary attachment
+    /// (<see cref="MessageContext.Attachment"/>) and the node that answered.
+    /// </remarks>
     Task<TResponse> RequestAsync<TRequest, TResponse>(string service, TRequest request, Messaging.RequestOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Sends <paramref name="request"/> as JSON with <paramref name="attachment"/> as its binary attachment, in one request, to one provider of <paramref name="service"/>, and returns its response; the handler reads the bytes from <see cref="MessageContext.Attachment"/>.</summary>
+    /// <remarks>
+    /// Otherwise as <see cref="RequestAsync{TRequest, TResponse}(string, TRequest, Messaging.RequestOptions?, CancellationToken)"/>,
+    /// whose exceptions it throws too; ask for a <see cref="ServiceResponse"/> to read the response's own attachment beside
+    /// its JSON. The bytes travel without base64 and without being copied: do not change them until the call completes.
+    /// </remarks>
+    /// <exception cref="ArgumentException"><paramref name="request"/> is itself binary (<c>byte[]</c> or <c>ReadOnlyMemory&lt;byte&gt;</c>) and an attachment is given too.</exception>
+    /// <exception cref="NotSupportedException">The provider chosen does not accept binary attachments.</exception>
+    Task<TResponse> RequestAsync<TRequest, TResponse>(string service, TRequest request, ReadOnlyMemory<byte> attachment, Messaging.RequestOptions? options = null, CancellationToken cancellationToken = default);
 
     /// <summary>Hosts <paramref name="service"/> on this node until the returned handle is disposed.</summary>
     /// <remarks>The handler's token fires when the requester cancels, gives up or disconnects. An exception reaches the requester as a <see cref="RemoteServiceException"/> (type name and message only).</remarks>

@@ -50,6 +50,10 @@ public sealed partial class MeshNode
         Messaging.RequestAsync<TRequest, TResponse>(service, request, options, cancellationToken);
 
     /// <inheritdoc />
+    public Task<TResponse> RequestAsync<TRequest, TResponse>(string service, TRequest request, ReadOnlyMemory<byte> attachment, RequestOptions? options = null, CancellationToken cancellationToken = default) =>
+        Messaging.RequestAsync<TRequest, TResponse>(service, request, attachment, options, cancellationToken);
+
+    /// <inheritdoc />
     public MeshRegistration AddService<TRequest, TResponse>(string service, Func<TRequest, MessageContext, CancellationToken, ValueTask<TResponse>> handler) =>
         Messaging.AddService(service, handler);
 

@@ -10,20 +10,26 @@ namespace MeshActors.Messaging;
 /// <summary>Requesting services and hosting them.</summary>
 internal sealed partial class MeshMessaging
 {
-    public Task<TResponse> RequestAsync<TRequest, TResponse>(string service, TRequest request, RequestOptions? options = null, CancellationToken cancellationToken = default)
+    public Task<TResponse> RequestAsync<TRequest, TResponse>(string service, TRequest request, RequestOptions? options = null, CancellationToken cancellationToken = default) =>
+        RequestAsync<TRequest, TResponse>(service, request, default, options, cancellationToken);
+
+    public Task<TResponse> RequestAsync<TRequest, TResponse>(
+        string service, TRequest request, ReadOnlyMemory<byte> attachment, RequestOptions? options = null, CancellationToken cancellationToken = default)
     {
-        ReadOnlyMemory<byte> data, attachment;
+        ReadOnlyMemory<byte> data, carried;
         try
         {
             ValidateName(service, "service name", nameof(service));
-            (data, attachment) = Payload.Encode(request, Json);
+            (data, carried) = Payload.Encode(request, Json);
+            if (!attachment.IsEmpty && !carried.IsEmpty)
+                throw new ArgumentException($"A {typeof(TRequest).Name} request already travels as the binary attachment: send the bytes as the request, or a JSON value with them.", nameof(attachment));
         }
         catch (Exception ex)
         {
             return Task.FromException<TResponse>(ex); // as an async method would: the caller sees it when it awaits
         }
 
-        return RequestAsync<TResponse>(service, data, attachment, options, cancellationToken);
+        return RequestAsync<TResponse>(service, data, carried.IsEmpty ? attachment : carried, options, cancellationToken);
     }
 
     /// <summary>

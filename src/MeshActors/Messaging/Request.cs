@@ -1,6 +1,6 @@
 namespace MeshActors.Messaging;
 
-/// <summary>Asks the services actor to call <paramref name="Service"/> with <paramref name="Message"/>; answered with a <see cref="ServiceResponse"/> or a <c>Status.Failure</c> carrying the exception <see cref="IMesh.RequestAsync{TRequest, TResponse}"/> would throw.</summary>
+/// <summary>Asks the services actor to call <paramref name="Service"/> with <paramref name="Message"/>; answered with a <see cref="ServiceResponse"/> or a <c>Status.Failure</c> carrying the exception <see cref="IMesh.RequestAsync{TRequest, TResponse}(string, TRequest, RequestOptions?, CancellationToken)"/> would throw.</summary>
 /// <remarks><paramref name="Message"/> is serialized by its runtime type with the node's <see cref="MeshOptions.Json"/>.</remarks>
 public sealed record Request(string Service, object? Message)
 {

@@ -290,6 +290,26 @@ public abstract class MeshContract(ITestOutputHelper output) : TestKit(output), 
     }
 
     [Fact]
+    public async Task A_request_must_carry_its_attachment_to_a_remote_provider_and_its_response_attachment_back()
+    {
+        var a = await Start("a");
+        var b = await Start("b");
+        await WaitConnected(a, b);
+        await b.AddService<Quote, byte[]>("thumbnail", (q, context, _) =>
+            new ValueTask<byte[]>([.. System.Text.Encoding.UTF8.GetBytes(q.Symbol), .. context.Attachment.Span[..4]])).Ready;
+        await WaitForProviders(a, "thumbnail", 1);
+        byte[] png = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+        byte[] expected = [(byte)'A', (byte)'B', (byte)'C', 0x89, 0x50, 0x4e, 0x47];
+
+        var response = await a.RequestAsync<Quote, ServiceResponse>("thumbnail", new Quote("ABC"), png);
+
+        Assert.Equal(expected, response.Attachment.ToArray());
+        Assert.Equal(b.Id, response.SenderId);
+        Assert.Equal(expected, await a.RequestAsync<Quote, byte[]>("thumbnail", new Quote("ABC"), png));
+        await Assert.ThrowsAsync<ArgumentException>(() => a.RequestAsync<byte[], ServiceResponse>("thumbnail", png, png));
+    }
+
+    [Fact]
     public async Task Every_error_must_reach_the_caller_as_its_typed_exception()
     {
         var (a, b, _) = await Mesh3();
