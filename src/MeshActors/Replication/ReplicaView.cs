@@ -7,6 +7,7 @@ namespace MeshActors.Replication;
 internal sealed class ReplicaView<T>
 {
     private ImmutableDictionary<string, T> _snapshot = ImmutableDictionary.Create<string, T>(StringComparer.Ordinal);
+    private ImmutableDictionary<string, DictionaryConflict<T>> _conflicts = ImmutableDictionary.Create<string, DictionaryConflict<T>>(StringComparer.Ordinal);
     private ImmutableArray<Action<DictionaryChange<T>>> _changeHandlers = [];
     private ImmutableArray<Action<DictionaryConflict<T>>> _conflictHandlers = [];
 
@@ -14,6 +15,13 @@ internal sealed class ReplicaView<T>
     {
         get => Volatile.Read(ref _snapshot);
         set => Volatile.Write(ref _snapshot, value);
+    }
+
+    /// <summary>The keys whose concurrent writes stand now; published with <see cref="Snapshot"/>, before it.</summary>
+    public ImmutableDictionary<string, DictionaryConflict<T>> Conflicts
+    {
+        get => Volatile.Read(ref _conflicts);
+        set => Volatile.Write(ref _conflicts, value);
     }
 
     public ReplicationStats Stats { get; } = new();

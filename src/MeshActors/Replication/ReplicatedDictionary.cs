@@ -37,6 +37,16 @@ public sealed class ReplicatedDictionary<T> : IReadOnlyDictionary<string, T>, IA
     /// <summary>Every key and value as this replica holds them now: an immutable snapshot that later writes do not change.</summary>
     public ImmutableDictionary<string, T> Snapshot => _view.Snapshot;
 
+    /// <summary>
+    /// The keys that hold concurrent writes here now, each as the conflict this replica found last: its writes side by
+    /// side, the winner and the value shown. A key leaves it at its next write, which has seen them all and replaces them.
+    /// </summary>
+    /// <remarks>
+    /// An immutable snapshot, read on its own as <see cref="Snapshot"/> is. A replica that opens after the conflict finds it
+    /// here (its open merged the concurrent writes), though <see cref="OnConflict"/> could not yet report it.
+    /// </remarks>
+    public ImmutableDictionary<string, DictionaryConflict<T>> Conflicts => _view.Conflicts;
+
     /// <summary>The number of keys in the latest snapshot.</summary>
     /// <remarks>Each read takes the latest snapshot on its own: to read several things that must agree, read them from one <see cref="Snapshot"/>.</remarks>
     public int Count => Snapshot.Count;

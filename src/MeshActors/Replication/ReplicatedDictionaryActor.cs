@@ -31,6 +31,7 @@ internal sealed partial class ReplicatedDictionaryActor<T> : ReceiveActor, IWith
     private readonly HashSet<IActorRef> _watchers = [];
     private readonly List<object> _events = [];
     private ImmutableDictionary<string, T> _snapshot = ImmutableDictionary.Create<string, T>(StringComparer.Ordinal);
+    private ImmutableDictionary<string, DictionaryConflict<T>> _conflicts = ImmutableDictionary.Create<string, DictionaryConflict<T>>(StringComparer.Ordinal);
     private long _clock;
     private bool _answerWhenApplied;
 
@@ -301,6 +302,11 @@ internal sealed partial class ReplicatedDictionaryActor<T> : ReceiveActor, IWith
             _view.Stats.OnConflict();
             ReplicationLog.Conflict(_log, _name, key, string.Join(", ", after.Select(sibling => sibling.Node)), winner.Node);
             _events.Add(conflict);
+            _conflicts = _conflicts.SetItem(key, conflict);
+        }
+        else if (before.Length > 1)
+        {
+            _conflicts = _conflicts.Remove(key); // a write that had seen every concurrent one replaced them
         }
 
         var wasPresent = _snapshot.TryGetValue(key, out var old);
@@ -315,6 +321,7 @@ internal sealed partial class ReplicatedDictionaryActor<T> : ReceiveActor, IWith
     /// <summary>Shows readers the new snapshot, then tells handlers and watchers what changed, in order.</summary>
     private void Publish()
     {
+        _view.Conflicts = _conflicts;
         _view.Snapshot = _snapshot;
         if (_events.Count == 0)
             return;

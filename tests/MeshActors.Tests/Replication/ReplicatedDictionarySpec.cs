@@ -101,6 +101,28 @@ public sealed class ReplicatedDictionarySpec(ITestOutputHelper output) : Replica
     }
 
     [Fact]
+    public async Task Concurrent_writes_must_stand_in_Conflicts_on_every_replica_and_one_that_opens_later_until_the_next_write_replaces_them()
+    {
+        var (atA, atB, atC, _) = await Partitioned(new ReplicatedDictionaryOptions<string>());
+        var late = await Start("late");
+        await WaitForReplicas(late, "d", 2); // a and c: b is in a mesh of its own
+        var atLate = await OpenOn<string>(late, "d");
+
+        foreach (var dictionary in new[] { atA, atB, atC, atLate })
+        {
+            var conflict = Assert.Single(dictionary.Conflicts).Value;
+            Assert.Equal(["from-a", "from-b"], conflict.Writes.Select(write => write.Value).Order());
+            Assert.Equal(dictionary["k"], conflict.Value);
+        }
+
+        await atC.SetAsync("k", "settled");
+
+        foreach (var dictionary in new[] { atA, atB, atC, atLate })
+            await AwaitConditionAsync(() => dictionary.Conflicts.IsEmpty, TestTimeouts.Default, message: $"no conflict left in {dictionary}");
+        Assert.Equal("settled", atLate["k"]);
+    }
+
+    [Fact]
     public async Task A_resolvers_value_must_be_kept_on_every_node()
     {
         var options = new ReplicatedDictionaryOptions<string>
