@@ -45,6 +45,10 @@ internal static class MeshCli
             PingCommand.Create(),
             new Command("topic", "Publish to and listen on topics.") { TopicEchoCommand.Create(), TopicSendCommand.Create() },
             new Command("service", "Call services.") { ServiceCallCommand.Create() },
+            new Command("dict", "Read, write and watch replicated dictionaries; they live on the nodes that hold them open (mesh node --dict NAME).")
+            {
+                DictGetCommand.Create(), DictSetCommand.Create(), DictRemoveCommand.Create(), DictWatchCommand.Create(),
+            },
             new Command("speedtest", "Measure throughput and latency between two processes.") { SpeedtestRecvCommand.Create(), SpeedtestSendCommand.Create() },
             LaunchCommand.Create(),
             RecordCommand.Create(),

@@ -8,6 +8,7 @@ public sealed class CommandLineSpec : LocalMeshSpec
     [InlineData("ping", "Required argument missing for command: 'ping'. Try 'mesh ping --help'.")]
     [InlineData("bogus", "Unrecognized command or argument 'bogus'. Try 'mesh --help'.")]
     [InlineData("topic send", "Required argument missing for command: 'send'. Try 'mesh topic send --help'.")]
+    [InlineData("dict set d k", "Required argument missing for command: 'set'. Try 'mesh dict set --help'.")]
     public async Task A_command_line_that_does_not_parse_must_fail_with_one_line_and_a_hint_instead_of_the_help(string commandLine, string error)
     {
         var (exitCode, mesh) = await Cli.RunAsync(commandLine.Split(' '));
@@ -24,6 +25,7 @@ public sealed class CommandLineSpec : LocalMeshSpec
     [InlineData("ping n -c -1", "--count must be 0 or more, not -1. Try 'mesh ping --help'.")]
     [InlineData("ping n -W 0", "--timeout must be more than 0 and at most 4294967 seconds, not 0. Try 'mesh ping --help'.")]
     [InlineData("topic send t 1 -w -1", "--wait must be between 0 and 4294967 seconds, not -1. Try 'mesh topic send --help'.")]
+    [InlineData("dict get d -w -1", "--wait must be between 0 and 4294967 seconds, not -1. Try 'mesh dict get --help'.")]
     [InlineData("service call echo {} -t 0", "--timeout must be more than 0 and at most 4294967 seconds, not 0. Try 'mesh service call --help'.")]
     [InlineData("speedtest send --seconds 0", "--seconds must be more than 0 and at most 4294967 seconds, not 0. Try 'mesh speedtest send --help'.")]
     [InlineData("speedtest send --warmup 1e10", "--warmup must be between 0 and 4294967 seconds, not 10000000000. Try 'mesh speedtest send --help'.")]

@@ -37,10 +37,10 @@ public sealed class MeshCli(string discovery) : IAsyncDisposable
         return (await child.WaitForExitAsync(TestTimeouts.Long), child);
     }
 
-    /// <summary>Starts <c>mesh node --name name</c> and returns once it listens; its address is on the first line.</summary>
-    public async Task<CliNode> StartNodeAsync(string name)
+    /// <summary>Starts <c>mesh node --name name options...</c> and returns once it listens; its address is on the first line.</summary>
+    public async Task<CliNode> StartNodeAsync(string name, params string[] options)
     {
-        var process = Start("node", "--name", name);
+        var process = Start(["node", "--name", name, .. options]);
         var banner = await process.WaitForLineAsync("node name=");
         var fields = banner.Split(' ').Select(f => f.Split('=', 2)).Where(f => f.Length == 2).ToDictionary(f => f[0], f => f[1]);
         return new CliNode(process, fields["name"], fields["id"], fields["address"]);

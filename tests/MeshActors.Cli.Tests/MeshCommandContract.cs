@@ -119,6 +119,20 @@ public abstract class MeshCommandContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Dict_get_in_another_process_must_see_what_dict_set_wrote_to_a_node_holding_the_dictionary()
+    {
+        var dictionary = Unique("dict");
+        await Cli.StartNodeAsync(Unique("keeper"), "--dict", dictionary);
+
+        var set = await Cli.RunAsync("dict", "set", dictionary, "greeting", """{"text":"hello"}""");
+        var get = await Cli.RunAsync("dict", "get", dictionary, "greeting");
+
+        Assert.True(set.ExitCode == 0, set.Process.Transcript);
+        Assert.True(get.ExitCode == 0, get.Process.Transcript);
+        Assert.Equal(["""{"text":"hello"}"""], get.Process.Stdout);
+    }
+
+    [Fact]
     public async Task Node_must_leave_the_mesh_at_once_on_SIGTERM()
     {
         var watcher = await Cli.StartNodeAsync(Unique("watcher"));

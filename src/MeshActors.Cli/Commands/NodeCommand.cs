@@ -2,12 +2,14 @@ using System.CommandLine;
 using System.Text.Json;
 using MeshActors.Discovery;
 using MeshActors.Messaging;
+using MeshActors.Replication;
 
 namespace MeshActors.Cli.Commands;
 
 /// <summary>
-/// <c>mesh node --name N [--port P]</c>: runs a node until Ctrl+C or SIGTERM; it answers ping, hosts the <c>echo</c>
-/// service, and answers raw channel messages (plain Marketrix peers) with numbered messages of its own.
+/// <c>mesh node --name N [--port P] [--dict D]</c>: runs a node until Ctrl+C or SIGTERM; it answers ping, hosts the <c>echo</c>
+/// service, answers raw channel messages (plain Marketrix peers) with numbered messages of its own, and holds the
+/// replicated dictionaries it is told to open.
 /// </summary>
 internal static class NodeCommand
 {
@@ -27,20 +29,26 @@ internal static class NodeCommand
         var port = new Option<int>("--port", "-p") { Description = "Port to listen on; 0 picks a free one.", DefaultValueFactory = _ => 0 };
         var host = new Option<string?>("--host") { Description = "Address to listen on, e.g. 0.0.0.0 for other machines; 127.0.0.1 when omitted." };
         var advertise = new Option<string?>("--advertise") { Description = "Host name other nodes dial; the listen address when omitted." };
-        var command = new Command("node", "Run a node until Ctrl+C or SIGTERM; it answers ping and hosts the echo service.") { name, port, host, advertise };
+        var dictionaries = new Option<string[]>("--dict")
+        {
+            Description = "Keep this replicated dictionary open (repeatable), so that mesh dict commands find its data here; it lives while some node holds it open.",
+            HelpName = "name",
+        };
+        var command = new Command("node", "Run a node until Ctrl+C or SIGTERM; it answers ping and hosts the echo service.") { name, port, host, advertise, dictionaries };
         CliAction.Set(command, (parseResult, cancellationToken) =>
         {
             if (parseResult.GetValue(name) is not { Length: > 0 } nodeName)
                 throw new CliException("mesh node needs a name: --name N.");
             var listen = new Listen(parseResult.GetValue(port), parseResult.GetValue(host), parseResult.GetValue(advertise)).Validated();
-            return RunAsync(parseResult, nodeName, listen, cancellationToken);
+            return RunAsync(parseResult, nodeName, listen, parseResult.GetValue(dictionaries) ?? [], cancellationToken);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(ParseResult parseResult, string name, Listen listen, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(ParseResult parseResult, string name, Listen listen, string[] dictionaryNames, CancellationToken cancellationToken)
     {
         var session = await MeshSession.JoinAsync(parseResult, name, listen, cancellationToken);
+        var dictionaries = new List<ReplicatedDictionary<JsonElement>>();
         try
         {
             var mesh = session.Mesh;
@@ -50,9 +58,18 @@ internal static class NodeCommand
             using var raw = mesh.Subscribe<JsonElement>(IMesh.ChannelTopic, new RawMessageAnswerer(mesh).AnswerAsync);
             using var membership = mesh.OnMembership(PrintMemberEvent);
             await Task.WhenAll(echo.Ready, raw.Ready);
+            // Open before the banner: a script that waits for it then finds the dictionaries' data here.
+            foreach (var dictionaryName in dictionaryNames.Distinct(StringComparer.Ordinal))
+                dictionaries.Add(await mesh.OpenDictionaryAsync<JsonElement>(dictionaryName, cancellationToken: cancellationToken));
             Terminal.Line(
                 $"[green]●[/] node [bold]{Terminal.Escape(self.Name)}[/] [grey]{self.Id}[/] listening on [bold]{Terminal.Escape(self.Address)}[/] [grey](discovery {Terminal.Escape(discovery)}; Ctrl+C stops)[/]",
                 $"node name={self.Name} id={self.Id} address={self.Address} discovery={discovery}");
+            foreach (var dictionary in dictionaries)
+            {
+                Terminal.Line(
+                    $"[green]●[/] dictionary [bold]{Terminal.Escape(dictionary.Name)}[/] open [grey]({dictionary.Count} keys)[/]",
+                    $"dictionary name={dictionary.Name} keys={dictionary.Count}");
+            }
 
             // Ctrl+C or SIGTERM is the ordinary way to stop a node, so the cancellation is the success path here.
             await cancellationToken.WhenCancelled();
@@ -60,6 +77,8 @@ internal static class NodeCommand
         }
         finally
         {
+            foreach (var dictionary in dictionaries)
+                await dictionary.DisposeAsync();
             await session.DisposeAsync();
         }
 

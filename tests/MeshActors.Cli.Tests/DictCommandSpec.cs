@@ -1,0 +1,78 @@
+namespace MeshActors.Cli.Tests;
+
+/// <summary><c>mesh dict</c> against <c>mesh node --dict</c> as real processes, on a local registry of its own.</summary>
+public sealed class DictCommandSpec : LocalMeshSpec
+{
+    private const string Dictionary = "inventory";
+
+    [Fact]
+    public async Task Dict_get_without_a_key_must_print_every_key_and_value_one_JSON_object_per_line()
+    {
+        await Cli.StartNodeAsync("keeper", "--dict", Dictionary);
+        await SetAsync("pears", "3");
+        await SetAsync("apples", """{"count":12,"note":"a+b"}""");
+
+        var (exitCode, get) = await Cli.RunAsync("dict", "get", Dictionary);
+
+        Assert.True(exitCode == 0, get.Transcript);
+        Assert.Equal(["""{"key":"apples","value":{"count":12,"note":"a+b"}}""", """{"key":"pears","value":3}"""], get.Stdout);
+    }
+
+    [Fact]
+    public async Task Dict_watch_must_print_each_change_another_process_makes_with_its_writer_until_SIGTERM()
+    {
+        await Cli.StartNodeAsync("keeper", "--dict", Dictionary);
+        var watch = Cli.Start("dict", "watch", Dictionary);
+        await watch.WaitForLineAsync($"watching dictionary '{Dictionary}'");
+
+        await SetAsync("apples", "12");
+        var set = await watch.WaitForLineAsync("""{"key":"apples","change":"set","value":12,"node":""");
+        var remove = await Cli.RunAsync("dict", "remove", Dictionary, "apples");
+        Assert.True(remove.ExitCode == 0, remove.Process.Transcript);
+        var removed = await watch.WaitForLineAsync("""{"key":"apples","change":"removed","node":""");
+        watch.Terminate();
+
+        Assert.Equal(0, await watch.WaitForExitAsync());
+        Assert.Equal([set, removed], watch.Stdout);
+    }
+
+    [Fact]
+    public async Task Dict_get_of_a_missing_key_must_fail_with_one_line_and_exit_code_1()
+    {
+        await Cli.StartNodeAsync("keeper", "--dict", Dictionary);
+        await SetAsync("apples", "12");
+
+        var (exitCode, get) = await Cli.RunAsync("dict", "get", Dictionary, "plums");
+
+        Assert.Equal(1, exitCode);
+        Assert.Equal($"[stderr] mesh: key 'plums' is not in dictionary '{Dictionary}' (1 key).", get.Transcript.Trim());
+    }
+
+    [Fact]
+    public async Task Dict_remove_of_a_missing_key_must_fail_with_one_line_and_exit_code_1()
+    {
+        await Cli.StartNodeAsync("keeper", "--dict", Dictionary);
+
+        var (exitCode, remove) = await Cli.RunAsync("dict", "remove", Dictionary, "plums");
+
+        Assert.Equal(1, exitCode);
+        Assert.Equal($"[stderr] mesh: key 'plums' is not in dictionary '{Dictionary}': nothing removed.", remove.Transcript.Trim());
+    }
+
+    [Fact]
+    public async Task Dict_set_must_fail_with_one_line_when_no_node_holds_the_dictionary_open()
+    {
+        var (exitCode, set) = await Cli.RunAsync("dict", "set", Dictionary, "apples", "12", "--wait", "0.5");
+
+        Assert.Equal(1, exitCode);
+        Assert.Equal(
+            $"[stderr] mesh: no node holds dictionary '{Dictionary}' open (waited 0.5 s); 'mesh node --name N --dict {Dictionary}' keeps one open.",
+            set.Transcript.Trim());
+    }
+
+    private async Task SetAsync(string key, string json)
+    {
+        var (exitCode, set) = await Cli.RunAsync("dict", "set", Dictionary, key, json);
+        Assert.True(exitCode == 0, set.Transcript);
+    }
+}
