@@ -70,6 +70,42 @@ public sealed class DictCommandSpec : LocalMeshSpec
             set.Transcript.Trim());
     }
 
+    [Fact]
+    public async Task Dict_get_must_show_concurrent_writes_to_a_key_as_a_conflict()
+    {
+        // Two meshes, a partition: a and b each hold the dictionary and each get a write to the same key.
+        var apartDirectory = Directory.CreateTempSubdirectory("mesh-cli-spec-apart-");
+        try
+        {
+            await using var apart = new MeshCli("local:" + apartDirectory.FullName);
+            var a = await Cli.StartNodeAsync("a", "--dict", Dictionary);
+            await SetAsync("k", "\"from-a\"");
+            var b = await apart.StartNodeAsync("b", "--dict", Dictionary);
+            var setApart = await apart.RunAsync("dict", "set", Dictionary, "k", "\"from-b\"");
+            Assert.True(setApart.ExitCode == 0, setApart.Process.Transcript);
+
+            // The partition heals: b's registration shows in a's registry too (docs/discovery.md: {node id}.json), as a
+            // link, so that b's refreshes keep it alive there.
+            File.CreateSymbolicLink(Entry(Cli, b.Id), Entry(apart, b.Id));
+            await a.Process.WaitForLineAsync($"member-up name=b ");
+            var (exitCode, get) = await Cli.RunAsync("dict", "get", Dictionary, "k");
+
+            Assert.True(exitCode == 0, get.Transcript);
+            var shown = Assert.Single(get.Stdout);
+            var conflict = Assert.Single(get.Transcript.Split('\n'), line => line.StartsWith("[stderr] conflict: ", StringComparison.Ordinal));
+            Assert.StartsWith("[stderr] conflict: 'k' holds concurrent writes: ", conflict);
+            Assert.Contains("\"from-a\" from ", conflict);
+            Assert.Contains("\"from-b\" from ", conflict);
+            Assert.EndsWith($"; shows {shown}", conflict);
+        }
+        finally
+        {
+            apartDirectory.Delete(recursive: true);
+        }
+
+        static string Entry(MeshCli mesh, string nodeId) => Path.Combine(mesh.Discovery["local:".Length..], "mesh", nodeId + ".json");
+    }
+
     private async Task SetAsync(string key, string json)
     {
         var (exitCode, set) = await Cli.RunAsync("dict", "set", Dictionary, key, json);

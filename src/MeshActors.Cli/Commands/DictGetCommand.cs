@@ -41,7 +41,7 @@ internal static class DictGetCommand
     {
         var present = snapshot.TryGetValue(key, out var value);
         if (conflicts.TryGetValue(key, out var conflict))
-            Terminal.Note("conflict: " + DictionaryReplicas.Describe(mesh, conflict));
+            Terminal.Note("conflict: " + DictionaryText.Describe(mesh, conflict));
         if (!present)
             throw new CliException($"key '{key}' is not in dictionary '{dictionary}' ({Keys(snapshot.Count)}).");
         Terminal.Line(JsonText.Readable(value));
@@ -56,7 +56,7 @@ internal static class DictGetCommand
         if (!Terminal.IsInteractive)
         {
             foreach (var key in keys)
-                Console.Out.WriteLine(DictionaryReplicas.JsonLine(json => WriteEntry(json, mesh, key, snapshot, conflicts)));
+                Console.Out.WriteLine(DictionaryText.JsonLine(json => WriteEntry(json, mesh, key, snapshot, conflicts)));
             return;
         }
 
@@ -72,7 +72,7 @@ internal static class DictGetCommand
             if (!conflicts.IsEmpty)
             {
                 cells.Add(conflicts.TryGetValue(key, out var conflict)
-                    ? $"[yellow]{Terminal.Escape(string.Join("; ", conflict.Writes.Select(write => DictionaryReplicas.Describe(mesh, write))))}[/]"
+                    ? $"[yellow]{Terminal.Escape(string.Join("; ", conflict.Writes.Select(write => DictionaryText.Describe(mesh, write))))}[/]"
                     : "");
             }
 
@@ -99,7 +99,7 @@ internal static class DictGetCommand
         if (conflicts.TryGetValue(key, out var conflict))
         {
             json.WritePropertyName("conflict");
-            DictionaryReplicas.WriteWrites(json, mesh, conflict);
+            DictionaryText.WriteWrites(json, mesh, conflict);
         }
     }
 

@@ -7,8 +7,7 @@ internal static class DictSetCommand
 {
     /// <summary>What "done" means for a write, in the help of set and remove: the dictionary acknowledges no write.</summary>
     public const string Done =
-        "Done (exit 0) means: applied on this command's own replica and queued for every replica it is connected to, which its node writes out before it leaves the mesh. "
-        + "No replica acknowledges a write: one in flight on a channel that fails is lost unless another replica got it (those that did pass it on at their next re-sync).";
+        "Exit 0 means: applied on this command's replica and queued for every replica it is connected to, which its node writes out before leaving the mesh; no replica acknowledges a write.";
 
     public static Command Create()
     {

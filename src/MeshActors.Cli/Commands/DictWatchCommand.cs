@@ -34,8 +34,8 @@ internal static class DictWatchCommand
         var removed = change.Kind == DictionaryChangeKind.Removed;
         var what = removed ? "[red]removed[/]" : $"= {Terminal.Escape(JsonText.Readable(change.Value))}";
         Terminal.Line(
-            $"[grey]{DateTime.Now:HH:mm:ss.fff}[/] [bold]{Terminal.Escape(change.Key)}[/] {what} [grey]by {Terminal.Escape(DictionaryReplicas.Writer(mesh, change.NodeId))}[/]",
-            DictionaryReplicas.JsonLine(json =>
+            $"[grey]{DateTime.Now:HH:mm:ss.fff}[/] [bold]{Terminal.Escape(change.Key)}[/] {what} [grey]by {Terminal.Escape(DictionaryText.Writer(mesh, change.NodeId))}[/]",
+            DictionaryText.JsonLine(json =>
             {
                 json.WriteString("key", change.Key);
                 json.WriteString("change", removed ? "removed" : "set");
@@ -45,7 +45,7 @@ internal static class DictWatchCommand
                     change.Value.WriteTo(json);
                 }
 
-                DictionaryReplicas.WriteNode(json, mesh, change.NodeId);
+                DictionaryText.WriteNode(json, mesh, change.NodeId);
             }));
     }
 
@@ -53,13 +53,13 @@ internal static class DictWatchCommand
     private static void Print(IMesh mesh, DictionaryConflict<JsonElement> conflict)
     {
         Terminal.Line(
-            $"[grey]{DateTime.Now:HH:mm:ss.fff}[/] [yellow]conflict[/] {Terminal.Escape(DictionaryReplicas.Describe(mesh, conflict))}",
-            DictionaryReplicas.JsonLine(json =>
+            $"[grey]{DateTime.Now:HH:mm:ss.fff}[/] [yellow]conflict[/] {Terminal.Escape(DictionaryText.Describe(mesh, conflict))}",
+            DictionaryText.JsonLine(json =>
             {
                 json.WriteString("key", conflict.Key);
                 json.WriteString("change", "conflict");
                 json.WritePropertyName("writes");
-                DictionaryReplicas.WriteWrites(json, mesh, conflict);
+                DictionaryText.WriteWrites(json, mesh, conflict);
             }));
     }
 }
