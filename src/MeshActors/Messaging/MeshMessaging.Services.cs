@@ -22,7 +22,7 @@ internal sealed partial class MeshMessaging
             ValidateName(service, "service name", nameof(service));
             (data, carried) = Payload.Encode(request, Json);
             if (!attachment.IsEmpty && !carried.IsEmpty)
-                throw new ArgumentException($"A {typeof(TRequest).Name} request already travels as the binary attachment: send the bytes as the request, or a JSON value with them.", nameof(attachment));
+                throw new ArgumentException(Payload.AttachedTwice("request", typeof(TRequest)), nameof(attachment));
         }
         catch (Exception ex)
         {

@@ -13,7 +13,7 @@ internal sealed partial class MeshMessaging
         ValidateName(topic, "topic", nameof(topic));
         var (data, carried) = Payload.Encode(message, Json);
         if (!attachment.IsEmpty && !carried.IsEmpty)
-            throw new ArgumentException($"A {typeof(T).Name} message already travels as the binary attachment: send the bytes as the message, or a JSON value with them.", nameof(attachment));
+            throw new ArgumentException(Payload.AttachedTwice("message", typeof(T)), nameof(attachment));
         return Publish(topic, data, carried.IsEmpty ? attachment : carried, wait: true, cancellationToken);
     }
 

@@ -17,6 +17,9 @@ internal static partial class MessagingLog
     [LoggerMessage(5004, LogLevel.Warning, "Refused a subscription or publish from {Sender}: the topic is empty")]
     public static partial void RefusedTopic(ILogger logger, string sender);
 
+    [LoggerMessage(5013, LogLevel.Warning, "Refused a publish from {Sender} on topic {Topic}: {Reason}")]
+    public static partial void RefusedPublish(ILogger logger, string sender, string topic, string reason);
+
     [LoggerMessage(5005, LogLevel.Warning, "A subscriber of topic {Topic} failed on a message from {SenderName} ({SenderId})")]
     public static partial void SubscriberFailed(ILogger logger, string topic, string senderName, string senderId, Exception exception);
 

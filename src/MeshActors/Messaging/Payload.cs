@@ -14,6 +14,10 @@ internal static class Payload
     /// <summary>The JSON text <c>null</c>.</summary>
     public static readonly ReadOnlyMemory<byte> Null = "null"u8.ToArray();
 
+    /// <summary>Why a binary value cannot also be given an attachment: a message carries one.</summary>
+    public static string AttachedTwice(string what, Type? type) =>
+        $"A {type?.Name ?? "binary"} {what} already travels as the binary attachment: send the bytes as the {what}, or a JSON value with them.";
+
     public static (ReadOnlyMemory<byte> Data, ReadOnlyMemory<byte> Attachment) Encode<T>(T value, JsonSerializerOptions options)
     {
         // Each branch is decided when the method is compiled for T, so typed values pay for none of these checks.

@@ -8,6 +8,6 @@ namespace MeshActors.Messaging;
 /// </remarks>
 public sealed record Publish(string Topic, object? Message)
 {
-    /// <summary>Binary data that travels with the message, without base64; empty when none.</summary>
+    /// <summary>Binary data that travels with the message, without base64; empty when none. A binary <see cref="Message"/> is already the attachment: with both, the publish is refused and logged.</summary>
     public ReadOnlyMemory<byte> Attachment { get; init; }
 }

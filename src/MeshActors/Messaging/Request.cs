@@ -7,6 +7,6 @@ public sealed record Request(string Service, object? Message)
     /// <summary>Timeout, idempotency and waiting for a provider; the defaults when null.</summary>
     public RequestOptions? Options { get; init; }
 
-    /// <summary>Binary data that travels with the request; empty when none.</summary>
+    /// <summary>Binary data that travels with the request; empty when none. A binary <see cref="Message"/> is already the attachment: with both, the answer is a <c>Status.Failure</c> with an <see cref="ArgumentException"/>.</summary>
     public ReadOnlyMemory<byte> Attachment { get; init; }
 }

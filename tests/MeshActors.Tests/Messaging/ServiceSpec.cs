@@ -303,6 +303,16 @@ public sealed class ServiceSpec(ITestOutputHelper output) : TestKit(output), IAs
     }
 
     [Fact]
+    public async Task An_actor_request_whose_binary_message_also_has_an_attachment_must_be_answered_with_a_failure_naming_it()
+    {
+        _client.Messaging.Services.Tell(new Request("greet", new byte[] { 1, 2 }) { Attachment = new byte[] { 3, 4 } });
+
+        var failure = await ExpectMsgAsync<Status.Failure>();
+        var refused = Assert.IsType<ArgumentException>(failure.Cause);
+        Assert.Contains("already travels as the binary attachment", refused.Message);
+    }
+
+    [Fact]
     public async Task A_handler_actor_that_stops_must_withdraw_its_service()
     {
         var handler = CreateTestProbe();

@@ -40,6 +40,20 @@ public sealed class TopicRouterSpec(ITestOutputHelper output) : TestKit(output),
     }
 
     [Fact]
+    public void A_Publish_whose_binary_message_also_has_an_attachment_must_be_refused_not_sent_with_one_set_of_bytes_lost()
+    {
+        var subscriber = CreateTestProbe();
+        _a.Messaging.TopicRouter.Tell(new Subscribe("frames", subscriber.Ref));
+        ExpectMsg<SubscribeAck>();
+
+        _a.Messaging.TopicRouter.Tell(new Publish("frames", new byte[] { 1, 2 }) { Attachment = new byte[] { 3, 4 } });
+        _a.Messaging.TopicRouter.Tell(new Publish("frames", new byte[] { 5 }));
+
+        // The router takes its messages in order: the first one the subscriber gets is the one after the refused one.
+        Assert.Equal(new byte[] { 5 }, subscriber.ExpectMsg<TopicMessage>().Attachment.ToArray());
+    }
+
+    [Fact]
     public void Router_must_acknowledge_Unsubscribe_and_deliver_nothing_more()
     {
         var subscriber = CreateTestProbe();
