@@ -98,11 +98,14 @@ public interface IMesh : IAsyncDisposable
     /// <remarks>
     /// Otherwise as <see cref="RequestAsync{TRequest, TResponse}(string, TRequest, Messaging.RequestOptions?, CancellationToken)"/>,
     /// whose exceptions it throws too; ask for a <see cref="ServiceResponse"/> to read the response's own attachment beside
-    /// its JSON. The bytes travel without base64 and without being copied: do not change them until the call completes.
+    /// its JSON. Providers that accept attachments are preferred over those that do not. The bytes travel without base64
+    /// and without being copied: do not change them afterwards, since a queued request or a local handler may read them
+    /// after the call has ended (a timeout, a cancellation). <paramref name="options"/> has no default, so that a call
+    /// passing <c>null</c> or <c>default</c> as its third argument keeps meaning the overload without an attachment.
     /// </remarks>
     /// <exception cref="ArgumentException"><paramref name="request"/> is itself binary (<c>byte[]</c> or <c>ReadOnlyMemory&lt;byte&gt;</c>) and an attachment is given too.</exception>
-    /// <exception cref="NotSupportedException">The provider chosen does not accept binary attachments.</exception>
-    Task<TResponse> RequestAsync<TRequest, TResponse>(string service, TRequest request, ReadOnlyMemory<byte> attachment, Messaging.RequestOptions? options = null, CancellationToken cancellationToken = default);
+    /// <exception cref="NotSupportedException">No provider of the service accepts binary attachments.</exception>
+    Task<TResponse> RequestAsync<TRequest, TResponse>(string service, TRequest request, ReadOnlyMemory<byte> attachment, Messaging.RequestOptions? options, CancellationToken cancellationToken = default);
 
     /// <summary>Hosts <paramref name="service"/> on this node until the returned handle is disposed.</summary>
     /// <remarks>The handler's token fires when the requester cancels, gives up or disconnects. An exception reaches the requester as a <see cref="RemoteServiceException"/> (type name and message only).</remarks>

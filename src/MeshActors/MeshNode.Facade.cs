@@ -50,7 +50,7 @@ public sealed partial class MeshNode
         Messaging.RequestAsync<TRequest, TResponse>(service, request, options, cancellationToken);
 
     /// <inheritdoc />
-    public Task<TResponse> RequestAsync<TRequest, TResponse>(string service, TRequest request, ReadOnlyMemory<byte> attachment, RequestOptions? options = null, CancellationToken cancellationToken = default) =>
+    public Task<TResponse> RequestAsync<TRequest, TResponse>(string service, TRequest request, ReadOnlyMemory<byte> attachment, RequestOptions? options, CancellationToken cancellationToken = default) =>
         Messaging.RequestAsync<TRequest, TResponse>(service, request, attachment, options, cancellationToken);
 
     /// <inheritdoc />

@@ -47,6 +47,15 @@ public sealed class CandidateGroup : IReadOnlyList<RouteCandidate>
         return rest.Length == 0 ? null : new CandidateGroup(Address, rest);
     }
 
+    /// <summary>The candidates that can take a binary attachment (this node, or a peer with the <c>bin</c> capability); this group itself when all can, so that its balancing goes on; null when none can.</summary>
+    internal CandidateGroup? AcceptingAttachments()
+    {
+        if (Array.TrueForAll(_candidates, static c => c.Peer is not { AcceptsAttachments: false }))
+            return this;
+        var accepting = Array.FindAll(_candidates, static c => c.Peer is not { AcceptsAttachments: false });
+        return accepting.Length == 0 ? null : new CandidateGroup(Address, accepting);
+    }
+
     /// <inheritdoc />
     public IEnumerator<RouteCandidate> GetEnumerator() => ((IEnumerable<RouteCandidate>)_candidates).GetEnumerator();
 

@@ -14,15 +14,15 @@ internal sealed partial class MeshMessaging
         RequestAsync<TRequest, TResponse>(service, request, default, options, cancellationToken);
 
     public Task<TResponse> RequestAsync<TRequest, TResponse>(
-        string service, TRequest request, ReadOnlyMemory<byte> attachment, RequestOptions? options = null, CancellationToken cancellationToken = default)
+        string service, TRequest request, ReadOnlyMemory<byte> attachment, RequestOptions? options, CancellationToken cancellationToken = default)
     {
         ReadOnlyMemory<byte> data, carried;
         try
         {
             ValidateName(service, "service name", nameof(service));
-            (data, carried) = Payload.Encode(request, Json);
-            if (!attachment.IsEmpty && !carried.IsEmpty)
+            if (!attachment.IsEmpty && Payload.IsBinary(request))
                 throw new ArgumentException(Payload.AttachedTwice("request", typeof(TRequest)), nameof(attachment));
+            (data, carried) = Payload.Encode(request, Json);
         }
         catch (Exception ex)
         {
@@ -56,11 +56,17 @@ internal sealed partial class MeshMessaging
         {
             while (true)
             {
-                var (route, target) = await FindProviderAsync(service, excluded, options.WaitForProvider, cancellationToken).ConfigureAwait(false);
+                var (route, target) = await FindProviderAsync(service, excluded, !attachment.IsEmpty, options.WaitForProvider, cancellationToken).ConfigureAwait(false);
                 if (target is null)
                 {
                     firstFailure?.Throw();
                     throw new NoServiceProviderException(service, options.WaitForProvider > TimeSpan.Zero ? $" (waited {options.WaitForProvider.TotalMilliseconds:0} ms)" : null);
+                }
+
+                if (!attachment.IsEmpty && target.Peer is { AcceptsAttachments: false } plain)
+                {
+                    firstFailure?.Throw();
+                    throw new NotSupportedException($"No provider of service '{service}' accepts binary attachments (node {plain.NodeId} ({plain.Name}) does not), so the request cannot carry one.");
                 }
 
                 var remaining = timeout - Stopwatch.GetElapsedTime(started);
@@ -165,27 +171,33 @@ internal sealed partial class MeshMessaging
     }
 
     private ValueTask<(ServiceRoute? Route, RouteCandidate? Target)> FindProviderAsync(
-        string service, string? excluded, TimeSpan waitForProvider, CancellationToken cancellationToken)
+        string service, string? excluded, bool carriesAttachment, TimeSpan waitForProvider, CancellationToken cancellationToken)
     {
-        var found = TryFindProvider(Routes.Current, service, excluded);
+        var found = TryFindProvider(Routes.Current, service, excluded, carriesAttachment);
         return found.Target is not null || waitForProvider <= TimeSpan.Zero
             ? new(found)
-            : WaitForProviderAsync(service, excluded, waitForProvider, cancellationToken);
+            : WaitForProviderAsync(service, excluded, carriesAttachment, waitForProvider, cancellationToken);
     }
 
     // Apart from FindProviderAsync, whose every call would otherwise allocate the closure of this lambda.
     private async ValueTask<(ServiceRoute? Route, RouteCandidate? Target)> WaitForProviderAsync(
-        string service, string? excluded, TimeSpan waitForProvider, CancellationToken cancellationToken)
+        string service, string? excluded, bool carriesAttachment, TimeSpan waitForProvider, CancellationToken cancellationToken)
     {
-        await Routes.WaitAsync(table => TryFindProvider(table, service, excluded).Target is not null, waitForProvider, cancellationToken).ConfigureAwait(false);
-        return TryFindProvider(Routes.Current, service, excluded);
+        await Routes.WaitAsync(table => TryFindProvider(table, service, excluded, carriesAttachment).Target is not null, waitForProvider, cancellationToken).ConfigureAwait(false);
+        return TryFindProvider(Routes.Current, service, excluded, carriesAttachment);
     }
 
-    private (ServiceRoute? Route, RouteCandidate? Target) TryFindProvider(RoutingTable table, string service, string? excluded)
+    /// <summary>
+    /// Picks a provider, other than <paramref name="excluded"/>; for a request with an attachment, among those that accept
+    /// attachments when any does (when none does, the caller fails clearly rather than finding no provider at all).
+    /// </summary>
+    private (ServiceRoute? Route, RouteCandidate? Target) TryFindProvider(RoutingTable table, string service, string? excluded, bool carriesAttachment)
     {
         if (table.Service(service) is not { } route)
             return (null, null);
         var providers = excluded is null ? route.Providers : route.Providers.Without(excluded);
+        if (carriesAttachment && providers?.AcceptingAttachments() is { } accepting)
+            providers = accepting;
         return providers is null ? (route, null) : (route, providers[Select(Options.ServiceBalancer, providers, allowAll: false)]);
     }
 
@@ -200,8 +212,6 @@ internal sealed partial class MeshMessaging
             return default;
         }
 
-        if (!req.Attachment.IsEmpty && !peer.AcceptsAttachments)
-            throw new NotSupportedException($"Node {peer.NodeId} ({peer.Name}) does not accept binary attachments, so the request to service '{req.Service}' cannot carry one.");
         return peer.SendAsync(req, cancellationToken);
     }
 

@@ -15,8 +15,12 @@ internal static class Payload
     public static readonly ReadOnlyMemory<byte> Null = "null"u8.ToArray();
 
     /// <summary>Why a binary value cannot also be given an attachment: a message carries one.</summary>
-    public static string AttachedTwice(string what, Type? type) =>
-        $"A {type?.Name ?? "binary"} {what} already travels as the binary attachment: send the bytes as the {what}, or a JSON value with them.";
+    public static string AttachedTwice(string what, Type type) =>
+        $"A {type.Name} {what} already travels as the binary attachment: send the bytes as the {what}, or a JSON value with them.";
+
+    /// <summary>True when <paramref name="value"/> is itself the attachment (<c>byte[]</c> or <c>ReadOnlyMemory&lt;byte&gt;</c>), empty or not.</summary>
+    public static bool IsBinary<T>(T value) =>
+        typeof(T) == typeof(byte[]) || typeof(T) == typeof(ReadOnlyMemory<byte>) || value is byte[] or ReadOnlyMemory<byte>;
 
     public static (ReadOnlyMemory<byte> Data, ReadOnlyMemory<byte> Attachment) Encode<T>(T value, JsonSerializerOptions options)
     {

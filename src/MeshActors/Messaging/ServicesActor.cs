@@ -87,18 +87,16 @@ internal sealed class ServicesActor : ReceiveActor
 
     private void OnRequest(Request request)
     {
+        if (!request.Attachment.IsEmpty && Payload.IsBinary(request.Message))
+        {
+            // One set of bytes would be lost: refused, as RequestAsync refuses it.
+            Sender.Tell(new Status.Failure(new ArgumentException(Payload.AttachedTwice("request", request.Message!.GetType()), nameof(Request.Attachment))));
+            return;
+        }
+
         var (data, attachment) = Payload.Encode(request.Message, _messaging.Json);
         if (!request.Attachment.IsEmpty)
-        {
-            if (!attachment.IsEmpty)
-            {
-                // One set of bytes would be lost: refused, as RequestAsync refuses it.
-                Sender.Tell(new Status.Failure(new ArgumentException(Payload.AttachedTwice("request", request.Message?.GetType()), nameof(Request.Attachment))));
-                return;
-            }
-
             attachment = request.Attachment;
-        }
         _messaging.RequestAsync<ServiceResponse>(request.Service, data, attachment, request.Options, CancellationToken.None).PipeTo(Sender);
     }
 

@@ -75,18 +75,16 @@ internal sealed partial class TopicRouterActor : ReceiveActor
             return;
         }
 
+        if (!publish.Attachment.IsEmpty && Payload.IsBinary(publish.Message))
+        {
+            // One set of bytes would be lost, and a Publish has nobody to answer to: refused, logged.
+            MessagingLog.RefusedPublish(_log, Sender.Path.ToString(), publish.Topic, Payload.AttachedTwice("message", publish.Message!.GetType()));
+            return;
+        }
+
         var (data, attachment) = Payload.Encode(publish.Message, _messaging.Json);
         if (!publish.Attachment.IsEmpty)
-        {
-            if (!attachment.IsEmpty)
-            {
-                // One set of bytes would be lost, and a Publish has nobody to answer to: refused, logged.
-                MessagingLog.RefusedPublish(_log, Sender.Path.ToString(), publish.Topic, Payload.AttachedTwice("message", publish.Message?.GetType()));
-                return;
-            }
-
             attachment = publish.Attachment;
-        }
         _messaging.Publish(publish.Topic, data, attachment);
     }
 

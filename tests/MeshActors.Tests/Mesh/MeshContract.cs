@@ -287,6 +287,9 @@ public abstract class MeshContract(ITestOutputHelper output) : TestKit(output), 
         await WaitForProviders(a, "quote", 1);
 
         Assert.Equal(new Price("ABC", 101.5), await a.RequestAsync<Quote, Price>("quote", new Quote("ABC")));
+        // A null or default third argument is the options of this overload, not an attachment (this must compile).
+        Assert.Equal(new Price("XYZ", 101.5), await a.RequestAsync<Quote, Price>("quote", new Quote("XYZ"), null));
+        Assert.Equal(new Price("XYZ", 101.5), await a.RequestAsync<Quote, Price>("quote", new Quote("XYZ"), default));
     }
 
     [Fact]
@@ -301,12 +304,13 @@ public abstract class MeshContract(ITestOutputHelper output) : TestKit(output), 
         byte[] png = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
         byte[] expected = [(byte)'A', (byte)'B', (byte)'C', 0x89, 0x50, 0x4e, 0x47];
 
-        var response = await a.RequestAsync<Quote, ServiceResponse>("thumbnail", new Quote("ABC"), png);
+        var response = await a.RequestAsync<Quote, ServiceResponse>("thumbnail", new Quote("ABC"), png, options: null);
 
         Assert.Equal(expected, response.Attachment.ToArray());
         Assert.Equal(b.Id, response.SenderId);
-        Assert.Equal(expected, await a.RequestAsync<Quote, byte[]>("thumbnail", new Quote("ABC"), png));
-        await Assert.ThrowsAsync<ArgumentException>(() => a.RequestAsync<byte[], ServiceResponse>("thumbnail", png, png));
+        Assert.Equal(expected, await a.RequestAsync<Quote, byte[]>("thumbnail", new Quote("ABC"), png, options: null));
+        await Assert.ThrowsAsync<ArgumentException>(() => a.RequestAsync<byte[], ServiceResponse>("thumbnail", png, png, options: null));
+        await Assert.ThrowsAsync<ArgumentException>(() => a.RequestAsync<byte[], ServiceResponse>("thumbnail", [], png, options: null)); // binary, if empty
     }
 
     [Fact]

@@ -233,6 +233,38 @@ public sealed class ServiceSpec(ITestOutputHelper output) : TestKit(output), IAs
     }
 
     [Fact]
+    public async Task A_request_with_an_attachment_must_go_only_to_providers_that_accept_attachments()
+    {
+        var binary = await Node("binary");
+        var plain = await Node("plain");
+        LoopbackPeer.Connect(_client, binary);
+        var toPlain = LoopbackPeer.Connect(_client, plain, acceptsAttachments: false);
+        foreach (var provider in new[] { binary, plain })
+            await provider.Messaging.AddService<int, string>("id", (_, context, _) => new ValueTask<string>(provider.Name + context.Attachment.Length)).Ready;
+        await _client.WaitForProvidersAsync("id", 2);
+
+        for (var i = 0; i < 6; i++)
+            Assert.Equal("binary3", await _client.Messaging.RequestAsync<int, string>("id", i, new byte[] { 1, 2, 3 }, options: null));
+
+        Assert.Empty(toPlain.SentOf<Envelope.Req>());
+    }
+
+    [Fact]
+    public async Task A_request_with_an_attachment_that_no_provider_accepts_must_fail_at_once_without_sending_anything()
+    {
+        var plain = await Node("plain");
+        var toPlain = LoopbackPeer.Connect(_client, plain, acceptsAttachments: false);
+        await plain.Messaging.AddService<int, int>("id", (x, _, _) => new ValueTask<int>(x)).Ready;
+        await _client.WaitForProvidersAsync("id", 1);
+
+        var refused = await Assert.ThrowsAsync<NotSupportedException>(() => _client.Messaging.RequestAsync<int, int>("id", 1, new byte[] { 1 }, options: null));
+
+        Assert.Contains("accepts binary attachments", refused.Message);
+        Assert.Empty(toPlain.SentOf<Envelope.Req>());
+        Assert.Empty(toPlain.SentOf<Envelope.Cancel>());
+    }
+
+    [Fact]
     public async Task Local_first_must_prefer_this_node_when_it_hosts_the_service()
     {
         var client = await Node("local-first", new MessagingOptions { ServiceBalancer = LoadBalancers.LocalFirst });
