@@ -133,7 +133,7 @@ internal static class ReplicationWire
     }
 
     /// <summary>Reads a message; its values stay JSON. A version (or an entry) that breaks the format is refused alone, in <see cref="Message.Refused"/>.</summary>
-    /// <exception cref="FormatException">The message itself breaks the format (not an object, another <c>v</c>, an unknown <c>kind</c>, no <c>entries</c> array); says what is wrong.</exception>
+    /// <exception cref="FormatException">The message itself breaks the format (not an object, another <c>v</c>, an unknown <c>kind</c>, no <c>entries</c> array, a string outside the entries that is not text); says what is wrong. Nothing else is thrown, whatever the bytes.</exception>
     public static Message Decode(ReadOnlyMemory<byte> data)
     {
         JsonDocument document;
@@ -148,51 +148,60 @@ internal static class ReplicationWire
 
         using (document)
         {
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-                throw new FormatException("not a JSON object");
-            if (!root.TryGetProperty("v", out var v) || !v.TryGetInt32(out var version) || version != Version)
-                throw new FormatException($"'v' is not {Version}");
-            var kind = String(root, "kind");
-            var replica = String(root, "replica");
-            if (kind == Pull)
-                return new Message(kind, replica, false, [], []);
-            if (kind is not (Delta or State))
-                throw new FormatException($"unknown kind '{kind}'");
-            var final = root.TryGetProperty("final", out var f) && f.ValueKind == JsonValueKind.True;
-            if (!root.TryGetProperty("entries", out var entries) || entries.ValueKind != JsonValueKind.Array)
-                throw new FormatException("'entries' is not an array");
-            var read = new List<(string, IReadOnlyList<WireVersion>)>(entries.GetArrayLength());
-            var refused = new List<(string, string)>();
-            foreach (var entry in entries.EnumerateArray())
+            try
             {
-                if (ReadEntry(entry, refused) is { } versions)
-                    read.Add(versions);
+                return Read(document.RootElement);
             }
-
-            return new Message(kind, replica, final, read, refused);
+            catch (InvalidOperationException ex)
+            {
+                throw new FormatException(Reason(ex), ex);
+            }
         }
+    }
+
+    /// <summary>The message in <paramref name="root"/>; a string that is not text may throw <see cref="InvalidOperationException"/> from anywhere in it.</summary>
+    private static Message Read(JsonElement root)
+    {
+        if (root.ValueKind != JsonValueKind.Object)
+            throw new FormatException("not a JSON object");
+        if (!root.TryGetProperty("v", out var v) || !IsInteger(v, Version, Version, out _))
+            throw new FormatException($"'v' is not {Version}");
+        var kind = String(root, "kind");
+        var replica = String(root, "replica");
+        if (kind == Pull)
+            return new Message(kind, replica, false, [], []);
+        if (kind is not (Delta or State))
+            throw new FormatException($"unknown kind '{kind}'");
+        var final = root.TryGetProperty("final", out var f) && f.ValueKind == JsonValueKind.True;
+        if (!root.TryGetProperty("entries", out var entries) || entries.ValueKind != JsonValueKind.Array)
+            throw new FormatException("'entries' is not an array");
+        var read = new List<(string, IReadOnlyList<WireVersion>)>(entries.GetArrayLength());
+        var refused = new List<(string, string)>();
+        foreach (var entry in entries.EnumerateArray())
+        {
+            if (ReadEntry(entry, refused) is { } versions)
+                read.Add(versions);
+        }
+
+        return new Message(kind, replica, final, read, refused);
     }
 
     /// <summary>An entry's key and the versions of it that keep to the format; null when the entry itself does not. What it refuses goes to <paramref name="refused"/>.</summary>
     private static (string Key, IReadOnlyList<WireVersion> Versions)? ReadEntry(JsonElement entry, List<(string, string)> refused)
     {
-        string key;
+        var key = "(none)";
+        JsonElement versions;
         try
         {
             if (entry.ValueKind != JsonValueKind.Object)
                 throw new FormatException("an entry is not an object");
             key = String(entry, "key");
+            if (!entry.TryGetProperty("versions", out versions) || versions.ValueKind != JsonValueKind.Array || versions.GetArrayLength() == 0)
+                throw new FormatException("'versions' is not a non-empty array");
         }
-        catch (FormatException ex)
+        catch (Exception ex) when (IsFormatError(ex))
         {
-            refused.Add(("(none)", ex.Message));
-            return null;
-        }
-
-        if (!entry.TryGetProperty("versions", out var versions) || versions.ValueKind != JsonValueKind.Array || versions.GetArrayLength() == 0)
-        {
-            refused.Add((key, "'versions' is not a non-empty array"));
+            refused.Add((key, Reason(ex)));
             return null;
         }
 
@@ -203,9 +212,9 @@ internal static class ReplicationWire
             {
                 read.Add(ReadVersion(version));
             }
-            catch (FormatException ex)
+            catch (Exception ex) when (IsFormatError(ex))
             {
-                refused.Add((key, ex.Message));
+                refused.Add((key, Reason(ex)));
             }
         }
 
@@ -218,14 +227,14 @@ internal static class ReplicationWire
             throw new FormatException("a version is not an object");
         var replica = String(version, "replica");
         var node = String(version, "node");
-        if (!version.TryGetProperty("stamp", out var s) || !s.TryGetInt64(out var stamp) || stamp is < 1 or > MaxCount)
+        if (!version.TryGetProperty("stamp", out var s) || !IsInteger(s, 1, MaxCount, out var stamp))
             throw new FormatException($"'stamp' is not an integer from 1 to {MaxCount}");
         if (!version.TryGetProperty("vv", out var vv) || vv.ValueKind != JsonValueKind.Object)
             throw new FormatException("'vv' is not an object");
         var counts = new List<KeyValuePair<string, long>>();
         foreach (var count in vv.EnumerateObject())
         {
-            if (!count.Value.TryGetInt64(out var n) || n is < 1 or > MaxCount)
+            if (!IsInteger(count.Value, 1, MaxCount, out var n))
                 throw new FormatException($"the count of '{count.Name}' in 'vv' is not an integer from 1 to {MaxCount}");
             counts.Add(new KeyValuePair<string, long>(count.Name, n));
         }
@@ -244,6 +253,20 @@ internal static class ReplicationWire
         element.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 } text
             ? text
             : throw new FormatException($"'{property}' is not a non-empty string");
+
+    // JsonElement's TryGetInt64 throws on a value that is not a number: a string or an object where a count belongs is
+    // as much a format error as a count out of range.
+    private static bool IsInteger(JsonElement element, long min, long max, out long value)
+    {
+        value = 0;
+        return element.ValueKind == JsonValueKind.Number && element.TryGetInt64(out value) && value >= min && value <= max;
+    }
+
+    // Valid JSON need not be text: a string or member name that escapes half a surrogate pair makes JsonElement throw
+    // InvalidOperationException when it reads it, or compares it (TryGetProperty compares every name it passes).
+    private static bool IsFormatError(Exception ex) => ex is FormatException or InvalidOperationException;
+
+    private static string Reason(Exception ex) => ex is FormatException ? ex.Message : "a string or member name is not text: " + ex.Message;
 
     private static void Start(Utf8JsonWriter writer, string kind, string replica)
     {
