@@ -50,7 +50,7 @@ public sealed partial class ReplicationProtocolDocumentSpec
         });
     }
 
-    private static string ProtocolDocument()
+    internal static string ProtocolDocument()
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
         {
@@ -63,5 +63,5 @@ public sealed partial class ReplicationProtocolDocumentSpec
     }
 
     [GeneratedRegex(@"<!-- dict:(?<name>[\w-]+) -->\n```json\n(?<text>.*?)```", RegexOptions.Singleline)]
-    private static partial Regex DictExample();
+    internal static partial Regex DictExample();
 }
