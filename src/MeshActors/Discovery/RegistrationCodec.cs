@@ -295,6 +295,7 @@ internal static class RegistrationCodec
             startedAt = started;
         }
 
+        ReadAllText(metadata);
         member = plain with
         {
             ProtocolVersion = version,
@@ -306,6 +307,31 @@ internal static class RegistrationCodec
         };
         error = null;
         return true;
+    }
+
+    // The fields kept unread must be text as much as the ones read: kept as they are, they would throw later, from
+    // whoever reads them (MeshMember's equality, which the membership compares at every listing, included). Throws
+    // like the reads above, for TryRead to turn into a reason.
+    private static void ReadAllText(JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.String:
+                element.GetString();
+                break;
+            case JsonValueKind.Array:
+                foreach (var item in element.EnumerateArray())
+                    ReadAllText(item);
+                break;
+            case JsonValueKind.Object:
+                foreach (var field in element.EnumerateObject())
+                {
+                    _ = field.Name;
+                    ReadAllText(field.Value);
+                }
+
+                break;
+        }
     }
 
     private static bool TryGetString(JsonElement root, string field, out string value, [NotNullWhen(false)] out string? error)
