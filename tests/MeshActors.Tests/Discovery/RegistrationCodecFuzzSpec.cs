@@ -85,7 +85,10 @@ public sealed class RegistrationCodecFuzzSpec
         if (!RegistrationCodec.TryDecode(value, MaxBytes, out var member, out var lease, out var error))
             return string.IsNullOrEmpty(error) ? "refused without a reason" : null;
 
-        RegistrationCodec.TryDecodeEntry(value, MaxBytes, member.Name, member.Id, out _, out _, out _);
+        // The membership compares the member it knows with the one each listing reads.
+        if (!RegistrationCodec.TryDecodeEntry(value, MaxBytes, member.Name, member.Id, out var listed, out _, out var entryError) || listed != member)
+            return $"read once, but not the same again: {entryError}";
+
         var written = RegistrationCodec.Encode(member, lease);
         return RegistrationCodec.TryDecode(written, MaxBytes, out var again, out _, out var rewrittenError)
             // Metadata as written is normalized (a date in UTC, a duplicated name once): only what it models must be equal.

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using MeshActors.Protocol;
@@ -7,7 +8,8 @@ namespace MeshActors.Tests.Protocol;
 /// <summary>
 /// Whatever a peer sends, the decoder delivers an envelope or refuses the frame with a <see cref="MeshProtocolException"/>
 /// (docs/protocol.md, section 9), and refuses it as <c>bad_json</c> exactly when it is not UTF-8 JSON: its own JSON
-/// cursor must agree with <see cref="Utf8JsonReader"/> on every input.
+/// cursor must agree with <see cref="Utf8JsonReader"/> on every input. A plain channel delivers the same frame as a raw
+/// message or refuses it as <c>bad_json</c>.
 /// </summary>
 public sealed class EnvelopeDecoderFuzzSpec
 {
@@ -43,6 +45,25 @@ public sealed class EnvelopeDecoderFuzzSpec
     public async Task Decoding_must_refuse_every_truncation_and_every_misplaced_json_character_of_a_valid_envelope_with_a_protocol_error()
     {
         await Task.Run(() => AssertEachDecodesOrIsRefused(Seeds.Where(s => s.Length <= 128).SelectMany(Mutations.Exhaustive))).WithTimeout();
+    }
+
+    [Fact]
+    public void Decoding_must_agree_with_the_json_reader_on_nesting_up_to_and_past_its_depth_limit()
+    {
+        var nested = Enumerable.Range(58, 10).SelectMany(depth => new[]
+        {
+            new string('[', depth) + new string(']', depth),
+            string.Concat(Enumerable.Repeat("{\"a\":", depth)) + "1" + new string('}', depth),
+            string.Concat(Enumerable.Repeat("[{\"a\":", depth / 2)) + "1" + string.Concat(Enumerable.Repeat("}]", depth / 2)),
+        });
+
+        AssertEachDecodesOrIsRefused(nested.SelectMany(value => new[]
+        {
+            Utf8($"{{\"t\":\"pub\",\"topic\":\"a\",\"data\":{value}}}"),
+            Utf8($"{{\"t\":\"ping\",\"extra\":{value},\"n\":1}}"),
+            Utf8($"{{\"t\":\"hello\",\"v\":1,\"node\":\"n\",\"name\":\"x\",\"extra\":{value}}}"),
+            Utf8(value),
+        }));
     }
 
     [Fact]
@@ -87,7 +108,28 @@ public sealed class EnvelopeDecoderFuzzSpec
         }
 
         // Whatever it refused, the decoder reads the next frame (unless a refused envelope announced an attachment).
-        return decoder.AwaitsAttachment || decoder.Decode("{\"t\":\"ping\",\"n\":7}"u8) is Envelope.Ping(7) ? null : "the decoder is not usable after it";
+        if (!decoder.AwaitsAttachment && decoder.Decode("{\"t\":\"ping\",\"n\":7}"u8) is not Envelope.Ping(7))
+            return "the decoder is not usable after it";
+
+        return PlainOutcome(input);
+    }
+
+    // On a plain channel every frame is a raw message, or bad_json.
+    private static string? PlainOutcome(byte[] input)
+    {
+        try
+        {
+            var raw = EnvelopeDecoder.DecodeRaw(new ReadOnlySequence<byte>(input));
+            return (raw is null) == (input.Length == 0) && (raw is null || IsUtf8Json(input)) ? null : "a plain channel delivered it";
+        }
+        catch (MeshProtocolException e)
+        {
+            return e.Code == ErrorCodes.BadJson && !IsUtf8Json(input) ? null : $"a plain channel refused it with {e.Code} ({e.Message})";
+        }
+        catch (Exception e)
+        {
+            return $"a plain channel threw {e.GetType().Name}: {e.Message}";
+        }
     }
 
     private static bool IsUtf8Json(byte[] input)
