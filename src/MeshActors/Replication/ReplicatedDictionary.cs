@@ -96,7 +96,7 @@ public sealed class ReplicatedDictionary<T> : IReadOnlyDictionary<string, T>, IA
         return updated.Value!;
     }
 
-    /// <summary>Removes <paramref name="key"/> everywhere; false when it was not here (nothing is written then).</summary>
+    /// <summary>Removes <paramref name="key"/> everywhere; false when it was not here and holds no concurrent writes (nothing is written then).</summary>
     public async Task<bool> RemoveAsync(string key, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(key);

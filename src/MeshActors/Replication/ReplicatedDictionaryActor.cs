@@ -114,9 +114,11 @@ internal sealed partial class ReplicatedDictionaryActor<T> : ReceiveActor, IWith
     {
         if (Refused(remove.Key))
             return;
-        if (!_snapshot.ContainsKey(remove.Key))
+        // Nothing to remove: no tombstone for a key never seen. A key whose concurrent writes stand, a remove winning among
+        // them, is not shown yet still has writes to replace: the remove settles them.
+        if (!_snapshot.ContainsKey(remove.Key) && !_conflicts.ContainsKey(remove.Key))
         {
-            Sender.Tell(new DictionaryWritten(remove.Key, Changed: false)); // nothing to remove: no tombstone for a key never seen
+            Sender.Tell(new DictionaryWritten(remove.Key, Changed: false));
             return;
         }
 

@@ -425,6 +425,30 @@ public sealed class ReplicatedDictionarySpec(ITestOutputHelper output) : Replica
     }
 
     [Fact]
+    public async Task A_remove_must_settle_concurrent_writes_among_which_a_remove_wins()
+    {
+        var (a, b) = await StartConnected("a", "b");
+        var atA = await Open<int>(a, "d");
+        await b.WaitForSubscriberAsync("$dict/d", TestTimeouts.Default);
+        // Two replicas' writes that did not see each other: a set, and a remove with the higher stamp, which wins.
+        await b.PublishAsync("$dict/d", Json("""
+            {"v":1,"kind":"delta","replica":"r1","entries":[
+              {"key":"k","versions":[{"replica":"r1","node":"n1","vv":{"r1":1},"stamp":5,"value":1}]}]}
+            """));
+        await b.PublishAsync("$dict/d", Json("""
+            {"v":1,"kind":"delta","replica":"r2","entries":[
+              {"key":"k","versions":[{"replica":"r2","node":"n2","vv":{"r2":1},"stamp":6,"removed":true}]}]}
+            """));
+        await AwaitConditionAsync(() => atA.Conflicts.ContainsKey("k"), TestTimeouts.Default, message: "the conflict on k");
+        Assert.False(atA.ContainsKey("k"));
+
+        Assert.True(await atA.RemoveAsync("k"));
+
+        Assert.Empty(atA.Conflicts);
+        Assert.False(atA.ContainsKey("k"));
+    }
+
+    [Fact]
     public async Task A_late_replica_whose_max_frame_is_smaller_than_a_state_chunk_must_get_the_whole_state_before_its_open_returns()
     {
         var a = await Start("a");
