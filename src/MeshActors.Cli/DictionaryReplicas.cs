@@ -4,7 +4,20 @@ using MeshActors.Replication;
 
 namespace MeshActors.Cli;
 
-/// <summary>Opens a replicated dictionary on a command's short-lived node, once that node can reach the replicas the mesh has.</summary>
+/// <summary>What a command opening a dictionary does about the nodes that hold it open already.</summary>
+internal enum Holders
+{
+    /// <summary><c>dict get|set|remove</c>: waits for one and fails when none comes: a replica of its own would hold nothing, and its writes would vanish with it.</summary>
+    Required,
+
+    /// <summary><c>dict watch</c>: waits for one, then opens anyway and shows what comes as changes.</summary>
+    Awaited,
+
+    /// <summary><c>node --dict</c>: connects to those the registry shows, and opens at once when there is none: the first node to hold it.</summary>
+    Known,
+}
+
+/// <summary>Opens a replicated dictionary on a command's node, once that node can reach the replicas the mesh has.</summary>
 internal static class DictionaryReplicas
 {
     /// <summary><c>--wait</c> of the dict commands: how long to wait for a node that holds the dictionary open.</summary>
@@ -17,26 +30,43 @@ internal static class DictionaryReplicas
     /// <summary>
     /// Opens <paramref name="name"/> with JSON values once this node is connected to every node the registry shows holding
     /// it: an open asks only the replicas already connected for their state, and returns once they all answered (or
-    /// after 5 s), so the dictionary it returns holds what those replicas held. Fails when no node holds it within
-    /// <paramref name="wait"/>, unless <paramref name="mayBeAlone"/>: a replica of its own would hold nothing, and its writes
-    /// would vanish with it.
+    /// after 5 s), so the dictionary it returns holds what those replicas held.
     /// </summary>
     public static async Task<ReplicatedDictionary<JsonElement>> OpenAsync(
-        IMesh mesh, string name, TimeSpan wait, bool mayBeAlone, CancellationToken cancellationToken)
+        IMesh mesh, string name, TimeSpan wait, Holders holders, CancellationToken cancellationToken)
     {
+        if (string.IsNullOrEmpty(name))
+            throw new CliException("A dictionary name cannot be empty.");
         var topic = Topic(name);
         try
         {
-            await mesh.WaitForSubscriberAsync(topic, wait, cancellationToken).ConfigureAwait(false);
-            await MemberLookup.ConnectToSubscribersAsync(mesh, topic, wait, cancellationToken).ConfigureAwait(false);
-        }
-        catch (TimeoutException) when (mayBeAlone)
-        {
-            Terminal.Note($"no node holds dictionary '{name}' open yet: waiting for one");
+            // The registry read once, Members holds every node that was there before this one.
+            await mesh.Joined.WaitAsync(wait, cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
-            throw new CliException($"no node holds dictionary '{name}' open (waited {wait.TotalSeconds:0.###} s); 'mesh node --name N --dict {name}' keeps one open.");
+            Terminal.Note($"the registry was not read within {wait.TotalSeconds:0.###} s: the nodes holding dictionary '{name}' may not be known yet");
+        }
+
+        if (holders != Holders.Known || Registered(mesh, topic).Any())
+        {
+            try
+            {
+                await mesh.WaitForSubscriberAsync(topic, wait, cancellationToken).ConfigureAwait(false);
+                await MemberLookup.ConnectToSubscribersAsync(mesh, topic, wait, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException) when (holders != Holders.Required)
+            {
+                Terminal.Note(holders == Holders.Awaited
+                    ? $"no node holds dictionary '{name}' open yet: waiting for one"
+                    : $"{Unreachable(mesh, topic, name, wait)}: opening it with what is reachable");
+            }
+            catch (TimeoutException)
+            {
+                throw new CliException(Registered(mesh, topic).Any()
+                    ? Unreachable(mesh, topic, name, wait) + "."
+                    : $"no node holds dictionary '{name}' open (waited {wait.TotalSeconds:0.###} s); 'mesh node --name N --dict {name}' keeps one open.");
+            }
         }
 
         return await mesh.OpenDictionaryAsync<JsonElement>(name, cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -44,4 +74,9 @@ internal static class DictionaryReplicas
 
     /// <summary>The reserved topic the replicas of a dictionary listen on (docs/protocol.md, section 14).</summary>
     private static string Topic(string name) => "$dict/" + name;
+
+    private static IEnumerable<Discovery.MeshMember> Registered(IMesh mesh, string topic) => mesh.Members.Where(m => m.Topics.Contains(topic));
+
+    private static string Unreachable(IMesh mesh, string topic, string name, TimeSpan wait) =>
+        $"the nodes holding dictionary '{name}' open ({string.Join(", ", Registered(mesh, topic).Select(m => m.Name))}) could not be reached within {wait.TotalSeconds:0.###} s";
 }

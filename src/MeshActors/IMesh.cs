@@ -24,7 +24,15 @@ public interface IMesh : IAsyncDisposable
     ActorSystem System { get; }
 
     /// <summary>The live members of the mesh other than this node, as last seen by the registry actor.</summary>
+    /// <remarks>Empty until the registry has been read once: await <see cref="Joined"/> to find the nodes that were there before this one.</remarks>
     IReadOnlyCollection<MeshMember> Members { get; }
+
+    /// <summary>
+    /// Completes once this node has registered and read the registry, the first time: <see cref="Members"/> then holds
+    /// every node registered at that moment. <c>StartAsync</c> returns before, so that a node starts while its registry
+    /// is down; this task waits for as long as it is, and is cancelled if the node stops first.
+    /// </summary>
+    Task Joined { get; }
 
     /// <summary>The actor that owns topic subscriptions; it accepts <see cref="Messaging.Publish"/>, <see cref="Messaging.Subscribe"/> and <see cref="Messaging.Unsubscribe"/> messages.</summary>
     IActorRef TopicRouter { get; }

@@ -15,6 +15,9 @@ public sealed partial class MeshNode
     public IReadOnlyCollection<MeshMember> Members => _members.Values.ToArray();
 
     /// <inheritdoc />
+    public Task Joined => _joined.Task;
+
+    /// <inheritdoc />
     public IDisposable OnMembership(Action<MemberEvent> handler) => System.EventStream.Subscribe(handler);
 
     /// <inheritdoc />

@@ -23,6 +23,7 @@ public sealed partial class MeshNode : IMesh
     private readonly ILogger _log;
     private readonly PeerDirectory _directory = new();
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _joined = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _state;
     private MeshMessaging? _messaging;
     private MeshMember? _self;
@@ -113,8 +114,11 @@ public sealed partial class MeshNode : IMesh
             _membership = System.EventStream.Subscribe<MemberEvent>(OnMemberEvent);
             _registryAvailability = System.EventStream.Subscribe<RegistryAvailabilityChanged>(changed =>
             {
-                if (changed.NodeId == Id)
-                    Volatile.Write(ref _registryFailure, changed.Available ? null : changed.Reason ?? "failing");
+                if (changed.NodeId != Id)
+                    return;
+                Volatile.Write(ref _registryFailure, changed.Available ? null : changed.Reason ?? "failing");
+                if (changed.Available)
+                    _joined.TrySetResult();
             });
             _peers = await Spawn(PeerManagerActor.Props(
                 Id, _options.NodeName, _options.Peers, _options.Protocol, _options.Transport, messaging, _directory, System.LoggerFactory), "peers", cancellationToken).ConfigureAwait(false);
@@ -206,6 +210,7 @@ public sealed partial class MeshNode : IMesh
         }
         finally
         {
+            _joined.TrySetCanceled(); // stopped before it joined: nobody waits for that forever
             _stopped.TrySetResult();
         }
 

@@ -37,6 +37,23 @@ public sealed class DictCommandSpec : LocalMeshSpec
     }
 
     [Fact]
+    public async Task A_node_that_opens_a_dictionary_others_hold_must_start_with_their_data_and_keep_it_when_they_leave()
+    {
+        var keeper = await Cli.StartNodeAsync("keeper", "--dict", Dictionary);
+        await SetAsync("apples", "12");
+        await SetAsync("pears", "3");
+
+        var heir = Cli.Start("node", "--name", "heir", "--dict", Dictionary);
+        await heir.WaitForLineAsync($"dictionary name={Dictionary} keys=2");
+        keeper.Process.Terminate();
+        Assert.Equal(0, await keeper.Process.WaitForExitAsync());
+
+        var (exitCode, get) = await Cli.RunAsync("dict", "get", Dictionary, "apples");
+        Assert.True(exitCode == 0, get.Transcript);
+        Assert.Equal(["12"], get.Stdout);
+    }
+
+    [Fact]
     public async Task Dict_get_of_a_missing_key_must_fail_with_one_line_and_exit_code_1()
     {
         await Cli.StartNodeAsync("keeper", "--dict", Dictionary);

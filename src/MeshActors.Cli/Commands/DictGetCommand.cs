@@ -23,10 +23,11 @@ internal static class DictGetCommand
             var dictionaryName = parseResult.GetRequiredValue(name);
             await using var session = await MeshSession.JoinAsync(parseResult, MeshSession.ToolName("dict-get"), cancellationToken);
             await using var dictionary = await DictionaryReplicas.OpenAsync(
-                session.Mesh, dictionaryName, TimeSpan.FromSeconds(parseResult.GetValue(wait)), mayBeAlone: false, cancellationToken);
+                session.Mesh, dictionaryName, TimeSpan.FromSeconds(parseResult.GetValue(wait)), Holders.Required, cancellationToken);
 
-            var conflicts = dictionary.Conflicts;
+            // Conflicts is published before Snapshot: read in this order, the conflicts are at least as new as the values.
             var snapshot = dictionary.Snapshot;
+            var conflicts = dictionary.Conflicts;
             if (parseResult.GetValue(key) is { } wanted)
                 PrintKey(session.Mesh, dictionaryName, wanted, snapshot, conflicts);
             else

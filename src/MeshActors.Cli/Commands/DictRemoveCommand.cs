@@ -16,7 +16,7 @@ internal static class DictRemoveCommand
             var (dictionaryName, keyName) = (parseResult.GetRequiredValue(name), parseResult.GetRequiredValue(key));
             await using var session = await MeshSession.JoinAsync(parseResult, MeshSession.ToolName("dict-remove"), cancellationToken);
             await using var dictionary = await DictionaryReplicas.OpenAsync(
-                session.Mesh, dictionaryName, TimeSpan.FromSeconds(parseResult.GetValue(wait)), mayBeAlone: false, cancellationToken);
+                session.Mesh, dictionaryName, TimeSpan.FromSeconds(parseResult.GetValue(wait)), Holders.Required, cancellationToken);
             if (!await dictionary.RemoveAsync(keyName, cancellationToken))
                 throw new CliException($"key '{keyName}' is not in dictionary '{dictionaryName}': nothing removed.");
             Terminal.Note($"removed '{keyName}' from dictionary '{dictionaryName}'");

@@ -22,7 +22,7 @@ internal static class DictSetCommand
             var value = JsonArgument.Parse(parseResult.GetRequiredValue(json), "json");
             await using var session = await MeshSession.JoinAsync(parseResult, MeshSession.ToolName("dict-set"), cancellationToken);
             await using var dictionary = await DictionaryReplicas.OpenAsync(
-                session.Mesh, dictionaryName, TimeSpan.FromSeconds(parseResult.GetValue(wait)), mayBeAlone: false, cancellationToken);
+                session.Mesh, dictionaryName, TimeSpan.FromSeconds(parseResult.GetValue(wait)), Holders.Required, cancellationToken);
             await dictionary.SetAsync(keyName, value, cancellationToken);
             Terminal.Note($"set '{keyName}' in dictionary '{dictionaryName}'");
             return ExitCodes.Success;

@@ -17,8 +17,17 @@ internal static class DictWatchCommand
             var dictionaryName = parseResult.GetRequiredValue(name);
             await using var session = await MeshSession.JoinAsync(parseResult, MeshSession.ToolName("dict-watch"), cancellationToken);
             var mesh = session.Mesh;
-            await using var dictionary = await DictionaryReplicas.OpenAsync(
-                mesh, dictionaryName, TimeSpan.FromSeconds(parseResult.GetValue(wait)), mayBeAlone: true, cancellationToken);
+            ReplicatedDictionary<JsonElement> opened;
+            try
+            {
+                opened = await DictionaryReplicas.OpenAsync(mesh, dictionaryName, TimeSpan.FromSeconds(parseResult.GetValue(wait)), Holders.Awaited, cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return ExitCodes.Success; // Ctrl+C is how a watch ends, also while it waits for a node holding the dictionary
+            }
+
+            await using var dictionary = opened;
             using var changes = dictionary.OnChanged(change => Print(mesh, change));
             using var conflicts = dictionary.OnConflict(conflict => Print(mesh, conflict));
             Terminal.Note($"watching dictionary '{dictionaryName}' ({dictionary.Count} keys)");

@@ -19,6 +19,9 @@ internal static class NodeCommand
     /// <summary>The environment variable <c>mesh launch</c> sets to each entry's name.</summary>
     public const string NameVariable = "MESH_NODE_NAME";
 
+    /// <summary>How long a node opening a dictionary waits to reach the nodes the registry shows holding it.</summary>
+    private static readonly TimeSpan DictionaryJoinWait = TimeSpan.FromSeconds(5);
+
     public static Command Create()
     {
         var name = new Option<string>("--name", "-n")
@@ -58,9 +61,10 @@ internal static class NodeCommand
             using var raw = mesh.Subscribe<JsonElement>(IMesh.ChannelTopic, new RawMessageAnswerer(mesh).AnswerAsync);
             using var membership = mesh.OnMembership(PrintMemberEvent);
             await Task.WhenAll(echo.Ready, raw.Ready);
-            // Open before the banner: a script that waits for it then finds the dictionaries' data here.
+            // Open before the banner, once connected to the nodes holding them already: a script that waits for it then
+            // finds the dictionaries' data here.
             foreach (var dictionaryName in dictionaryNames.Distinct(StringComparer.Ordinal))
-                dictionaries.Add(await mesh.OpenDictionaryAsync<JsonElement>(dictionaryName, cancellationToken: cancellationToken));
+                dictionaries.Add(await DictionaryReplicas.OpenAsync(mesh, dictionaryName, DictionaryJoinWait, Holders.Known, cancellationToken));
             Terminal.Line(
                 $"[green]●[/] node [bold]{Terminal.Escape(self.Name)}[/] [grey]{self.Id}[/] listening on [bold]{Terminal.Escape(self.Address)}[/] [grey](discovery {Terminal.Escape(discovery)}; Ctrl+C stops)[/]",
                 $"node name={self.Name} id={self.Id} address={self.Address} discovery={discovery}");

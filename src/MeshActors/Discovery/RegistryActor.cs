@@ -161,12 +161,13 @@ public sealed partial class RegistryActor : ReceiveActor, IWithTimers
         }
 
         // A round that began before the connection was lost says nothing about the registry now.
+        var becameAvailable = false;
         if (_available != false || synced.StartedAt >= _unavailableSince)
         {
+            becameAvailable = _available != true;
             if (_available == false)
             {
                 Log.RegistryAvailable(_log, _registry.Description, Stopwatch.GetElapsedTime(_unavailableSince), _self.Id);
-                Context.System.EventStream.Publish(new RegistryAvailabilityChanged(_self.Id, _registry.Description, true, null));
                 // The other nodes are re-registering after the same outage, each when its own client reconnects: give
                 // them one TTL, as long as a live node may ever go unrefreshed, before taking absence for death.
                 _removalsSuspendedUntil = Stopwatch.GetTimestamp() + (long)(_options.Ttl.TotalSeconds * Stopwatch.Frequency);
@@ -178,6 +179,9 @@ public sealed partial class RegistryActor : ReceiveActor, IWithTimers
         }
 
         Reconcile(synced.Listing, synced.StartedAt);
+        // After the round's membership events: whoever hears it finds the members the registry listed.
+        if (becameAvailable)
+            Context.System.EventStream.Publish(new RegistryAvailabilityChanged(_self.Id, _registry.Description, true, null));
         if (_registerNeeded)
             StartSync(); // an update arrived during the round
     }

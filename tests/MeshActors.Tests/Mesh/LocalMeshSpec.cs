@@ -37,6 +37,17 @@ public sealed class LocalMeshSpec(ITestOutputHelper output) : MeshContract(outpu
         Assert.Contains("MeshOptions.NodeName", ex.Message);
     }
 
+    [Fact]
+    public async Task A_node_whose_registry_is_unreachable_must_start_unjoined_and_its_Joined_must_be_cancelled_when_it_stops()
+    {
+        var node = await MeshNode.StartAsync(new MeshOptions { NodeName = "alone", Discovery = new() { Registry = "redis://127.0.0.1:1" } });
+
+        Assert.False(node.Joined.IsCompleted);
+        await node.StopAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => node.Joined);
+    }
+
     // Metrics do not depend on the registry, so they are specified once, here.
     [Fact]
     public async Task A_node_must_report_its_counters_as_metrics_tagged_with_its_id_until_it_stops()

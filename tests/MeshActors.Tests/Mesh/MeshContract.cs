@@ -624,6 +624,19 @@ public abstract class MeshContract(ITestOutputHelper output) : TestKit(output), 
         Assert.DoesNotContain(a.Members, m => m.Id == b.Id);
     }
 
+    [Fact]
+    public async Task Once_Joined_completes_Members_must_hold_every_node_that_was_registered_before()
+    {
+        var a = await Start("a");
+        var b = await Start("b");
+        await a.Joined.WithTimeout();
+
+        var c = await Start("c");
+        await c.Joined.WithTimeout();
+
+        Assert.Equal(new[] { a.Id, b.Id }.Order(StringComparer.Ordinal), c.Members.Select(m => m.Id).Order(StringComparer.Ordinal));
+    }
+
     protected async Task<(MeshNode A, MeshNode B, MeshNode C)> Mesh3()
     {
         var a = await Start("a");
