@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
 using MeshActors.Discovery;
 using MeshActors.Transport;
 using Microsoft.Extensions.Logging;
@@ -34,7 +33,7 @@ internal sealed class MeshSession : IAsyncDisposable
         try
         {
             if (session.Mesh is MeshNode node)
-                await WhenRegistryReachableAsync(node, cancellationToken).ConfigureAwait(false);
+                await WhenJoinedAsync(node, cancellationToken).ConfigureAwait(false);
             return session;
         }
         catch
@@ -78,19 +77,22 @@ internal sealed class MeshSession : IAsyncDisposable
     }
 
     /// <summary>
-    /// Waits until the node's registry is connected. The state reads Disconnected until the first call settles it,
-    /// which takes at most a connect and a call, each bounded by <see cref="DiscoveryOptions.CommandTimeout"/>;
-    /// the node offers no event for it, so this polls.
+    /// Waits until the node has registered and read the registry (<see cref="IMesh.Joined"/>), so that the command
+    /// sees every node already there. That takes a connect and two calls, each bounded by
+    /// <see cref="DiscoveryOptions.CommandTimeout"/>.
     /// </summary>
-    private static async Task WhenRegistryReachableAsync(MeshNode node, CancellationToken cancellationToken)
+    private static async Task WhenJoinedAsync(MeshNode node, CancellationToken cancellationToken)
     {
-        var patience = Stopwatch.StartNew();
         var limit = 2 * new DiscoveryOptions().CommandTimeout;
-        while (node.RegistryConnection is { State: RegistryConnectionState.Disconnected } registry)
+        try
         {
-            if (patience.Elapsed >= limit)
-                throw new CliException($"registry {registry.Description} is unreachable.");
-            await Task.Delay(TimeSpan.FromMilliseconds(10), cancellationToken).ConfigureAwait(false);
+            await node.Joined.WaitAsync(limit, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            throw new CliException(node.RegistryConnection is { State: RegistryConnectionState.Disconnected } registry
+                ? $"registry {registry.Description} is unreachable."
+                : $"registry {node.RegistryConnection?.Description} did not answer within {limit.TotalSeconds:0.#} s.");
         }
     }
 
