@@ -250,15 +250,15 @@ internal sealed partial class MeshMessaging
             }
 
             var pending = handler(value, request, request.CancellationToken);
-            return pending.IsCompletedSuccessfully ? new ValueTask<ServiceReply>(Encode(pending.Result)) : EncodeWhenDoneAsync(pending);
+            return pending.IsCompletedSuccessfully ? new ValueTask<EncodedReply>(Encode(pending.Result)) : EncodeWhenDoneAsync(pending);
         });
 
-        async ValueTask<ServiceReply> EncodeWhenDoneAsync(ValueTask<TResponse> pending) => Encode(await pending.ConfigureAwait(false));
+        async ValueTask<EncodedReply> EncodeWhenDoneAsync(ValueTask<TResponse> pending) => Encode(await pending.ConfigureAwait(false));
 
-        ServiceReply Encode(TResponse response)
+        EncodedReply Encode(TResponse response)
         {
             var (data, attachment) = Payload.Encode(response, Json);
-            return new ServiceReply(data, attachment);
+            return new EncodedReply(data, attachment);
         }
     }
 
@@ -292,7 +292,7 @@ internal sealed partial class MeshMessaging
         };
 
     /// <summary>Sends a handler's response back to its requester, unless the request was cancelled meanwhile.</summary>
-    internal void Answer(InboundRequest request, ServiceReply reply)
+    internal void Answer(InboundRequest request, EncodedReply reply)
     {
         if (!Inbound.TryFinish(request))
             return;

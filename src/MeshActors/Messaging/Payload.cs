@@ -31,6 +31,8 @@ internal static class Payload
             return (Null, (byte[]?)(object?)value ?? default(ReadOnlyMemory<byte>));
         if (typeof(T) == typeof(JsonElement))
             return (ElementBytes(Unsafe.As<T, JsonElement>(ref value)), default);
+        if (typeof(T) == typeof(ServiceReply))
+            return Encode((ServiceReply?)(object?)value, options);
         if (typeof(T) == typeof(object))
             return Encode((object?)value, options);
         return (JsonSerializer.SerializeToUtf8Bytes(value, options), default);
@@ -43,8 +45,21 @@ internal static class Payload
         ReadOnlyMemory<byte> bytes => (Null, bytes),
         byte[] bytes => (Null, bytes),
         JsonElement element => (ElementBytes(element), default),
+        ServiceReply reply => Encode(reply, options),
         _ => (JsonSerializer.SerializeToUtf8Bytes(value, value.GetType(), options), default),
     };
+
+    /// <summary>A service's answer with its own attachment: the message's JSON, and the bytes beside it.</summary>
+    private static (ReadOnlyMemory<byte> Data, ReadOnlyMemory<byte> Attachment) Encode(ServiceReply? reply, JsonSerializerOptions options)
+    {
+        if (reply is null)
+            return (Null, default);
+        if (reply.Attachment.IsEmpty)
+            return Encode(reply.Message, options);
+        if (IsBinary(reply.Message))
+            throw new ArgumentException(AttachedTwice("answer", reply.Message!.GetType()), nameof(reply));
+        return (Encode(reply.Message, options).Data, reply.Attachment);
+    }
 
     public static T Decode<T>(ReadOnlyMemory<byte> data, ReadOnlyMemory<byte> attachment, JsonSerializerOptions options)
     {

@@ -29,14 +29,14 @@ internal sealed class ServiceActor : ReceiveActor
 
         var previous = Activity.Current;
         var activity = MeshTracing.StartHandle(request.Req.Service, request.Req.Trace);
-        ValueTask<ServiceReply> pending;
+        ValueTask<EncodedReply> pending;
         try
         {
             pending = _handler(_messaging.ToServiceRequest(request));
         }
         catch (Exception ex)
         {
-            pending = ValueTask.FromException<ServiceReply>(ex);
+            pending = ValueTask.FromException<EncodedReply>(ex);
         }
         finally
         {
@@ -49,11 +49,11 @@ internal sealed class ServiceActor : ReceiveActor
             _ = CompleteWhenDoneAsync(request, pending, activity);
     }
 
-    private void Complete(InboundRequest request, ValueTask<ServiceReply> completed, Activity? activity)
+    private void Complete(InboundRequest request, ValueTask<EncodedReply> completed, Activity? activity)
     {
         using (activity)
         {
-            ServiceReply reply;
+            EncodedReply reply;
             try
             {
                 reply = completed.Result;
@@ -69,11 +69,11 @@ internal sealed class ServiceActor : ReceiveActor
         }
     }
 
-    private async Task CompleteWhenDoneAsync(InboundRequest request, ValueTask<ServiceReply> pending, Activity? activity)
+    private async Task CompleteWhenDoneAsync(InboundRequest request, ValueTask<EncodedReply> pending, Activity? activity)
     {
         using (activity)
         {
-            ServiceReply reply;
+            EncodedReply reply;
             try
             {
                 reply = await pending.ConfigureAwait(false);

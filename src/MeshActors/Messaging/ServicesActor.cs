@@ -105,7 +105,7 @@ internal sealed class ServicesActor : ReceiveActor
         // As long as the caller waits (its timeout travels with the request), not this node's default for its own calls.
         var reply = await handler.Ask<object>(request, request.Timeout ?? _messaging.Options.RequestTimeout, request.CancellationToken).ConfigureAwait(false);
         var (data, attachment) = Payload.Encode(reply, _messaging.Json);
-        return new ServiceReply(data, attachment);
+        return new EncodedReply(data, attachment);
     };
 
     // Actor names exclude '/', '#', '?', '%', whitespace and a leading '$'; service names may contain anything.

@@ -314,6 +314,46 @@ public abstract class MeshContract(ITestOutputHelper output) : TestKit(output), 
     }
 
     [Fact]
+    public async Task A_handler_must_answer_with_JSON_and_an_attachment_together_and_the_caller_read_both()
+    {
+        var a = await Start("a");
+        var b = await Start("b", system: Sys);
+        await WaitConnected(a, b);
+        byte[] png = [0x89, 0x50, 0x4e, 0x47];
+        await b.AddService<Quote, ServiceReply>("thumbnail", (q, _, _) =>
+            new ValueTask<ServiceReply>(new ServiceReply(new Price(q.Symbol, png.Length)) { Attachment = png })).Ready;
+        var handler = CreateTestProbe();
+        b.Services.Tell(new HostService("thumbnail-actor", handler.Ref));
+        ExpectMsg<ServiceHosted>();
+        await WaitForProviders(a, "thumbnail", 1);
+        await WaitForProviders(a, "thumbnail-actor", 1);
+
+        var typed = await a.RequestAsync<Quote, ServiceResponse>("thumbnail", new Quote("ABC"));
+        var fromActor = a.RequestAsync<Quote, ServiceResponse>("thumbnail-actor", new Quote("XYZ"));
+        var request = handler.ExpectMsg<ServiceRequest>();
+        handler.Reply(new ServiceReply(new Price(request.Deserialize<Quote>().Symbol, 1)) { Attachment = png[..1] });
+
+        Assert.Equal(new Price("ABC", 4), typed.Deserialize<Price>());
+        Assert.Equal(png, typed.Attachment.ToArray());
+        var answered = await fromActor.WithTimeout();
+        Assert.Equal(new Price("XYZ", 1), answered.Deserialize<Price>());
+        Assert.Equal(png[..1], answered.Attachment.ToArray());
+    }
+
+    [Fact]
+    public async Task An_answer_whose_binary_message_also_has_an_attachment_must_reach_the_caller_as_the_handlers_error()
+    {
+        var (a, b, _) = await Mesh3();
+        await b.AddService<int, ServiceReply>("bytes", (_, _, _) => new ValueTask<ServiceReply>(new ServiceReply(new byte[] { 1 }) { Attachment = new byte[] { 2 } })).Ready;
+        await WaitForProviders(a, "bytes", 1);
+
+        var failure = await Assert.ThrowsAsync<RemoteServiceException>(() => a.RequestAsync<int, ServiceResponse>("bytes", 1));
+
+        Assert.Equal("System.ArgumentException", failure.RemoteType);
+        Assert.Contains("already travels as the binary attachment", failure.RemoteMessage);
+    }
+
+    [Fact]
     public async Task Every_error_must_reach_the_caller_as_its_typed_exception()
     {
         var (a, b, _) = await Mesh3();
