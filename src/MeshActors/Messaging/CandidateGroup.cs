@@ -8,6 +8,7 @@ public sealed class CandidateGroup : IReadOnlyList<RouteCandidate>
 {
     private readonly RouteCandidate[] _candidates;
     private long _ticket;
+    private CandidateGroup? _accepting; // AcceptingAttachments, kept so that its rotation goes on from call to call
 
     internal CandidateGroup(string address, RouteCandidate[] candidates)
     {
@@ -50,10 +51,13 @@ public sealed class CandidateGroup : IReadOnlyList<RouteCandidate>
     /// <summary>The candidates that can take a binary attachment (this node, or a peer with the <c>bin</c> capability); this group itself when all can, so that its balancing goes on; null when none can.</summary>
     internal CandidateGroup? AcceptingAttachments()
     {
-        if (Array.TrueForAll(_candidates, static c => c.Peer is not { AcceptsAttachments: false }))
-            return this;
+        if (Volatile.Read(ref _accepting) is { } known)
+            return known.Count == 0 ? null : known;
         var accepting = Array.FindAll(_candidates, static c => c.Peer is not { AcceptsAttachments: false });
-        return accepting.Length == 0 ? null : new CandidateGroup(Address, accepting);
+        // A race computes it twice, and one answer is kept: at worst a request or two rotate on the other.
+        known = accepting.Length == _candidates.Length ? this : new CandidateGroup(Address, accepting);
+        Volatile.Write(ref _accepting, known);
+        return known.Count == 0 ? null : known;
     }
 
     /// <inheritdoc />

@@ -20,7 +20,9 @@ internal sealed partial class MeshMessaging
         try
         {
             ValidateName(service, "service name", nameof(service));
-            if (!attachment.IsEmpty && Payload.IsBinary(request))
+            if (typeof(TResponse) == typeof(ServiceReply))
+                throw new NotSupportedException(Payload.ReadReplyAsResponse); // before the handler runs for nothing
+            if (!attachment.IsEmpty && Payload.CarriesAttachment(request))
                 throw new ArgumentException(Payload.AttachedTwice("request", typeof(TRequest)), nameof(attachment));
             (data, carried) = Payload.Encode(request, Json);
         }

@@ -11,7 +11,7 @@ internal sealed partial class MeshMessaging
     public ValueTask PublishAsync<T>(string topic, T message, ReadOnlyMemory<byte> attachment = default, CancellationToken cancellationToken = default)
     {
         ValidateName(topic, "topic", nameof(topic));
-        if (!attachment.IsEmpty && Payload.IsBinary(message))
+        if (!attachment.IsEmpty && Payload.CarriesAttachment(message))
             throw new ArgumentException(Payload.AttachedTwice("message", typeof(T)), nameof(attachment));
         var (data, carried) = Payload.Encode(message, Json);
         return Publish(topic, data, carried.IsEmpty ? attachment : carried, wait: true, cancellationToken);

@@ -14,13 +14,18 @@ internal static class Payload
     /// <summary>The JSON text <c>null</c>.</summary>
     public static readonly ReadOnlyMemory<byte> Null = "null"u8.ToArray();
 
+    /// <summary>Why an answer is not read as a <see cref="ServiceReply"/>: its JSON is the handler's message, not a reply.</summary>
+    public const string ReadReplyAsResponse =
+        "A ServiceReply is what a handler answers with, not what a caller reads: ask for a ServiceResponse, which gives the answer's JSON and its attachment.";
+
     /// <summary>Why a binary value cannot also be given an attachment: a message carries one.</summary>
     public static string AttachedTwice(string what, Type type) =>
-        $"A {type.Name} {what} already travels as the binary attachment: send the bytes as the {what}, or a JSON value with them.";
+        $"A {type.Name} {what} already carries a binary attachment: send the bytes as the {what}, or a JSON value with them.";
 
-    /// <summary>True when <paramref name="value"/> is itself the attachment (<c>byte[]</c> or <c>ReadOnlyMemory&lt;byte&gt;</c>), empty or not.</summary>
-    public static bool IsBinary<T>(T value) =>
-        typeof(T) == typeof(byte[]) || typeof(T) == typeof(ReadOnlyMemory<byte>) || value is byte[] or ReadOnlyMemory<byte>;
+    /// <summary>True when <paramref name="value"/> is an attachment itself (<c>byte[]</c> or <c>ReadOnlyMemory&lt;byte&gt;</c>, empty or not) or brings one (a <see cref="ServiceReply"/> with bytes).</summary>
+    public static bool CarriesAttachment<T>(T value) =>
+        typeof(T) == typeof(byte[]) || typeof(T) == typeof(ReadOnlyMemory<byte>) || value is byte[] or ReadOnlyMemory<byte>
+        || (value is ServiceReply reply && (!reply.Attachment.IsEmpty || CarriesAttachment(reply.Message)));
 
     public static (ReadOnlyMemory<byte> Data, ReadOnlyMemory<byte> Attachment) Encode<T>(T value, JsonSerializerOptions options)
     {
@@ -56,13 +61,15 @@ internal static class Payload
             return (Null, default);
         if (reply.Attachment.IsEmpty)
             return Encode(reply.Message, options);
-        if (IsBinary(reply.Message))
+        if (CarriesAttachment(reply.Message))
             throw new ArgumentException(AttachedTwice("answer", reply.Message!.GetType()), nameof(reply));
         return (Encode(reply.Message, options).Data, reply.Attachment);
     }
 
     public static T Decode<T>(ReadOnlyMemory<byte> data, ReadOnlyMemory<byte> attachment, JsonSerializerOptions options)
     {
+        if (typeof(T) == typeof(ServiceReply))
+            throw new NotSupportedException(ReadReplyAsResponse);
         if (typeof(T) == typeof(ReadOnlyMemory<byte>))
             return Unsafe.As<ReadOnlyMemory<byte>, T>(ref attachment);
         if (typeof(T) == typeof(byte[]))

@@ -87,14 +87,20 @@ internal sealed class ServicesActor : ReceiveActor
 
     private void OnRequest(Request request)
     {
-        if (!request.Attachment.IsEmpty && Payload.IsBinary(request.Message))
+        ReadOnlyMemory<byte> data, attachment;
+        try
         {
             // One set of bytes would be lost: refused, as RequestAsync refuses it.
-            Sender.Tell(new Status.Failure(new ArgumentException(Payload.AttachedTwice("request", request.Message!.GetType()), nameof(Request.Attachment))));
+            if (!request.Attachment.IsEmpty && Payload.CarriesAttachment(request.Message))
+                throw new ArgumentException(Payload.AttachedTwice("request", request.Message!.GetType()), nameof(Request.Attachment));
+            (data, attachment) = Payload.Encode(request.Message, _messaging.Json);
+        }
+        catch (Exception ex)
+        {
+            Sender.Tell(new Status.Failure(ex)); // what RequestAsync would throw; the asker is not left to its timeout
             return;
         }
 
-        var (data, attachment) = Payload.Encode(request.Message, _messaging.Json);
         if (!request.Attachment.IsEmpty)
             attachment = request.Attachment;
         _messaging.RequestAsync<ServiceResponse>(request.Service, data, attachment, request.Options, CancellationToken.None).PipeTo(Sender);

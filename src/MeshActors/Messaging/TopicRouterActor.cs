@@ -75,14 +75,20 @@ internal sealed partial class TopicRouterActor : ReceiveActor
             return;
         }
 
-        if (!publish.Attachment.IsEmpty && Payload.IsBinary(publish.Message))
+        ReadOnlyMemory<byte> data, attachment;
+        try
         {
-            // One set of bytes would be lost, and a Publish has nobody to answer to: refused, logged.
-            MessagingLog.RefusedPublish(_log, Sender.Path.ToString(), publish.Topic, Payload.AttachedTwice("message", publish.Message!.GetType()));
+            // One set of bytes would be lost.
+            if (!publish.Attachment.IsEmpty && Payload.CarriesAttachment(publish.Message))
+                throw new ArgumentException(Payload.AttachedTwice("message", publish.Message!.GetType()));
+            (data, attachment) = Payload.Encode(publish.Message, _messaging.Json);
+        }
+        catch (Exception ex)
+        {
+            MessagingLog.RefusedPublish(_log, Sender.Path.ToString(), publish.Topic, ex.Message); // a Publish has nobody to answer to
             return;
         }
 
-        var (data, attachment) = Payload.Encode(publish.Message, _messaging.Json);
         if (!publish.Attachment.IsEmpty)
             attachment = publish.Attachment;
         _messaging.Publish(publish.Topic, data, attachment);

@@ -350,7 +350,7 @@ public abstract class MeshContract(ITestOutputHelper output) : TestKit(output), 
         var failure = await Assert.ThrowsAsync<RemoteServiceException>(() => a.RequestAsync<int, ServiceResponse>("bytes", 1));
 
         Assert.Equal("System.ArgumentException", failure.RemoteType);
-        Assert.Contains("already travels as the binary attachment", failure.RemoteMessage);
+        Assert.Contains("already carries a binary attachment", failure.RemoteMessage);
     }
 
     [Fact]

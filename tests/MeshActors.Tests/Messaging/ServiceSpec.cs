@@ -250,6 +250,24 @@ public sealed class ServiceSpec(ITestOutputHelper output) : TestKit(output), IAs
     }
 
     [Fact]
+    public async Task Round_robin_must_go_on_rotating_among_the_providers_that_accept_attachments()
+    {
+        var plain = await Node("plain");
+        LoopbackPeer.Connect(_client, plain, acceptsAttachments: false);
+        await plain.Messaging.AddService<int, string>("id", (_, _, _) => new ValueTask<string>("plain")).Ready;
+        foreach (var name in new[] { "p1", "p2", "p3" })
+            await Provider(name, "id", (int _) => name);
+        await _client.WaitForProvidersAsync("id", 4);
+
+        var answers = new List<string>();
+        for (var i = 0; i < 300; i++)
+            answers.Add(await _client.Messaging.RequestAsync<int, string>("id", i, new byte[] { 1 }, options: null));
+
+        Assert.All(answers.GroupBy(a => a), group => Assert.Equal(100, group.Count()));
+        Assert.Equal(3, answers.Distinct().Count());
+    }
+
+    [Fact]
     public async Task A_request_with_an_attachment_that_no_provider_accepts_must_fail_at_once_without_sending_anything()
     {
         var plain = await Node("plain");
@@ -341,7 +359,29 @@ public sealed class ServiceSpec(ITestOutputHelper output) : TestKit(output), IAs
 
         var failure = await ExpectMsgAsync<Status.Failure>();
         var refused = Assert.IsType<ArgumentException>(failure.Cause);
-        Assert.Contains("already travels as the binary attachment", refused.Message);
+        Assert.Contains("already carries a binary attachment", refused.Message);
+    }
+
+    [Fact]
+    public async Task An_actor_request_whose_message_cannot_be_serialized_must_be_answered_with_the_serializers_failure()
+    {
+        var loop = new Loop();
+        loop.Next = loop;
+
+        _client.Messaging.Services.Tell(new Request("greet", loop));
+
+        var failure = await ExpectMsgAsync<Status.Failure>();
+        Assert.IsType<System.Text.Json.JsonException>(failure.Cause);
+    }
+
+    [Fact]
+    public async Task A_caller_must_be_told_to_read_an_answer_as_a_ServiceResponse_not_a_ServiceReply()
+    {
+        await Provider("quotes", "quote", (Quote q) => new Price(q.Symbol, 1));
+
+        var refused = await Assert.ThrowsAsync<NotSupportedException>(() => _client.Messaging.RequestAsync<Quote, ServiceReply>("quote", new Quote("ABC")));
+
+        Assert.Contains("ask for a ServiceResponse", refused.Message);
     }
 
     [Fact]
@@ -444,5 +484,10 @@ public sealed class ServiceSpec(ITestOutputHelper output) : TestKit(output), IAs
         var node = await MessagingNode.StartAsync(name, Output!, Sys, options);
         _nodes.Add(node);
         return node;
+    }
+
+    private sealed class Loop
+    {
+        public Loop? Next { get; set; }
     }
 }
