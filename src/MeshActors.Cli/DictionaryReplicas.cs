@@ -28,8 +28,8 @@ internal static class DictionaryReplicas
     }.Seconds();
 
     /// <summary>
-    /// Opens <paramref name="name"/> with JSON values once this node is connected to every node the registry shows holding
-    /// it: an open asks only the replicas already connected for their state, and returns once they all answered (or
+    /// Opens <paramref name="name"/> with JSON values once this node (which has joined: <see cref="IMesh.Joined"/>) is
+    /// connected to every node the registry shows holding it: an open asks only the replicas already connected for their state, and returns once they all answered (or
     /// after 5 s), so the dictionary it returns holds what those replicas held.
     /// </summary>
     public static async Task<ReplicatedDictionary<JsonElement>> OpenAsync(
@@ -38,16 +38,6 @@ internal static class DictionaryReplicas
         if (string.IsNullOrEmpty(name))
             throw new CliException("A dictionary name cannot be empty.");
         var topic = Topic(name);
-        try
-        {
-            // The registry read once, Members holds every node that was there before this one.
-            await mesh.Joined.WaitAsync(wait, cancellationToken).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            Terminal.Note($"the registry was not read within {wait.TotalSeconds:0.###} s: the nodes holding dictionary '{name}' may not be known yet");
-        }
-
         if (holders != Holders.Known || Registered(mesh, topic).Any())
         {
             try

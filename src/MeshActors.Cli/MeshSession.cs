@@ -83,7 +83,7 @@ internal sealed class MeshSession : IAsyncDisposable
     /// </summary>
     private static async Task WhenJoinedAsync(MeshNode node, CancellationToken cancellationToken)
     {
-        var limit = 2 * new DiscoveryOptions().CommandTimeout;
+        var limit = 3 * new DiscoveryOptions().CommandTimeout;
         try
         {
             await node.Joined.WaitAsync(limit, cancellationToken).ConfigureAwait(false);

@@ -48,6 +48,19 @@ internal static class NodeCommand
         return command;
     }
 
+    /// <summary>Waits (up to <see cref="DictionaryJoinWait"/>) for the registry to be read, so that the nodes holding a dictionary are known.</summary>
+    private static async Task JoinedAsync(IMesh mesh, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await mesh.Joined.WaitAsync(DictionaryJoinWait, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            Terminal.Note($"the registry was not read within {DictionaryJoinWait.TotalSeconds:0} s: opening the dictionaries with the nodes known so far");
+        }
+    }
+
     private static async Task<int> RunAsync(ParseResult parseResult, string name, Listen listen, string[] dictionaryNames, CancellationToken cancellationToken)
     {
         var session = await MeshSession.JoinAsync(parseResult, name, listen, cancellationToken);
@@ -63,8 +76,12 @@ internal static class NodeCommand
             await Task.WhenAll(echo.Ready, raw.Ready);
             // Open before the banner, once connected to the nodes holding them already: a script that waits for it then
             // finds the dictionaries' data here.
-            foreach (var dictionaryName in dictionaryNames.Distinct(StringComparer.Ordinal))
-                dictionaries.Add(await DictionaryReplicas.OpenAsync(mesh, dictionaryName, DictionaryJoinWait, Holders.Known, cancellationToken));
+            if (dictionaryNames.Length > 0)
+            {
+                await JoinedAsync(mesh, cancellationToken);
+                dictionaries.AddRange(await Task.WhenAll(dictionaryNames.Distinct(StringComparer.Ordinal)
+                    .Select(dictionary => DictionaryReplicas.OpenAsync(mesh, dictionary, DictionaryJoinWait, Holders.Known, cancellationToken))));
+            }
             Terminal.Line(
                 $"[green]●[/] node [bold]{Terminal.Escape(self.Name)}[/] [grey]{self.Id}[/] listening on [bold]{Terminal.Escape(self.Address)}[/] [grey](discovery {Terminal.Escape(discovery)}; Ctrl+C stops)[/]",
                 $"node name={self.Name} id={self.Id} address={self.Address} discovery={discovery}");
