@@ -70,6 +70,34 @@ internal static class Mutations
         }
     }
 
+    /// <summary>
+    /// Fails with the first few inputs for which <paramref name="outcome"/> says what went wrong (null when the decoder
+    /// did as it must; an exception it lets out counts as wrong too), each described as <paramref name="instead"/> says.
+    /// </summary>
+    public static void AssertEach(IEnumerable<byte[]> inputs, Func<byte[], string?> outcome, string instead)
+    {
+        var failures = new List<string>();
+        var count = 0;
+        foreach (var input in inputs)
+        {
+            count++;
+            string? failure;
+            try
+            {
+                failure = outcome(input);
+            }
+            catch (Exception e)
+            {
+                failure = $"threw {e.GetType().Name}: {e.Message}";
+            }
+
+            if (failure is not null && failures.Count < 5)
+                failures.Add($"{failure}\n  for {Describe(input)}");
+        }
+
+        Assert.True(failures.Count == 0, $"Of {count} inputs, these were {instead}:\n" + string.Join("\n", failures));
+    }
+
     /// <summary>A string for a failure message: the input as text when it is UTF-8, with its bytes in hex as well.</summary>
     public static string Describe(byte[] input) =>
         $"{Encoding.UTF8.GetString(input)}\n(hex {Convert.ToHexString(input)})";
