@@ -29,8 +29,8 @@ internal static class DictionaryReplicas
 
     /// <summary>
     /// Opens <paramref name="name"/> with JSON values once this node (which has joined: <see cref="IMesh.Joined"/>) is
-    /// connected to every node the registry shows holding it: an open asks only the replicas already connected for their state, and returns once they all answered (or
-    /// after 5 s), so the dictionary it returns holds what those replicas held.
+    /// connected to every node the registry shows holding it: an open asks only the replicas already connected for their
+    /// state, and returns once they all answered (or after 5 s), so the dictionary it returns holds what they held.
     /// </summary>
     public static async Task<ReplicatedDictionary<JsonElement>> OpenAsync(
         IMesh mesh, string name, TimeSpan wait, Holders holders, CancellationToken cancellationToken)

@@ -82,6 +82,7 @@ internal static class NodeCommand
                 dictionaries.AddRange(await Task.WhenAll(dictionaryNames.Distinct(StringComparer.Ordinal)
                     .Select(dictionary => DictionaryReplicas.OpenAsync(mesh, dictionary, DictionaryJoinWait, Holders.Known, cancellationToken))));
             }
+
             Terminal.Line(
                 $"[green]●[/] node [bold]{Terminal.Escape(self.Name)}[/] [grey]{self.Id}[/] listening on [bold]{Terminal.Escape(self.Address)}[/] [grey](discovery {Terminal.Escape(discovery)}; Ctrl+C stops)[/]",
                 $"node name={self.Name} id={self.Id} address={self.Address} discovery={discovery}");
