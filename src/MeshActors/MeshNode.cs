@@ -24,6 +24,7 @@ public sealed partial class MeshNode : IMesh
     private readonly PeerDirectory _directory = new();
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _joined = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _registryRead; // 1 once a registry round succeeded: Joined completes when that and the start are done
     private int _state;
     private MeshMessaging? _messaging;
     private MeshMember? _self;
@@ -117,7 +118,8 @@ public sealed partial class MeshNode : IMesh
                 if (changed.NodeId != Id)
                     return;
                 Volatile.Write(ref _registryFailure, changed.Available ? null : changed.Reason ?? "failing");
-                if (changed.Available)
+                // Not before the start is done: code awaiting Joined may use the node at once.
+                if (changed.Available && Interlocked.Exchange(ref _registryRead, 1) == 0 && IsStarted)
                     _joined.TrySetResult();
             });
             _peers = await Spawn(PeerManagerActor.Props(
@@ -138,7 +140,9 @@ public sealed partial class MeshNode : IMesh
             _registryActor = await Spawn(RegistryActor.Props(_registry, _self, _options.Discovery), "registry", cancellationToken).ConfigureAwait(false);
             _metrics = new MeshMetrics(_options.NodeName, Id, _directory, messaging.Stats, () => _members.Count, OpenDictionaries, _options.MeterFactory);
             Volatile.Write(ref _messaging, messaging);
-            Volatile.Write(ref _state, Started);
+            Interlocked.Exchange(ref _state, Started); // a full fence, as the registry round's side has: one of the two completes Joined
+            if (Volatile.Read(ref _registryRead) == 1)
+                _joined.TrySetResult();
             MeshLog.Started(_log, _options.NodeName, Id, _self.Address, _registry.Description);
         }
         catch
