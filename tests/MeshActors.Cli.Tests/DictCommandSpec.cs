@@ -45,6 +45,7 @@ public sealed class DictCommandSpec : LocalMeshSpec
 
         var heir = Cli.Start("node", "--name", "heir", "--dict", Dictionary);
         await heir.WaitForLineAsync($"dictionary name={Dictionary} keys=2");
+        Assert.StartsWith("node name=heir ", heir.Stdout[0]); // the keeper's member-up, seen before, comes after it
         keeper.Process.Terminate();
         Assert.Equal(0, await keeper.Process.WaitForExitAsync());
 

@@ -72,7 +72,9 @@ internal static class NodeCommand
             var discovery = parseResult.GetRequiredValue(CommonOptions.Discovery);
             using var echo = mesh.AddService<JsonElement, JsonElement>(EchoService, static (request, _, _) => ValueTask.FromResult(request.Clone()));
             using var raw = mesh.Subscribe<JsonElement>(IMesh.ChannelTopic, new RawMessageAnswerer(mesh).AnswerAsync);
-            using var membership = mesh.OnMembership(PrintMemberEvent);
+            // Members seen before the banner are printed after it: scripts read the banner as the first line.
+            var membershipLines = new HeldLines<MemberEvent>(PrintMemberEvent);
+            using var membership = mesh.OnMembership(membershipLines.Add);
             await Task.WhenAll(echo.Ready, raw.Ready);
             // Open before the banner, once connected to the nodes holding them already: a script that waits for it then
             // finds the dictionaries' data here.
@@ -92,6 +94,8 @@ internal static class NodeCommand
                     $"[green]●[/] dictionary [bold]{Terminal.Escape(dictionary.Name)}[/] open [grey]({dictionary.Count} keys)[/]",
                     $"dictionary name={dictionary.Name} keys={dictionary.Count}");
             }
+
+            membershipLines.Release();
 
             // Ctrl+C or SIGTERM is the ordinary way to stop a node, so the cancellation is the success path here.
             await cancellationToken.WhenCancelled();

@@ -36,5 +36,8 @@ public sealed partial class RegistryActor
 
         [LoggerMessage(7019, LogLevel.Warning, "Refused an update of this node's registration: {Reason}")]
         public static partial void UpdateRefused(ILogger logger, string reason);
+
+        [LoggerMessage(7020, LogLevel.Debug, "Could not deregister node {NodeId} ({Reason}), which never registered: a registration that got through all the same expires within {Ttl}")]
+        public static partial void DeregistrationFailedUnregistered(ILogger logger, string nodeId, string reason, TimeSpan ttl);
     }
 }

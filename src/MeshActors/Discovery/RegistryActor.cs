@@ -97,11 +97,12 @@ public sealed partial class RegistryActor : ReceiveActor, IWithTimers
         // A stop is graceful: leave at once rather than at TTL expiry. PostStop must not block a thread on I/O (a
         // whole system stopping would starve the pool), so the leave runs on, after any round still in flight; an
         // owner that must know it is done asks LeaveMesh before stopping the actor.
-        _ = DeregisterAsync(_inFlight ?? Task.CompletedTask, _registry, _self, _options.Ttl, _log);
+        _ = DeregisterAsync(_inFlight ?? Task.CompletedTask, _registry, _self, _everRegistered, _options.Ttl, _log);
     }
 
     /// <summary>Deregisters once the round in flight has landed (it could otherwise write the registration again after the DEL).</summary>
-    private static async Task DeregisterAsync(Task inFlight, IRegistry registry, MeshMember self, TimeSpan ttl, ILogger log)
+    /// <remarks>A node that never registered (its registry never answered) only says so at Debug: a tool that could not reach the registry is not also told it failed to leave it.</remarks>
+    private static async Task DeregisterAsync(Task inFlight, IRegistry registry, MeshMember self, bool registered, TimeSpan ttl, ILogger log)
     {
         await inFlight.ConfigureAwait(false); // PipeTo never throws, and every registry call is bounded
         try
@@ -111,7 +112,10 @@ public sealed partial class RegistryActor : ReceiveActor, IWithTimers
         }
         catch (Exception ex) when (ex is RegistryUnavailableException or ObjectDisposedException)
         {
-            Log.DeregistrationFailed(log, self.Id, ex.Message, ttl);
+            if (registered)
+                Log.DeregistrationFailed(log, self.Id, ex.Message, ttl);
+            else
+                Log.DeregistrationFailedUnregistered(log, self.Id, ex.Message, ttl);
         }
     }
 
@@ -287,7 +291,7 @@ public sealed partial class RegistryActor : ReceiveActor, IWithTimers
         {
             _left = true;
             Timers.CancelAll();
-            await DeregisterAsync(_inFlight ?? Task.CompletedTask, _registry, _self, _options.Ttl, _log);
+            await DeregisterAsync(_inFlight ?? Task.CompletedTask, _registry, _self, _everRegistered, _options.Ttl, _log);
         }
 
         Sender.Tell(LeftMesh.Instance);

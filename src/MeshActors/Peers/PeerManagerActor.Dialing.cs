@@ -111,9 +111,9 @@ internal sealed partial class PeerManagerActor
     private void OnDialEnded(ConnectionEntry entry, DialTarget target, ChannelEnd end)
     {
         target.Connection = null;
-        if (!ReferenceEquals(_targets.GetValueOrDefault(target.Key), target))
+        if (_stopping || !ReferenceEquals(_targets.GetValueOrDefault(target.Key), target))
         {
-            return; // no longer wanted (the member left)
+            return; // this node is leaving (its own goodbye ended the dial: no failure), or the member left
         }
 
         // A channel that carried the peer, or lost to another one that does, was a success.
