@@ -564,16 +564,7 @@ public sealed class ReplicatedDictionarySpec(ITestOutputHelper output) : Replica
         await a.WaitForSubscriberAsync("gate", TestTimeouts.Default);
         var filler = new string('x', 512 * 1024);
         var filling = Enumerable.Range(0, 64).Select(_ => a.PublishAsync("gate", filler)).ToList();
-        // Backed up is not enough: while the channel still drains into b's flow-control window, the queue can dip below
-        // the threshold and let the write through. Stalled is: nothing more sent between two looks, the queue still full.
-        long sent = -1;
-        await AwaitConditionAsync(() =>
-        {
-            var toB = a.DescribePeers().Single(peer => peer.NodeId == b.Id);
-            var stalled = toB.Stats.BytesSent == sent;
-            sent = toB.Stats.BytesSent;
-            return stalled && toB.QueuedBytes > 64 * 1024;
-        }, TestTimeouts.Default, interval: TimeSpan.FromMilliseconds(100), message: "a's queue to b backed up and its channel stalled");
+        await WaitStalled(a, b, 64 * 1024);
 
         var write = atA.SetAsync("x", "never sent"); // applied here, then waits for room behind the filler
         await atA.DisposeAsync();

@@ -82,6 +82,23 @@ public abstract class ReplicationMesh(ITestOutputHelper output) : TestKit(output
 
     protected static bool Connected(MeshNode node, MeshNode other) => node.DescribePeers().Any(peer => peer.NodeId == other.Id && peer.IsConnected);
 
+    /// <summary>
+    /// Waits until <paramref name="from"/>'s queue to <paramref name="to"/> holds more than <paramref name="bytes"/> and its
+    /// channel has stalled (nothing more sent between two looks): backed up is not enough, since while the channel still
+    /// drains into the receiver's flow-control window the queue can dip below a threshold and let a send through.
+    /// </summary>
+    protected Task WaitStalled(MeshNode from, MeshNode to, long bytes)
+    {
+        var sent = -1L;
+        return AwaitConditionAsync(() =>
+        {
+            var peer = from.DescribePeers().Single(peer => peer.NodeId == to.Id);
+            var stalled = peer.Stats.BytesSent == sent;
+            sent = peer.Stats.BytesSent;
+            return stalled && peer.QueuedBytes > bytes;
+        }, TestTimeouts.Default, interval: TimeSpan.FromMilliseconds(100), message: $"{from.Self.Name}'s queue to {to.Self.Name} backed up and stalled");
+    }
+
     /// <summary>Waits until <paramref name="node"/> routes the dictionary's topic to <paramref name="replicas"/> other nodes.</summary>
     protected Task WaitForReplicas(MeshNode node, string dictionary, int replicas) => AwaitConditionAsync(
         () => (node.MessagingLayer.Routes.Current.Topic("$dict/" + dictionary)?.Groups.Sum(group => group.Count(candidate => !candidate.IsLocal)) ?? 0) == replicas,

@@ -29,7 +29,7 @@ public sealed class StateTransferSpec(ITestOutputHelper output) : ReplicationMes
         await a.WaitForSubscriberAsync("gate", TestTimeouts.Default);
         var filler = new string('x', 512 * 1024);
         var filling = Enumerable.Range(0, 64).Select(_ => a.PublishAsync("gate", filler).AsTask()).ToList();
-        await AwaitConditionAsync(() => a.DescribePeers().Single(peer => peer.NodeId == b.Id).QueuedBytes > 64 * 1024, TestTimeouts.Default, message: "a's queue to b backed up");
+        await WaitStalled(a, b, 64 * 1024);
 
         var pull = JsonElement.Parse("""{"v":1,"kind":"pull","replica":"greedy"}""");
         for (var i = 0; i < 20; i++)
