@@ -22,16 +22,14 @@ internal sealed partial class MeshMessaging
             ValidateName(service, "service name", nameof(service));
             if (typeof(TResponse) == typeof(ServiceReply))
                 throw new NotSupportedException(Payload.ReadReplyAsResponse); // before the handler runs for nothing
-            if (!attachment.IsEmpty && Payload.CarriesAttachment(request))
-                throw new ArgumentException(Payload.AttachedTwice("request", typeof(TRequest)), nameof(attachment));
-            (data, carried) = Payload.Encode(request, Json);
+            (data, carried) = Payload.Encode(request, attachment, "request", Json);
         }
         catch (Exception ex)
         {
             return Task.FromException<TResponse>(ex); // as an async method would: the caller sees it when it awaits
         }
 
-        return RequestAsync<TResponse>(service, data, carried.IsEmpty ? attachment : carried, options, cancellationToken);
+        return RequestAsync<TResponse>(service, data, carried, options, cancellationToken);
     }
 
     /// <summary>

@@ -11,10 +11,8 @@ internal sealed partial class MeshMessaging
     public ValueTask PublishAsync<T>(string topic, T message, ReadOnlyMemory<byte> attachment = default, CancellationToken cancellationToken = default)
     {
         ValidateName(topic, "topic", nameof(topic));
-        if (!attachment.IsEmpty && Payload.CarriesAttachment(message))
-            throw new ArgumentException(Payload.AttachedTwice("message", typeof(T)), nameof(attachment));
-        var (data, carried) = Payload.Encode(message, Json);
-        return Publish(topic, data, carried.IsEmpty ? attachment : carried, wait: true, cancellationToken);
+        var (data, carried) = Payload.Encode(message, attachment, "message", Json);
+        return Publish(topic, data, carried, wait: true, cancellationToken);
     }
 
     /// <summary>Publishes without ever waiting: a peer whose queue is full misses the message (counted). What actors use.</summary>

@@ -18,12 +18,25 @@ internal static class Payload
     public const string ReadReplyAsResponse =
         "A ServiceReply is what a handler answers with, not what a caller reads: ask for a ServiceResponse, which gives the answer's JSON and its attachment.";
 
-    /// <summary>Why a binary value cannot also be given an attachment: a message carries one.</summary>
-    public static string AttachedTwice(string what, Type type) =>
-        $"A {type.Name} {what} already carries a binary attachment: send the bytes as the {what}, or a JSON value with them.";
+    /// <summary>Encodes <paramref name="value"/> with <paramref name="attachment"/> beside it (a <paramref name="what"/>: message, request, answer).</summary>
+    /// <exception cref="ArgumentException">An attachment is given and <paramref name="value"/> carries one already: a message carries one.</exception>
+    public static (ReadOnlyMemory<byte> Data, ReadOnlyMemory<byte> Attachment) Encode<T>(
+        T value, ReadOnlyMemory<byte> attachment, string what, JsonSerializerOptions options)
+    {
+        if (attachment.IsEmpty)
+            return Encode(value, options);
+        if (CarriesAttachment(value))
+        {
+            throw new ArgumentException(
+                $"A {value?.GetType().Name ?? typeof(T).Name} {what} already carries a binary attachment: send the bytes as the {what}, or a JSON value with them.",
+                nameof(attachment));
+        }
+
+        return (Encode(value, options).Data, attachment);
+    }
 
     /// <summary>True when <paramref name="value"/> is an attachment itself (<c>byte[]</c> or <c>ReadOnlyMemory&lt;byte&gt;</c>, empty or not) or brings one (a <see cref="ServiceReply"/> with bytes).</summary>
-    public static bool CarriesAttachment<T>(T value) =>
+    private static bool CarriesAttachment<T>(T value) =>
         typeof(T) == typeof(byte[]) || typeof(T) == typeof(ReadOnlyMemory<byte>) || value is byte[] or ReadOnlyMemory<byte>
         || (value is ServiceReply reply && (!reply.Attachment.IsEmpty || CarriesAttachment(reply.Message)));
 
@@ -57,13 +70,7 @@ internal static class Payload
     /// <summary>A service's answer with its own attachment: the message's JSON, and the bytes beside it.</summary>
     private static (ReadOnlyMemory<byte> Data, ReadOnlyMemory<byte> Attachment) Encode(ServiceReply? reply, JsonSerializerOptions options)
     {
-        if (reply is null)
-            return (Null, default);
-        if (reply.Attachment.IsEmpty)
-            return Encode(reply.Message, options);
-        if (CarriesAttachment(reply.Message))
-            throw new ArgumentException(AttachedTwice("answer", reply.Message!.GetType()), nameof(reply));
-        return (Encode(reply.Message, options).Data, reply.Attachment);
+        return reply is null ? (Null, default) : Encode(reply.Message, reply.Attachment, "answer", options);
     }
 
     public static T Decode<T>(ReadOnlyMemory<byte> data, ReadOnlyMemory<byte> attachment, JsonSerializerOptions options)

@@ -90,10 +90,7 @@ internal sealed class ServicesActor : ReceiveActor
         ReadOnlyMemory<byte> data, attachment;
         try
         {
-            // One set of bytes would be lost: refused, as RequestAsync refuses it.
-            if (!request.Attachment.IsEmpty && Payload.CarriesAttachment(request.Message))
-                throw new ArgumentException(Payload.AttachedTwice("request", request.Message!.GetType()), nameof(Request.Attachment));
-            (data, attachment) = Payload.Encode(request.Message, _messaging.Json);
+            (data, attachment) = Payload.Encode(request.Message, request.Attachment, "request", _messaging.Json);
         }
         catch (Exception ex)
         {
@@ -101,8 +98,6 @@ internal sealed class ServicesActor : ReceiveActor
             return;
         }
 
-        if (!request.Attachment.IsEmpty)
-            attachment = request.Attachment;
         _messaging.RequestAsync<ServiceResponse>(request.Service, data, attachment, request.Options, CancellationToken.None).PipeTo(Sender);
     }
 

@@ -78,10 +78,7 @@ internal sealed partial class TopicRouterActor : ReceiveActor
         ReadOnlyMemory<byte> data, attachment;
         try
         {
-            // One set of bytes would be lost.
-            if (!publish.Attachment.IsEmpty && Payload.CarriesAttachment(publish.Message))
-                throw new ArgumentException(Payload.AttachedTwice("message", publish.Message!.GetType()));
-            (data, attachment) = Payload.Encode(publish.Message, _messaging.Json);
+            (data, attachment) = Payload.Encode(publish.Message, publish.Attachment, "message", _messaging.Json);
         }
         catch (Exception ex)
         {
@@ -89,8 +86,6 @@ internal sealed partial class TopicRouterActor : ReceiveActor
             return;
         }
 
-        if (!publish.Attachment.IsEmpty)
-            attachment = publish.Attachment;
         _messaging.Publish(publish.Topic, data, attachment);
     }
 
