@@ -1,3 +1,4 @@
+using System.Buffers;
 using MeshActors.Transport.Http2;
 
 namespace MeshActors.Tests.Transport.Http2;
@@ -229,6 +230,70 @@ public sealed class HpackSpec
 
         Assert.Equal(2, Decode(decoder, "8282").Count);
         Assert.True(Throws(decoder, "828282"));
+    }
+
+    [Fact]
+    public void Encoder_output_must_round_trip_through_the_decoder_without_touching_its_table()
+    {
+        var output = new ArrayBufferWriter<byte>();
+        var longValue = new string('v', 300);   // a length that takes continuation bytes
+
+        HpackEncoder.WriteIndexed(3, output);
+        HpackEncoder.WriteIndexed(7, output);
+        HpackEncoder.WriteLiteral(4, "/channel", output);
+        HpackEncoder.WriteLiteral(1, "127.0.0.1:5000", output);
+        HpackEncoder.WriteLiteral("x-service-name", "pricing\tdesk", output);
+        HpackEncoder.WriteLiteral("x-long", longValue, output);
+        HpackEncoder.WriteLiteral("x-empty", "", output);
+        var decoder = new HpackDecoder();
+        var headers = new List<KeyValuePair<string, string>>();
+        decoder.Decode(output.WrittenSpan, headers);
+
+        Assert.Equal(
+            Fields((":method", "POST"), (":scheme", "https"), (":path", "/channel"), (":authority", "127.0.0.1:5000"),
+                ("x-service-name", "pricing\tdesk"), ("x-long", longValue), ("x-empty", "")),
+            headers);
+        AssertTable(decoder, 0);
+    }
+
+    [Fact]
+    public void Encoder_must_write_the_RFC_s_bytes_for_an_indexed_field_and_a_literal_with_an_indexed_name()
+    {
+        var output = new ArrayBufferWriter<byte>();
+
+        HpackEncoder.WriteIndexed(2, output);
+        HpackEncoder.WriteLiteral(4, "/sample/path", output);
+
+        Assert.Equal("82" + "040c2f73616d706c652f70617468", Convert.ToHexStringLower(output.WrittenSpan));
+    }
+
+    [Theory]
+    [InlineData("x-name", "caf\u00e9")]
+    [InlineData("x-name", "line\r\nbreak")]
+    [InlineData("x-name", "nul\0")]
+    [InlineData("x-name", "del\u007f")]
+    [InlineData("x-n\u00e4me", "value")]
+    [InlineData("X-Name", "value")]
+    [InlineData("", "value")]
+    public void Encoder_must_refuse_a_header_that_is_not_lower_case_printable_ASCII(string name, string value)
+    {
+        var output = new ArrayBufferWriter<byte>();
+
+        var refused = Assert.Throws<ArgumentException>(() => HpackEncoder.WriteLiteral(name, value, output));
+        Assert.Contains($"'{name}'", refused.Message);
+        Assert.Equal(0, output.WrittenCount);
+    }
+
+    [Fact]
+    public void Encoder_must_refuse_a_value_that_is_not_printable_ASCII_after_a_static_name_and_an_index_outside_the_table()
+    {
+        var output = new ArrayBufferWriter<byte>();
+
+        var refused = Assert.Throws<ArgumentException>(() => HpackEncoder.WriteLiteral(1, "h\u00f6st", output));
+        Assert.Contains("':authority'", refused.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => HpackEncoder.WriteIndexed(0, output));
+        Assert.Throws<ArgumentOutOfRangeException>(() => HpackEncoder.WriteLiteral(62, "x", output));
+        Assert.Equal(0, output.WrittenCount);
     }
 
     private static List<KeyValuePair<string, string>> Decode(HpackDecoder decoder, string hex)
