@@ -13,7 +13,7 @@ internal sealed class HpackDecoder
     private const int FieldOverhead = HpackDynamicTable.EntryOverhead;
 
     private readonly int _maxHeaderListSize;
-    private readonly int _maxTableSize;
+    private readonly int _tableSizeLimit;
     private readonly HpackDynamicTable _table;
 
     /// <param name="maxHeaderListSize">The most bytes one block may decode to, counted as RFC 9113 does: name + value + 32 per field.</param>
@@ -29,7 +29,7 @@ internal sealed class HpackDecoder
         ArgumentOutOfRangeException.ThrowIfNegative(maxHeaderListSize);
         ArgumentOutOfRangeException.ThrowIfNegative(maxTableSize);
         _maxHeaderListSize = maxHeaderListSize;
-        _maxTableSize = maxTableSize;
+        _tableSizeLimit = maxTableSize;
         _table = new HpackDynamicTable(maxTableSize);
     }
 
@@ -68,9 +68,9 @@ internal sealed class HpackDecoder
                 }
 
                 var size = HpackInteger.Read(block, ref position, 5);
-                if (size > _maxTableSize)
+                if (size > _tableSizeLimit)
                 {
-                    throw new HpackException($"A dynamic table size update to {size} bytes exceeds the {_maxTableSize} we allow.");
+                    throw new HpackException($"A dynamic table size update to {size} bytes exceeds the {_tableSizeLimit} we allow.");
                 }
 
                 _table.Resize(size);

@@ -12,13 +12,12 @@ internal sealed class HpackDynamicTable
     // never holds more than maxSize / 32 of them and the ring never grows.
     private readonly KeyValuePair<string, string>[] _entries;
     private int _newest = -1;
-    private int _maxSize;
 
     /// <param name="maxSize">The size the table starts with and the most any update may set.</param>
     public HpackDynamicTable(int maxSize)
     {
         _entries = new KeyValuePair<string, string>[Math.Max(1, maxSize / EntryOverhead)];
-        _maxSize = maxSize;
+        MaxSize = maxSize;
     }
 
     public int Count { get; private set; }
@@ -26,7 +25,8 @@ internal sealed class HpackDynamicTable
     /// <summary>The sum of the entries' sizes, each its name and value lengths plus <see cref="EntryOverhead"/>.</summary>
     public int Size { get; private set; }
 
-    public int MaxSize => _maxSize;
+    /// <summary>The most <see cref="Size"/> may reach: the limit at first, then what the last size update set.</summary>
+    public int MaxSize { get; private set; }
 
     /// <summary>The entry at <paramref name="index"/>, 1 being the newest.</summary>
     public KeyValuePair<string, string> this[int index] => _entries[Slot(index - 1)];
@@ -35,8 +35,8 @@ internal sealed class HpackDynamicTable
     public void Add(string name, string value)
     {
         var size = SizeOf(name, value);
-        EvictUntil(_maxSize - size);
-        if (size > _maxSize)
+        EvictUntil(MaxSize - size);
+        if (size > MaxSize)
         {
             return;
         }
@@ -51,7 +51,7 @@ internal sealed class HpackDynamicTable
     public void Resize(int maxSize)
     {
         Debug.Assert(maxSize / EntryOverhead <= _entries.Length, "The ring was sized for the limit, which no update may exceed.");
-        _maxSize = maxSize;
+        MaxSize = maxSize;
         EvictUntil(maxSize);
     }
 

@@ -142,6 +142,7 @@ public sealed class HpackSpec
 
         Assert.Equal([new(":method", "GET")], Decode(decoder, "20 3fe1 1f 82"));   // to 0, then to 4096: both before the first field
         AssertTable(decoder, 0);
+        Assert.Equal(4096, decoder.Table.MaxSize);
     }
 
     [Fact]
