@@ -22,6 +22,19 @@ internal static class ChannelHeaders
 
     public static bool IsMetadata(string name) => !name.StartsWith(':') && !NotMetadata.Contains(name);
 
+    /// <summary>True for a valid header name (an RFC 9110 token).</summary>
+    public static bool IsToken(string name) => name.Length > 0 && !name.AsSpan().ContainsAnyExcept(TokenChars);
+
+    /// <summary>True for a header value HTTP/2 can carry as is: visible ASCII, spaces and tabs, none at either end.</summary>
+    public static bool IsFieldValue(string value) =>
+        !value.AsSpan().ContainsAnyExcept(FieldValueChars) && (value.Length == 0 || (value[0] is not (' ' or '\t') && value[^1] is not (' ' or '\t')));
+
+    private static readonly System.Buffers.SearchValues<char> TokenChars =
+        System.Buffers.SearchValues.Create("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
+
+    private static readonly System.Buffers.SearchValues<char> FieldValueChars =
+        System.Buffers.SearchValues.Create(Enumerable.Range(0x20, 0x7f - 0x20).Select(c => (char)c).Append('\t').ToArray());
+
     /// <summary>"host:port", with brackets around an IPv6 host.</summary>
     public static string Format(EndPoint endPoint) => endPoint switch
     {

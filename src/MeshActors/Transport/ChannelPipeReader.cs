@@ -47,7 +47,9 @@ internal sealed class ChannelPipeReader(PipeReader inner, MeshChannel channel) :
 
     public override void AdvanceTo(SequencePosition consumed, SequencePosition examined)
     {
-        _unconsumed = _buffer.Slice(consumed).Length;
+        var unconsumed = _buffer.Slice(consumed).Length;
+        channel.OnInputConsumed(_buffer.Length - unconsumed);
+        _unconsumed = unconsumed;
         try
         {
             inner.AdvanceTo(consumed, examined);

@@ -145,6 +145,11 @@ public abstract class MeshChannel : IAsyncDisposable
     {
     }
 
+    /// <summary>The reader of <see cref="Input"/> consumed <paramref name="bytes"/> more (0 or more, per read).</summary>
+    internal virtual void OnInputConsumed(long bytes)
+    {
+    }
+
     /// <summary>The transport reports the stream reset or the connection gone; nothing more can be sent.</summary>
     private protected void OnRemoteReset(string reason)
     {

@@ -1,18 +1,26 @@
+using System.Buffers;
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Security;
-using System.Net.Sockets;
+using MeshActors.Transport.Http2;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace MeshActors.Transport;
 
-/// <summary>Opens channels to other nodes' listeners over pooled HTTP/2 connections (one per remote unless its stream limit is reached).</summary>
+/// <summary>Opens channels to other nodes' listeners, each on an HTTP/2 connection of its own.</summary>
+/// <remarks>
+/// The dialer speaks HTTP/2 itself (<see cref="Http2ClientConnection"/>) rather than through SocketsHttpHandler, whose
+/// request bodies moved at half the speed of responses; a channel is one long-lived stream, so sharing connections
+/// between channels would buy nothing but head-of-line blocking.
+/// </remarks>
 public sealed class MeshDialer : IDisposable
 {
     private readonly string _serviceName;
     private readonly TransportOptions _options;
-    private readonly HttpClient _client;
     private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<Http2ClientConnection, byte> _connections = new();
+    private bool _disposed;
 
     /// <summary>Creates a dialer that introduces itself as <paramref name="serviceName"/> (<c>x-service-name</c>).</summary>
     public MeshDialer(string serviceName, TransportOptions options, ILoggerFactory? loggerFactory = null)
@@ -21,43 +29,6 @@ public sealed class MeshDialer : IDisposable
         _serviceName = serviceName;
         _options = options;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<MeshDialer>();
-        var handler = new SocketsHttpHandler
-        {
-            ConnectTimeout = options.ConnectTimeout,
-            ConnectCallback = static async (context, cancellationToken) =>
-            {
-                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-                try
-                {
-                    await socket.ConnectAsync(context.DnsEndPoint, cancellationToken).ConfigureAwait(false);
-                    return new WriteBehindStream(socket, WriteBehindBytes);
-                }
-                catch
-                {
-                    socket.Dispose();
-                    throw;
-                }
-            },
-            // A long-lived stream queued behind the remote's stream limit would wait for a slot that never frees.
-            EnableMultipleHttp2Connections = true,
-            InitialHttp2StreamWindowSize = options.Http2StreamWindowSize,
-            KeepAlivePingDelay = options.KeepAlivePingDelay,
-            KeepAlivePingTimeout = options.KeepAlivePingTimeout,
-            // Channels are requests, so a connection carrying one is pinged; an idle pooled connection needs no watch.
-            KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
-            // Mesh traffic goes straight to the peer: an HTTP_PROXY meant for the web would break h2c.
-            UseProxy = false,
-            UseCookies = false,
-            AllowAutoRedirect = false,
-            SslOptions = new SslClientAuthenticationOptions
-            {
-                ApplicationProtocols = [SslApplicationProtocol.Http2],
-                RemoteCertificateValidationCallback = options.RemoteCertificateValidation,
-            },
-        };
-
-        // Trap 7: a finite HttpClient.Timeout would cut every long-lived stream.
-        _client = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
     }
 
     /// <summary>Counters of the channels this dialer opened.</summary>
@@ -83,77 +54,62 @@ public sealed class MeshDialer : IDisposable
         DnsEndPoint remote, string? sessionId = null, IReadOnlyDictionary<string, string>? metadata = null, CancellationToken cancellationToken = default) =>
         OpenAsync(ChannelHeaders.UnaryPath, remote, sessionId, metadata, cancellationToken);
 
-    /// <summary>Closes the pooled connections; open channels are reset.</summary>
-    public void Dispose() => _client.Dispose();
+    /// <summary>Closes every connection this dialer opened; their open channels are lost.</summary>
+    public void Dispose()
+    {
+        _disposed = true;
+        foreach (var connection in _connections.Keys)
+        {
+            _ = connection.DisposeAsync().AsTask();
+        }
+    }
 
     private async Task<MeshChannel> OpenAsync(
         string path, DnsEndPoint remote, string? sessionId, IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(remote);
-        var content = new DuplexContent();
-        var request = new HttpRequestMessage(HttpMethod.Post, $"{(_options.Certificate is null ? "http" : "https")}://{ChannelHeaders.Format(remote)}{path}")
-        {
-            Version = HttpVersion.Version20,
-            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
-            Content = content,
-        };
-        request.Headers.TryAddWithoutValidation(ChannelHeaders.ServiceName, _serviceName);
-        if (sessionId is not null)
-        {
-            request.Headers.TryAddWithoutValidation(ChannelHeaders.SessionId, sessionId);
-        }
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var request = new RequestHeaders(
+            _options.Certificate is null ? "http" : "https", ChannelHeaders.Format(remote), path, RequestFields(sessionId, metadata));
 
-        foreach (var (name, value) in metadata ?? EmptyMetadata)
-        {
-            if (!ChannelHeaders.IsMetadata(name) ||
-                !(request.Headers.TryAddWithoutValidation(name, value) || content.Headers.TryAddWithoutValidation(name, value)))
-            {
-                throw new ArgumentException($"'{name}' cannot be sent as channel metadata.", nameof(metadata));
-            }
-        }
-
-        // The request's own token lives as long as the channel: cancelling it resets the stream. The caller's token
-        // and the connect timeout only guard the opening.
-        var requestLifetime = new CancellationTokenSource();
+        // The caller's token and the connect timeout only guard the opening; the channel then lives on its own.
         using var opening = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         opening.CancelAfter(_options.ConnectTimeout);
-        HttpResponseMessage? response = null;
+        Http2ClientConnection? connection = null;
         try
         {
-            using (opening.Token.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), requestLifetime))
+            connection = await Http2ClientConnection.OpenAsync(
+                remote, Tls(remote), request, _options.Http2StreamWindowSize, _options.KeepAlivePingDelay, _options.KeepAlivePingTimeout,
+                opening.Token).ConfigureAwait(false);
+            var response = await connection.Response.ConfigureAwait(false);
+            if (response.Status != 200)
             {
-                response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, requestLifetime.Token).ConfigureAwait(false);
-                if (response.StatusCode != HttpStatusCode.OK)
-                {
-                    var reason = await ReadReasonAsync(response, opening.Token).ConfigureAwait(false);
-                    throw new ChannelRejectedException(remote, (int)response.StatusCode, reason);
-                }
-
-                var responseStream = await response.Content.ReadAsStreamAsync(opening.Token).ConfigureAwait(false);
-                var requestStream = await content.RequestStream.WaitAsync(opening.Token).ConfigureAwait(false);
-                var channel = new OutboundChannel(
-                    response, responseStream, requestStream, content, requestLifetime, remote, sessionId,
-                    metadata is null ? EmptyMetadata : new Dictionary<string, string>(metadata, StringComparer.OrdinalIgnoreCase),
-                    Stats, _logger);
-                Stats.OnDialed();
-                TransportLog.ChannelOpened(_logger, channel);
-                return channel;
+                throw new ChannelRejectedException(remote, response.Status, await ReadReasonAsync(connection, opening.Token).ConfigureAwait(false));
             }
+
+            var channel = new OutboundChannel(
+                connection, response, remote, sessionId,
+                metadata is null ? EmptyMetadata : new Dictionary<string, string>(metadata, StringComparer.OrdinalIgnoreCase),
+                Stats, _logger);
+            Track(connection);
+            Stats.OnDialed();
+            TransportLog.ChannelOpened(_logger, channel);
+            return channel;
         }
         catch (Exception ex)
         {
-            requestLifetime.Cancel();
-            content.Complete(ex);
-            response?.Dispose();
+            if (connection is not null)
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
+            }
+
             Stats.OnDialFailed();
             var failure = ex switch
             {
                 _ when cancellationToken.IsCancellationRequested => new OperationCanceledException(cancellationToken),
                 ChannelRejectedException => ex,
-                OperationCanceledException when opening.IsCancellationRequested =>
+                OperationCanceledException or IOException when opening.IsCancellationRequested =>
                     new ChannelConnectException(remote, $"no answer within {_options.ConnectTimeout.TotalSeconds:0.###} s", ex),
-                OperationCanceledException when content.Reset.IsCancellationRequested =>
-                    new ChannelConnectException(remote, "the listener reset the stream while it was being opened", ex),
                 _ => new ChannelConnectException(remote, ex.Message, ex),
             };
             TransportLog.DialFailed(_logger, failure.Message);
@@ -166,26 +122,60 @@ public sealed class MeshDialer : IDisposable
         }
     }
 
-    // Unsent bytes a connection may hold before the handler's writes wait: 32 of its 32 KB socket writes.
-    private const int WriteBehindBytes = 1024 * 1024;
+    private List<KeyValuePair<string, string>> RequestFields(string? sessionId, IReadOnlyDictionary<string, string>? metadata)
+    {
+        var fields = new List<KeyValuePair<string, string>> { new(ChannelHeaders.ServiceName, _serviceName) };
+        if (sessionId is not null)
+        {
+            fields.Add(new(ChannelHeaders.SessionId, sessionId));
+        }
+
+        foreach (var (name, value) in metadata ?? EmptyMetadata)
+        {
+            if (!ChannelHeaders.IsMetadata(name) || !ChannelHeaders.IsToken(name) || !ChannelHeaders.IsFieldValue(value))
+            {
+                throw new ArgumentException($"'{name}' cannot be sent as channel metadata.", nameof(metadata));
+            }
+
+            fields.Add(new(name.ToLowerInvariant(), value));
+        }
+
+        return fields;
+    }
+
+    private SslClientAuthenticationOptions? Tls(DnsEndPoint remote) => _options.Certificate is null ? null : new()
+    {
+        TargetHost = remote.Host,
+        ApplicationProtocols = [SslApplicationProtocol.Http2],
+        RemoteCertificateValidationCallback = _options.RemoteCertificateValidation,
+    };
+
+    // Forgotten once its connection is gone, whichever way it went.
+    private void Track(Http2ClientConnection connection)
+    {
+        _connections.TryAdd(connection, 0);
+        _ = connection.Closed.ContinueWith(_ => _connections.TryRemove(connection, out var _), TaskScheduler.Default);
+        if (_disposed)
+        {
+            _ = connection.DisposeAsync().AsTask();
+        }
+    }
 
     private static readonly IReadOnlyDictionary<string, string> EmptyMetadata = new Dictionary<string, string>();
 
     // The listener explains a rejection in one line of text; read no more than that.
-    private static async Task<string> ReadReasonAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    private static async Task<string> ReadReasonAsync(Http2ClientConnection connection, CancellationToken cancellationToken)
     {
         try
         {
-            var buffer = new byte[512];
-            var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-            var length = await stream.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
-            var text = System.Text.Encoding.UTF8.GetString(buffer, 0, length);
+            var result = await connection.Input.ReadAtLeastAsync(512, cancellationToken).ConfigureAwait(false);
+            var text = System.Text.Encoding.UTF8.GetString(result.Buffer.Slice(0, Math.Min(result.Buffer.Length, 512)).ToArray());
             var newline = text.IndexOfAny(['\r', '\n']);
             return newline < 0 ? text : text[..newline];
         }
-        catch (Exception ex) when (ex is IOException or HttpRequestException or OperationCanceledException)
+        catch (Exception ex) when (ex is IOException or OperationCanceledException)
         {
-            return response.ReasonPhrase ?? "";
+            return "";
         }
     }
 }

@@ -32,7 +32,7 @@ public sealed class MeshChannelSpec(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task Several_channels_must_stream_at_once_over_one_connection()
+    public async Task Several_channels_must_stream_at_once_each_on_a_connection_of_its_own()
     {
         await using var loopback = await Loopback.StartAsync(output);
         await using var proxy = new TcpProxy(loopback.Listener.LocalEndPoint);
@@ -44,15 +44,15 @@ public sealed class MeshChannelSpec(ITestOutputHelper output)
 
         await Task.WhenAll(pairs.Select(pair => TransferBothWaysAsync(pair.Dialer, pair.Listener, 5L * 1024 * 1024)));
 
-        Assert.Equal(1, proxy.Connections);
-        Assert.Single(pairs.Select(pair => pair.Listener.RemoteEndPoint).Distinct());
+        Assert.Equal(3, proxy.Connections);
+        Assert.Equal(3, pairs.Select(pair => pair.Listener.RemoteEndPoint).Distinct().Count());
         Assert.Equal(3, loopback.Listener.Stats.ChannelsAccepted);
     }
 
     [Theory]
     [InlineData("listener")]
     [InlineData("dialer")]
-    public async Task A_reader_that_stalls_on_one_channel_must_not_stall_the_other_channels_of_its_connection(string stalledSide)
+    public async Task A_reader_that_stalls_on_one_channel_must_not_stall_the_other_channels(string stalledSide)
     {
         const long stuck = 32L * 1024 * 1024;
         await using var loopback = await Loopback.StartAsync(output);
@@ -70,7 +70,6 @@ public sealed class MeshChannelSpec(ITestOutputHelper output)
         var inbound = await loopback.AcceptAsync();
         await TransferBothWaysAsync(channel, inbound, 20L * 1024 * 1024);
 
-        Assert.Equal(stalledListener.RemoteEndPoint, inbound.RemoteEndPoint);
         Assert.False(blockedWriter.IsCompleted, "the stalled channel's writer should be held back by its own flow-control window");
         Assert.Equal(stuck, await pattern.ReadToEndAsync(reader.Input).WithTimeout());
         await blockedWriter.WithTimeout();
