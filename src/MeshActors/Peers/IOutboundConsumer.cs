@@ -1,3 +1,5 @@
+using MeshActors.Transport;
+
 namespace MeshActors.Peers;
 
 /// <summary>What drains an <see cref="OutboundQueue"/>: a channel's writer, woken through its <see cref="Signal"/>.</summary>

@@ -1,3 +1,4 @@
+using MeshActors.Transport;
 using MeshActors.Peers;
 using MeshActors.Protocol;
 

@@ -5,7 +5,6 @@ using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
-using MeshActors.Peers;
 
 namespace MeshActors.Transport.Http2;
 

@@ -1,6 +1,6 @@
-namespace MeshActors.Peers;
+namespace MeshActors.Transport;
 
-/// <summary>Wakes one waiting consumer (a channel's writer) when producers have work for it, without a lock or an allocation per wake-up.</summary>
+/// <summary>Wakes one waiting consumer (a channel's or a connection's writer) when producers have work for it, without a lock or an allocation per wake-up.</summary>
 /// <remarks>
 /// The consumer arms the signal, checks for work once more, and only then awaits; a producer adds its work first and
 /// then wakes. The flag is set and cleared with full fences (as the kernel's mailbox does), so that a producer and a
