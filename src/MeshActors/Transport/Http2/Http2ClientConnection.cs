@@ -161,7 +161,10 @@ internal sealed partial class Http2ClientConnection : IAsyncDisposable
         _transportInput.CancelPendingRead();
     }
 
-    /// <summary>Ends the connection in order once the stream's output is sent: a reset first if the listener is still sending, then GOAWAY and a FIN.</summary>
+    /// <summary>
+    /// Ends the stream in order once its output is sent (a reset first if the listener is still sending); the
+    /// connection closes when the listener closes it, or after a grace period (<see cref="ClosingGrace"/>).
+    /// </summary>
     public void Close()
     {
         if (!TryStartClosing())
@@ -205,12 +208,19 @@ internal sealed partial class Http2ClientConnection : IAsyncDisposable
 
         _reading = ReadLoopAsync();
         _writing = WriteLoopAsync();
-        var tick = TimeSpan.FromTicks(Math.Min(_pingDelay.Ticks, _pingTimeout.Ticks) / 4);
+        // Four checks per delay or timeout, and at least one a second for the grace period after the stream ended.
+        var tick = KeepsAlive ? TimeSpan.FromTicks(Math.Min(_pingDelay.Ticks, _pingTimeout.Ticks) / 4) : TimeSpan.FromSeconds(1);
+        tick = TimeSpan.FromTicks(Math.Clamp(tick.Ticks, TimeSpan.TicksPerMillisecond * 10, TimeSpan.TicksPerSecond));
         _keepAlive = TimeProvider.System.CreateTimer(static state => ((Http2ClientConnection)state!).CheckAlive(), this, tick, tick);
 
         using var cancel = cancellationToken.UnsafeRegister(static state => ((Http2ClientConnection)state!).Fail("the opening was cancelled", notify: false), this);
         await _response.Task.ConfigureAwait(false);
     }
+
+    // A delay or timeout that is not positive, or longer than a day, turns the keep-alive PING off (as Kestrel's
+    // infinite ones do).
+    private bool KeepsAlive =>
+        _pingDelay > TimeSpan.Zero && _pingTimeout > TimeSpan.Zero && _pingDelay < TimeSpan.FromDays(1) && _pingTimeout < TimeSpan.FromDays(1);
 
     private bool TryStartClosing() => Interlocked.Exchange(ref _closing, 1) == 0;
 
@@ -266,6 +276,11 @@ internal sealed partial class Http2ClientConnection : IAsyncDisposable
         if (finished != 0 && now - finished > ClosingGrace.TotalMilliseconds)
         {
             Fail("the stream ended", notify: false);
+            return;
+        }
+
+        if (!KeepsAlive)
+        {
             return;
         }
 
