@@ -60,7 +60,7 @@ public sealed class MeshDialer : IDisposable
         _disposed = true;
         foreach (var connection in _connections.Keys)
         {
-            _ = connection.DisposeAsync().AsTask();
+            connection.Abort("the dialer was disposed");
         }
     }
 
@@ -157,7 +157,7 @@ public sealed class MeshDialer : IDisposable
         _ = connection.Closed.ContinueWith(_ => _connections.TryRemove(connection, out var _), TaskScheduler.Default);
         if (_disposed)
         {
-            _ = connection.DisposeAsync().AsTask();
+            connection.Abort("the dialer was disposed");
         }
     }
 

@@ -78,6 +78,13 @@ internal sealed partial class Http2ClientConnection
                     continue;
                 }
 
+                if (IsFinishing && _resetRequested)
+                {
+                    // The reset is out: nothing of the stream is left to wait for.
+                    Fail("the channel was aborted", notify: false);
+                    break;
+                }
+
                 if (IsFinishing)
                 {
                     // Nothing more will be sent but control frames. The connection stays open until the listener closes

@@ -181,6 +181,9 @@ internal sealed partial class Http2ClientConnection : IAsyncDisposable
         Wake();
     }
 
+    /// <summary>Closes the connection at once; the channel hears of it through <see cref="Lost"/>.</summary>
+    public void Abort(string reason) => Fail(reason);
+
     public async ValueTask DisposeAsync()
     {
         Fail("the connection was disposed", notify: false);
