@@ -20,6 +20,7 @@ internal sealed partial class Http2ClientConnection
     private long _consumed; // read by the channel, not yet returned as credit
     private volatile bool _inputEnded;
     private int _peerInitialWindow = DefaultWindow;
+    private bool _prefaceSeen;
     private bool _responseSeen;
     private int _cleanedUp;
 
@@ -98,7 +99,7 @@ internal sealed partial class Http2ClientConnection
         }
         catch (Http2ConnectionException ex)
         {
-            Fail($"the listener broke the HTTP/2 protocol ({ex.Code}): {ex.Message}");
+            Fail(_prefaceSeen ? $"the listener broke the HTTP/2 protocol ({ex.Code}): {ex.Message}" : $"the listener does not speak HTTP/2: {ex.Message}");
         }
         catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or InvalidOperationException)
         {
@@ -132,7 +133,7 @@ internal sealed partial class Http2ClientConnection
         _socket.Dispose();
     }
 
-    private static bool TryReadFrame(ref ReadOnlySequence<byte> buffer, out Http2FrameHeader header, out ReadOnlySequence<byte> payload)
+    private bool TryReadFrame(ref ReadOnlySequence<byte> buffer, out Http2FrameHeader header, out ReadOnlySequence<byte> payload)
     {
         if (buffer.Length < Http2FrameHeader.Size)
         {
@@ -144,6 +145,18 @@ internal sealed partial class Http2ClientConnection
         Span<byte> bytes = stackalloc byte[Http2FrameHeader.Size];
         buffer.Slice(0, Http2FrameHeader.Size).CopyTo(bytes);
         header = Http2FrameHeader.Read(bytes);
+        if (!_prefaceSeen)
+        {
+            // The listener's preface is a SETTINGS frame (RFC 9113 3.4). Anything else is most likely no HTTP/2 at all,
+            // an HTTP/1.1 server's "400 Bad Request" say, which read as a frame header is an absurd frame: quote it instead.
+            if (header.Type != Http2FrameType.Settings || header.StreamId != 0 || header.Has(Http2Flags.Ack))
+            {
+                throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, $"it began with {Quote(buffer)} instead of a SETTINGS frame");
+            }
+
+            _prefaceSeen = true;
+        }
+
         if (header.Length > MaxReceivedFrameSize)
         {
             throw new Http2ConnectionException(Http2ErrorCode.FrameSizeError, $"a {header.Type} frame of {header.Length} bytes, above the {MaxReceivedFrameSize} this side accepts");
@@ -484,6 +497,16 @@ internal sealed partial class Http2ClientConnection
         return padding >= 0 && padding < payload.Length
             ? payload.Slice(1, payload.Length - 1 - padding)
             : throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, $"a {header.Type} frame whose padding is longer than it");
+    }
+
+    // The first line of what the listener sent when it is printable text, else its first bytes in hex.
+    private static string Quote(ReadOnlySequence<byte> buffer)
+    {
+        var start = buffer.Slice(0, Math.Min(buffer.Length, 80)).ToArray().AsSpan();
+        var line = start[..(start.IndexOfAny((byte)'\r', (byte)'\n') is var end and >= 0 ? end : start.Length)];
+        return !line.IsEmpty && !line.ContainsAnyExceptInRange((byte)' ', (byte)'~')
+            ? $"\"{System.Text.Encoding.ASCII.GetString(line)}\""
+            : Convert.ToHexString(start[..Http2FrameHeader.Size]);
     }
 
     private static int ReadInt31(ReadOnlySequence<byte> payload) => (int)(ReadUInt32(payload) & 0x7fff_ffff);

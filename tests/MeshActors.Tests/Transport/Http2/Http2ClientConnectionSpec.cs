@@ -253,6 +253,40 @@ public sealed class Http2ClientConnectionSpec(ITestOutputHelper output)
         Assert.Contains("inside a frame", await LostReasonAsync(channel));
     }
 
+    [Fact]
+    public async Task A_listener_answering_in_http_1_must_fail_the_open_quoting_its_answer()
+    {
+        await using var listener = new ScriptedListener();
+        using var dialer = Dialer();
+        var opening = dialer.OpenChannelAsync(listener.Address);
+        var connection = await listener.AcceptAsync();
+        await connection.ReadOpeningAsync();
+
+        await connection.SendAsync("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"u8.ToArray());
+        connection.CloseOutput();
+
+        var failure = await Assert.ThrowsAsync<ChannelConnectException>(() => opening.WithTimeout());
+        output.WriteLine(failure.Message);
+        Assert.Contains("does not speak HTTP/2", failure.Message);
+        Assert.Contains("HTTP/1.1 400 Bad Request", failure.Message);
+        Assert.Equal(1, dialer.Stats.DialFailures);
+    }
+
+    [Fact]
+    public async Task A_listener_whose_first_frame_is_not_settings_must_fail_the_open()
+    {
+        await using var listener = new ScriptedListener();
+        using var dialer = Dialer();
+        var opening = dialer.OpenChannelAsync(listener.Address);
+        var connection = await listener.AcceptAsync();
+        await connection.ReadOpeningAsync();
+
+        await connection.SendAsync(RawFrame.Response(200));
+
+        var failure = await Assert.ThrowsAsync<ChannelConnectException>(() => opening.WithTimeout());
+        Assert.Contains("instead of a SETTINGS frame", failure.Message);
+    }
+
     private MeshDialer Dialer(TransportOptions? options = null) => new("dialer", options ?? Patient, _log);
 
     // The plain opening: the listener reads the client's, answers with its SETTINGS and a 200.
