@@ -43,7 +43,7 @@ public sealed class Http2ClientConnectionSpec(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task Headers_split_over_continuations_with_huffman_and_padding_and_padded_data_must_arrive_intact()
+    public async Task Headers_split_over_continuations_with_huffman_padding_and_priority_and_padded_data_must_arrive_intact()
     {
         await using var listener = new ScriptedListener();
         using var dialer = Dialer();
@@ -62,7 +62,7 @@ public sealed class Http2ClientConnectionSpec(ITestOutputHelper output)
         byte[] body = [.. "first frame, "u8, .. "second frame"u8];
         await connection.SendAsync(
             Http2ControlFrame.Settings(),
-            RawFrame.Padded(Http2FrameType.Headers, Http2Flags.None, fragments.Span[..3], padding: 10), // cut inside a field
+            RawFrame.Padded(Http2FrameType.Headers, Http2Flags.Priority, [0, 0, 0, 0, 15, .. fragments.Span[..3]], padding: 10), // cut inside a field
             RawFrame.Frame(Http2FrameType.Continuation, Http2Flags.None, 1, fragments.Span[3..20]),
             RawFrame.Frame(Http2FrameType.Continuation, Http2Flags.EndHeaders, 1, fragments.Span[20..]),
             RawFrame.Padded(Http2FrameType.Data, Http2Flags.None, body.AsSpan(0, 13), padding: 255),
@@ -72,6 +72,32 @@ public sealed class Http2ClientConnectionSpec(ITestOutputHelper output)
         await using var channel = await opening.WithTimeout();
         Assert.Equal("scripted", channel.RemoteServiceName);
         Assert.Equal(body, await ReadToEndAsync(channel.Input));
+        Assert.False(channel.Aborted.IsCancellationRequested);
+    }
+
+    [Fact]
+    public async Task An_interim_response_trailers_and_frames_of_unknown_types_must_be_passed_over()
+    {
+        await using var listener = new ScriptedListener();
+        using var dialer = Dialer();
+        var opening = dialer.OpenChannelAsync(listener.Address);
+        var connection = await listener.AcceptAsync();
+        await connection.ReadOpeningAsync();
+        var trailers = new ArrayBufferWriter<byte>();
+        HpackEncoder.WriteLiteral("x-outcome", "done", trailers);
+
+        await connection.SendAsync(
+            Http2ControlFrame.Settings(),
+            RawFrame.Response(100),
+            RawFrame.Frame((Http2FrameType)0xfa, Http2Flags.None, 0, "an extension"u8),
+            RawFrame.Response(200),
+            RawFrame.Frame(Http2FrameType.Priority, Http2Flags.None, 1, [0, 0, 0, 0, 15]),
+            RawFrame.Data("body"u8),
+            RawFrame.Frame((Http2FrameType)0xfa, Http2Flags.None, 1, "on the stream"u8),
+            RawFrame.Frame(Http2FrameType.Headers, Http2Flags.EndHeaders | Http2Flags.EndStream, 1, trailers.WrittenSpan));
+
+        await using var channel = await opening.WithTimeout();
+        Assert.Equal("body", Encoding.ASCII.GetString(await ReadToEndAsync(channel.Input)));
         Assert.False(channel.Aborted.IsCancellationRequested);
     }
 
