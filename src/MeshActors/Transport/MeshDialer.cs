@@ -163,15 +163,27 @@ public sealed class MeshDialer : IDisposable
 
     private static readonly IReadOnlyDictionary<string, string> EmptyMetadata = new Dictionary<string, string>();
 
-    // The listener explains a rejection in one line of text; read no more than that.
+    // The listener explains a rejection in one line of text: read up to its end (or 512 bytes), not to the end of a
+    // body that may stay open.
     private static async Task<string> ReadReasonAsync(Http2ClientConnection connection, CancellationToken cancellationToken)
     {
+        const int MaxReason = 512;
+        var input = connection.Input;
         try
         {
-            var result = await connection.Input.ReadAtLeastAsync(512, cancellationToken).ConfigureAwait(false);
-            var text = System.Text.Encoding.UTF8.GetString(result.Buffer.Slice(0, Math.Min(result.Buffer.Length, 512)).ToArray());
-            var newline = text.IndexOfAny(['\r', '\n']);
-            return newline < 0 ? text : text[..newline];
+            while (true)
+            {
+                var result = await input.ReadAsync(cancellationToken).ConfigureAwait(false);
+                var buffer = result.Buffer.Slice(0, Math.Min(result.Buffer.Length, MaxReason));
+                var text = System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+                var newline = text.IndexOfAny(['\r', '\n']);
+                if (newline >= 0 || result.IsCompleted || buffer.Length == MaxReason)
+                {
+                    return newline < 0 ? text : text[..newline];
+                }
+
+                input.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+            }
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException)
         {

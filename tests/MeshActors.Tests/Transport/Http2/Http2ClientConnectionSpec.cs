@@ -43,6 +43,22 @@ public sealed class Http2ClientConnectionSpec(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_rejection_whose_body_stays_open_must_report_its_first_line_at_once()
+    {
+        await using var listener = new ScriptedListener();
+        using var dialer = Dialer(Patient with { ConnectTimeout = TimeSpan.FromMinutes(1) });
+        var opening = dialer.OpenChannelAsync(listener.Address);
+        var connection = await listener.AcceptAsync();
+        await connection.ReadOpeningAsync();
+
+        await connection.SendAsync(Http2ControlFrame.Settings(), RawFrame.Response(503), RawFrame.Data("draining\n"u8, endStream: false));
+
+        // Well within the dialer's connect timeout (a minute here), which a read to the end of the body would wait out.
+        var rejected = await Assert.ThrowsAsync<ChannelRejectedException>(() => opening.WithTimeout());
+        Assert.Equal("draining", rejected.Reason);
+    }
+
+    [Fact]
     public async Task Headers_split_over_continuations_with_huffman_padding_and_priority_and_padded_data_must_arrive_intact()
     {
         await using var listener = new ScriptedListener();
