@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using MeshActors.Actors;
 using MeshActors.Peers;
 using MeshActors.Protocol;
@@ -10,7 +11,15 @@ namespace MeshActors.Messaging;
 /// </summary>
 internal sealed partial class MeshMessaging : IPeerEnvelopeHandler
 {
-    public void OnPeerConnected(IPeer peer) => TopicRouter.Tell(new TopicRouterActor.PeerConnected(peer), ActorRefs.NoSender);
+    // The connected peers by id, as the peer layer reports them: the routing table hears of a peer through the router
+    // actor a moment later, and a handler answering a message's sender must not lose that race.
+    private readonly ConcurrentDictionary<string, IPeer> _connected = new(StringComparer.Ordinal);
+
+    public void OnPeerConnected(IPeer peer)
+    {
+        _connected[peer.NodeId] = peer;
+        TopicRouter.Tell(new TopicRouterActor.PeerConnected(peer), ActorRefs.NoSender);
+    }
 
     public ValueTask OnEnvelope(IPeer peer, Envelope envelope)
     {
@@ -45,6 +54,7 @@ internal sealed partial class MeshMessaging : IPeerEnvelopeHandler
 
     public void OnPeerDisconnected(IPeer peer, Exception? reason)
     {
+        _connected.TryRemove(new KeyValuePair<string, IPeer>(peer.NodeId, peer));
         Correlator.FailAll(peer.NodeId, reason);
         Inbound.CancelAll(peer);
         TopicRouter.Tell(new TopicRouterActor.PeerDisconnected(peer), ActorRefs.NoSender);

@@ -407,6 +407,20 @@ public sealed class TopicRouterSpec(ITestOutputHelper output) : TestKit(output),
     }
 
     [Fact]
+    public async Task SendAsync_must_reach_a_node_as_soon_as_it_is_connected_before_the_routes_know_it()
+    {
+        // A raw message's handler answers its sender at once, as a Marketrix peer expects; the routing table is rebuilt
+        // by the router actor a moment after the peer layer reported the channel.
+        var b = await Node("b");
+        var channel = await Subscribe(b, IMesh.ChannelTopic);
+        LoopbackPeer.Connect(_a, b);
+
+        await _a.Messaging.SendAsync(b.Id, new { message = "hi" });
+
+        Assert.Equal("{\"message\":\"hi\"}", System.Text.Encoding.UTF8.GetString((await channel.ExpectMsgAsync<TopicMessage>()).Data.Span));
+    }
+
+    [Fact]
     public async Task A_message_with_an_attachment_must_not_be_sent_to_a_peer_that_does_not_accept_attachments()
     {
         var b = await Node("b");
