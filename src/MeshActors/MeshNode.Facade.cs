@@ -70,9 +70,9 @@ public sealed partial class MeshNode
     {
         ArgumentException.ThrowIfNullOrEmpty(node);
         var messaging = Messaging;
-        var peer = messaging.Routes.Current.Peer(node)
+        var peer = messaging.ConnectedPeer(node)
             ?? (_members.Values.FirstOrDefault(member => member.Address == node || $"{member.Host}:{member.Port}" == node) is { } member
-                ? messaging.Routes.Current.Peer(member.Id)
+                ? messaging.ConnectedPeer(member.Id)
                 : null)
             ?? throw new PeerUnavailableException(node, "no connected node has this id, name or address");
         return messaging.PingAsync(peer, _options.Messaging.RequestTimeout, cancellationToken);

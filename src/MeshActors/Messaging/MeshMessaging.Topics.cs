@@ -182,8 +182,7 @@ internal sealed partial class MeshMessaging
     /// <exception cref="PeerUnavailableException">No connected node has this id or name.</exception>
     public ValueTask SendAsync<T>(string node, T message, CancellationToken cancellationToken = default)
     {
-        var peer = Routes.Current.Peer(node) ?? _connected.GetValueOrDefault(node)
-            ?? throw new PeerUnavailableException(node, "no connected node has this id or name");
+        var peer = ConnectedPeer(node) ?? throw new PeerUnavailableException(node, "no connected node has this id or name");
         var (data, attachment) = Payload.Encode(message, Json);
         if (!attachment.IsEmpty)
             throw new ArgumentException("A raw channel message is JSON only: it cannot carry binary data.", nameof(message));
