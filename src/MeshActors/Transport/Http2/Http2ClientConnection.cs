@@ -74,7 +74,9 @@ internal sealed partial class Http2ClientConnection : IAsyncDisposable
 
         // Never paused: the stream's flow-control window is what bounds it. Both pipes hand over to the pool: running the
         // channel's loops inline on the connection's (or the other way round) measured slower for many small messages.
-        _input = new Pipe(new PipeOptions(pauseWriterThreshold: 0, useSynchronizationContext: false));
+        // 64 KB segments: with the default 4 KB, a megabyte in flight outran the shared array pool, and each 1 MB
+        // message allocated 0.4 MB more (1.3-1.9 against 1.9-2.3 GB/s listener to dialer).
+        _input = new Pipe(new PipeOptions(pauseWriterThreshold: 0, minimumSegmentSize: 64 * 1024, useSynchronizationContext: false));
     }
 
     /// <summary>What the listener sends on the stream: the response body. Report what is read with <see cref="OnConsumed"/>.</summary>
