@@ -168,7 +168,18 @@ public abstract class MeshChannel : IAsyncDisposable
     }
 
     /// <summary>The handler of an inbound channel returned: whatever is still open, Kestrel now ends.</summary>
-    internal void OnHandlerReturned() => EndIfTerminal(Set(States.Released), States.Released);
+    internal void OnHandlerReturned()
+    {
+        // An abort on another thread makes the handler's writes fail before it resets the stream; a handler that returns
+        // in between would let Kestrel end the response in order (END_STREAM), and the remote would read the abort as
+        // an orderly end. Resetting again is harmless.
+        if (Has(States.Aborted))
+        {
+            ResetStream();
+        }
+
+        EndIfTerminal(Set(States.Released), States.Released);
+    }
 
     internal void OnInputEnded() => EndIfTerminal(Set(States.InputEnded), States.InputEnded);
 

@@ -19,6 +19,8 @@ internal sealed partial class Http2ClientConnection
     private long _receiveAvailable; // what the listener may still send before this side returns credit
     private long _consumed; // read by the channel, not yet returned as credit
     private volatile bool _inputEnded;
+    private bool _inputEnding; // END_STREAM read, the input not completed yet (read loop only)
+    private string? _resetAfterInput; // a RST_STREAM NO_ERROR behind the END_STREAM, carried out once the input completed
     private int _peerInitialWindow = DefaultWindow;
     private bool _prefaceSeen;
     private bool _responseSeen;
@@ -84,6 +86,18 @@ internal sealed partial class Http2ClientConnection
                 if (delivered && !_inputEnded)
                 {
                     await _input.Writer.FlushAsync().ConfigureAwait(false);
+                }
+
+                if (_inputEnding && !_inputEnded && LostReason is null)
+                {
+                    _inputEnded = true;
+                    await _input.Writer.CompleteAsync().ConfigureAwait(false);
+                }
+
+                if (_resetAfterInput is { } reset)
+                {
+                    _resetAfterInput = null;
+                    Fail(reset);
                 }
 
                 input.AdvanceTo(buffer.Start, buffer.End);
@@ -216,7 +230,7 @@ internal sealed partial class Http2ClientConnection
     private bool OnData(in Http2FrameHeader header, ReadOnlySequence<byte> payload)
     {
         ExpectStream(header);
-        if (!_responseSeen || _inputEnded)
+        if (!_responseSeen || _inputEnding)
         {
             throw new Http2ConnectionException(Http2ErrorCode.StreamClosed, _responseSeen ? "DATA after the end of the stream" : "DATA before the response headers");
         }
@@ -338,11 +352,9 @@ internal sealed partial class Http2ClientConnection
         }
     }
 
-    private void EndInput()
-    {
-        _inputEnded = true;
-        _input.Writer.Complete();
-    }
+    // The input completes once the frames read with the END_STREAM are handled: a RST_STREAM right behind it (Kestrel
+    // ends a response in order when its handler returns, even as the stream is being reset) makes it a loss instead.
+    private void EndInput() => _inputEnding = true;
 
     private void OnSettings(in Http2FrameHeader header, ReadOnlySequence<byte> payload)
     {
@@ -444,10 +456,20 @@ internal sealed partial class Http2ClientConnection
 
         ExpectStream(header);
         var code = (Http2ErrorCode)ReadUInt32(payload);
-        if (!(_inputEnded && _outputEnded))
+        if (_inputEnded && _outputEnded)
         {
-            Fail($"the listener reset the stream ({code})");
+            return;
         }
+
+        if (_inputEnding && code == Http2ErrorCode.NoError)
+        {
+            // The response is complete and NO_ERROR only asks this side to stop sending (RFC 9113 8.1): what was
+            // read ends in order first.
+            _resetAfterInput = $"the listener reset the stream ({code})";
+            return;
+        }
+
+        Fail($"the listener reset the stream ({code})");
     }
 
     private void OnGoAway(in Http2FrameHeader header, ReadOnlySequence<byte> payload)
