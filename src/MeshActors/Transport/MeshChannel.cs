@@ -32,6 +32,7 @@ public abstract class MeshChannel : IAsyncDisposable
     private protected const int Http2Cancel = 0x8;
 
     private readonly CancellationTokenSource _aborted = new();
+    private readonly Lock _aborting = new();
     private readonly ILogger _logger;
     private int _states;
     private string? _abortReason;
@@ -99,21 +100,28 @@ public abstract class MeshChannel : IAsyncDisposable
     {
         _abortReason ??= reason;
         const States aborted = States.Aborted | States.Reset | States.InputEnded | States.OutputEnded;
-        var before = Set(aborted);
-        if ((before & States.Aborted) != 0 || IsTerminal(before))
+        States before;
+
+        // From the flags to the reset under a lock that the listener takes before Kestrel ends the response: a handler
+        // whose writes fail as soon as the flags are set may return in between, and Kestrel must not end the response
+        // in order (END_STREAM) ahead of the reset.
+        lock (_aborting)
         {
-            return;
+            before = Set(aborted);
+            if ((before & States.Aborted) != 0 || IsTerminal(before))
+            {
+                return;
+            }
+
+            if ((before & States.Reset) == 0)
+            {
+                TransportLog.ChannelAborted(_logger, this, reason);
+                Stats.OnChannelAborted();
+            }
+
+            ResetStream();
         }
 
-        if ((before & States.Reset) == 0)
-        {
-            TransportLog.ChannelAborted(_logger, this, reason);
-            Stats.OnChannelAborted();
-        }
-
-        // Reset before signalling: a handler that returns as soon as Aborted fires must not let Kestrel end the
-        // response in order (END_STREAM) ahead of the reset.
-        ResetStream();
         _aborted.Cancel();
         EndIfTerminal(before, aborted);
     }
@@ -170,12 +178,9 @@ public abstract class MeshChannel : IAsyncDisposable
     /// <summary>The handler of an inbound channel returned: whatever is still open, Kestrel now ends.</summary>
     internal void OnHandlerReturned()
     {
-        // An abort on another thread makes the handler's writes fail before it resets the stream; a handler that returns
-        // in between would let Kestrel end the response in order (END_STREAM), and the remote would read the abort as
-        // an orderly end. Resetting again is harmless.
-        if (Has(States.Aborted))
+        // An abort under way has reset the stream once this lock is free (see Abort).
+        lock (_aborting)
         {
-            ResetStream();
         }
 
         EndIfTerminal(Set(States.Released), States.Released);
