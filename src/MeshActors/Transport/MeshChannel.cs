@@ -148,11 +148,6 @@ public abstract class MeshChannel : IAsyncDisposable
     /// <summary>Frees what the stream holds once both directions have ended or it was aborted.</summary>
     private protected abstract void Release();
 
-    /// <summary>Called once when this side completes <see cref="Output"/> without error.</summary>
-    private protected virtual void OnOutputCompleted()
-    {
-    }
-
     /// <summary>The reader of <see cref="Input"/> consumed <paramref name="bytes"/> more (0 or more, per read).</summary>
     internal virtual void OnInputConsumed(long bytes)
     {
@@ -196,13 +191,7 @@ public abstract class MeshChannel : IAsyncDisposable
             return;
         }
 
-        var before = Set(States.OutputEnded);
-        if ((before & States.OutputEnded) == 0)
-        {
-            OnOutputCompleted();
-        }
-
-        EndIfTerminal(before, States.OutputEnded);
+        EndIfTerminal(Set(States.OutputEnded), States.OutputEnded);
     }
 
     /// <summary>True when <paramref name="exception"/> from a read or flush means the stream is gone (rather than misuse or the caller's own cancellation).</summary>
