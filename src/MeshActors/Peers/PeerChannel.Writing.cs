@@ -13,6 +13,7 @@ internal sealed partial class PeerChannel
         var writer = _writer!;
         var threshold = _settings.Options.FlushThresholdBytes;
         long frames = 0;
+        var waitedOneTurn = false;
         try
         {
             while (true)
@@ -23,7 +24,17 @@ internal sealed partial class PeerChannel
                     frames += WriteQueued(writer, link.Queue, threshold);
                 }
 
-                // Flushed at the byte threshold or as soon as there is nothing more to take, whichever comes first.
+                // Flushed at the byte threshold, or when nothing more came after one more turn of the pool: producers queued
+                // behind this writer (a burst of answers, each completing a call that sends the next) add to this batch
+                // instead of each costing a flush and a socket send (docs/architecture.md, Batching).
+                if (writer.UnflushedBytes > 0 && !waitedOneTurn && writer.UnflushedBytes < threshold)
+                {
+                    waitedOneTurn = true;
+                    await Task.Yield();
+                    continue;
+                }
+
+                waitedOneTurn = false;
                 if (writer.UnflushedBytes > 0)
                 {
                     var bytes = writer.UnflushedBytes;
