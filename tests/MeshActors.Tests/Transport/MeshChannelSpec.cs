@@ -76,6 +76,33 @@ public sealed class MeshChannelSpec(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_burst_from_the_dialer_must_reach_the_listener_in_blocks_larger_than_Kestrels_4_KB()
+    {
+        // Kestrel's own pool would hand the listener 4 KB blocks: one receive system call per 4 KB (ListenerMemoryPool).
+        const int burst = 1024 * 1024;
+        await using var loopback = await Loopback.StartAsync(output);
+        await using var channel = await loopback.OpenAsync();
+        var inbound = await loopback.AcceptAsync();
+
+        await channel.Output.WriteAsync(new byte[burst]);
+        var largest = 0L;
+        var received = 0L;
+        while (received < burst)
+        {
+            var result = await inbound.Input.ReadAsync().AsTask().WithTimeout();
+            foreach (var segment in result.Buffer)
+            {
+                largest = Math.Max(largest, segment.Length);
+            }
+
+            received = result.Buffer.Length;
+            inbound.Input.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+        }
+
+        Assert.Equal(ListenerMemoryPool.BlockSize, largest);
+    }
+
+    [Fact]
     public async Task Completing_the_dialer_output_must_end_the_listener_input_in_order()
     {
         await using var loopback = await Loopback.StartAsync(output);
