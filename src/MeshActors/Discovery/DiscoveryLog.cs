@@ -25,4 +25,10 @@ internal static partial class DiscoveryLog
 
     [LoggerMessage(7007, LogLevel.Error, "A handler of registry {Registry}'s events threw")]
     public static partial void HandlerFailed(ILogger logger, string registry, Exception exception);
+
+    [LoggerMessage(7008, LogLevel.Debug, "Registry {Registry} still cannot listen for joins and leaves ({Reason})")]
+    public static partial void ChangeFeedStillUnavailable(ILogger logger, string registry, string reason);
+
+    [LoggerMessage(7009, LogLevel.Information, "Registry {Registry} listens for joins and leaves again")]
+    public static partial void ChangeFeedListening(ILogger logger, string registry);
 }

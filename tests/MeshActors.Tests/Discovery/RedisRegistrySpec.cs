@@ -208,6 +208,34 @@ public sealed class RedisRegistrySpec(RedisServer redis) : RegistryContract, ICl
         await feed.ExpectAsync<MemberRegistered>(c => c.NodeId == newcomer.Id, TimeSpan.FromSeconds(5));
     }
 
+    [Fact]
+    public async Task A_change_feed_that_cannot_subscribe_during_an_outage_must_be_warned_about_once_not_at_every_call()
+    {
+        const int FeedUnavailable = 7005, FeedStillUnavailable = 7008, FeedListening = 7009;
+        var later = new RedisServer();
+        await using var _ = later;
+        var registry = RegistryFactory.Create(Options() with { Registry = later.ConnectionString, CommandTimeout = TimeSpan.FromSeconds(0.5) }, Logs);
+        await using var __ = registry;
+        var member = NewMember();
+
+        // Each call while Redis is down tries the subscription again; three failed tries are enough to tell.
+        await Eventually.UntilAsync(
+            async () =>
+            {
+                await Succeeds(() => registry.RegisterAsync(member));
+                return Logs.Count(FeedUnavailable) + Logs.Count(FeedStillUnavailable);
+            },
+            tries => tries >= 3,
+            TimeSpan.FromSeconds(20),
+            "three failed subscriptions");
+        Assert.Equal(1, Logs.Count(FeedUnavailable));
+
+        await later.StartAsync();
+        await Eventually.UntilAsync(() => Succeeds(() => registry.RegisterAsync(member)), ok => ok, TimeSpan.FromSeconds(15), "registration works");
+        await Eventually.UntilAsync(() => Task.FromResult(Logs.Count(FeedListening)), count => count == 1, TimeSpan.FromSeconds(5), "the feed listening again");
+        Assert.Equal(1, Logs.Count(FeedUnavailable));
+    }
+
     private static async Task<bool> Succeeds(Func<Task> call)
     {
         try

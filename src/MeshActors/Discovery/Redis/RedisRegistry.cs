@@ -33,6 +33,7 @@ internal sealed class RedisRegistry : IRegistry
     private int _state = UnknownState;
     private int _subscribing;
     private volatile bool _subscribed;
+    private bool _feedUnavailable; // warned about; read and written only by the one SubscribeAsync running at a time
     private bool _handlerAdded;
     private volatile bool _disposed;
 
@@ -258,10 +259,25 @@ internal sealed class RedisRegistry : IRegistry
             using var deadline = new CancellationTokenSource(_options.CommandTimeout);
             await WhenListeningAsync(subscriber, _channel, deadline.Token).ConfigureAwait(false);
             _subscribed = true;
+            if (_feedUnavailable)
+            {
+                _feedUnavailable = false;
+                DiscoveryLog.ChangeFeedListening(_logger, Description);
+            }
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException or OperationCanceledException)
         {
-            DiscoveryLog.ChangeFeedUnavailable(_logger, Description, ex is OperationCanceledException ? $"not subscribed within {_options.CommandTimeout.TotalSeconds:0.#} s" : ex.Message);
+            // Every call retries while Redis is down: one warning for the outage, the retries at debug level.
+            var reason = ex is OperationCanceledException ? $"not subscribed within {_options.CommandTimeout.TotalSeconds:0.#} s" : ex.Message;
+            if (_feedUnavailable)
+            {
+                DiscoveryLog.ChangeFeedStillUnavailable(_logger, Description, reason);
+            }
+            else
+            {
+                _feedUnavailable = true;
+                DiscoveryLog.ChangeFeedUnavailable(_logger, Description, reason);
+            }
         }
         finally
         {
