@@ -12,7 +12,8 @@ namespace MeshActors.Transport;
 /// <remarks>
 /// Kestrel's socket transport takes its pool from <see cref="IMemoryPoolFactory{T}"/> in its services. Blocks are
 /// arrays on the pinned object heap (the socket pins what it receives into); up to <see cref="RetainedBlocks"/> of
-/// those given back are kept for reuse, the rest left to the garbage collector, so an idle listener holds at most 8 MB.
+/// those given back are kept for reuse, the rest left to the garbage collector: an idle listener holds at most 8 MB
+/// per transport queue (Kestrel makes one per core, up to 16).
 /// </remarks>
 internal sealed class ListenerMemoryPool : MemoryPool<byte>
 {
