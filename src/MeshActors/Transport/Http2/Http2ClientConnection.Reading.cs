@@ -111,9 +111,13 @@ internal sealed partial class Http2ClientConnection
                 }
             }
         }
+        catch (Http2ConnectionException ex) when (_prefaceSeen)
+        {
+            Fail($"the listener broke the HTTP/2 protocol ({ex.Code}): {ex.Message}", goAway: Http2ControlFrame.GoAway(lastStreamId: 0, ex.Code));
+        }
         catch (Http2ConnectionException ex)
         {
-            Fail(_prefaceSeen ? $"the listener broke the HTTP/2 protocol ({ex.Code}): {ex.Message}" : $"the listener does not speak HTTP/2: {ex.Message}");
+            Fail($"the listener does not speak HTTP/2: {ex.Message}");
         }
         catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or InvalidOperationException)
         {
@@ -129,6 +133,11 @@ internal sealed partial class Http2ClientConnection
 
             // The loops are done with the socket: the write loop has ended, or ends on the shut-down socket.
             _wake.Wake();
+            if (Volatile.Read(ref _goAway) is not null && await Task.WhenAny(_writing, Task.Delay(GoAwayGrace)).ConfigureAwait(false) != _writing)
+            {
+                ShutDownSocket(); // the listener does not take even the GOAWAY's bytes
+            }
+
             await _writing.ConfigureAwait(false);
             await CleanUpAsync().ConfigureAwait(false);
         }

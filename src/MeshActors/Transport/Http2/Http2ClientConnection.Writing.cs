@@ -116,6 +116,28 @@ internal sealed partial class Http2ClientConnection
                 _outputEnded = true;
                 await output.CompleteAsync(new IOException(LostReason ?? "the connection closed")).ConfigureAwait(false);
             }
+
+            if (Volatile.Read(ref _goAway) is { } goAway)
+            {
+                await SendGoAwayAsync(goAway).ConfigureAwait(false);
+            }
+        }
+    }
+
+    // After the last frame the loop sent, so it cannot land inside one.
+    private async Task SendGoAwayAsync(byte[] goAway)
+    {
+        try
+        {
+            await _transport.WriteAsync(goAway).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is SocketException or IOException or ObjectDisposedException)
+        {
+            // The connection is going anyway; the reason was logged with the loss.
+        }
+        finally
+        {
+            ShutDownSocket();
         }
     }
 

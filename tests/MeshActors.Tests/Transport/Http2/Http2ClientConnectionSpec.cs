@@ -134,6 +134,27 @@ public sealed class Http2ClientConnectionSpec(ITestOutputHelper output)
         Assert.Equal(1, dialer.Stats.ChannelsAborted);
     }
 
+    [Theory]
+    [InlineData("frame size")]
+    [InlineData("unopened stream")]
+    public async Task A_listener_that_breaks_the_protocol_must_be_told_why_in_a_goaway_before_the_connection_closes(string breach)
+    {
+        await using var listener = new ScriptedListener();
+        using var dialer = Dialer();
+        var (channel, connection) = await OpenAsync(dialer, listener);
+        await using var _ = channel;
+
+        await connection.SendAsync(breach == "frame size"
+            ? RawFrame.Data(new byte[Http2FrameHeader.MinMaxFrameSize + 1])
+            : RawFrame.Frame(Http2FrameType.Data, Http2Flags.None, 3, "stray"u8));
+
+        var goAway = await connection.ReadFrameAsync(frame => frame.Header.Type == Http2FrameType.GoAway);
+        var expected = breach == "frame size" ? Http2ErrorCode.FrameSizeError : Http2ErrorCode.ProtocolError;
+        Assert.Equal(0, BinaryPrimitives.ReadInt32BigEndian(goAway.Payload) & int.MaxValue); // no stream of the listener's was processed
+        Assert.Equal(expected, (Http2ErrorCode)BinaryPrimitives.ReadUInt32BigEndian(goAway.Payload.AsSpan(4)));
+        Assert.Contains(expected.ToString(), await LostReasonAsync(channel));
+    }
+
     [Fact]
     public async Task Data_beyond_the_window_the_client_advertised_must_lose_the_channel_naming_flow_control()
     {
