@@ -53,6 +53,7 @@ internal sealed partial class Http2ClientConnection
     private async Task ReadLoopAsync()
     {
         var input = _transportInput;
+        byte[]? goAway = null;
         try
         {
             while (true)
@@ -113,7 +114,9 @@ internal sealed partial class Http2ClientConnection
         }
         catch (Http2ConnectionException ex) when (_prefaceSeen)
         {
-            Fail($"the listener broke the HTTP/2 protocol ({ex.Code}): {ex.Message}", goAway: Http2ControlFrame.GoAway(lastStreamId: 0, ex.Code));
+            // RFC 9113 5.4.1: the listener is told why, below, before the socket closes.
+            goAway = Http2ControlFrame.GoAway(lastStreamId: 0, ex.Code);
+            Fail($"the listener broke the HTTP/2 protocol ({ex.Code}): {ex.Message}", closeSocket: false);
         }
         catch (Http2ConnectionException ex)
         {
@@ -133,9 +136,9 @@ internal sealed partial class Http2ClientConnection
 
             // The loops are done with the socket: the write loop has ended, or ends on the shut-down socket.
             _wake.Wake();
-            if (Volatile.Read(ref _goAway) is not null && await Task.WhenAny(_writing, Task.Delay(GoAwayGrace)).ConfigureAwait(false) != _writing)
+            if (goAway is not null)
             {
-                ShutDownSocket(); // the listener does not take even the GOAWAY's bytes
+                await SendGoAwayAsync(goAway).ConfigureAwait(false);
             }
 
             await _writing.ConfigureAwait(false);

@@ -116,22 +116,21 @@ internal sealed partial class Http2ClientConnection
                 _outputEnded = true;
                 await output.CompleteAsync(new IOException(LostReason ?? "the connection closed")).ConfigureAwait(false);
             }
-
-            if (Volatile.Read(ref _goAway) is { } goAway)
-            {
-                await SendGoAwayAsync(goAway).ConfigureAwait(false);
-            }
         }
     }
 
-    // After the last frame the loop sent, so it cannot land inside one.
+    // Once the write loop has stopped, so that the frame cannot land inside one of its writes; a listener that does not
+    // take even these bytes does not hold the socket open.
     private async Task SendGoAwayAsync(byte[] goAway)
     {
         try
         {
-            await _transport.WriteAsync(goAway).ConfigureAwait(false);
+            if (await Task.WhenAny(_writing, Task.Delay(GoAwayGrace)).ConfigureAwait(false) == _writing)
+            {
+                await _transport.WriteAsync(goAway).AsTask().WaitAsync(GoAwayGrace).ConfigureAwait(false);
+            }
         }
-        catch (Exception ex) when (ex is SocketException or IOException or ObjectDisposedException)
+        catch (Exception ex) when (ex is SocketException or IOException or ObjectDisposedException or TimeoutException)
         {
             // The connection is going anyway; the reason was logged with the loss.
         }

@@ -41,8 +41,7 @@ internal sealed partial class Http2ClientConnection : IAsyncDisposable
     // ample, as that is at most a stream window.
     private static readonly TimeSpan ClosingGrace = TimeSpan.FromSeconds(5);
 
-    // How long a connection error waits for the write loop to send its GOAWAY: a listener that takes no bytes at all
-    // does not hold the socket open.
+    // How long a connection error's GOAWAY may wait for the write loop to stop, then for the socket to take it.
     private static readonly TimeSpan GoAwayGrace = TimeSpan.FromSeconds(1);
 
     private readonly Socket _socket;
@@ -62,7 +61,6 @@ internal sealed partial class Http2ClientConnection : IAsyncDisposable
     private Task _reading = Task.CompletedTask;
     private Task _writing = Task.CompletedTask;
     private string? _lostReason;
-    private byte[]? _goAway; // a connection error's GOAWAY, the write loop's last frame
     private int _closing;
     private volatile bool _resetRequested;
 
@@ -243,9 +241,9 @@ internal sealed partial class Http2ClientConnection : IAsyncDisposable
     private bool IsClosing => Volatile.Read(ref _closing) != 0;
 
     // The loops' one way to say the connection is over: the stream's reader and writer fail, the loops end, and the
-    // channel hears of it through Lost unless this side ended it. With a GOAWAY (a connection error, RFC 9113 5.4.1)
-    // the write loop sends it and then closes the socket; the read loop, which found the error, bounds that wait.
-    private void Fail(string reason, bool notify = true, byte[]? goAway = null)
+    // channel hears of it through Lost unless this side ended it. The socket stays open when the read loop still has a
+    // GOAWAY to send on it (SendGoAwayAsync closes it then).
+    private void Fail(string reason, bool notify = true, bool closeSocket = true)
     {
         if (Interlocked.CompareExchange(ref _lostReason, reason, null) is not null)
         {
@@ -260,10 +258,9 @@ internal sealed partial class Http2ClientConnection : IAsyncDisposable
             _lost.Cancel();
         }
 
-        Volatile.Write(ref _goAway, goAway);
         AbandonOutput(error);
         _transportInput.CancelPendingRead();
-        if (goAway is null)
+        if (closeSocket)
         {
             ShutDownSocket();
         }
