@@ -22,7 +22,7 @@ internal abstract partial record Envelope
         public IReadOnlyList<string> Capabilities { get; init; } = Capabilities ?? [];
 
         /// <summary>The largest payload the node accepts; the sender must stay at or below it.</summary>
-        [JsonPropertyName("max_frame"), JsonPropertyOrder(4)]
+        [JsonPropertyName("max_frame"), JsonPropertyOrder(4), JsonConverter(typeof(MaxFrameSizeJsonConverter))]
         public int MaxFrameSize { get; init; } = MaxFrameSize;
 
         /// <summary>True when the node accepts binary attachments.</summary>

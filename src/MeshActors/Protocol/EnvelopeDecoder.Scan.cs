@@ -62,6 +62,12 @@ internal sealed partial class EnvelopeDecoder
             return false;
         }
 
+        if ((field & NullableFields) != 0 && value.SequenceEqual("null"u8))
+        {
+            fields.Forget(field);
+            return true;
+        }
+
         switch (field)
         {
             case Field.T when value is [(byte)'"', .. var type, _]:
@@ -147,6 +153,12 @@ internal sealed partial class EnvelopeDecoder
 
     private void ReadField(ref Utf8JsonReader reader, Field field, ref Fields fields)
     {
+        if ((field & NullableFields) != 0 && reader.TokenType == JsonTokenType.Null)
+        {
+            fields.Forget(field);
+            return;
+        }
+
         switch (field)
         {
             case Field.T when reader.TokenType == JsonTokenType.String:
@@ -366,6 +378,10 @@ internal sealed partial class EnvelopeDecoder
         TraceState = 1 << 11,
     }
 
+    // A member whose value is null counts as absent (docs/protocol.md 4.1), as Python's None and JavaScript's null
+    // serialize; not "t", whose null makes the frame a bad envelope, nor "data", where null is the value.
+    private const Field NullableFields = Field.Topic | Field.Service | Field.Id | Field.N | Field.V | Field.Bin | Field.TimeoutMs | Field.Idempotent;
+
     /// <summary>What one pass over a payload found; a field's validity is judged only once the type says whether it matters.</summary>
     private struct Fields
     {
@@ -396,6 +412,12 @@ internal sealed partial class EnvelopeDecoder
         {
             Present |= field;
             Invalid = valid ? Invalid & ~field : Invalid | field;
+        }
+
+        public void Forget(Field field)
+        {
+            Present &= ~field;
+            Invalid &= ~field;
         }
     }
 }

@@ -190,7 +190,7 @@ internal sealed partial class EnvelopeDecoder
         var req = new Envelope.Req(fields.Id, fields.Service!, CopyData(payload, ref fields))
         {
             Timeout = fields.Has(Field.TimeoutMs) ? TimeSpan.FromMilliseconds(fields.TimeoutMs) : null,
-            Idempotent = fields.Idempotent,
+            Idempotent = fields.Has(Field.Idempotent) && fields.Idempotent,
             Trace = fields.TraceContext,
         };
         return AwaitAttachment(req, ref fields);

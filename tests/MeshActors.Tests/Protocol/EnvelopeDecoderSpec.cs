@@ -140,12 +140,15 @@ public sealed class EnvelopeDecoderSpec
     [InlineData("{\"t\":{\"t\":\"ping\",\"n\":1}}")]
     [InlineData("{\"t\":\"pub\"}")]
     [InlineData("{\"t\":\"pub\",\"topic\":5}")]
+    [InlineData("{\"t\":\"pub\",\"topic\":null,\"data\":1}")]
+    [InlineData("{\"t\":\"pub\",\"topic\":\"a\",\"topic\":null,\"data\":1}")]
     [InlineData("{\"t\":\"pub\",\"topic\":\"\"}")]
     [InlineData("{\"t\":\"pub\",\"topic\":\"a\",\"bin\":-1}")]
     [InlineData("{\"t\":\"pub\",\"topic\":\"a\",\"bin\":\"8\"}")]
     [InlineData("{\"t\":\"req\",\"service\":\"s\"}")]
     [InlineData("{\"t\":\"req\",\"id\":1}")]
     [InlineData("{\"t\":\"req\",\"id\":\"1\",\"service\":\"s\"}")]
+    [InlineData("{\"t\":\"req\",\"id\":null,\"service\":\"s\"}")]
     [InlineData("{\"t\":\"req\",\"id\":0,\"service\":\"s\"}")]
     [InlineData("{\"t\":\"req\",\"id\":1.5,\"service\":\"s\"}")]
     [InlineData("{\"t\":\"req\",\"id\":1e3,\"service\":\"s\"}")]
@@ -179,6 +182,31 @@ public sealed class EnvelopeDecoderSpec
         Assert.Equal(ErrorCodes.BadEnvelope, error.Code);
         Assert.False(error.ClosesChannel);
         Assert.Equal(new Envelope.Ping(1), Decode("{\"t\":\"ping\",\"n\":1}"));
+    }
+
+    [Theory]
+    [InlineData("{\"t\":\"req\",\"id\":1,\"service\":\"s\",\"timeout_ms\":null,\"idempotent\":null,\"bin\":null,\"data\":2}")]
+    [InlineData("{\"t\":\"req\",\"id\":1,\"service\":\"s\",\"timeout_ms\":500,\"idempotent\":true,\"bin\":4,\"timeout_ms\":null,\"idempotent\":null,\"bin\":null,\"data\":2}")]
+    [InlineData("{\"t\":\"req\",\"id\":1,\"service\":\"s\",\"timeout\\u005fms\":null,\"idempotent\":null,\"bin\":null,\"data\":2}")] // an escaped name: the reader's path
+    public void A_member_set_to_null_must_count_as_absent(string json)
+    {
+        // What Python's json.dumps writes for None and JavaScript's JSON.stringify for null.
+        var req = Assert.IsType<Envelope.Req>(Decode(json)); // null if a "bin" still announced an attachment
+
+        Assert.Equal((1L, "s", "2"), (req.Id, req.Service, Encoding.UTF8.GetString(req.Data.Span)));
+        Assert.Null(req.Timeout);
+        Assert.False(req.Idempotent);
+        Assert.Equal(new Envelope.Ping(1), Decode("{\"t\":\"ping\",\"n\":1}"));
+    }
+
+    [Fact]
+    public void A_hello_with_its_optional_members_set_to_null_must_take_their_defaults()
+    {
+        var hello = Assert.IsType<Envelope.Hello>(Decode("{\"t\":\"hello\",\"v\":1,\"node\":\"n\",\"name\":\"x\",\"caps\":null,\"max_frame\":null}"));
+
+        Assert.Equal(("n", "x", 1), (hello.NodeId, hello.Name, hello.Version));
+        Assert.Empty(hello.Capabilities);
+        Assert.Equal(ProtocolOptions.DefaultMaxFrameSize, hello.MaxFrameSize);
     }
 
     [Theory]
