@@ -401,8 +401,13 @@ internal sealed partial class Http2ClientConnection
                     }
 
                     // Applies to the open stream as the difference from the previous initial window (RFC 9113 6.9.2).
-                    Interlocked.Add(ref _streamSendWindow, value - (long)_peerInitialWindow);
+                    var window = Interlocked.Add(ref _streamSendWindow, value - (long)_peerInitialWindow);
                     _peerInitialWindow = (int)value;
+                    if (window > Http2FrameHeader.MaxWindow)
+                    {
+                        throw new Http2ConnectionException(Http2ErrorCode.FlowControlError, $"an initial window of {value} that takes the stream's window to {window}, above 2^31-1");
+                    }
+
                     break;
                 case Http2Setting.MaxFrameSize:
                     _peerMaxFrameSize = value is >= Http2FrameHeader.MinMaxFrameSize and <= Http2FrameHeader.MaxMaxFrameSize ? (int)value

@@ -51,14 +51,28 @@ internal sealed partial class Http2ClientConnection
                         continue;
                     }
 
+                    // The control frames before the credit is read: a SETTINGS acknowledged in this write has already
+                    // been applied to the windows, so no DATA behind its ACK is sized by the windows it replaced.
                     var buffer = result.Buffer;
-                    var sending = buffer.Slice(0, Math.Min(buffer.Length, Math.Min(SendCredit, MaxBytesPerSend)));
-                    var endStream = result.IsCompleted && sending.Length == buffer.Length;
                     GatherControlFrames();
+                    var credit = Math.Min(SendCredit, MaxBytesPerSend);
+                    if (credit <= 0)
+                    {
+                        // A SETTINGS lowered the initial window below what is in flight while this loop waited for
+                        // output (RFC 9113 6.9.2): the control frames go out, the data waits for credit.
+                        output.AdvanceTo(buffer.Start);
+                        continue;
+                    }
+
+                    var sending = buffer.Slice(0, Math.Min(buffer.Length, credit));
+                    var endStream = result.IsCompleted && sending.Length == buffer.Length;
                     GatherData(sending, endStream);
-                    await SendGatheredAsync().ConfigureAwait(false);
+
+                    // Off the windows before the send: a listener crediting the first frames while the last are still
+                    // being written must not have its credit added to windows that still count them.
                     Interlocked.Add(ref _connectionSendWindow, -sending.Length);
                     Interlocked.Add(ref _streamSendWindow, -sending.Length);
+                    await SendGatheredAsync().ConfigureAwait(false);
 
                     // All of it sent: wait for more. Held back by the windows or the write size: the rest is read again.
                     output.AdvanceTo(sending.End, sending.Length == buffer.Length ? buffer.End : sending.End);
@@ -108,6 +122,11 @@ internal sealed partial class Http2ClientConnection
         catch (Exception ex) when (ex is SocketException or IOException or ObjectDisposedException)
         {
             Fail($"sending failed: {ex.Message}");
+        }
+        catch (Exception ex)
+        {
+            // A bug here would otherwise stop every frame of the connection, acknowledgements included, without a word.
+            Fail($"the write loop failed: {ex}");
         }
         finally
         {
