@@ -221,21 +221,21 @@ internal sealed partial class ReplicatedDictionaryActor<T>
     private RouteCandidate? Replica(string nodeId) => OtherReplicas().FirstOrDefault(replica => replica.NodeId == nodeId);
 
     /// <summary>
-    /// Sends the whole state, the last message final, each message cut to what one of the peer's frames carries (or
-    /// <see cref="ReplicatedDictionaryOptions{T}.StateChunkBytes"/> if less); off the actor, waiting for room in the
-    /// peer's queue, and tells the actor <see cref="StateTransferred"/> when all is queued. An entry too large for a frame
-    /// alone is left out, logged and counted: the rest still arrives.
+    /// Sends the whole state, the last message final, in messages of <see cref="ReplicatedDictionaryOptions{T}.StateChunkBytes"/>
+    /// or what one of the peer's frames carries if less, an entry larger than that in a message of its own; off the actor,
+    /// waiting for room in the peer's queue, and tells the actor <see cref="StateTransferred"/> when all is queued. An
+    /// entry too large for a frame alone is left out, logged and counted: the rest still arrives.
     /// </summary>
     private void SendState(IPeer peer, string reason, StateTransfer? goingOn = null)
     {
-        _transfers[peer.NodeId] = goingOn ?? new StateTransfer();
-        var chunkBytes = Math.Min(_options.StateChunkBytes, Carried(peer.MaxFrameSize));
-        var chunks = ReplicationWire.EncodeState(_replica, _entries.ToList(), chunkBytes, out var skipped);
+        var messageBytes = Carried(peer.MaxFrameSize);
+        var chunks = ReplicationWire.EncodeState(_replica, _entries.ToList(), Math.Min(_options.StateChunkBytes, messageBytes), messageBytes, out var skipped);
+        _transfers[peer.NodeId] = goingOn ?? new StateTransfer(); // once encoded: a transfer that never starts must not hold later pulls back
         ReplicationLog.SendingState(_log, _name, _entries.Count - skipped.Count, peer.NodeId, reason);
         foreach (var (key, bytes) in skipped)
         {
             _view.Stats.OnSendFailure();
-            ReplicationLog.SendFailed(_log, _name, "state entry", peer.NodeId, $"key '{key}' is {bytes} bytes, above the {chunkBytes} bytes a state message to it may hold (its max_frame is {peer.MaxFrameSize})");
+            ReplicationLog.SendFailed(_log, _name, "state entry", peer.NodeId, $"key '{key}' is {bytes} bytes, above the {messageBytes} bytes a message to it may hold (its max_frame is {peer.MaxFrameSize})");
         }
 
         var self = Self;

@@ -132,6 +132,12 @@ internal sealed partial class ReplicatedDictionaryActor<T> : ReceiveActor, IWith
         byte[] delta;
         try
         {
+            if (!removed && !ReplicationWire.IsNestable(raw))
+            {
+                throw new ArgumentException(
+                    $"Dictionary '{_name}' cannot write key '{key}': its value nests deeper than the {ReplicationWire.MaxValueDepth} levels a replica can read.", "value");
+            }
+
             version = NextVersion(key, removed, raw, value);
             delta = ReplicationWire.Encode(ReplicationWire.Delta, _replica, final: false, [KeyValuePair.Create(key, new[] { version })]);
             EnsureFits(key, delta.Length);

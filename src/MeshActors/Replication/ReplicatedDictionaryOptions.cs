@@ -20,7 +20,7 @@ public sealed record ReplicatedDictionaryOptions<T>
     /// <summary>How long opening waits for the state of the replicas already reachable (default 5 s); it then opens with what it has, and the rest merges as it arrives.</summary>
     public TimeSpan OpenTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>The most JSON one state message carries (default 256 KiB); a larger state goes in several. A message to a peer is also kept within its frame limit (its hello's <c>max_frame</c>), whichever is less.</summary>
+    /// <summary>The JSON one state message carries (default 256 KiB), or a peer's frame limit (its hello's <c>max_frame</c>) if less; a larger state goes in several, an entry larger than this in a message of its own.</summary>
     public int StateChunkBytes { get; init; } = 256 * 1024;
 
     /// <summary>Throws <see cref="ArgumentException"/> naming every setting out of range.</summary>

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using MeshActors.Protocol;
 
@@ -35,7 +36,29 @@ internal static class ReplicationWire
     /// </remarks>
     public const long MaxFollowedStamp = 1L << 52;
 
+    /// <summary>
+    /// How deep a value may nest: a pub envelope, the message, its entries, an entry, its versions and a version enclose
+    /// it, 6 of the 64 levels a receiver reads (docs/protocol.md 4.1).
+    /// </summary>
+    public const int MaxValueDepth = 58;
+
     public static string Topic(string dictionary) => TopicPrefix + dictionary;
+
+    /// <summary>True when <paramref name="value"/> nests no deeper than <see cref="MaxValueDepth"/>.</summary>
+    public static bool IsNestable(JsonElement value)
+    {
+        var reader = new Utf8JsonReader(JsonMarshal.GetRawUtf8Value(value), new JsonReaderOptions { MaxDepth = MaxValueDepth });
+        try
+        {
+            reader.Read();
+            reader.Skip();
+            return true;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>A message as read: its kind, the sending replica, whether it ends a state, its entries (key and versions, values still JSON), and the versions refused for breaking the format, each with its key and why.</summary>
     public sealed record Message(
@@ -75,11 +98,14 @@ internal static class ReplicationWire
     }
 
     /// <summary>
-    /// The whole state as state messages of at most <paramref name="chunkBytes"/> each; the last one is final (an empty
-    /// state is one final message). An entry that does not fit a message alone is left out, its key and size in <paramref name="skipped"/>.
+    /// The whole state as state messages of about <paramref name="chunkBytes"/> each; the last one is final (an empty
+    /// state is one final message). An entry larger than a chunk goes in a message of its own, as long as it fits
+    /// <paramref name="messageBytes"/>, what one message to the peer may hold; one that does not is left out, its key
+    /// and size in <paramref name="skipped"/>.
     /// </summary>
     public static List<byte[]> EncodeState<T>(
-        string replica, IReadOnlyList<KeyValuePair<string, ReplicaVersion<T>[]>> entries, int chunkBytes, out List<(string Key, int Bytes)> skipped)
+        string replica, IReadOnlyList<KeyValuePair<string, ReplicaVersion<T>[]>> entries, int chunkBytes, int messageBytes,
+        out List<(string Key, int Bytes)> skipped)
     {
         const int FinalEnd = 15; // ],"final":true}: the longest end, as a chunk does not know yet whether it is the last
         skipped = [];
@@ -97,7 +123,7 @@ internal static class ReplicationWire
             entryWriter.Reset();
             WriteEntry(entryWriter, key, versions);
             entryWriter.Flush();
-            if (start + entry.WrittenCount + FinalEnd > chunkBytes)
+            if (start + entry.WrittenCount + FinalEnd > messageBytes)
             {
                 skipped.Add((key, entry.WrittenCount));
                 continue;
@@ -308,8 +334,10 @@ internal static class ReplicationWire
             }
             else
             {
+                // Sent on as it arrived: re-encoding a peer's value could fail on what JSON allows and .NET cannot hold
+                // (an escaped lone surrogate) or change its bytes.
                 writer.WritePropertyName("value");
-                version.Raw.WriteTo(writer);
+                writer.WriteRawValue(JsonMarshal.GetRawUtf8Value(version.Raw), skipInputValidation: true);
             }
 
             writer.WriteEndObject();

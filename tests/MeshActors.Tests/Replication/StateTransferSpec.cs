@@ -1,13 +1,15 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using MeshActors.Messaging;
 using MeshActors.Peers;
+using MeshActors.Replication;
 using Xunit.Abstractions;
 
 namespace MeshActors.Tests.Replication;
 
 using MeshActors.TestKit;
 
-/// <summary>How a replica answers pulls: one state transfer at a time per asking node, and no pull kept for a node that left.</summary>
+/// <summary>How a replica answers pulls: one state transfer at a time per asking node, no pull kept for a node that left, and every entry a later replica can read in it.</summary>
 public sealed class StateTransferSpec(ITestOutputHelper output) : ReplicationMesh(output)
 {
     [Fact]
@@ -90,4 +92,74 @@ public sealed class StateTransferSpec(ITestOutputHelper output) : ReplicationMes
         Kind(message) == "delta" && Read(message).GetProperty("entries")[0].GetProperty("key").GetString() == key;
 
     private static JsonElement Read(TopicMessage message) => JsonDocument.Parse(message.Data).RootElement;
+
+    [Fact]
+    public async Task An_entry_above_StateChunkBytes_but_within_every_frame_must_reach_a_replica_that_opens_later()
+    {
+        var (a, b) = await StartConnected("a", "b");
+        var atA = await Open<string>(a, "d");
+        var big = new string('x', 300 * 1024); // a 300 KiB value: its delta fits every 16 MiB frame, and the write succeeds
+        await atA.SetAsync("big", big);
+        await atA.SetAsync("small", "s");
+        await WaitForReplicas(b, "d", 1);
+
+        // b's max_frame is a's (16 MiB): "only a replica whose max_frame is below the writer's" may miss an entry.
+        var atB = await Open(b, "d", new ReplicatedDictionaryOptions<string> { OpenTimeout = TimeSpan.FromSeconds(3) });
+
+        Assert.Equal("s", atB["small"]);
+        Assert.True(atB.TryGetValue("big", out var seen) && seen == big, "the 300 KiB entry was left out of a's state: b never gets it");
+        Assert.Equal(0, atA.Stats.SendFailures);
+    }
+
+    [Fact]
+    public async Task A_peers_value_holding_an_escaped_lone_surrogate_must_not_stop_the_replica_from_sending_its_state()
+    {
+        var (a, b) = await StartConnected("a", "b");
+        var atA = await Open<JsonElement>(a, "d");
+        await atA.SetAsync("good", JsonElement.Parse("1"));
+        await b.WaitForSubscriberAsync("$dict/d", TestTimeouts.Default);
+
+        // What a Node.js peer sends for "😀".slice(0, 1), a string cut in the middle of a surrogate pair: JSON.stringify
+        // escapes the lone half. Valid JSON (docs/protocol.md 14.2: `value` is any JSON); a JsonElement replica takes it.
+        await b.PublishAsync("$dict/d", new RawJson("""
+            {"v":1,"kind":"delta","replica":"js","entries":[{"key":"cut","versions":[{"replica":"js","node":"n","vv":{"js":1},"stamp":1,"value":"\ud83d"}]}]}
+            """));
+        await AwaitConditionAsync(() => atA.ContainsKey("cut") || atA.Stats.BadVersions + atA.Stats.BadValues > 0, TestTimeouts.Default, message: "the delta handled");
+
+        var atB = await Open(b, "d", new ReplicatedDictionaryOptions<JsonElement> { OpenTimeout = TimeSpan.FromSeconds(2) });
+
+        await AwaitConditionAsync(() => atB.ContainsKey("good"), TimeSpan.FromSeconds(5), message: "a's state, with key good, at b");
+        Assert.Equal(0, Log.Count(8002));
+    }
+
+    [Fact]
+    public async Task A_write_nested_deeper_than_a_replica_reads_must_fail_at_once_and_one_at_the_limit_must_reach_a_later_replica()
+    {
+        var (a, b) = await StartConnected("a", "b");
+        var atA = await Open<JsonElement>(a, "d");
+        var deepest = JsonElement.Parse(new string('[', ReplicationWire.MaxValueDepth) + new string(']', ReplicationWire.MaxValueDepth));
+        var tooDeep = JsonElement.Parse(new string('[', ReplicationWire.MaxValueDepth + 1) + new string(']', ReplicationWire.MaxValueDepth + 1));
+
+        // Within the serializer's 64 levels, beyond the 58 a value has inside a state message in a 64-level frame.
+        var refused = await Assert.ThrowsAsync<ArgumentException>(() => atA.SetAsync("deep", tooDeep));
+        Assert.Contains("58 levels", refused.Message);
+        await atA.SetAsync("deepest", deepest);
+        await atA.SetAsync("other", JsonElement.Parse("1"));
+        await WaitForReplicas(b, "d", 1);
+        var atB = await Open(b, "d", new ReplicatedDictionaryOptions<JsonElement> { OpenTimeout = TimeSpan.FromSeconds(3) });
+
+        Assert.True(atB.ContainsKey("other") && atB.ContainsKey("deepest"), "a's state did not reach b whole");
+        Assert.False(atB.ContainsKey("deep"));
+    }
+
+    /// <summary>JSON sent on byte for byte, as a peer in another language may write it.</summary>
+    [JsonConverter(typeof(RawJsonConverter))]
+    private sealed record RawJson(string Text);
+
+    private sealed class RawJsonConverter : JsonConverter<RawJson>
+    {
+        public override RawJson Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => throw new NotSupportedException();
+
+        public override void Write(Utf8JsonWriter writer, RawJson value, JsonSerializerOptions options) => writer.WriteRawValue(value.Text.Trim(), skipInputValidation: true);
+    }
 }
