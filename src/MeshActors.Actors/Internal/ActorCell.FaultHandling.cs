@@ -61,7 +61,10 @@ internal sealed partial class ActorCell
 
         if (_actor is null)
         {
-            CreateActor(restartCause: null); // failed in its constructor: there is nothing to resume
+            // Failed in its constructor: there is nothing to resume, so a first instance is made, once the children
+            // the constructor made are gone.
+            StopChildrenOfFailedConstructor();
+            BeginRecreate(cause: null);
             return;
         }
 

@@ -183,27 +183,48 @@ internal sealed partial class ActorCell
 
     private void HandleRecreate(Exception cause)
     {
-        if (_state >= CellState.Terminating)
+        // A restart ordered while one waits for its children (an AllForOne sibling failing meanwhile) joins it: the
+        // failed instance's PreRestart, and the PostStop in it, run once.
+        if (_state >= CellState.Restarting)
         {
-            return;
-        }
-
-        if (_actor is not { } failed)
-        {
-            CreateActor(cause);
             return;
         }
 
         ClearReceiveTimeout();
-        try
+        if (_actor is { } failed)
         {
-            failed.AroundPreRestart(cause, _failedMessage);
+            try
+            {
+                failed.AroundPreRestart(cause, _failedMessage);
+            }
+            catch (Exception exception)
+            {
+                System.LogHookFailed(exception, Self, "PreRestart");
+            }
         }
-        catch (Exception exception)
+        else
         {
-            System.LogHookFailed(exception, Self, "PreRestart");
+            StopChildrenOfFailedConstructor();
         }
 
+        BeginRecreate(cause);
+    }
+
+    /// <summary>
+    /// A constructor that failed after it made children has no PreRestart to stop them: they would keep their names, and
+    /// every new instance making them again would fail, a restart loop. They are stopped, and the instance made once they are gone.
+    /// </summary>
+    private void StopChildrenOfFailedConstructor()
+    {
+        foreach (var child in _children?.Snapshot() ?? [])
+        {
+            Stop(child);
+        }
+    }
+
+    /// <summary>Makes the next instance once the stopping children are gone: after <paramref name="cause"/> (PostRestart), or as a first start (PreStart) when null.</summary>
+    private void BeginRecreate(Exception? cause)
+    {
         _recreateCause = cause;
         _state = CellState.Restarting;
         UpdateSuspension();
@@ -216,11 +237,21 @@ internal sealed partial class ActorCell
     /// <summary>After <c>PreRestart</c> and once the children it stopped are gone: a fresh instance on the same mailbox.</summary>
     private void FinishRecreate()
     {
-        var cause = _recreateCause!;
+        var cause = _recreateCause;
         _recreateCause = null;
         _failedMessage = null;
         AbandonPendingAsync();
         ResetBehavior();
+
+        // Children a PreRestart kept are restarted too, after the new instance, as Akka.NET does.
+        var survivors = _children?.Snapshot() ?? [];
         CreateActor(cause);
+        if (!_failed && cause is not null)
+        {
+            foreach (var survivor in survivors)
+            {
+                survivor.SendSystemMessage(new Recreate(cause));
+            }
+        }
     }
 }
