@@ -29,7 +29,8 @@ internal sealed class LocalDirectoryRegistry : IRegistry
     private readonly string _directory;
     private readonly ILogger _logger;
     private readonly SkippedEntryLog _skipped;
-    private readonly FileSystemWatcher? _watcher;
+    private FileSystemWatcher? _watcher;
+    private string? _written; // the node whose entry this registry wrote last, until it deregisters
 
     public LocalDirectoryRegistry(DiscoveryOptions options, string root, ILogger logger)
     {
@@ -46,8 +47,9 @@ internal sealed class LocalDirectoryRegistry : IRegistry
 
     public RegistryConnectionState ConnectionState => RegistryConnectionState.Connected;
 
-    // A directory on this machine is always reachable; failures are reported per call.
-    public event Action<RegistryConnectionState>? ConnectionStateChanged { add { } remove { } }
+    // A directory on this machine is always reachable; failures are reported per call. Raised only when the directory
+    // lost this node's entry (wiped under it): to the registry actor that is a registry that came back without its keys.
+    public event Action<RegistryConnectionState>? ConnectionStateChanged;
 
     public event Action<RegistryChange>? Changed;
 
@@ -58,9 +60,13 @@ internal sealed class LocalDirectoryRegistry : IRegistry
     public Task DeregisterAsync(MeshMember self, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(self);
+        // The id names files: anything but a UUID (a "../" in it) could reach outside the directory.
+        if (!Guid.TryParseExact(self.Id, "D", out _))
+            throw new ArgumentException($"A node id is a UUID, not '{self.Id}'.", nameof(self));
         var marker = Path.Combine(_directory, self.Id + LeavingExtension);
         return RunAsync("deregister", () =>
         {
+            Interlocked.CompareExchange(ref _written, null, self.Id);
             File.WriteAllBytes(marker, []);
             File.Delete(EntryPath(self.Id));
             File.Delete(marker);
@@ -114,7 +120,7 @@ internal sealed class LocalDirectoryRegistry : IRegistry
 
     public ValueTask DisposeAsync()
     {
-        _watcher?.Dispose();
+        Interlocked.Exchange(ref _watcher, null)?.Dispose();
         return ValueTask.CompletedTask;
     }
 
@@ -126,9 +132,15 @@ internal sealed class LocalDirectoryRegistry : IRegistry
         {
             try
             {
-                Directory.CreateDirectory(_directory); // someone may have cleaned the temp directory
+                // Gone without a deregistration: someone wiped the directory (or cleaned up after a node stalled for two TTLs).
+                var lost = Volatile.Read(ref _written) == self.Id && !File.Exists(EntryPath(self.Id));
+                Directory.CreateDirectory(_directory);
+                if (lost)
+                    OnEntryLost(self.Id);
+
                 File.WriteAllBytes(temp, value);
                 File.Move(temp, EntryPath(self.Id), overwrite: true);
+                Volatile.Write(ref _written, self.Id);
             }
             catch
             {
@@ -148,8 +160,12 @@ internal sealed class LocalDirectoryRegistry : IRegistry
         try
         {
             // Opening a FIFO blocks until someone writes to it, and a device may never end: anything that is not a
-            // regular file reports size 0, and an empty file cannot be a registration anyway, so it is never opened.
-            if (new FileInfo(path).Length == 0)
+            // regular file reports size 0, and an empty file cannot be a registration anyway, so it is never opened;
+            // nor is a symbolic link (its size is its own, whatever it points to), which no node writes.
+            var info = new FileInfo(path);
+            if (info.LinkTarget is not null)
+                return (null, "file is a symbolic link, not a regular file a node wrote", null);
+            if (info.Length == 0)
                 return (null, "file is empty or not a regular file (a FIFO, a device), so not JSON", null);
             using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1);
             if (file.Length > _options.MaxRegistrationBytes)
@@ -240,6 +256,26 @@ internal sealed class LocalDirectoryRegistry : IRegistry
         }
     }
 
+    /// <summary>
+    /// The other nodes' entries went with this one's: they write them again at their next heartbeat. Until then a
+    /// listing must not take them for dead, so the registry actor is told what a Redis that restarted tells it; and a
+    /// watcher of a deleted directory hears nothing more, so it is made again.
+    /// </summary>
+    private void OnEntryLost(string id)
+    {
+        DiscoveryLog.EntryLost(_logger, Description, id);
+        Interlocked.Exchange(ref _watcher, Watch())?.Dispose();
+        try
+        {
+            ConnectionStateChanged?.Invoke(RegistryConnectionState.Disconnected);
+            ConnectionStateChanged?.Invoke(RegistryConnectionState.Connected);
+        }
+        catch (Exception ex)
+        {
+            DiscoveryLog.HandlerFailed(_logger, Description, ex);
+        }
+    }
+
     private FileSystemWatcher? Watch()
     {
         try
@@ -276,7 +312,9 @@ internal sealed class LocalDirectoryRegistry : IRegistry
         RegistryChange? change = extension switch
         {
             LeavingExtension when !deleted => new MemberDeregistered(id),
-            EntryExtension when deleted => new MemberDeregistered(id), // removed by hand, or by a listing's clean-up
+            // A bare deletion is not a leave: the directory may have been wiped under live nodes, which write again at
+            // their next heartbeat; a dead node's entry is missed by the next listing.
+            EntryExtension when deleted => null,
             // Garbage and expired entries are not announced; the next listing reports them once.
             EntryExtension => ReadEntry(path, id, DateTimeOffset.UtcNow).Member is { } member ? new MemberRegistered(member) : null,
             _ => null,
