@@ -160,11 +160,11 @@ internal sealed class LocalDirectoryRegistry : IRegistry
         try
         {
             // Opening a FIFO blocks until someone writes to it, and a device may never end: anything that is not a
-            // regular file reports size 0, and an empty file cannot be a registration anyway, so it is never opened;
-            // nor is a symbolic link (its size is its own, whatever it points to), which no node writes.
+            // regular file reports size 0, and an empty file cannot be a registration anyway, so it is never opened.
+            // A symbolic link reports its own size, so what it ends at is measured instead.
             var info = new FileInfo(path);
             if (info.LinkTarget is not null)
-                return (null, "file is a symbolic link, not a regular file a node wrote", null);
+                info = (FileInfo?)File.ResolveLinkTarget(path, returnFinalTarget: true) ?? info;
             if (info.Length == 0)
                 return (null, "file is empty or not a regular file (a FIFO, a device), so not JSON", null);
             using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1);
