@@ -38,6 +38,23 @@ public sealed class RedisRegistrySpec(RedisServer redis) : RegistryContract, ICl
     }
 
     [Fact]
+    public async Task Listing_must_skip_a_value_over_the_cap_without_downloading_it()
+    {
+        var registry = NewRegistry();
+        var valid = NewMember();
+        await registry.RegisterAsync(valid);
+        var huge = EntryName(Prefix, "orders", Guid.NewGuid().ToString());
+        await redis.CommandAsync("SETRANGE", huge, 8 * 1024 * 1024 - 1, "x"); // 8 MB, far over the 64 KB cap
+        var sentBefore = await BytesSentByRedisAsync();
+
+        var listing = await registry.ListAsync();
+
+        Assert.Equal([valid.Id], listing.Members.Select(member => member.Id));
+        Assert.StartsWith("value is 8388608 bytes, over the", Assert.Single(listing.Skipped).Reason);
+        Assert.InRange(await BytesSentByRedisAsync() - sentBefore, 0, 1024 * 1024); // the listing, not the 8 MB
+    }
+
+    [Fact]
     public async Task Listing_must_skip_a_key_that_holds_a_hash()
     {
         var registry = NewRegistry();
@@ -243,6 +260,13 @@ public sealed class RedisRegistrySpec(RedisServer redis) : RegistryContract, ICl
             TimeSpan.FromSeconds(15),
             "the feed listening again");
         Assert.Equal(1, Logs.Count(FeedUnavailable));
+    }
+
+    private async Task<long> BytesSentByRedisAsync()
+    {
+        var stats = Encoding.UTF8.GetString((byte[])(await redis.CommandAsync("INFO", "stats"))!);
+        var line = stats.Split("\r\n").Single(line => line.StartsWith("total_net_output_bytes:", StringComparison.Ordinal));
+        return long.Parse(line["total_net_output_bytes:".Length..], System.Globalization.CultureInfo.InvariantCulture);
     }
 
     private static async Task<bool> Succeeds(Func<Task> call)

@@ -104,7 +104,7 @@ internal sealed class RedisRegistry : IRegistry
         }
         while (cursor != 0);
 
-        var entries = await ExecuteAsync("get", db => GetAllAsync(db, keys), cancellationToken).ConfigureAwait(false);
+        var entries = await ExecuteAsync("get", db => GetAllAsync(db, keys, _options.MaxRegistrationBytes), cancellationToken).ConfigureAwait(false);
         var members = new List<MeshMember>(entries.Length);
         var skipped = new List<SkippedEntry>();
         foreach (var (rawKey, value, error) in entries)
@@ -168,23 +168,29 @@ internal sealed class RedisRegistry : IRegistry
         }
     }
 
-    private static async Task<(byte[] Key, byte[]? Value, string? Error)[]> GetAllAsync(IDatabase db, HashSet<RedisKey> keys)
+    private static async Task<(byte[] Key, byte[]? Value, string? Error)[]> GetAllAsync(IDatabase db, HashSet<RedisKey> keys, int cap)
     {
-        // One GET per key in one batch (a single round trip): unlike MGET, a key holding a hash or a set fails alone
-        // with WRONGTYPE, so it can be named and skipped.
+        // One batch (a single round trip) of each key's length and first cap + 1 bytes: a value over the cap is never
+        // downloaded (a stray 512 MB string would hold the connection past every timeout, and fail every listing).
+        // Unlike MGET, a key holding a hash or a set fails alone with WRONGTYPE, so it can be named and skipped.
         var batch = db.CreateBatch();
-        var gets = keys.Select(key => (Key: key, Get: batch.StringGetAsync(key))).ToArray();
+        var reads = keys.Select(key => (Key: key, Length: batch.StringLengthAsync(key), Head: batch.StringGetRangeAsync(key, 0, cap))).ToArray();
         batch.Execute();
-        var entries = new (byte[], byte[]?, string?)[gets.Length];
-        for (var i = 0; i < gets.Length; i++)
+        var entries = new (byte[], byte[]?, string?)[reads.Length];
+        for (var i = 0; i < reads.Length; i++)
         {
+            var (key, length, head) = reads[i];
             try
             {
-                entries[i] = (gets[i].Key, (byte[]?)await gets[i].Get.ConfigureAwait(false), null);
+                var bytes = await length.ConfigureAwait(false);
+                var value = (byte[]?)await head.ConfigureAwait(false) ?? [];
+                entries[i] = bytes > cap ? (key, null, $"value is {bytes} bytes, over the {cap}-byte cap")
+                    : bytes == 0 && !await db.KeyExistsAsync(key).ConfigureAwait(false) ? (key, null, null) // expired since the SCAN
+                    : (key, value, null);
             }
             catch (RedisServerException ex)
             {
-                entries[i] = (gets[i].Key, null, $"not a string value ({ex.Message})");
+                entries[i] = (key, null, $"not a string value ({ex.Message})");
             }
         }
 
