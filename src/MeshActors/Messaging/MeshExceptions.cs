@@ -27,3 +27,6 @@ public sealed class RemoteServiceException(string service, string nodeId, string
     /// <summary>The message of the exception the handler threw, or the provider's explanation.</summary>
     public string RemoteMessage { get; } = remoteMessage;
 }
+
+/// <summary>An actor hosting a service never took a request (it stopped, or its bounded mailbox was full): answered <c>unavailable</c>, so the caller may try another provider.</summary>
+internal sealed class RequestNotTakenException(string reason) : Exception($"could not give the request to its handler actor ({reason})");

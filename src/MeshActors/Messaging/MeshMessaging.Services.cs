@@ -310,6 +310,12 @@ internal sealed partial class MeshMessaging
     /// <summary>Reports a handler's failure to its requester: the exception's type name and message, never its stack trace.</summary>
     internal void Fail(InboundRequest request, Exception exception)
     {
+        if (exception is RequestNotTakenException notTaken)
+        {
+            Unavailable(request, notTaken.Message);
+            return;
+        }
+
         if (!Inbound.TryFinish(request))
             return; // cancelled: the failure is most likely the cancellation itself, and nobody waits for it
         var (code, type) = exception is BadRequestException ? (ErrorCodes.BadRequest, (string?)null) : (ErrorCodes.HandlerError, exception.GetType().FullName);
@@ -318,12 +324,12 @@ internal sealed partial class MeshMessaging
         Reply(request, new Envelope.Err(code, exception.Message) { Id = request.Req.Id, ExceptionType = type });
     }
 
-    /// <summary>Answers a request its service actor stopped before taking: the handler never ran, another provider may.</summary>
-    internal void Unavailable(InboundRequest request)
+    /// <summary>Answers a request its service actor, or the actor handling it, never took: the handler never ran, another provider may.</summary>
+    internal void Unavailable(InboundRequest request, string why = "stopped before it ran the request")
     {
         if (!Inbound.TryFinish(request))
             return;
-        Reply(request, new Envelope.Err(ErrorCodes.Unavailable, $"Service '{request.Req.Service}' on node {SelfId} ({SelfName}) stopped before it ran the request.") { Id = request.Req.Id });
+        Reply(request, new Envelope.Err(ErrorCodes.Unavailable, $"Service '{request.Req.Service}' on node {SelfId} ({SelfName}) {why}.") { Id = request.Req.Id });
     }
 
     private void Reply(InboundRequest request, Envelope answer)

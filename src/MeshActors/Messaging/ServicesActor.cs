@@ -104,7 +104,18 @@ internal sealed class ServicesActor : ReceiveActor
     private ServiceHandler ActorHandler(IActorRef handler) => async request =>
     {
         // As long as the caller waits (its timeout travels with the request), not this node's default for its own calls.
-        var reply = await handler.Ask<object>(request, request.Timeout ?? _messaging.Options.RequestTimeout, request.CancellationToken).ConfigureAwait(false);
+        object reply;
+        try
+        {
+            reply = await handler.Ask<object>(request, request.Timeout ?? _messaging.Options.RequestTimeout, request.CancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is ActorTerminatedException or MailboxOverflowException)
+        {
+            // The question became a dead letter (the actor stopped, or its bounded mailbox is full): it never ran the
+            // request, so another provider may.
+            throw new RequestNotTakenException(ex.Message);
+        }
+
         var (data, attachment) = Payload.Encode(reply, _messaging.Json);
         return new EncodedReply(data, attachment);
     };

@@ -1,0 +1,105 @@
+using MeshActors.Actors;
+using MeshActors.Discovery;
+using MeshActors.Messaging;
+using MeshActors.Tests.Transport;
+using Xunit.Abstractions;
+
+namespace MeshActors.Tests.Messaging;
+
+using MeshActors.TestKit;
+
+/// <summary>A service hosted by an application's actor, between real nodes (loopback HTTP/2, local registry): what its callers get when the actor stops.</summary>
+public sealed class ServiceHandlerActorSpec(ITestOutputHelper output) : TestKit(output), IAsyncLifetime
+{
+    private readonly List<MeshNode> _nodes = [];
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "meshactors-spec-" + Guid.NewGuid().ToString("N"));
+    private readonly string _prefix = "spec-" + Guid.NewGuid().ToString("N")[..8];
+    private readonly TestLog _log = new(output);
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (var node in _nodes)
+            await node.DisposeAsync();
+        if (Directory.Exists(_root))
+            Directory.Delete(_root, recursive: true);
+    }
+
+    [Fact]
+    public async Task A_request_a_stopped_handler_actor_never_took_must_go_to_another_provider()
+    {
+        var local = await Start("local", system: Sys, messaging: new MessagingOptions { ServiceBalancer = LoadBalancers.LocalFirst });
+        var remote = await Start("remote");
+        await WaitConnected(local, remote);
+        using var gate = new ManualResetEventSlim();
+        var running = new TaskCompletionSource();
+        var handler = Sys.ActorOf(Props.Create(() => new BlockingHandler(gate, running)));
+        await local.AddService("work", handler).Ready;
+        await remote.AddService<int, string>("work", (_, _, _) => new ValueTask<string>("remote")).Ready;
+        await WaitForProviders(local, "work", 2);
+        var patient = new RequestOptions { Timeout = TestTimeouts.Long };
+        var first = local.RequestAsync<int, string>("work", 1, patient);
+        await running.Task.WithTimeout();
+        var queued = local.RequestAsync<int, string>("work", 2, patient);
+        // The service actor passes each request on to the handler as it comes: once it has handled a marker sent after
+        // the second request, that request waits in the busy handler's mailbox.
+        var marker = new object();
+        var passedOn = new TaskCompletionSource();
+        using (Sys.EventStream.Subscribe<UnhandledMessage>(unhandled =>
+        {
+            if (ReferenceEquals(unhandled.Message, marker))
+                passedOn.TrySetResult();
+        }))
+        {
+            Routes(local).Service("work")!.Local!.Tell(marker);
+            await passedOn.Task.WithTimeout();
+        }
+
+        Sys.Stop(handler); // once it has answered the request it is running; the queued one it never takes
+        gate.Set();
+
+        Assert.Equal("local", await first.WithTimeout());
+        // docs/messaging.md: a handler actor that stops withdraws its service; a request the provider did not run is
+        // retried once on another provider, idempotent or not.
+        var outcome = await Record.ExceptionAsync(async () => Assert.Equal("remote", await queued.WithTimeout()));
+        Output!.WriteLine($"{outcome?.GetType().Name ?? "answered by the remote provider"} {outcome?.Message}");
+        Assert.Null(outcome);
+    }
+
+    private async Task<MeshNode> Start(string name, ActorSystem? system = null, MessagingOptions? messaging = null)
+    {
+        var node = await MeshNode.StartAsync(
+            new MeshOptions
+            {
+                NodeName = name,
+                Discovery = new DiscoveryOptions { Registry = "local:" + _root, KeyPrefix = _prefix, HeartbeatInterval = TimeSpan.FromMilliseconds(250), Ttl = TimeSpan.FromSeconds(2) },
+                Messaging = messaging ?? new MessagingOptions(),
+                LoggerFactory = _log,
+            },
+            system);
+        _nodes.Add(node);
+        return node;
+    }
+
+    private Task WaitConnected(params MeshNode[] nodes) => AwaitConditionAsync(
+        () => nodes.All(node => node.DescribePeers().Count(peer => peer.IsConnected) >= nodes.Length - 1),
+        TestTimeouts.Default,
+        message: "every node connected to every other");
+
+    private Task WaitForProviders(MeshNode node, string service, int count) => AwaitConditionAsync(
+        () => Routes(node).Service(service)?.Providers.Count == count, TestTimeouts.Default, message: $"{count} providers of {service}");
+
+    private static RoutingTable Routes(MeshNode node) => node.MessagingLayer.Routes.Current;
+
+    /// <summary>Answers "local", holding its first request until the gate opens, so that the next one waits in its mailbox.</summary>
+    private sealed class BlockingHandler : ReceiveActor
+    {
+        public BlockingHandler(ManualResetEventSlim gate, TaskCompletionSource running) => Receive<ServiceRequest>(_ =>
+        {
+            running.TrySetResult();
+            gate.Wait();
+            Sender.Tell("local");
+        });
+    }
+}
