@@ -158,7 +158,28 @@ internal sealed partial class PeerChannel
         {
             _link!.Stats.OnDropped();
             PeerLog.Unsendable(_settings.Logger, envelope.Type, _link.NodeId, e.Message);
+            if (e is FrameTooLargeException tooLarge)
+            {
+                AnswerInstead(writer, envelope, tooLarge);
+            }
+
             return false;
+        }
+    }
+
+    // A request or an answer too large for the peer is waited for: its requester hears why at once (docs/protocol.md
+    // 3.1), not at its timeout. An answer becomes an error the requester takes; a request, the same error for this
+    // node's own caller.
+    private void AnswerInstead(FrameWriter writer, Envelope envelope, FrameTooLargeException tooLarge)
+    {
+        switch (envelope)
+        {
+            case Envelope.Res res:
+                writer.Write(new Envelope.Err(ErrorCodes.FrameTooLarge, $"The response was not sent: {tooLarge.Message}") { Id = res.Id });
+                break;
+            case Envelope.Req req:
+                _ = _settings.Handler.OnEnvelope(Peer, new Envelope.Err(ErrorCodes.FrameTooLarge, $"The request was not sent: {tooLarge.Message}") { Id = req.Id });
+                break;
         }
     }
 }

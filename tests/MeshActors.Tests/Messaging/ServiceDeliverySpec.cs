@@ -1,6 +1,7 @@
 using MeshActors.Actors;
 using MeshActors.Discovery;
 using MeshActors.Messaging;
+using MeshActors.Protocol;
 using MeshActors.Tests.Transport;
 using Xunit.Abstractions;
 
@@ -8,8 +9,8 @@ namespace MeshActors.Tests.Messaging;
 
 using MeshActors.TestKit;
 
-/// <summary>A service hosted by an application's actor, between real nodes (loopback HTTP/2, local registry): what its callers get when the actor stops.</summary>
-public sealed class ServiceHandlerActorSpec(ITestOutputHelper output) : TestKit(output), IAsyncLifetime
+/// <summary>Services between real nodes (loopback HTTP/2, local registry): what a caller gets when a request cannot be carried or run.</summary>
+public sealed class ServiceDeliverySpec(ITestOutputHelper output) : TestKit(output), IAsyncLifetime
 {
     private readonly List<MeshNode> _nodes = [];
     private readonly string _root = Path.Combine(Path.GetTempPath(), "meshactors-spec-" + Guid.NewGuid().ToString("N"));
@@ -24,6 +25,32 @@ public sealed class ServiceHandlerActorSpec(ITestOutputHelper output) : TestKit(
             await node.DisposeAsync();
         if (Directory.Exists(_root))
             Directory.Delete(_root, recursive: true);
+    }
+
+    [Theory]
+    [InlineData("response")]
+    [InlineData("request")]
+    public async Task A_request_or_answer_above_the_peers_frame_limit_must_fail_the_call_at_once_with_frame_too_large(string tooLarge)
+    {
+        var small = await Start("small", protocol: new ProtocolOptions { MaxFrameSize = ProtocolOptions.SmallestMaxFrameSize });
+        var large = await Start("large");
+        await WaitConnected(small, large);
+        await large.AddService<int, string>("inflate", (n, _, _) => new ValueTask<string>(new string('x', n))).Ready;
+        await small.AddService<string, int>("measure", (s, _, _) => new ValueTask<int>(s.Length)).Ready;
+        await WaitForProviders(small, "inflate", 1);
+        await WaitForProviders(large, "measure", 1);
+        var patient = new RequestOptions { Timeout = TestTimeouts.Long };
+
+        // The answer would not fit the small node's frames; or the request would not. Dropped without a word, the
+        // call would wait out its timeout, longer than this wait.
+        Task call = tooLarge == "response"
+            ? small.RequestAsync<int, string>("inflate", 100_000, patient)
+            : large.RequestAsync<string, int>("measure", new string('x', 100_000), patient);
+        var failure = await Assert.ThrowsAsync<RemoteServiceException>(() => call.WithTimeout());
+
+        // docs/protocol.md 3.1: such a send fails with frame_too_large; 5.3: every req is answered exactly once.
+        Assert.Equal(ErrorCodes.FrameTooLarge, failure.ErrorCode);
+        Assert.Contains($"The {tooLarge} was not sent", failure.Message);
     }
 
     [Fact]
@@ -67,7 +94,7 @@ public sealed class ServiceHandlerActorSpec(ITestOutputHelper output) : TestKit(
         Assert.Null(outcome);
     }
 
-    private async Task<MeshNode> Start(string name, ActorSystem? system = null, MessagingOptions? messaging = null)
+    private async Task<MeshNode> Start(string name, ActorSystem? system = null, MessagingOptions? messaging = null, ProtocolOptions? protocol = null)
     {
         var node = await MeshNode.StartAsync(
             new MeshOptions
@@ -75,6 +102,7 @@ public sealed class ServiceHandlerActorSpec(ITestOutputHelper output) : TestKit(
                 NodeName = name,
                 Discovery = new DiscoveryOptions { Registry = "local:" + _root, KeyPrefix = _prefix, HeartbeatInterval = TimeSpan.FromMilliseconds(250), Ttl = TimeSpan.FromSeconds(2) },
                 Messaging = messaging ?? new MessagingOptions(),
+                Protocol = protocol ?? new ProtocolOptions(),
                 LoggerFactory = _log,
             },
             system);
