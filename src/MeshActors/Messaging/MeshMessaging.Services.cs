@@ -71,6 +71,7 @@ internal sealed partial class MeshMessaging
 
                 var remaining = timeout - Stopwatch.GetElapsedTime(started);
                 var pending = Correlator.Start(service, target);
+                var queued = false;
                 Envelope answer;
                 try
                 {
@@ -78,6 +79,7 @@ internal sealed partial class MeshMessaging
                         throw new TimeoutException();
                     var req = new Envelope.Req(pending.Id, service, data) { Timeout = remaining, Idempotent = options.Idempotent, Attachment = attachment, Trace = trace };
                     await SendRequestAsync(route!, target, req, deadline.Token).ConfigureAwait(false);
+                    queued = true;
                     using (pending.CancelWith(deadline.Token))
                         answer = await pending.Task.ConfigureAwait(false);
                 }
@@ -93,10 +95,11 @@ internal sealed partial class MeshMessaging
                 }
                 catch (PeerUnavailableException ex) when (firstFailure is null)
                 {
-                    // Still registered means the send itself failed: the request never left, so another provider may take it.
-                    // Otherwise the provider left mid-request, and only an idempotent request may run a second time.
-                    var neverSent = Correlator.Remove(pending);
-                    if (!neverSent && !options.Idempotent)
+                    // Thrown by the send: the request never reached the peer's queue (the peer may have failed the pending
+                    // request already), so another provider may take it. Thrown by the wait: the provider left
+                    // mid-request, and only an idempotent request may run a second time.
+                    Correlator.Remove(pending);
+                    if (queued && !options.Idempotent)
                         throw;
                     MessagingLog.Retrying(Log, pending.Id, service, target.NodeId, ex.Message);
                     firstFailure = ExceptionDispatchInfo.Capture(ex);

@@ -1,6 +1,7 @@
 using MeshActors.Actors;
 using MeshActors.Discovery;
 using MeshActors.Messaging;
+using MeshActors.Peers;
 using MeshActors.Protocol;
 using MeshActors.Tests.Transport;
 using Xunit.Abstractions;
@@ -25,6 +26,68 @@ public sealed class ServiceDeliverySpec(ITestOutputHelper output) : TestKit(outp
             await node.DisposeAsync();
         if (Directory.Exists(_root))
             Directory.Delete(_root, recursive: true);
+    }
+
+    [Fact]
+    public async Task A_request_still_waiting_for_room_when_its_provider_is_lost_was_never_sent_and_must_go_to_another_provider()
+    {
+        var client = await Start("client");
+        var doomed = await Start("doomed", messaging: new MessagingOptions { SubscriberBacklogLimit = 10 });
+        var survivor = await Start("survivor");
+        await WaitConnected(client, doomed, survivor);
+        var gate = new TaskCompletionSource();
+        await doomed.Subscribe<byte[]>("stuck", async (_, _) => await gate.Task).Ready;
+        await doomed.AddService<int, string>("work", (_, _, _) => new ValueTask<string>("doomed")).Ready;
+        await survivor.AddService<int, string>("work", (_, _, _) => new ValueTask<string>("survivor")).Ready;
+        await AwaitConditionAsync(() => Routes(client).Topic("stuck") is not null, TestTimeouts.Default, message: "the client to see the subscriber");
+        await WaitForProviders(client, "work", 2);
+        try
+        {
+            // The doomed node stops reading its channel from the client, whose queue to it fills until senders wait for room.
+            using var stopPublishing = new CancellationTokenSource();
+            var payload = new byte[64 * 1024];
+            var publishing = Task.Run(async () =>
+            {
+                while (true)
+                    await client.PublishAsync("stuck", payload, stopPublishing.Token);
+            });
+            long queued = -1;
+            await AwaitConditionAsync(
+                () =>
+                {
+                    var now = QueuedBytes(client, doomed);
+                    var stalled = now == queued && now >= new PeerOptions().BackpressureBytes;
+                    queued = now;
+                    return stalled;
+                },
+                TestTimeouts.Long,
+                interval: TimeSpan.FromMilliseconds(250),
+                message: "the client's queue to the doomed node to back up and stall");
+            await stopPublishing.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => publishing.WithTimeout());
+
+            // Round robin alternates: within two tries a request waits for room in the doomed node's queue, unsent.
+            Task<string> call;
+            do
+            {
+                call = client.RequestAsync<int, string>("work", 1, new RequestOptions { Timeout = TestTimeouts.Long });
+                await AwaitConditionAsync(() => call.IsCompleted || Provider(client, "work", doomed.Id).OutstandingRequests == 1);
+            }
+            while (call.IsCompleted);
+            Assert.True(QueuedBytes(client, doomed) >= new PeerOptions().BackpressureBytes, $"{QueuedBytes(client, doomed)} bytes queued");
+
+            // The provider leaves, then its channel is lost: its link goes, and with it the queue the request waits on.
+            await doomed.Registry.Ask<LeftMesh>(LeaveMesh.Instance).WithTimeout();
+            await AwaitConditionAsync(() => client.Members.All(member => member.Id != doomed.Id), TestTimeouts.Default, message: "the client to see the provider leave");
+            client.Peers.Tell(new PeerManagerActor.ResetChannels(doomed.Id));
+
+            // docs/messaging.md: not run by the provider -> retried once on another provider, idempotent or not.
+            Assert.Equal("survivor", await call.WithTimeout());
+        }
+        finally
+        {
+            gate.TrySetResult();
+        }
     }
 
     [Theory]
@@ -117,6 +180,10 @@ public sealed class ServiceDeliverySpec(ITestOutputHelper output) : TestKit(outp
 
     private Task WaitForProviders(MeshNode node, string service, int count) => AwaitConditionAsync(
         () => Routes(node).Service(service)?.Providers.Count == count, TestTimeouts.Default, message: $"{count} providers of {service}");
+
+    private static RouteCandidate Provider(MeshNode node, string service, string id) => Routes(node).Service(service)!.Providers.Single(p => p.NodeId == id);
+
+    private static long QueuedBytes(MeshNode node, MeshNode peer) => node.DescribePeers().Single(info => info.NodeId == peer.Id).QueuedBytes;
 
     private static RoutingTable Routes(MeshNode node) => node.MessagingLayer.Routes.Current;
 
