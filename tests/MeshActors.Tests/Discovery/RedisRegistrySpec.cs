@@ -55,6 +55,29 @@ public sealed class RedisRegistrySpec(RedisServer redis) : RegistryContract, ICl
     }
 
     [Fact]
+    public async Task A_mesh_kept_apart_by_database_number_must_not_hear_the_joins_of_another()
+    {
+        // Pub/sub ignores the database: the two meshes share the events channel of their prefix.
+        var observer = RegistryFactory.Create(Options() with { Registry = $"redis://{redis.ConnectionString}/1" }, Logs);
+        await using var _ = observer;
+        var neighbour = RegistryFactory.Create(Options() with { Registry = $"redis://{redis.ConnectionString}/1" }, Logs);
+        await using var __ = neighbour;
+        var stranger = RegistryFactory.Create(Options() with { Registry = $"redis://{redis.ConnectionString}/2" }, Logs);
+        await using var ___ = stranger;
+        var feed = new EventRecorder<RegistryChange>();
+        observer.Changed += feed.Add;
+        await observer.ListAsync(); // subscribed from here on
+        var (inOtherDatabase, inThisDatabase) = (NewMember(), NewMember());
+
+        // Published in this order, heard in this order: the stranger's join would come first.
+        await stranger.RegisterAsync(inOtherDatabase);
+        await neighbour.RegisterAsync(inThisDatabase);
+        await feed.ExpectAsync<MemberRegistered>(joined => joined.NodeId == inThisDatabase.Id, TimeSpan.FromSeconds(10));
+
+        Assert.DoesNotContain(feed.Seen, change => change.NodeId == inOtherDatabase.Id);
+    }
+
+    [Fact]
     public async Task Listing_must_skip_a_key_that_holds_a_hash()
     {
         var registry = NewRegistry();

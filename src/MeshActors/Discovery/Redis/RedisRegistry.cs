@@ -309,7 +309,30 @@ internal sealed class RedisRegistry : IRegistry
             return;
         }
 
+        // Pub/sub ignores the database: meshes kept apart by database number alone (redis://host/1, redis://host/2)
+        // hear each other's joins. One is confirmed in this database before it is announced; leaves name ids this
+        // mesh does not know.
+        if (change is MemberRegistered joined && _configuration.DefaultDatabase is > 0)
+        {
+            _ = AnnounceIfHereAsync(joined);
+            return;
+        }
+
         Raise(Changed, change);
+    }
+
+    private async Task AnnounceIfHereAsync(MemberRegistered joined)
+    {
+        var key = RegistryKey.Format(_options.KeyPrefix, joined.Member.Name, joined.Member.Id);
+        try
+        {
+            if (await ExecuteAsync("confirm a join", db => db.KeyExistsAsync(key), CancellationToken.None).ConfigureAwait(false))
+                Raise(Changed, joined);
+        }
+        catch (Exception ex) when (ex is RegistryUnavailableException or ObjectDisposedException)
+        {
+            // Not announced now: the next listing finds the node if it is in this database.
+        }
     }
 
     private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e)
