@@ -3,6 +3,7 @@ using MeshActors.Discovery;
 using MeshActors.Messaging;
 using MeshActors.Peers;
 using MeshActors.Protocol;
+using MeshActors.Tests.Mesh;
 using MeshActors.Tests.Transport;
 using Xunit.Abstractions;
 
@@ -11,23 +12,8 @@ namespace MeshActors.Tests.Messaging;
 using MeshActors.TestKit;
 
 /// <summary>Services between real nodes (loopback HTTP/2, local registry): what a caller gets when a request cannot be carried or run.</summary>
-public sealed class ServiceDeliverySpec(ITestOutputHelper output) : TestKit(output), IAsyncLifetime
+public sealed class ServiceDeliverySpec(ITestOutputHelper output) : LoopbackMesh(output)
 {
-    private readonly List<MeshNode> _nodes = [];
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "meshactors-spec-" + Guid.NewGuid().ToString("N"));
-    private readonly string _prefix = "spec-" + Guid.NewGuid().ToString("N")[..8];
-    private readonly TestLog _log = new(output);
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync()
-    {
-        foreach (var node in _nodes)
-            await node.DisposeAsync();
-        if (Directory.Exists(_root))
-            Directory.Delete(_root, recursive: true);
-    }
-
     [Fact]
     public async Task A_request_still_waiting_for_room_when_its_provider_is_lost_was_never_sent_and_must_go_to_another_provider()
     {
@@ -156,27 +142,6 @@ public sealed class ServiceDeliverySpec(ITestOutputHelper output) : TestKit(outp
         Output!.WriteLine($"{outcome?.GetType().Name ?? "answered by the remote provider"} {outcome?.Message}");
         Assert.Null(outcome);
     }
-
-    private async Task<MeshNode> Start(string name, ActorSystem? system = null, MessagingOptions? messaging = null, ProtocolOptions? protocol = null)
-    {
-        var node = await MeshNode.StartAsync(
-            new MeshOptions
-            {
-                NodeName = name,
-                Discovery = new DiscoveryOptions { Registry = "local:" + _root, KeyPrefix = _prefix, HeartbeatInterval = TimeSpan.FromMilliseconds(250), Ttl = TimeSpan.FromSeconds(2) },
-                Messaging = messaging ?? new MessagingOptions(),
-                Protocol = protocol ?? new ProtocolOptions(),
-                LoggerFactory = _log,
-            },
-            system);
-        _nodes.Add(node);
-        return node;
-    }
-
-    private Task WaitConnected(params MeshNode[] nodes) => AwaitConditionAsync(
-        () => nodes.All(node => node.DescribePeers().Count(peer => peer.IsConnected) >= nodes.Length - 1),
-        TestTimeouts.Default,
-        message: "every node connected to every other");
 
     private Task WaitForProviders(MeshNode node, string service, int count) => AwaitConditionAsync(
         () => Routes(node).Service(service)?.Providers.Count == count, TestTimeouts.Default, message: $"{count} providers of {service}");

@@ -1,13 +1,14 @@
 using System.Diagnostics;
 using System.Threading.Channels;
 using Xunit.Abstractions;
+using MeshActors.Tests.Mesh;
 
 namespace MeshActors.Tests.Replication;
 
 using MeshActors.TestKit;
 
 /// <summary>docs/protocol.md section 14 is enough to write a replica in another language: samples/DictionaryNodePeer, in Node.js, converges with a .NET replica.</summary>
-public sealed class NodeReplicaSpec(ITestOutputHelper output) : ReplicationMesh(output)
+public sealed class NodeReplicaSpec(ITestOutputHelper output) : LoopbackMesh(output)
 {
     [Fact]
     public async Task A_Node_js_replica_must_get_the_state_removes_included_write_its_own_keys_and_follow_later_writes()

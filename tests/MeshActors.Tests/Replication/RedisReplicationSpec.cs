@@ -1,12 +1,13 @@
 using MeshActors.Testing;
 using Xunit.Abstractions;
+using MeshActors.Tests.Mesh;
 
 namespace MeshActors.Tests.Replication;
 
 using MeshActors.TestKit;
 
 /// <summary>A replicated dictionary between nodes that find each other through a real redis-server.</summary>
-public sealed class RedisReplicationSpec(RedisServer redis, ITestOutputHelper output) : ReplicationMesh(output), IClassFixture<RedisServer>
+public sealed class RedisReplicationSpec(RedisServer redis, ITestOutputHelper output) : LoopbackMesh(output), IClassFixture<RedisServer>
 {
     protected override string RegistrySetting => redis.ConnectionString;
 

@@ -6,13 +6,14 @@ using MeshActors.Peers;
 using MeshActors.Protocol;
 using MeshActors.Replication;
 using Xunit.Abstractions;
+using MeshActors.Tests.Mesh;
 
 namespace MeshActors.Tests.Replication;
 
 using MeshActors.TestKit;
 
 /// <summary>Replicated dictionaries between real nodes over the local-directory registry: replication, late opens, conflicts, groups, repair, bad input, actors.</summary>
-public sealed class ReplicatedDictionarySpec(ITestOutputHelper output) : ReplicationMesh(output)
+public sealed class ReplicatedDictionarySpec(ITestOutputHelper output) : LoopbackMesh(output)
 {
     private readonly ConcurrentDictionary<object, string> _nodeOf = new();
     [Fact]

@@ -1,13 +1,14 @@
 using System.Collections.Concurrent;
 using MeshActors.Replication;
 using Xunit.Abstractions;
+using MeshActors.Tests.Mesh;
 
 namespace MeshActors.Tests.Replication;
 
 using MeshActors.TestKit;
 
 /// <summary>Shared objects and counters, built on replicated dictionaries, between real nodes.</summary>
-public sealed class SharedObjectSpec(ITestOutputHelper output) : ReplicationMesh(output)
+public sealed class SharedObjectSpec(ITestOutputHelper output) : LoopbackMesh(output)
 {
     [Fact]
     public async Task A_shared_object_must_reach_every_node_and_say_when_it_is_updated_and_removed()

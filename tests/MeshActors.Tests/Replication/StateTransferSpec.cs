@@ -4,13 +4,14 @@ using MeshActors.Messaging;
 using MeshActors.Peers;
 using MeshActors.Replication;
 using Xunit.Abstractions;
+using MeshActors.Tests.Mesh;
 
 namespace MeshActors.Tests.Replication;
 
 using MeshActors.TestKit;
 
 /// <summary>How a replica answers pulls: one state transfer at a time per asking node, no pull kept for a node that left, and every entry a later replica can read in it.</summary>
-public sealed class StateTransferSpec(ITestOutputHelper output) : ReplicationMesh(output)
+public sealed class StateTransferSpec(ITestOutputHelper output) : LoopbackMesh(output)
 {
     [Fact]
     public async Task Pulls_that_arrive_while_a_state_goes_out_must_be_answered_by_one_more_state_not_one_each()

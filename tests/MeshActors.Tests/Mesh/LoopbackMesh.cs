@@ -7,15 +7,15 @@ using MeshActors.Replication;
 using MeshActors.Tests.Transport;
 using Xunit.Abstractions;
 
-namespace MeshActors.Tests.Replication;
+namespace MeshActors.Tests.Mesh;
 
 using MeshActors.TestKit;
 
-/// <summary>Real nodes over real HTTP/2 on loopback, sharing one registry, for the replication specs.</summary>
-public abstract class ReplicationMesh(ITestOutputHelper output) : TestKit(output), IAsyncLifetime
+/// <summary>Real nodes over real HTTP/2 on loopback, sharing one registry: the fixture of the replication and service specs.</summary>
+public abstract class LoopbackMesh(ITestOutputHelper output) : TestKit(output), IAsyncLifetime
 {
     private readonly List<IAsyncDisposable> _owned = [];
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "meshactors-repl-" + Guid.NewGuid().ToString("N"));
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "meshactors-mesh-" + Guid.NewGuid().ToString("N"));
 
     /// <summary>The <see cref="DiscoveryOptions.Registry"/> setting the nodes share: by default a local registry in a directory of the test's own.</summary>
     protected virtual string RegistrySetting => "local:" + _directory;
