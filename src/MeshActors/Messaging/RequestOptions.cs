@@ -6,12 +6,29 @@ public sealed record RequestOptions
     /// <summary>The settings used when a call gives none.</summary>
     public static RequestOptions Default { get; } = new();
 
-    /// <summary>How long to wait for the response, retries included; <see cref="MessagingOptions.RequestTimeout"/> when null.</summary>
-    public TimeSpan? Timeout { get; init; }
+    private static readonly TimeSpan MaxTimeout = TimeSpan.FromMilliseconds(uint.MaxValue - 1.0);
+
+    /// <summary>
+    /// How long to wait for the response, retries included; <see cref="MessagingOptions.RequestTimeout"/> when null.
+    /// Positive, and at most what a .NET timer takes (2^32-2 ms, about 49.7 days): there is no infinite one.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Set to zero, a negative value (<see cref="System.Threading.Timeout.InfiniteTimeSpan"/> included) or more than the maximum.</exception>
+    public TimeSpan? Timeout
+    {
+        get;
+        init => field = value is not { } timeout || (timeout > TimeSpan.Zero && timeout <= MaxTimeout) ? value
+            : throw new ArgumentOutOfRangeException(nameof(Timeout), value, $"A request timeout is positive and at most {MaxTimeout} (a .NET timer's limit); there is no infinite one.");
+    }
 
     /// <summary>Safe to run twice: when the provider dies mid-request the call is retried once on another provider.</summary>
     public bool Idempotent { get; init; }
 
     /// <summary>How long to wait for a provider to appear before failing with <see cref="NoServiceProviderException"/>; zero (the default) fails at once.</summary>
-    public TimeSpan WaitForProvider { get; init; }
+    /// <exception cref="ArgumentOutOfRangeException">Set to a negative value.</exception>
+    public TimeSpan WaitForProvider
+    {
+        get;
+        init => field = value >= TimeSpan.Zero ? value
+            : throw new ArgumentOutOfRangeException(nameof(WaitForProvider), value, "The wait for a provider is zero or positive.");
+    }
 }

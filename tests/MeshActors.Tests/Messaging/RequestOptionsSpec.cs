@@ -1,0 +1,32 @@
+using MeshActors.Messaging;
+
+namespace MeshActors.Tests.Messaging;
+
+public sealed class RequestOptionsSpec
+{
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-1)] // Timeout.InfiniteTimeSpan: failed every call at once when it was taken
+    [InlineData(uint.MaxValue)]
+    public void A_timeout_that_no_timer_takes_must_be_refused_when_set(long milliseconds)
+    {
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => new RequestOptions { Timeout = TimeSpan.FromMilliseconds(milliseconds) });
+
+        Assert.Equal(nameof(RequestOptions.Timeout), error.ParamName);
+    }
+
+    [Fact]
+    public void The_longest_timeout_and_none_at_all_must_be_accepted()
+    {
+        Assert.Equal(TimeSpan.FromMilliseconds(uint.MaxValue - 1.0), new RequestOptions { Timeout = TimeSpan.FromMilliseconds(uint.MaxValue - 1.0) }.Timeout);
+        Assert.Null(new RequestOptions { Timeout = null }.Timeout);
+    }
+
+    [Fact]
+    public void A_negative_wait_for_a_provider_must_be_refused_when_set()
+    {
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => new RequestOptions { WaitForProvider = TimeSpan.FromSeconds(-1) });
+
+        Assert.Equal(nameof(RequestOptions.WaitForProvider), error.ParamName);
+    }
+}
