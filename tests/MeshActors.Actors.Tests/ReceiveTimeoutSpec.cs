@@ -37,6 +37,21 @@ public sealed class ReceiveTimeoutSpec(ITestOutputHelper output) : TestKit(outpu
     }
 
     [Fact]
+    public void The_period_of_silence_must_begin_when_a_long_message_is_done()
+    {
+        using var release = new ManualResetEventSlim();
+        var actor = Sys.ActorOf(Props.Create(() => new SlowWorker(TestActor, Timeout, release)));
+        actor.Tell("work");
+        ExpectMsg("working");
+        ExpectNoMsg(Timeout * 2); // the message takes longer than the timeout
+
+        release.Set();
+
+        // Counted from the message's start, the timeout would come as soon as the message is done.
+        Assert.InRange(ExpectMsg<TimedOut>().IdleSinceActivity, Timeout - TestTimeouts.TimerSlack, TimeSpan.MaxValue);
+    }
+
+    [Fact]
     public void A_message_that_does_not_influence_the_timeout_must_not_restart_it()
     {
         // Probed half way, the timeout comes half a period after the probe, a restarted one a whole period after it:
@@ -112,6 +127,23 @@ public sealed class ReceiveTimeoutSpec(ITestOutputHelper output) : TestKit(outpu
     private sealed record TimedOut(TimeSpan IdleSinceActivity);
 
     private sealed class Probe : INotInfluenceReceiveTimeout;
+
+    private sealed class SlowWorker : ReceiveActor
+    {
+        private readonly Stopwatch _sinceDone = new();
+
+        public SlowWorker(IActorRef observer, TimeSpan timeout, ManualResetEventSlim release)
+        {
+            Context.SetReceiveTimeout(timeout);
+            Receive<string>(_ =>
+            {
+                observer.Tell("working");
+                release.Wait();
+                _sinceDone.Restart();
+            });
+            Receive<ReceiveTimeout>(_ => observer.Tell(new TimedOut(_sinceDone.Elapsed)));
+        }
+    }
 
     private sealed class Ticking : ReceiveActor, IWithTimers
     {

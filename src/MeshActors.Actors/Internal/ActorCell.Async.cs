@@ -61,6 +61,7 @@ internal sealed partial class ActorCell
         }
 
         _pendingAsync = null;
+        NoteActivity(_current.Message); // an async handler is done only now
         if (completed.Task.Exception is { } exception)
         {
             HandleInvokeFailure(exception.InnerExceptions.Count == 1 ? exception.InnerException! : exception);

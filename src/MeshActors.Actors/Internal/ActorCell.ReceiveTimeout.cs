@@ -31,8 +31,8 @@ internal sealed partial class ActorCell
         }
     }
 
-    // On every message while a timeout is set, so it costs a timestamp, not a timer call: the timer fires at the
-    // first possible deadline and, on the actor's turn, either delivers or re-arms for the time still to go.
+    // When each message is done while a timeout is set, so it costs a timestamp, not a timer call: the timer fires at
+    // the first possible deadline and, on the actor's turn, either delivers or re-arms for the time still to go.
     private void NoteActivity(object message)
     {
         if (_receiveTimeout is null || message is ReceiveTimeoutTick)

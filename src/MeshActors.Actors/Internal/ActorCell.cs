@@ -107,7 +107,6 @@ internal sealed partial class ActorCell : IActorContext
     {
         _current = envelope;
         _messageNumber++;
-        NoteActivity(envelope.Message);
         try
         {
             if (envelope.Message is IAutoReceivedMessage)
@@ -123,6 +122,8 @@ internal sealed partial class ActorCell : IActorContext
         {
             HandleInvokeFailure(exception);
         }
+
+        NoteActivity(envelope.Message); // silence begins when the message is done, as in Akka.NET
 
         if (_pendingAsync is null)
         {
