@@ -262,6 +262,10 @@ internal static class ReplicationWire
         {
             if (!IsInteger(count.Value, 1, MaxCount, out var n))
                 throw new FormatException($"the count of '{count.Name}' in 'vv' is not an integer from 1 to {MaxCount}");
+            // JSON readers disagree on a repeated name (JavaScript keeps the last, a merge here would keep the higher):
+            // replicas in other languages would merge the same version differently.
+            if (counts.Exists(seen => seen.Key == count.Name))
+                throw new FormatException($"'vv' names replica '{count.Name}' twice");
             counts.Add(new KeyValuePair<string, long>(count.Name, n));
         }
 
@@ -269,6 +273,8 @@ internal static class ReplicationWire
         if (vector[replica] < 1)
             throw new FormatException($"'vv' has no count for its own replica '{replica}'");
         var removed = version.TryGetProperty("removed", out var r) && r.ValueKind == JsonValueKind.True;
+        if (r.ValueKind is not (JsonValueKind.Undefined or JsonValueKind.True or JsonValueKind.False))
+            throw new FormatException("'removed' is not true or false");
         JsonElement raw = default;
         if (!removed && !version.TryGetProperty("value", out raw))
             throw new FormatException("a version that is not removed has no 'value'");

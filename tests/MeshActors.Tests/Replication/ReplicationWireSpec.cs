@@ -27,6 +27,9 @@ public sealed class ReplicationWireSpec
     [InlineData("{\"replica\":\"r\",\"node\":\"n\",\"vv\":{\"r\":1,\"s\":{}},\"stamp\":1,\"value\":12}")]
     [InlineData("{\"replica\":\"r\",\"node\":\"n\",\"vv\":{\"r\":1,\"\\ud800\":1},\"stamp\":1,\"value\":12}")]
     [InlineData("{\"replica\":\"r\",\"node\":\"\\ud800\",\"vv\":{\"r\":1},\"stamp\":1,\"value\":12}")]
+    [InlineData("{\"replica\":\"r\",\"node\":\"n\",\"vv\":{\"r\":5,\"r\":1},\"stamp\":1,\"value\":12}")]
+    [InlineData("{\"replica\":\"r\",\"node\":\"n\",\"vv\":{\"r\":1},\"stamp\":1,\"removed\":\"true\",\"value\":12}")]
+    [InlineData("{\"replica\":\"r\",\"node\":\"n\",\"vv\":{\"r\":1},\"stamp\":1,\"removed\":1,\"value\":12}")]
     [InlineData("{\"replica\":\"r\",\"node\":\"n\",\"vv\":{\"r\":1},\"stamp\":1,\"value\":12,\"\\ud800\\u0041\":1}")]
     public void A_version_with_a_member_of_the_wrong_type_or_a_name_that_is_not_text_must_be_refused_alone(string version)
     {
