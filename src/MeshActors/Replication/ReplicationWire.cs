@@ -272,9 +272,12 @@ internal static class ReplicationWire
         var vector = VersionVector.From(counts);
         if (vector[replica] < 1)
             throw new FormatException($"'vv' has no count for its own replica '{replica}'");
-        var removed = version.TryGetProperty("removed", out var r) && r.ValueKind == JsonValueKind.True;
-        if (r.ValueKind is not (JsonValueKind.Undefined or JsonValueKind.True or JsonValueKind.False))
-            throw new FormatException("'removed' is not true or false");
+        var removed = version.TryGetProperty("removed", out var r) && r.ValueKind switch
+        {
+            JsonValueKind.True => true,
+            JsonValueKind.False => false,
+            _ => throw new FormatException("'removed' is not true or false"),
+        };
         JsonElement raw = default;
         if (!removed && !version.TryGetProperty("value", out raw))
             throw new FormatException("a version that is not removed has no 'value'");

@@ -22,11 +22,8 @@ public sealed class Http2ClientConnectionFlowControlSpec(ITestOutputHelper outpu
         const int InFlight = 40_000, Rounds = 10;
         await using var listener = new ScriptedListener();
         using var dialer = new MeshDialer("dialer", Patient, _log);
-        var opening = dialer.OpenChannelAsync(listener.Address);
-        var connection = await listener.AcceptAsync();
-        await connection.ReadOpeningAsync();
-        await connection.SendAsync(Http2ControlFrame.Settings(), RawFrame.Response(200));
-        await using var channel = await opening.WithTimeout();
+        var (channel, connection) = await OpenAsync(dialer, listener, Http2ControlFrame.Settings(), RawFrame.Response(200));
+        await using var _ = channel;
 
         // Rounds, as the client's write loop must be idle (waiting for output) when the SETTINGS comes, and a PING round
         // trip makes that likely but not certain.
@@ -65,17 +62,16 @@ public sealed class Http2ClientConnectionFlowControlSpec(ITestOutputHelper outpu
         const int Rounds = 100, Chunk = 1024 * 1024;
         await using var listener = new ScriptedListener();
         using var dialer = new MeshDialer("dialer", Patient, _log);
-        var opening = dialer.OpenChannelAsync(listener.Address);
-        var connection = await listener.AcceptAsync();
-        await connection.ReadOpeningAsync();
 
         // Both windows at 2^31-1 (RFC 9113 6.9.1's maximum); the listener credits each DATA frame as soon as it has it,
         // so the windows the client may use never exceed the maximum.
-        await connection.SendAsync(
+        var (channel, connection) = await OpenAsync(
+            dialer,
+            listener,
             Http2ControlFrame.Settings((Http2Setting.InitialWindowSize, (uint)int.MaxValue)),
             Http2ControlFrame.WindowUpdate(0, int.MaxValue - 65_535),
             RawFrame.Response(200));
-        await using var channel = await opening.WithTimeout();
+        await using var _ = channel;
 
         // Rounds of one megabyte, each sent into an idle connection: the listener credits the first frames of a write
         // while the client may still be sending its last ones.
@@ -112,17 +108,25 @@ public sealed class Http2ClientConnectionFlowControlSpec(ITestOutputHelper outpu
     {
         await using var listener = new ScriptedListener();
         using var dialer = new MeshDialer("dialer", Patient, _log);
-        var opening = dialer.OpenChannelAsync(listener.Address);
-        var connection = await listener.AcceptAsync();
-        await connection.ReadOpeningAsync();
-        await connection.SendAsync(Http2ControlFrame.Settings(), RawFrame.Response(200), Http2ControlFrame.WindowUpdate(1, int.MaxValue - 65_535));
-        await using var channel = await opening.WithTimeout();
+        var (channel, connection) = await OpenAsync(
+            dialer, listener, Http2ControlFrame.Settings(), RawFrame.Response(200), Http2ControlFrame.WindowUpdate(1, int.MaxValue - 65_535));
+        await using var _ = channel;
 
         // The stream's window is at 2^31-1: one more byte of initial window takes it over (RFC 9113 6.9.2).
         await connection.SendAsync(Http2ControlFrame.Settings((Http2Setting.InitialWindowSize, 65_536u)));
 
         var goAway = await connection.ReadFrameAsync(frame => frame.Header.Type == Http2FrameType.GoAway);
         Assert.Equal(Http2ErrorCode.FlowControlError, (Http2ErrorCode)BinaryPrimitives.ReadUInt32BigEndian(goAway.Payload.AsSpan(4)));
+    }
+
+    // The listener answers the client's opening with these frames, its SETTINGS and the response among them.
+    private static async Task<(MeshChannel Channel, ScriptedConnection Connection)> OpenAsync(MeshDialer dialer, ScriptedListener listener, params byte[][] answer)
+    {
+        var opening = dialer.OpenChannelAsync(listener.Address);
+        var connection = await listener.AcceptAsync();
+        await connection.ReadOpeningAsync();
+        await connection.SendAsync(answer);
+        return (await opening.WithTimeout(), connection);
     }
 
     private static async Task PingAsync(ScriptedConnection connection)
