@@ -164,12 +164,18 @@ public sealed class MessagingBenchmark : IBenchmarkSuite
         }
     }
 
-    /// <summary>Wall time of a measured window, and what the process spent in it: CPU and allocations per operation, collections, pauses.</summary>
-    private readonly record struct Measurement(long Started, TimeSpan Cpu, long Allocated, int Gen0, int Gen2, TimeSpan Paused)
+    /// <summary>
+    /// Wall time of a measured window, and what the process spent in it: CPU and allocations per operation,
+    /// collections, pauses, and where the cores were before and after (<see cref="CorePlacement"/>).
+    /// </summary>
+    private readonly record struct Measurement(string Placement, long Started, TimeSpan Cpu, long Allocated, int Gen0, int Gen2, TimeSpan Paused)
     {
-        public static Measurement Start() => new(
-            Stopwatch.GetTimestamp(), Process.GetCurrentProcess().TotalProcessorTime, GC.GetTotalAllocatedBytes(),
-            GC.CollectionCount(0), GC.CollectionCount(2), GC.GetTotalPauseDuration());
+        public static Measurement Start()
+        {
+            var placement = CorePlacement.Describe();
+            return new(placement, Stopwatch.GetTimestamp(), Process.GetCurrentProcess().TotalProcessorTime, GC.GetTotalAllocatedBytes(),
+                GC.CollectionCount(0), GC.CollectionCount(2), GC.GetTotalPauseDuration());
+        }
 
         public TimeSpan Stop(string figure, long operations)
         {
@@ -177,7 +183,7 @@ public sealed class MessagingBenchmark : IBenchmarkSuite
             var cpu = Process.GetCurrentProcess().TotalProcessorTime - Cpu;
             var perOperation = Math.Max(1, operations);
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"# {figure}: {cpu.TotalMicroseconds / perOperation:0.00} us CPU/op, {(GC.GetTotalAllocatedBytes() - Allocated) / perOperation} B/op allocated, {GC.CollectionCount(0) - Gen0} gen0 and {GC.CollectionCount(2) - Gen2} gen2 GCs, paused {(GC.GetTotalPauseDuration() - Paused) / elapsed:P0} of {elapsed.TotalSeconds:0.0} s"));
+                $"# {figure}: {cpu.TotalMicroseconds / perOperation:0.00} us CPU/op, {(GC.GetTotalAllocatedBytes() - Allocated) / perOperation} B/op allocated, {GC.CollectionCount(0) - Gen0} gen0 and {GC.CollectionCount(2) - Gen2} gen2 GCs, paused {(GC.GetTotalPauseDuration() - Paused) / elapsed:P0} of {elapsed.TotalSeconds:0.0} s; cores {Placement}, then {CorePlacement.Describe()}"));
             return elapsed;
         }
     }

@@ -85,6 +85,7 @@ public sealed class TransportBenchmark : IBenchmarkSuite
         if ("duplex.100B".StartsWith(only, StringComparison.Ordinal))
         {
             var duplex = await Task.WhenAll(OneWayAsync(toB, b.Handler, small, duration), OneWayAsync(toA, a.Handler, small, duration));
+            Console.Error.WriteLine(Invariant($"# duplex.100B dialer->listener {duplex[0].PerSecond:0} msgs/s ({duplex[0]}), listener->dialer {duplex[1].PerSecond:0} msgs/s ({duplex[1]})"));
             Console.WriteLine(Invariant($"transport.duplex.100B msgs/s={duplex[0].PerSecond + duplex[1].PerSecond:0}"));
         }
 
@@ -115,6 +116,7 @@ public sealed class TransportBenchmark : IBenchmarkSuite
 
         // Measured once the stream runs, so that filling the queue and the windows does not count.
         await Task.Delay(TimeSpan.FromMilliseconds(200));
+        var placement = CorePlacement.Describe();
         var start = receiver.Count;
         var (allocated, gen0, gen2) = (GC.GetTotalAllocatedBytes(precise: false), GC.CollectionCount(0), GC.CollectionCount(2));
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
@@ -123,7 +125,8 @@ public sealed class TransportBenchmark : IBenchmarkSuite
         var delivered = receiver.Count - start;
         var elapsed = clock.Elapsed;
         var rate = new Rate(delivered / elapsed.TotalSeconds, (GC.GetTotalAllocatedBytes(precise: false) - allocated) / (double)delivered,
-            (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMicroseconds / delivered, GC.CollectionCount(0) - gen0, GC.CollectionCount(2) - gen2);
+            (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMicroseconds / delivered, GC.CollectionCount(0) - gen0, GC.CollectionCount(2) - gen2,
+            placement + ", then " + CorePlacement.Describe());
         Volatile.Write(ref stop, true);
         await sender;
         await WaitForQuietAsync(receiver);
@@ -144,6 +147,7 @@ public sealed class TransportBenchmark : IBenchmarkSuite
     private static async Task<(double P50, double P99)> RoundTripsAsync(BenchNode a, BenchNode b, IPeer toB, Envelope envelope, TimeSpan duration)
     {
         b.Handler.Echo = true;
+        var placement = CorePlacement.Describe();
         var samples = new List<double>(1 << 20);
         await Task.Factory.StartNew(() =>
         {
@@ -164,7 +168,7 @@ public sealed class TransportBenchmark : IBenchmarkSuite
         }, TaskCreationOptions.LongRunning);
         b.Handler.Echo = false;
         samples.Sort();
-        Console.Error.WriteLine($"# rtt: {samples.Count} round trips, one in flight");
+        Console.Error.WriteLine($"# rtt: {samples.Count} round trips, one in flight; cores {placement}, then {CorePlacement.Describe()}");
         return (samples[samples.Count / 2], samples[(int)(samples.Count * 0.99)]);
     }
 
@@ -180,10 +184,10 @@ public sealed class TransportBenchmark : IBenchmarkSuite
     /// Envelopes delivered per second, with what the process spent per envelope (both nodes, all threads: CPU time
     /// and allocation) and the collections meanwhile. CPU per envelope varies less than the rate on a shared machine.
     /// </summary>
-    private readonly record struct Rate(double PerSecond, double BytesPerMessage, double CpuMicrosecondsPerMessage, int Gen0, int Gen2)
+    private readonly record struct Rate(double PerSecond, double BytesPerMessage, double CpuMicrosecondsPerMessage, int Gen0, int Gen2, string Placement)
     {
         public override string ToString() =>
-            Invariant($"{CpuMicrosecondsPerMessage:0.###} us CPU/msg, {BytesPerMessage:0} B allocated/msg, {Gen0} gen0 and {Gen2} gen2 collections");
+            Invariant($"{CpuMicrosecondsPerMessage:0.###} us CPU/msg, {BytesPerMessage:0} B allocated/msg, {Gen0} gen0 and {Gen2} gen2 collections, cores {Placement}");
     }
 
     /// <summary>The application side of a benchmark node: counts envelopes, and in the round-trip figure answers each one.</summary>
