@@ -13,6 +13,7 @@ public sealed class CrashableRegistry(IRegistry inner) : IRegistry
 {
     private readonly ConcurrentDictionary<Delegate, Delegate> _wrapped = new();
     private readonly ManualResetEventSlim _unblocked = new(initialState: true);
+    private TaskCompletionSource _listingsReleased = Released();
     private volatile bool _crashed;
     private int _listings;
     private int _blockedCalls;
@@ -52,8 +53,18 @@ public sealed class CrashableRegistry(IRegistry inner) : IRegistry
     /// <summary>From now on, every call blocks the thread that makes it, before returning a task, until <see cref="Unblock"/>: a backend doing synchronous I/O on a hung file system.</summary>
     public void Block() => _unblocked.Reset();
 
-    /// <summary>Lets blocked and later calls through.</summary>
-    public void Unblock() => _unblocked.Set();
+    /// <summary>
+    /// From now on, listings answer only after <see cref="Unblock"/>, without holding a thread meanwhile: a Redis
+    /// keyspace of millions of other keys, scanned one page at a time.
+    /// </summary>
+    public void HoldListings() => Volatile.Write(ref _listingsReleased, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+
+    /// <summary>Lets blocked and later calls through, and held listings answer.</summary>
+    public void Unblock()
+    {
+        _unblocked.Set();
+        Volatile.Read(ref _listingsReleased).TrySetResult();
+    }
 
     public Task RegisterAsync(MeshMember self, CancellationToken cancellationToken = default) => Call(() => inner.RegisterAsync(self, cancellationToken));
 
@@ -65,6 +76,7 @@ public sealed class CrashableRegistry(IRegistry inner) : IRegistry
     {
         Interlocked.Increment(ref _listings);
         await Call(() => Task.CompletedTask);
+        await Volatile.Read(ref _listingsReleased).Task.WaitAsync(cancellationToken);
         return await inner.ListAsync(cancellationToken);
     }
 
@@ -84,6 +96,13 @@ public sealed class CrashableRegistry(IRegistry inner) : IRegistry
         }
 
         return _crashed ? Task.FromException(new RegistryUnavailableException("crashed")) : call();
+    }
+
+    private static TaskCompletionSource Released()
+    {
+        var released = new TaskCompletionSource();
+        released.SetResult();
+        return released;
     }
 
     private Action<T>? Wrap<T>(Action<T>? handler) =>

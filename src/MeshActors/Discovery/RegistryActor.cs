@@ -20,6 +20,8 @@ namespace MeshActors.Discovery;
 /// supervisor that restarts it instead, the node stays registered but the new instance starts with no members and no
 /// subscribers, and registers the registration the actor was created with (an <see cref="UpdateSelf"/> since is lost).
 /// A lost connection counts as a failed call: the first successful round after it holds off removals for one TTL.
+/// A heartbeat that finds a round still listing refreshes the registration beside it: a listing can outlast the TTL
+/// (a Redis keyspace of millions of other keys is scanned a page at a time), and the node must not expire meanwhile.
 /// </remarks>
 public sealed partial class RegistryActor : ReceiveActor, IWithTimers
 {
@@ -32,6 +34,7 @@ public sealed partial class RegistryActor : ReceiveActor, IWithTimers
     private readonly TimeSpan _maxBackoff;
     private MeshMember _self;
     private Task? _inFlight;
+    private Task? _refreshing;
     private bool _registerNeeded = true;
     private bool _everRegistered;
     private bool? _available;
@@ -59,6 +62,8 @@ public sealed partial class RegistryActor : ReceiveActor, IWithTimers
         Receive<Sync>(_ => StartSync());
         Receive<Synced>(OnSynced);
         Receive<SyncFailed>(OnSyncFailed);
+        Receive<Refreshed>(_ => _refreshing = null);
+        Receive<RefreshFailed>(OnRefreshFailed);
         Receive<Announced>(announced => OnAnnounced(announced.Change));
         Receive<ConnectionStateChanged>(OnConnectionStateChanged);
         Receive<UpdateSelf>(OnUpdateSelf);
@@ -97,10 +102,13 @@ public sealed partial class RegistryActor : ReceiveActor, IWithTimers
         // A stop is graceful: leave at once rather than at TTL expiry. PostStop must not block a thread on I/O (a
         // whole system stopping would starve the pool), so the leave runs on, after any round still in flight; an
         // owner that must know it is done asks LeaveMesh before stopping the actor.
-        _ = DeregisterAsync(_inFlight ?? Task.CompletedTask, _registry, _self, _everRegistered, _options.Ttl, _log);
+        _ = DeregisterAsync(WritesInFlight(), _registry, _self, _everRegistered, _options.Ttl, _log);
     }
 
-    /// <summary>Deregisters once the round in flight has landed (it could otherwise write the registration again after the DEL).</summary>
+    /// <summary>The round and the refresh in flight, if any: either could write the registration again after a DEL.</summary>
+    private Task WritesInFlight() => Task.WhenAll(_inFlight ?? Task.CompletedTask, _refreshing ?? Task.CompletedTask);
+
+    /// <summary>Deregisters once the writes in flight have landed (they could otherwise write the registration again after the DEL).</summary>
     /// <remarks>A node that never registered (its registry never answered) only says so at Debug: a tool that could not reach the registry is not also told it failed to leave it.</remarks>
     private static async Task DeregisterAsync(Task inFlight, IRegistry registry, MeshMember self, bool registered, TimeSpan ttl, ILogger log)
     {
@@ -128,8 +136,13 @@ public sealed partial class RegistryActor : ReceiveActor, IWithTimers
     /// <summary>One registry round: register (or refresh) this node, then list every member; one at a time.</summary>
     private void StartSync()
     {
-        if (_inFlight is not null || _left)
+        if (_left)
             return;
+        if (_inFlight is not null)
+        {
+            KeepAlive();
+            return;
+        }
 
         var register = _registerNeeded;
         _registerNeeded = false;
@@ -140,6 +153,18 @@ public sealed partial class RegistryActor : ReceiveActor, IWithTimers
             Self,
             success: listing => new Synced(listing, startedAt),
             failure: exception => new SyncFailed(exception));
+    }
+
+    /// <summary>Refreshes the registration beside a round still in flight, unless a refresh already is.</summary>
+    private void KeepAlive()
+    {
+        if (_refreshing is not null)
+            return;
+        var self = _self;
+        _refreshing = Task.Run(() => _registry.RefreshAsync(self)).PipeTo(
+            Self,
+            success: () => Refreshed.Instance,
+            failure: exception => new RefreshFailed(exception));
     }
 
     /// <summary>Runs off the actor: touches only its arguments and the registry.</summary>
@@ -196,20 +221,31 @@ public sealed partial class RegistryActor : ReceiveActor, IWithTimers
         if (_left)
             return;
 
-        // The registration may expire before the registry returns: register afresh (and announce it) next time.
-        _registerNeeded = true;
-        if (_available != false)
-        {
-            BecomeUnavailable(failed.Exception.Message);
-            if (failed.Exception is RegistryUnavailableException)
-                Log.RegistryUnavailable(_log, _registry.Description, failed.Exception.Message, _members.Count);
-            else
-                Log.RegistryFailed(_log, _registry.Description, _members.Count, failed.Exception);
-        }
-
+        NoteFailure(failed.Exception);
         var jittered = _backoff * (0.8 + (Random.Shared.NextDouble() * 0.4));
         Timers.StartSingleTimer(RetryTimer, Sync.Instance, jittered);
         _backoff = TimeSpan.FromTicks(Math.Min(_backoff.Ticks * 2, _maxBackoff.Ticks));
+    }
+
+    /// <summary>The round in flight will likely fail too; if it does not, its success predates this failure and the next round registers again.</summary>
+    private void OnRefreshFailed(RefreshFailed failed)
+    {
+        _refreshing = null;
+        if (!_left)
+            NoteFailure(failed.Exception);
+    }
+
+    private void NoteFailure(Exception exception)
+    {
+        // The registration may expire before the registry returns: register afresh (and announce it) next time.
+        _registerNeeded = true;
+        if (_available == false)
+            return;
+        BecomeUnavailable(exception.Message);
+        if (exception is RegistryUnavailableException)
+            Log.RegistryUnavailable(_log, _registry.Description, exception.Message, _members.Count);
+        else
+            Log.RegistryFailed(_log, _registry.Description, _members.Count, exception);
     }
 
     private void OnConnectionStateChanged(ConnectionStateChanged changed)
@@ -291,7 +327,7 @@ public sealed partial class RegistryActor : ReceiveActor, IWithTimers
         {
             _left = true;
             Timers.CancelAll();
-            await DeregisterAsync(_inFlight ?? Task.CompletedTask, _registry, _self, _everRegistered, _options.Ttl, _log);
+            await DeregisterAsync(WritesInFlight(), _registry, _self, _everRegistered, _options.Ttl, _log);
         }
 
         Sender.Tell(LeftMesh.Instance);
@@ -306,6 +342,13 @@ public sealed partial class RegistryActor : ReceiveActor, IWithTimers
     private sealed record Synced(RegistryListing Listing, long StartedAt);
 
     private sealed record SyncFailed(Exception Exception);
+
+    private sealed class Refreshed
+    {
+        public static readonly Refreshed Instance = new();
+    }
+
+    private sealed record RefreshFailed(Exception Exception);
 
     private sealed record Announced(RegistryChange Change);
 

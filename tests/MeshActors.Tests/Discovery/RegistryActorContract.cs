@@ -247,6 +247,22 @@ public abstract class RegistryActorContract : TestKit, IAsyncLifetime
         Assert.Contains((await a.Actor.Ask<CurrentMembers>(GetMembers.Instance)).Members, m => m.Id == b.Self.Id);
     }
 
+    [Fact]
+    public async Task A_listing_slower_than_the_ttl_must_not_let_the_node_registration_expire()
+    {
+        var a = StartNode();
+        var probe = Subscribe(a);
+        var b = StartNode();
+        ExpectUp(probe, b.Self);
+        var listings = b.Registry.ListingsStarted;
+
+        b.Registry.HoldListings();
+        await AwaitConditionAsync(() => b.Registry.ListingsStarted > listings, TimeSpan.FromSeconds(5), message: "b's next listing begins, and hangs");
+
+        probe.ExpectNoMsg(Ttl * 2); // b's heartbeats go on: a does not take it for expired
+        b.Registry.Unblock();
+    }
+
     /// <summary>One running node.</summary>
     protected sealed record Node(ActorSystem System, IActorRef Actor, MeshMember Self, CrashableRegistry Registry);
 }
