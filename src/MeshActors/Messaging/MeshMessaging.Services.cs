@@ -45,22 +45,31 @@ internal sealed partial class MeshMessaging
     {
         options ??= RequestOptions.Default;
         var timeout = options.Timeout ?? Options.RequestTimeout;
-        var started = Stopwatch.GetTimestamp();
+        var started = 0L; // when the first provider was found: the timeout counts from there, retries included
 
         using var activity = MeshTracing.StartRequest(service);
         var trace = MeshTracing.Outgoing(activity);
         string? excluded = null;
         ExceptionDispatchInfo? firstFailure = null;
-        var deadline = _deadlines.Start(timeout, cancellationToken); // given back in the finally below
+        CancellationTokenSource? deadline = null; // given back in the finally below
         try
         {
             while (true)
             {
-                var (route, target) = await FindProviderAsync(service, excluded, !attachment.IsEmpty, options.WaitForProvider, cancellationToken).ConfigureAwait(false);
+                // Only the first search waits on its own budget: a retry's wait is part of the timeout.
+                var wait = deadline is null ? options.WaitForProvider
+                    : TimeSpan.FromTicks(Math.Min(options.WaitForProvider.Ticks, (timeout - Stopwatch.GetElapsedTime(started)).Ticks));
+                var (route, target) = await FindProviderAsync(service, excluded, !attachment.IsEmpty, wait, cancellationToken).ConfigureAwait(false);
                 if (target is null)
                 {
                     firstFailure?.Throw();
-                    throw new NoServiceProviderException(service, options.WaitForProvider > TimeSpan.Zero ? $" (waited {options.WaitForProvider.TotalMilliseconds:0} ms)" : null);
+                    throw new NoServiceProviderException(service, wait > TimeSpan.Zero ? $" (waited {wait.TotalMilliseconds:0} ms)" : null);
+                }
+
+                if (deadline is null)
+                {
+                    started = Stopwatch.GetTimestamp();
+                    deadline = _deadlines.Start(timeout, cancellationToken);
                 }
 
                 if (!attachment.IsEmpty && target.Peer is { AcceptsAttachments: false } plain)
@@ -136,7 +145,8 @@ internal sealed partial class MeshMessaging
         }
         finally
         {
-            _deadlines.End(deadline, cancellationToken);
+            if (deadline is not null)
+                _deadlines.End(deadline, cancellationToken);
         }
     }
 

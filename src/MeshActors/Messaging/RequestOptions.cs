@@ -10,7 +10,7 @@ public sealed record RequestOptions
 
     /// <summary>
     /// How long to wait for the response, retries included; <see cref="MessagingOptions.RequestTimeout"/> when null.
-    /// Positive, and at most what a .NET timer takes (2^32-2 ms, about 49.7 days): there is no infinite one.
+    /// It counts from when a provider is found, so a <see cref="WaitForProvider"/> longer than it is waited out. Positive, and at most what a .NET timer takes (2^32-2 ms, about 49.7 days): there is no infinite one.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">Set to zero, a negative value (<see cref="System.Threading.Timeout.InfiniteTimeSpan"/> included) or more than the maximum.</exception>
     public TimeSpan? Timeout
@@ -23,7 +23,11 @@ public sealed record RequestOptions
     /// <summary>Safe to run twice: when the provider dies mid-request the call is retried once on another provider.</summary>
     public bool Idempotent { get; init; }
 
-    /// <summary>How long to wait for a provider to appear before failing with <see cref="NoServiceProviderException"/>; zero (the default) fails at once.</summary>
+    /// <summary>
+    /// How long to wait for a provider to appear before failing with <see cref="NoServiceProviderException"/>; zero (the
+    /// default) fails at once. Waited before the <see cref="Timeout"/> begins; a retry's search for another provider waits
+    /// at most what is left of the timeout.
+    /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">Set to a negative value.</exception>
     public TimeSpan WaitForProvider
     {

@@ -88,6 +88,20 @@ public sealed class ServiceSpec(ITestOutputHelper output) : TestKit(output), IAs
     }
 
     [Fact]
+    public async Task The_timeout_must_count_from_when_a_provider_is_found_not_while_waiting_for_one()
+    {
+        var timeout = TimeSpan.FromSeconds(1);
+        var call = _client.Messaging.RequestAsync<int, int>("later", 1, new RequestOptions { Timeout = timeout, WaitForProvider = TestTimeouts.Default });
+        var outcome = CreateTestProbe();
+        _ = call.PipeTo(outcome.Ref);
+        outcome.ExpectNoMsg(timeout * 1.5); // nobody provides the service for longer than the call's timeout
+
+        await Provider("later-node", "later", (int x) => x + 1);
+
+        Assert.Equal(2, await call.WithTimeout());
+    }
+
+    [Fact]
     public async Task Waiting_for_a_provider_must_end_with_NoServiceProviderException()
     {
         await Assert.ThrowsAsync<NoServiceProviderException>(() => _client.Messaging.RequestAsync<int, int>(
