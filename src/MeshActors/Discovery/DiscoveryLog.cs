@@ -32,6 +32,6 @@ internal static partial class DiscoveryLog
     [LoggerMessage(7009, LogLevel.Information, "Registry {Registry} listens for joins and leaves again")]
     public static partial void ChangeFeedListening(ILogger logger, string registry);
 
-    [LoggerMessage(7021, LogLevel.Warning, "Registry {Registry} lost the entry of node {NodeId} without a deregistration (the directory wiped?); wrote it again, and the other nodes get one TTL to do the same")]
-    public static partial void EntryLost(ILogger logger, string registry, string nodeId);
+    [LoggerMessage(7021, LogLevel.Warning, "Registry {Registry} lost the entry of node {NodeId} without a deregistration ({Cause}); wrote it again, and the other nodes get one TTL to do the same")]
+    public static partial void EntryLost(ILogger logger, string registry, string nodeId, string cause);
 }

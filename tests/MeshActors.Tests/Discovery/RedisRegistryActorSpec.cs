@@ -67,6 +67,29 @@ public sealed class RedisRegistryActorSpec(RedisServer redis) : RegistryActorCon
     }
 
     [Fact]
+    public async Task A_flushed_keyspace_must_not_make_live_members_look_expired()
+    {
+        var a = StartNode();
+        var probe = Subscribe(a);
+        var b = StartNode();
+        ExpectUp(probe, b.Self);
+        b.Registry.Block(); // b's client is slow to come back to it: its next heartbeat waits
+        await AwaitConditionAsync(() => b.Registry.BlockedCalls > 0, TimeSpan.FromSeconds(5), message: "b's next round waits");
+
+        await redis.CommandAsync("DEL", Key(a), Key(b)); // FLUSHALL, as far as this mesh is concerned
+
+        // a finds its own key gone, writes it again and lists twice; b's key is still missing all along.
+        await AwaitConditionAsync(async () => await redis.CommandAsync("EXISTS", Key(a)) is 1L, TimeSpan.FromSeconds(5), message: "a registers again");
+        var listed = a.Registry.ListingsStarted;
+        await AwaitConditionAsync(() => a.Registry.ListingsStarted >= listed + 2, TimeSpan.FromSeconds(5), message: "two more rounds");
+        Assert.Contains((await a.Actor.Ask<CurrentMembers>(GetMembers.Instance)).Members, m => m.Id == b.Self.Id);
+
+        b.Registry.Unblock();
+        probe.ExpectNoMsg(Ttl + Heartbeat); // past the hold-off: b was never down
+        Assert.Equal(1L, await redis.CommandAsync("EXISTS", Key(b)));
+    }
+
+    [Fact]
     public async Task A_node_must_start_while_redis_is_down_and_join_when_it_comes_up()
     {
         await using var later = new RedisServer();

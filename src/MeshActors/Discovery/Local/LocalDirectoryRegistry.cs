@@ -263,7 +263,7 @@ internal sealed class LocalDirectoryRegistry : IRegistry
     /// </summary>
     private void OnEntryLost(string id)
     {
-        DiscoveryLog.EntryLost(_logger, Description, id);
+        DiscoveryLog.EntryLost(_logger, Description, id, "the directory wiped, or this node stalled past its TTL?");
         Interlocked.Exchange(ref _watcher, Watch())?.Dispose();
         try
         {

@@ -69,10 +69,23 @@ internal sealed class RedisRegistry : IRegistry
         }, cancellationToken);
     }
 
-    public Task RefreshAsync(MeshMember self, CancellationToken cancellationToken = default)
+    /// <remarks>
+    /// <c>SET ... XX</c> writes only over the key: a key gone without a deregistration means the keyspace was flushed
+    /// (or this node stalled past its TTL), and then the other nodes' keys went too. The node registers again,
+    /// announced, and the registry actor is told what a Redis that restarted would tell it, so that its next listings
+    /// give the others one TTL to come back before taking them for dead.
+    /// </remarks>
+    public async Task RefreshAsync(MeshMember self, CancellationToken cancellationToken = default)
     {
         var (key, value) = Entry(self);
-        return ExecuteAsync("refresh", db => db.ExecuteAsync("SET", key, value, "EX", _ttlSeconds), cancellationToken);
+        var refreshed = await ExecuteAsync("refresh", db => db.ExecuteAsync("SET", key, value, "EX", _ttlSeconds, "XX"), cancellationToken).ConfigureAwait(false);
+        if (!refreshed.IsNull)
+            return;
+
+        await RegisterAsync(self, cancellationToken).ConfigureAwait(false);
+        DiscoveryLog.EntryLost(_logger, Description, self.Id, "the keyspace flushed, or this node stalled past its TTL?");
+        Raise(ConnectionStateChanged, RegistryConnectionState.Disconnected);
+        Raise(ConnectionStateChanged, RegistryConnectionState.Connected);
     }
 
     public Task DeregisterAsync(MeshMember self, CancellationToken cancellationToken = default)
