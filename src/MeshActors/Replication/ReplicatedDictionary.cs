@@ -76,7 +76,14 @@ public sealed class ReplicatedDictionary<T> : IReadOnlyDictionary<string, T>, IA
 
     /// <summary>Sets <paramref name="key"/> to <paramref name="value"/>; completes once this replica shows it and it is queued for every other replica.</summary>
     /// <exception cref="Exception">The value cannot be written as JSON: what the serializer (or the value itself) threw, at once.</exception>
-    /// <exception cref="ArgumentException">The write is larger than a frame of this node or of a replica in its routes carries (docs/replication.md, The dictionary, Size); nothing is written.</exception>
+    /// <exception cref="ArgumentException">
+    /// The write is larger than a frame of this node or of a replica in its routes carries (docs/replication.md, The
+    /// dictionary, Size), or its JSON does not read back as <typeparamref name="T"/>; nothing is written.
+    /// </exception>
+    /// <remarks>
+    /// Every replica, this one included, shows the value as read back from its JSON: a property the JSON leaves out
+    /// is not shown here either, and changing <paramref name="value"/> afterwards changes nothing.
+    /// </remarks>
     public Task SetAsync(string key, T value, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(key);

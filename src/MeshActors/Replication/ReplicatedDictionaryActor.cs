@@ -72,18 +72,18 @@ internal sealed partial class ReplicatedDictionaryActor<T> : ReceiveActor, IWith
 
     private void OnSet(DictionarySet<T> set)
     {
-        if (!Refused(set.Key) && Serialized(set.Value) is { } raw)
-            Write(set.Key, removed: false, raw, set.Value, new DictionaryWritten(set.Key, Changed: true));
+        if (!Refused(set.Key) && Encoded(set.Value) is var (raw, value))
+            Write(set.Key, removed: false, raw, value, new DictionaryWritten(set.Key, Changed: true));
     }
 
     private void OnUpdate(DictionaryUpdate<T> update)
     {
         if (Refused(update.Key))
             return;
-        T value;
+        T updated;
         try
         {
-            value = update.Update(_snapshot.TryGetValue(update.Key, out var current) ? current : default);
+            updated = update.Update(_snapshot.TryGetValue(update.Key, out var current) ? current : default);
         }
         catch (Exception ex)
         {
@@ -91,21 +91,37 @@ internal sealed partial class ReplicatedDictionaryActor<T> : ReceiveActor, IWith
             return;
         }
 
-        if (Serialized(value) is { } raw)
+        if (Encoded(updated) is var (raw, value))
             Write(update.Key, removed: false, raw, value, new DictionaryValue<T>(update.Key, true, value));
     }
 
-    /// <summary>The value as JSON; null (and the sender told why) when it cannot be written.</summary>
-    /// <remarks>Any exception: a converter or a getter may throw anything, and a sender left unanswered waits for its ask's timeout.</remarks>
-    private JsonElement? Serialized(T value)
+    /// <summary>
+    /// The value as JSON, and as every other replica reads it back: what this replica shows too, so that the writer
+    /// shows nothing the others cannot (a property the JSON leaves out, an object its caller changes afterwards). Null,
+    /// and the sender told why, when it cannot be written or does not read back.
+    /// </summary>
+    /// <remarks>Any exception: a converter, a getter or a constructor may throw anything, and a sender left unanswered waits for its ask's timeout.</remarks>
+    private (JsonElement Raw, T Value)? Encoded(T value)
     {
+        JsonElement raw;
         try
         {
-            return JsonSerializer.SerializeToElement(value, _messaging.Json);
+            raw = JsonSerializer.SerializeToElement(value, _messaging.Json);
         }
         catch (Exception ex)
         {
             Sender.Tell(new Status.Failure(ex));
+            return null;
+        }
+
+        try
+        {
+            return (raw, raw.Deserialize<T>(_messaging.Json)!);
+        }
+        catch (Exception ex)
+        {
+            Sender.Tell(new Status.Failure(new ArgumentException(
+                $"Dictionary '{_name}' cannot write a value whose JSON does not read back as {typeof(T).Name}, as every other replica would have to: {ex.Message}", "value", ex)));
             return null;
         }
     }

@@ -34,6 +34,31 @@ public sealed class ReplicatedDictionarySpec(ITestOutputHelper output) : Loopbac
     }
 
     [Fact]
+    public async Task The_writer_must_show_the_value_as_every_other_replica_reads_it_not_the_object_it_was_given()
+    {
+        var (atA, atB, _) = await Dictionaries3<Note>("d");
+        var note = new Note { Text = "hello", Draft = "kept out of the JSON" };
+
+        await atA.SetAsync("n", note);
+        note.Text = "changed after the write";
+
+        await AwaitConditionAsync(() => atB.ContainsKey("n"));
+        Assert.Equal(new Note { Text = "hello" }, atB["n"]);
+        Assert.Equal(atB["n"], atA["n"]);
+    }
+
+    [Fact]
+    public async Task A_value_whose_JSON_does_not_read_back_must_be_refused_at_once()
+    {
+        var (atA, _, _) = await Dictionaries3<Checked>("d");
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => atA.SetAsync("c", Checked.Unchecked(-1)));
+
+        Assert.Contains("does not read back", error.Message);
+        Assert.False(atA.ContainsKey("c"));
+    }
+
+    [Fact]
     public async Task A_remove_must_replicate_to_every_replica()
     {
         var (atA, atB, atC) = await Dictionaries3<string>("d");
@@ -700,7 +725,23 @@ public sealed class ReplicatedDictionarySpec(ITestOutputHelper output) : Loopbac
         [JsonConstructor]
         public Checked(int n) => N = n >= 0 ? n : throw new ArgumentOutOfRangeException(nameof(n));
 
-        public int N { get; }
+        private Checked()
+        {
+        }
+
+        public int N { get; private init; }
+
+        /// <summary>A negative one, made the way a bug elsewhere would: it writes fine, and no replica can read it.</summary>
+        public static Checked Unchecked(int n) => new() { N = n };
+    }
+
+    /// <summary>A mutable value with a property the JSON leaves out.</summary>
+    public sealed record Note
+    {
+        public string? Text { get; set; }
+
+        [JsonIgnore]
+        public string? Draft { get; set; }
     }
 
     /// <summary>A value that cannot be written as JSON: its getter throws.</summary>
