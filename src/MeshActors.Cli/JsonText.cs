@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -9,6 +10,44 @@ namespace MeshActors.Cli;
 internal static class JsonText
 {
     public static string Of(JsonElement element) => element.ValueKind == JsonValueKind.Undefined ? "null" : element.GetRawText();
+
+    /// <summary>
+    /// The JSON of <paramref name="element"/> on one line: its bytes as they came, less the whitespace between tokens.
+    /// Written again instead, a string escaping a lone surrogate (<c>"\ud800"</c>, what Python writes for one) would
+    /// throw: System.Text.Json reads such a string but refuses to write it.
+    /// </summary>
+    public static byte[] Compact(JsonElement element)
+    {
+        var raw = JsonMarshal.GetRawUtf8Value(element);
+        var compact = new byte[raw.Length];
+        var length = 0;
+        var inString = false;
+        var escaped = false;
+        foreach (var b in raw)
+        {
+            if (inString)
+            {
+                if (escaped)
+                    escaped = false;
+                else if (b == '\\')
+                    escaped = true;
+                else if (b == '"')
+                    inString = false;
+            }
+            else if (b is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\r')
+            {
+                continue;
+            }
+            else if (b == '"')
+            {
+                inString = true;
+            }
+
+            compact[length++] = b;
+        }
+
+        return compact[..length];
+    }
 
     /// <summary>
     /// Escapes only what JSON requires, for lines that scripts and people read (never HTML): a value that went through

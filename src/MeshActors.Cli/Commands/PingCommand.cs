@@ -70,6 +70,8 @@ internal static class PingCommand
         }
 
         PrintSummary(member?.Name ?? target, sent, times);
+        if (count > 0 && sent < count)
+            cancellationToken.ThrowIfCancellationRequested(); // stopped before its count: 130, after the summary
         return times.Count > 0 ? ExitCodes.Success : ExitCodes.Failure;
     }
 

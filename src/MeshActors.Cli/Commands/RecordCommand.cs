@@ -41,7 +41,8 @@ internal static class RecordCommand
                 {
                     await Task.WhenAll(subscriptions.Select(s => s.Ready));
                     Terminal.Note($"recording {string.Join(", ", names)} to {path}; Ctrl+C stops");
-                    await ShowProgressAsync(Task.WhenAny(done.Task, cancellationToken.WhenCancelled()), perTopic);
+                    // The writer ends early only when it failed (a full disk): its disposal below says why.
+                    await ShowProgressAsync(Task.WhenAny(done.Task, cancellationToken.WhenCancelled(), writer.Writing), perTopic);
                 }
                 finally
                 {
@@ -49,6 +50,8 @@ internal static class RecordCommand
                 }
             }
             Terminal.Line($"recorded [bold]{writer.Written:N0}[/] messages to {Terminal.Escape(path)}", $"recorded {writer.Written} messages to {path}");
+            if (limit > 0 && !done.Task.IsCompleted)
+                cancellationToken.ThrowIfCancellationRequested(); // stopped before its count: 130, the file closed
             return ExitCodes.Success;
         });
         return command;

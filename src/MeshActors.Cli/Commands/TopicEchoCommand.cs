@@ -30,6 +30,8 @@ internal static class TopicEchoCommand
             await subscription.Ready;
             Terminal.Note($"listening on topic '{name}'");
             await Task.WhenAny(done.Task, cancellationToken.WhenCancelled());
+            if (limit > 0 && !done.Task.IsCompleted)
+                cancellationToken.ThrowIfCancellationRequested(); // stopped before its count
             return ExitCodes.Success;
         });
         return command;

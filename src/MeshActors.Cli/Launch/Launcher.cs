@@ -98,8 +98,11 @@ internal sealed class Launcher(LaunchFile file, string discovery) : IDisposable
             line = string.Join(' ', SelfInvocation().Select(ShellQuote)) + line[4..];
         if (OperatingSystem.IsWindows())
             return ["cmd.exe", "/c", line];
-        // exec makes the program itself the child, so that SIGTERM reaches it; a compound line keeps its shell.
-        return ["/bin/sh", "-c", line.IndexOfAny(ShellOperators) < 0 ? "exec " + line : line];
+        // exec makes the program itself the child, so that SIGTERM reaches it; a compound line keeps its shell, and so
+        // does one that begins with an assignment (NAME=value prog) or with exec already, which exec would break.
+        var first = line.Split(' ', 2)[0];
+        var simple = line.IndexOfAny(ShellOperators) < 0 && !first.Contains('=') && first != "exec";
+        return ["/bin/sh", "-c", simple ? "exec " + line : line];
     }
 
     /// <summary>How to run this mesh command again: the apphost, or <c>dotnet mesh.dll</c>.</summary>

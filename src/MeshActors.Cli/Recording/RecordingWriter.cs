@@ -33,6 +33,9 @@ internal sealed class RecordingWriter : IAsyncDisposable
         _writing = WriteAllAsync();
     }
 
+    /// <summary>The writer task: it ends with the recording, and before only when writing failed (an I/O error), which disposing throws.</summary>
+    public Task Writing => _writing;
+
     /// <summary>Messages written to the file so far.</summary>
     public long Written => Interlocked.Read(ref _written);
 
@@ -67,7 +70,7 @@ internal sealed class RecordingWriter : IAsyncDisposable
         if (message.Data.ValueKind == JsonValueKind.Undefined)
             _json.WriteNullValue();
         else
-            message.Data.WriteTo(_json);
+            _json.WriteRawValue(JsonText.Compact(message.Data), skipInputValidation: true);
         if (message.Attachment is not null)
             _json.WriteBase64String("bin", message.Attachment);
         _json.WriteEndObject();

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 
 namespace MeshActors.Messaging;
@@ -90,6 +91,8 @@ internal static class Payload
         return JsonSerializer.Deserialize<T>(data.Span, options)!;
     }
 
+    // Its bytes as they were read: written again, a string escaping a lone surrogate ("\ud800", as Python writes one)
+    // would throw, since System.Text.Json reads such a string but refuses to write it.
     private static byte[] ElementBytes(JsonElement element) =>
-        element.ValueKind == JsonValueKind.Undefined ? Null.ToArray() : JsonSerializer.SerializeToUtf8Bytes(element, JsonElementContext.Default.JsonElement);
+        element.ValueKind == JsonValueKind.Undefined ? Null.ToArray() : JsonMarshal.GetRawUtf8Value(element).ToArray();
 }
