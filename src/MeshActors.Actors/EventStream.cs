@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using MeshActors.Actors.Internal;
 
 namespace MeshActors.Actors;
 
@@ -33,8 +34,16 @@ public sealed class EventStream
             }
 
             _snapshot = new Snapshot([.. all, new ActorSubscription(subscriber, channel)]);
-            return true;
         }
+
+        // An actor that has stopped (or is stopping, past its own unsubscribe) would hold the subscription for the
+        // system's whole life, each event a dead letter; the stopping cell unsubscribes again once its mailbox is closed.
+        if (subscriber is IInternalActorRef { IsTerminated: true })
+        {
+            Unsubscribe(subscriber, channel);
+        }
+
+        return true;
     }
 
     /// <summary>Sends events of <typeparamref name="T"/> (and its subtypes) to <paramref name="subscriber"/>.</summary>

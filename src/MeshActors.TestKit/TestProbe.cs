@@ -253,6 +253,12 @@ public sealed class TestProbe
 
     private async Task<bool> WaitForMessageAsync(TimeSpan timeout)
     {
+        // Every wait ends the allowance of an ExpectNoMsg() before it: only one that is the block's last wait has it.
+        if (WithinScope.Current is { } block)
+        {
+            block.EndedListeningForNoMessage = false;
+        }
+
         if (_queue.TryPeek(out _))
         {
             return true;

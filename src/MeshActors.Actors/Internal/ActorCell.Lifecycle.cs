@@ -170,6 +170,7 @@ internal sealed partial class ActorCell
         // one a new dead letter.
         System.EventStream.Unsubscribe(Self);
         Mailbox.Close();
+        System.EventStream.Unsubscribe(Self); // a subscription made meanwhile: EventStream.Subscribe removes any made later
         TellWatchersAndUnwatchAll();
         if (_parent is not null)
         {

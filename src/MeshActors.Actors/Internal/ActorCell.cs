@@ -25,7 +25,6 @@ internal sealed partial class ActorCell : IActorContext
     private Envelope _current;
     private int _messageNumber;
     private Stack<Receive>? _behaviors;
-    private bool _initialBehaviorDiscarded;
     private CellState _state;
     private ILogger? _log;
 
@@ -169,6 +168,8 @@ internal sealed partial class ActorCell : IActorContext
         }
     }
 
+    // As in Akka.NET, the actor's initial behavior lies under the stack and is never popped: Become replaces the top
+    // replacement (or adds the first), and UnbecomeStacked after a Become returns to the initial behavior.
     public void Become(Receive receive)
     {
         ArgumentNullException.ThrowIfNull(receive);
@@ -176,10 +177,6 @@ internal sealed partial class ActorCell : IActorContext
         if (behaviors.Count > 0)
         {
             behaviors.Pop();
-        }
-        else
-        {
-            _initialBehaviorDiscarded = true;
         }
 
         behaviors.Push(receive);
@@ -193,18 +190,13 @@ internal sealed partial class ActorCell : IActorContext
 
     public void UnbecomeStacked()
     {
-        // As in Akka.NET, the bottom behavior stays: after Become replaced the initial one, it cannot be popped.
-        if (_behaviors is { Count: > 0 } behaviors && (behaviors.Count > 1 || !_initialBehaviorDiscarded))
+        if (_behaviors is { Count: > 0 } behaviors)
         {
             behaviors.Pop();
         }
     }
 
-    private void ResetBehavior()
-    {
-        _behaviors = null;
-        _initialBehaviorDiscarded = false;
-    }
+    private void ResetBehavior() => _behaviors = null;
 
     private void UpdateSuspension() =>
         UserSuspended = _state != CellState.Running || _failed || _pendingAsync is not null;
