@@ -4,7 +4,8 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 namespace MeshActors.Hosting;
 
 /// <summary>
-/// The node's health: unhealthy (the registration's failure status) while it is not running, degraded while its
+/// The node's health: unhealthy (the registration's failure status) while it is not running (its actor system
+/// terminated included), degraded while its
 /// registry is not reachable, as for a moment after the start, or while the registry's calls fail (it serves the peers
 /// it knows, but new nodes cannot find it), healthy otherwise.
 /// </summary>
@@ -14,6 +15,8 @@ internal sealed class MeshHealthCheck(MeshNode node) : IHealthCheck
     {
         if (!node.IsStarted || node.RegistryConnection is not { } registry)
             return Task.FromResult(new HealthCheckResult(context.Registration.FailureStatus, $"Mesh node {node.Id} is not running."));
+        if (node.System.WhenTerminated.IsCompleted)
+            return Task.FromResult(new HealthCheckResult(context.Registration.FailureStatus, $"Mesh node {node.Id} is not running: its actor system terminated."));
 
         var data = new Dictionary<string, object>
         {

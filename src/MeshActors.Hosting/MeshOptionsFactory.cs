@@ -19,21 +19,25 @@ internal sealed class MeshOptionsFactory(
 
     public MeshOptions Create(string name)
     {
-        var options = configuration is null ? new MeshOptions() : Bind(configuration.GetSection(SectionName), name);
+        var failures = new List<string>();
+        var options = configuration is null ? new MeshOptions() : Bind(configuration.GetSection(SectionName), failures);
         foreach (var configure in configurations)
             options = configure.Configure(options) ?? throw new InvalidOperationException("An AddMeshActors callback returned null options.");
 
-        var failures = validators
+        failures.AddRange(validators
             .Select(validator => validator.Validate(name, options))
             .Where(result => result.Failed)
-            .SelectMany(result => result.Failures ?? [])
-            .ToList();
+            .SelectMany(result => result.Failures ?? []));
         if (failures.Count > 0)
             throw new OptionsValidationException(name, typeof(MeshOptions), failures);
         return options;
     }
 
-    private static MeshOptions Bind(IConfigurationSection section, string name)
+    /// <summary>
+    /// Binds the section, leaving out each value it cannot take (one an option's setter refuses, one that does not
+    /// convert) and naming it in <paramref name="failures"/>, so that the start fails once, naming every bad setting.
+    /// </summary>
+    private static MeshOptions Bind(IConfigurationSection section, List<string> failures)
     {
         var options = new MeshOptions();
         try
@@ -41,41 +45,55 @@ internal sealed class MeshOptionsFactory(
             section.Bind(options);
             return options;
         }
-        catch (Exception ex) when (Refusal(ex) is { } refusal)
+        catch (Exception ex) when (Refusal(ex) is not null)
         {
-            // The binder stops at the first value an option's setter refuses and names neither its key nor its value:
-            // binding each key alone finds every refused one, so the start fails as validation does, naming them all.
-            var failures = RefusedKeys(section);
-            if (failures.Count == 0)
-                failures.Add($"Configuration section {section.Path} is refused: {Reason(refusal)}");
-            throw new OptionsValidationException(name, typeof(MeshOptions), failures);
+            // The binder stops at the first bad value, and does not always name its key: binding each key alone
+            // finds every one.
         }
-    }
 
-    private static List<string> RefusedKeys(IConfigurationSection section)
-    {
-        var failures = new List<string>();
+        var accepted = new List<KeyValuePair<string, string?>>();
         foreach (var (key, value) in section.AsEnumerable())
         {
             if (value is null)
                 continue;
-            var alone = new ConfigurationBuilder().AddInMemoryCollection([new(key, value)]).Build();
-            try
-            {
-                alone.GetSection(section.Path).Bind(new MeshOptions());
-            }
-            catch (Exception ex) when (Refusal(ex) is { } refusal)
-            {
-                failures.Add($"Configuration {key} = '{value}' is refused: {Reason(refusal)}");
-            }
+            if (BindingFailure(section.Path, [new(key, value)], new MeshOptions()) is { } refusal)
+                failures.Add($"Configuration {key} = '{value}' is refused: {refusal}");
+            else
+                accepted.Add(new(key, value));
         }
 
-        return failures;
+        options = new MeshOptions();
+        if (BindingFailure(section.Path, accepted, options) is { } together)
+            failures.Add($"Configuration section {section.Path} is refused: {together}"); // values refused only together
+        return options;
     }
 
-    // The reflection binder wraps what a setter throws in a TargetInvocationException; a source-generated one would not.
-    private static ArgumentException? Refusal(Exception ex) =>
-        ex as ArgumentException ?? (ex as TargetInvocationException)?.InnerException as ArgumentException;
+    /// <summary>Binds <paramref name="values"/> to <paramref name="options"/>; why they were refused, or null.</summary>
+    private static string? BindingFailure(string path, IEnumerable<KeyValuePair<string, string?>> values, MeshOptions options)
+    {
+        try
+        {
+            new ConfigurationBuilder().AddInMemoryCollection(values).Build().GetSection(path).Bind(options);
+            return null;
+        }
+        catch (Exception ex) when (Refusal(ex) is { } refusal)
+        {
+            return refusal;
+        }
+    }
+
+    /// <summary>
+    /// Why the binder refused a value, or null for an exception that is not about the configuration: a setter's
+    /// <see cref="ArgumentException"/> (wrapped in a <see cref="TargetInvocationException"/> by the reflection binder),
+    /// or the binder's own <see cref="InvalidOperationException"/> for a value that does not convert.
+    /// </summary>
+    private static string? Refusal(Exception ex) => ex switch
+    {
+        TargetInvocationException { InnerException: ArgumentException refused } => Reason(refused),
+        ArgumentException refused => Reason(refused),
+        InvalidOperationException unconvertible => unconvertible.Message,
+        _ => null,
+    };
 
     // As MeshOptions.ValidationErrors does: the sentence without ArgumentException's "(Parameter ...)" and "Actual value" lines.
     private static string Reason(ArgumentException refusal) => refusal.Message.Split(" (Parameter")[0];

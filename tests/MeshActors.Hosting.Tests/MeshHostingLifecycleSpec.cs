@@ -1,0 +1,185 @@
+using MeshActors.Actors;
+using MeshActors.Discovery;
+using MeshActors.Hosting;
+using MeshActors.TestKit;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Xunit.Abstractions;
+
+namespace MeshActors.Hosting.Tests;
+
+/// <summary>Hosted nodes at the edges of their life: options that are wrong in more than one way, an actor system that ends on its own, a stop the host cuts short.</summary>
+public sealed class MeshHostingLifecycleSpec(ITestOutputHelper output) : IAsyncLifetime
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "meshactors-hosting-" + Guid.NewGuid().ToString("N"));
+    private readonly List<IHost> _hosts = [];
+    private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private string Registry => "local:" + _root;
+
+    private string Prefix { get; } = "hosting-" + Guid.NewGuid().ToString("N")[..8];
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        _release.TrySetResult();
+        foreach (var host in _hosts)
+        {
+            try
+            {
+                await host.StopAsync();
+            }
+            catch (Exception ex)
+            {
+                output.WriteLine("stop at the end: " + ex.GetType().Name);
+            }
+
+            host.Dispose();
+        }
+
+        if (Directory.Exists(_root))
+            Directory.Delete(_root, recursive: true);
+    }
+
+    [Fact]
+    public async Task A_refused_configured_value_must_not_hide_the_other_bad_settings_from_the_start_failure()
+    {
+        // docs/messaging.md, Hosting: "a bad setting fails the start with an OptionsValidationException whose Failures name every bad setting".
+        var host = Build("bad:name", new() { ["Mesh:Peers:OutboundQueueCapBytes"] = "0" });
+
+        var ex = await StartInvalidAsync(host);
+
+        Assert.Contains(ex.Failures, failure => failure.Contains("Mesh:Peers:OutboundQueueCapBytes"));
+        Assert.Contains(ex.Failures, failure => failure.Contains("NodeName")); // validation still runs
+    }
+
+    [Fact]
+    public async Task A_configured_value_that_does_not_convert_must_fail_the_start_with_an_OptionsValidationException_naming_every_bad_key()
+    {
+        var host = Build("unconvertible", new() { ["Mesh:Transport:ListenPort"] = "five thousand", ["Mesh:Peers:OutboundQueueCapBytes"] = "0" });
+
+        var ex = await StartInvalidAsync(host); // not the binder's InvalidOperationException, naming the port alone
+
+        Assert.Contains(ex.Failures, failure => failure.Contains("Mesh:Transport:ListenPort"));
+        Assert.Contains(ex.Failures, failure => failure.Contains("Mesh:Peers:OutboundQueueCapBytes"));
+    }
+
+    [Fact]
+    public async Task The_health_check_must_report_unhealthy_once_the_nodes_actor_system_has_terminated()
+    {
+        var host = Build("terminated", configureServices: services =>
+        {
+            services.AddMeshActors();
+            services.AddHealthChecks().AddMeshActors();
+        });
+        var health = host.Services.GetRequiredService<HealthCheckService>();
+        await host.StartAsync();
+        await Conditions.AwaitConditionAsync(
+            async () => (await health.CheckHealthAsync()).Status == HealthStatus.Healthy, TestTimeouts.Default, message: "healthy once registered");
+        var id = host.Services.GetRequiredService<IMesh>().Self.Id;
+
+        // An actor calling Context.System.Terminate(), or application code holding the injected ActorSystem.
+        await host.Services.GetRequiredService<ActorSystem>().Terminate().WithTimeout();
+
+        // The node is gone from the mesh: its actors are stopped and its registry actor deregistered it on the way out.
+        await using var registry = RegistryFactory.Create(new DiscoveryOptions { Registry = Registry, KeyPrefix = Prefix });
+        await Conditions.AwaitConditionAsync(
+            async () => (await registry.ListAsync()).Members.All(member => member.Id != id), TestTimeouts.Default, message: "deregistered");
+        var entry = (await health.CheckHealthAsync()).Entries["mesh"];
+        Assert.True(entry.Status == HealthStatus.Unhealthy, $"a node with no actors left must not report {entry.Status}: \"{entry.Description}\"");
+    }
+
+    [Fact]
+    public async Task The_host_must_stop_when_the_nodes_actor_system_terminates_on_its_own()
+    {
+        var host = Build("terminated");
+        await host.StartAsync();
+        var stopping = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var registration = host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.Register(() => stopping.TrySetResult());
+
+        await host.Services.GetRequiredService<ActorSystem>().Terminate().WithTimeout();
+
+        // As Akka.Hosting does: the application does not run on around a node whose actors are all gone.
+        await stopping.Task.WithTimeout();
+    }
+
+    [Fact]
+    public async Task A_host_whose_shutdown_timeout_cuts_the_nodes_graceful_stop_short_must_still_run_to_its_end_without_throwing()
+    {
+        var alpha = Build("alpha");
+        var beta = Build("beta", configureHost: options => options.ShutdownTimeout = TimeSpan.FromMilliseconds(200));
+        await alpha.StartAsync();
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var lifetime = beta.Services.GetRequiredService<IHostApplicationLifetime>();
+        using var onStarted = lifetime.ApplicationStarted.Register(() => started.TrySetResult());
+        var run = beta.RunAsync(); // as Program.Main does: await builder.Build().RunAsync()
+        await started.Task.WithTimeout();
+        var meshA = alpha.Services.GetRequiredService<IMesh>();
+        var meshB = beta.Services.GetRequiredService<IMesh>();
+        var running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var service = meshB.AddService<string, string>("slow", async (request, _, _) =>
+        {
+            running.TrySetResult();
+            await _release.Task;
+            return request;
+        });
+        var call = meshA.RequestAsync<string, string>("slow", "hi", new Messaging.RequestOptions { WaitForProvider = TestTimeouts.Default, Timeout = TestTimeouts.Long });
+        await running.Task.WithTimeout();
+
+        // Ctrl+C: the graceful stop waits up to GoodbyeGrace (5 s) for the request in flight; the host allows 200 ms.
+        lifetime.StopApplication();
+        var failure = await Record.ExceptionAsync(() => run.WithTimeout());
+
+        Assert.True(meshB.System.WhenTerminated.IsCompleted, "the node stopped all the same");
+        Assert.Null(failure); // an exception out of RunAsync would end Main unhandled (exit code 134)
+        _hosts.Remove(beta); // RunAsync disposed it
+        _ = call.ContinueWith(static _ => { }, TaskScheduler.Default);
+    }
+
+    private async Task<OptionsValidationException> StartInvalidAsync(IHost host)
+    {
+        _hosts.Remove(host); // a host that failed to start is not stopped
+        try
+        {
+            return await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+        }
+        finally
+        {
+            host.Dispose();
+        }
+    }
+
+    private IHost Build(
+        string name,
+        Dictionary<string, string?>? settings = null,
+        Action<IServiceCollection>? configureServices = null,
+        Action<HostOptions>? configureHost = null)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Mesh:NodeName"] = name,
+            ["Mesh:Discovery:Registry"] = Registry,
+            ["Mesh:Discovery:KeyPrefix"] = Prefix,
+            ["Mesh:Discovery:HeartbeatInterval"] = "00:00:00.250",
+            ["Mesh:Discovery:Ttl"] = "00:00:02",
+        });
+        if (settings is not null)
+            builder.Configuration.AddInMemoryCollection(settings);
+        builder.Logging.AddProvider(new OutputLoggerProvider(output));
+        if (configureHost is not null)
+            builder.Services.Configure(configureHost);
+        if (configureServices is not null)
+            configureServices(builder.Services);
+        else
+            builder.Services.AddMeshActors();
+        var host = builder.Build();
+        _hosts.Add(host);
+        return host;
+    }
+}
