@@ -29,6 +29,20 @@ public sealed class CandidateGroup : IReadOnlyList<RouteCandidate>
     /// <summary>A number that grows by one with every call, from any thread: the cursor of rotating strategies.</summary>
     public long NextTicket() => Interlocked.Increment(ref _ticket);
 
+    /// <summary>Whether the group holds exactly <paramref name="candidates"/>, in this order.</summary>
+    internal bool HasMembers(RouteCandidate[] candidates)
+    {
+        if (candidates.Length != _candidates.Length)
+            return false;
+        for (var i = 0; i < candidates.Length; i++)
+        {
+            if (!ReferenceEquals(candidates[i], _candidates[i]))
+                return false;
+        }
+
+        return true;
+    }
+
     /// <summary>The local candidate's index, or -1 when this node is not among them.</summary>
     public int IndexOfLocal()
     {

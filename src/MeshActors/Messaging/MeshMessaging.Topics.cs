@@ -36,15 +36,17 @@ internal sealed partial class MeshMessaging
         List<Task>? sending = null;
         foreach (var group in route.Groups)
         {
-            var choice = group.Count == 1 ? 0 : Select(Options.TopicGroupBalancer, group, allowAll: true);
+            // A message with an attachment goes to a member that can take one; the group misses it only when none can.
+            var members = attachment.IsEmpty ? group : group.AcceptingAttachments() ?? group;
+            var choice = group.Count == 1 ? 0 : Select(Options.TopicGroupBalancer, members, allowAll: true);
             if (choice != LoadBalancers.All)
             {
-                Deliver(group[choice]);
+                Deliver(members[choice]);
                 continue;
             }
 
             foreach (var candidate in group)
-                Deliver(candidate);
+                Deliver(candidate); // every member: one that cannot take the attachment counts as a drop
         }
 
         return sending is null ? default : new ValueTask(AwaitSendsAsync(sending, cancellationToken));

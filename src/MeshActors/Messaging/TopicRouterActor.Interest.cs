@@ -90,12 +90,14 @@ internal sealed partial class TopicRouterActor
         // Each announcement gets a higher version, over all channels, so a receiver can always tell the newest one.
         _ = SendAsync(peer, interest with { Version = ++_interestVersion }, _log);
 
-        // An announcement must not be lost to a momentarily full queue, so it waits for room, off the actor.
+        // An announcement must not be lost to a momentarily full queue, so it waits for room, off the actor, whatever
+        // the overflow policy: the policy is the application's answer for its own messages, and a lost announcement
+        // would leave the peer without this node's routes until the next one.
         static async Task SendAsync(IPeer peer, Envelope.Interest interest, Microsoft.Extensions.Logging.ILogger log)
         {
             try
             {
-                await peer.SendAsync(interest).ConfigureAwait(false);
+                await peer.SendWaitingAsync(interest).ConfigureAwait(false);
             }
             catch (PeerUnavailableException)
             {
@@ -110,6 +112,7 @@ internal sealed partial class TopicRouterActor
 
     private void Rebuild()
     {
+        var before = _messaging.Routes.Current;
         var local = _messaging.LocalCandidate;
         var topicGroups = new Dictionary<string, Dictionary<string, List<RouteCandidate>>>(StringComparer.Ordinal);
         var providers = new Dictionary<string, List<RouteCandidate>>(StringComparer.Ordinal);
@@ -131,12 +134,12 @@ internal sealed partial class TopicRouterActor
             var subscribers = _subscribers.TryGetValue(topic, out var list)
                 ? list.Select(actor => new LocalSubscriber(actor, _backlogs.GetValueOrDefault(actor))).ToArray()
                 : [];
-            topics[topic] = new TopicRoute(subscribers, groups.Values.Select(group => Group(topic, group)).ToArray());
+            topics[topic] = new TopicRoute(subscribers, groups.Values.Select(group => Group(topic, group, before.Topic(topic)?.Groups)).ToArray());
         }
 
         var services = new Dictionary<string, ServiceRoute>(providers.Count, StringComparer.Ordinal);
         foreach (var (service, candidates) in providers)
-            services[service] = new ServiceRoute(_services.GetValueOrDefault(service), Group(service, candidates));
+            services[service] = new ServiceRoute(_services.GetValueOrDefault(service), Group(service, candidates, before.Service(service) is { } route ? [route.Providers] : null));
 
         var peers = _nodes.Values.ToDictionary(node => node.Peer.NodeId, node => node.Peer, StringComparer.Ordinal);
         _messaging.Routes.Publish(new RoutingTable(topics, services, peers));
@@ -157,8 +160,13 @@ internal sealed partial class TopicRouterActor
             candidates.Add(candidate);
         }
 
-        static CandidateGroup Group(string address, List<RouteCandidate> candidates) =>
-            new(address, candidates.OrderBy(candidate => candidate.NodeId, StringComparer.Ordinal).ToArray());
+        // A group whose members did not change is kept, and its rotation with it: a new one would start again at a
+        // random member, and any change anywhere in the mesh would make round robin random.
+        static CandidateGroup Group(string address, List<RouteCandidate> candidates, CandidateGroup[]? before)
+        {
+            var ordered = candidates.OrderBy(candidate => candidate.NodeId, StringComparer.Ordinal).ToArray();
+            return before?.FirstOrDefault(group => group.HasMembers(ordered)) ?? new(address, ordered);
+        }
     }
 
     /// <summary>A connected peer and its latest announcement.</summary>

@@ -37,4 +37,8 @@ internal interface IPeer
     /// <exception cref="PeerQueueFullException">The queue is at its byte cap and the policy is to fail.</exception>
     /// <exception cref="PeerUnavailableException">The peer left the mesh.</exception>
     ValueTask SendAsync(Envelope envelope, CancellationToken cancellationToken = default);
+
+    /// <summary>Queues <paramref name="envelope"/>, waiting for room whatever the overflow policy: for the mesh's own announcements, which must not be lost.</summary>
+    /// <exception cref="PeerUnavailableException">The peer left the mesh.</exception>
+    ValueTask SendWaitingAsync(Envelope envelope, CancellationToken cancellationToken = default) => SendAsync(envelope, cancellationToken);
 }

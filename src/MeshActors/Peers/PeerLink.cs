@@ -78,6 +78,10 @@ internal sealed class PeerLink : IPeer
     public ValueTask SendAsync(Envelope envelope, CancellationToken cancellationToken = default) =>
         Queue.EnqueueAsync(envelope, _overflowPolicy == PeerOverflowPolicy.Wait, NodeId, cancellationToken);
 
+    /// <inheritdoc />
+    public ValueTask SendWaitingAsync(Envelope envelope, CancellationToken cancellationToken = default) =>
+        Queue.EnqueueAsync(envelope, wait: true, NodeId, cancellationToken);
+
     /// <summary>A snapshot for diagnostics.</summary>
     public PeerInfo Describe() => new(NodeId, Name, IsConnected, SpeaksMeshProtocol, _outbound, _remoteEndPoint, Queue.QueuedBytes, Stats);
 
