@@ -19,6 +19,9 @@ internal sealed partial class TopicRouterActor
             var node = Node(connected.Peer);
             if (node is null)
                 return;
+            // A new channel, or one that took over from another: the peer's announcements start over on it
+            // (docs/protocol.md 5.7), with versions that may be lower than the old channel's if the peer restarted.
+            node.Version = 0;
             SendInterest(node.Peer, Current());
             Rebuild();
         });

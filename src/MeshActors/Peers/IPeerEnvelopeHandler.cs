@@ -6,7 +6,7 @@ namespace MeshActors.Peers;
 /// <remarks>Called on a channel's read loop, in the order frames arrive: implementations must not block.</remarks>
 internal interface IPeerEnvelopeHandler
 {
-    /// <summary>A channel to <paramref name="peer"/> finished its handshake; a good moment to send it our interest.</summary>
+    /// <summary>A channel to <paramref name="peer"/> finished its handshake, or took over from the one that carried it; a good moment to send it our interest.</summary>
     void OnPeerConnected(IPeer peer);
 
     /// <summary>An envelope arrived from <paramref name="peer"/>: pub, req, res, err with an id, cancel, interest or raw.</summary>

@@ -122,14 +122,14 @@ internal sealed class OutboundQueue(long capBytes, int backpressureEnvelopes, lo
         }
     }
 
-    /// <summary>Completes once the queue is empty (a consumer took everything) or closed.</summary>
-    public async Task WhenEmptyAsync(CancellationToken cancellationToken)
+    /// <summary>Completes once the queue is empty (a consumer took everything) or closed, or <paramref name="wanted"/> turns false (looked at after each <see cref="Wake"/>).</summary>
+    public async Task WhenEmptyAsync(Func<bool> wanted, CancellationToken cancellationToken)
     {
         while (true)
         {
             // Registered before the look, as senders waiting for room do: the consumer signals room after each batch.
             var room = _room.WaitTask;
-            if (IsClosed || Volatile.Read(ref _envelopes) == 0)
+            if (IsClosed || Volatile.Read(ref _envelopes) == 0 || !wanted())
             {
                 return;
             }
@@ -137,6 +137,9 @@ internal sealed class OutboundQueue(long capBytes, int backpressureEnvelopes, lo
             await room.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
+
+    /// <summary>Wakes whoever waits for room or for the queue to empty, to look again at what they wait for.</summary>
+    public void Wake() => _room.Release();
 
     /// <summary>Refuses further envelopes, fails waiting senders with <paramref name="reason"/>, and drops what is queued (counted); returns how many were dropped.</summary>
     public long Close(string reason)

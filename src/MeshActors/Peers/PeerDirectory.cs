@@ -35,7 +35,7 @@ internal sealed class PeerDirectory
     /// </summary>
     public async Task<bool> SendQueuedAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var sending = _links.Values.Where(link => link.IsConnected).Select(link => link.Queue.WhenEmptyAsync(cancellationToken));
+        var sending = _links.Values.Where(link => link.IsConnected).Select(link => link.Queue.WhenEmptyAsync(() => link.IsConnected, cancellationToken));
         try
         {
             await Task.WhenAll(sending).WaitAsync(timeout, cancellationToken).ConfigureAwait(false);

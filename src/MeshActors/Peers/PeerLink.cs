@@ -101,8 +101,12 @@ internal sealed class PeerLink : IPeer
         _connected = true;
     }
 
-    /// <summary>Manager only: no channel carries the link any more.</summary>
-    public void OnDetached() => _connected = false;
+    /// <summary>Manager only: no channel carries the link any more; whoever waits for its queue to be sent stops waiting.</summary>
+    public void OnDetached()
+    {
+        _connected = false;
+        Queue.Wake();
+    }
 
     /// <inheritdoc />
     public override string ToString() => $"'{Name}' ({NodeId})";

@@ -45,8 +45,9 @@ internal sealed partial class PeerManagerActor
             Timers.Cancel(DialTimerKey(member.Id));
         }
 
-        // A connected peer keeps its channel, which has its own liveness check; it is forgotten once that ends.
-        if (_directory.Find(member.Id) is { IsConnected: false } link && link.Channels.Count == 0)
+        // A connected peer keeps its channel, which has its own liveness check; it is forgotten once that ends. One
+        // still dialed explicitly (ConnectPeer) keeps its link and queue, as the end of its channel does.
+        if (_directory.Find(member.Id) is { IsConnected: false } link && link.Channels.Count == 0 && !IsWanted(member.Id))
         {
             RemoveLink(link, $"it left the mesh ({reason})");
         }

@@ -66,7 +66,7 @@ internal sealed partial class PeerManagerActor
             PeerLog.DuplicateChannel(_logger, nodeId, entry.ToString(), current.ToString());
             current.Retired = true;
             current.Actor.Tell(new PeerConnectionActor.Retire(Envelope.Bye.Duplicate));
-            Attach(link, entry);
+            Attach(link, entry, takeover: true);
         }
         else
         {
@@ -119,7 +119,10 @@ internal sealed partial class PeerManagerActor
         return $"plain:{name}@{PeerLog.Format(identity.RemoteEndPoint)}";
     }
 
-    private void Attach(PeerLink link, ConnectionEntry entry)
+    // A takeover is a channel that replaces one that carried the link: the peer started it afresh, and may have dropped
+    // the old one first and forgotten this node's announcement with it, so the handler hears of a connection again
+    // (docs/protocol.md 5.7).
+    private void Attach(PeerLink link, ConnectionEntry entry, bool takeover = false)
     {
         var wasConnected = link.IsConnected;
         link.Attached = entry;
@@ -147,6 +150,10 @@ internal sealed partial class PeerManagerActor
             Notify(() => _handler.OnPeerConnected(link));
             Context.System.EventStream.Publish(new PeerConnected(
                 link.NodeId, link.Name, link.SpeaksMeshProtocol, entry.Identity!.Outbound, entry.Identity.RemoteEndPoint));
+        }
+        else if (takeover)
+        {
+            Notify(() => _handler.OnPeerConnected(link));
         }
 
         // Numbered, because the connection actors carry out their attachments in no particular order between them.
