@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using System.Text.Json;
 using MeshActors.Discovery;
+using MeshActors.Transport;
 using Microsoft.Extensions.Logging;
 
 namespace MeshActors;
@@ -57,6 +58,8 @@ public sealed record MeshOptions
         // fails instead of leaving a node that runs without ever registering.
         else if (RegistryKey.NameProblem(NodeName) is { } nameProblem)
             errors.Add($"MeshOptions.NodeName '{NodeName}' {nameProblem}: it is part of the node's registry keys ({{prefix}}:service:{{name}}:{{id}}).");
+        else if (!ChannelHeaders.IsFieldValue(NodeName))
+            errors.Add($"MeshOptions.NodeName '{NodeName}' must be visible ASCII (spaces inside allowed): it travels in the x-service-name header of every channel.");
         if (NodeId is not null && !Guid.TryParseExact(NodeId, "D", out _))
             errors.Add($"MeshOptions.NodeId '{NodeId}' is not a UUID such as 0b6f4a52-3c2e-4d8a-9f61-2a7c9e1d5b30; leave it null for a fresh one.");
         if (Transport is null || Protocol is null || Peers is null || Discovery is null || Messaging is null || Json is null)

@@ -11,6 +11,7 @@ namespace MeshActors.Messaging;
 internal sealed class InboundRequests
 {
     private readonly ConcurrentDictionary<(IPeer? Origin, long Id), InboundRequest> _inFlight = new();
+    private readonly WaitersSignal _ended = new();
     private TaskCompletionSource? _drained;
 
     public int Count => _inFlight.Count;
@@ -26,7 +27,7 @@ internal sealed class InboundRequests
     {
         if (!_inFlight.TryRemove(new KeyValuePair<(IPeer?, long), InboundRequest>((request.Peer, request.Req.Id), request)))
             return false;
-        SignalIfDrained();
+        OnEnded();
         return true;
     }
 
@@ -46,6 +47,25 @@ internal sealed class InboundRequests
         }
     }
 
+    /// <summary>Completes once no request from <paramref name="origin"/> is in flight: each answered, or cancelled.</summary>
+    public async Task WhenAnsweredAsync(IPeer origin, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var ended = _ended.WaitTask; // before the look, so that an end after it completes the wait
+            if (!_inFlight.Keys.Any(key => ReferenceEquals(key.Origin, origin)))
+                return;
+            await ended.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private void OnEnded()
+    {
+        if (_ended.HasWaiters)
+            _ended.Release();
+        SignalIfDrained();
+    }
+
     private void SignalIfDrained()
     {
         if (_inFlight.IsEmpty && Volatile.Read(ref _drained) is { } drained)
@@ -58,7 +78,7 @@ internal sealed class InboundRequests
         if (_inFlight.TryRemove((origin, id), out var request))
         {
             request.Cancel();
-            SignalIfDrained();
+            OnEnded();
         }
     }
 

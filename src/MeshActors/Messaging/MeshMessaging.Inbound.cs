@@ -55,6 +55,14 @@ internal sealed partial class MeshMessaging : IPeerEnvelopeHandler
         return default;
     }
 
+    public Task OnPeerLeavingAsync(IPeer peer, CancellationToken cancellationToken)
+    {
+        // Its routes go now, so that nothing new is sent to it; its answers to this node will not come.
+        TopicRouter.Tell(new TopicRouterActor.PeerDisconnected(peer), ActorRefs.NoSender);
+        Correlator.FailAll(peer.NodeId, new PeerClosedException("the peer said goodbye"));
+        return Inbound.WhenAnsweredAsync(peer, cancellationToken);
+    }
+
     public void OnPeerDisconnected(IPeer peer, Exception? reason)
     {
         _connected.TryRemove(new KeyValuePair<string, IPeer>(peer.NodeId, peer));

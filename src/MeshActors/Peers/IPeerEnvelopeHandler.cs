@@ -18,6 +18,13 @@ internal interface IPeerEnvelopeHandler
     /// </returns>
     ValueTask OnEnvelope(IPeer peer, Envelope envelope);
 
+    /// <summary>
+    /// <paramref name="peer"/> said goodbye on its channel (docs/protocol.md 7.4): nothing new should go to it, and this
+    /// node's requests to it will not be answered. Completes once this node has answered (or dropped) every request it
+    /// received from it; the channel then ends, or when <paramref name="cancellationToken"/> fires (the goodbye grace).
+    /// </summary>
+    Task OnPeerLeavingAsync(IPeer peer, CancellationToken cancellationToken) => Task.CompletedTask;
+
     /// <summary>The channel to <paramref name="peer"/> is gone; outstanding requests to it fail now, not at their timeout.</summary>
     void OnPeerDisconnected(IPeer peer, Exception? reason);
 }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Text.Json;
 using MeshActors.Protocol;
 using MeshActors.Transport;
 
@@ -43,6 +44,32 @@ internal sealed partial class PeerChannel
         }
     }
 
+    /// <summary>Whether a frame that did not decode names itself a hello: its top-level <c>"t"</c> is <c>"hello"</c>.</summary>
+    private static bool SaysHello(in ReadOnlySequence<byte> payload)
+    {
+        var reader = new Utf8JsonReader(payload);
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+                return false;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isType = reader.ValueTextEquals("t"u8);
+                if (!reader.Read())
+                    return false;
+                if (isType)
+                    return reader.TokenType == JsonTokenType.String && reader.ValueTextEquals("hello"u8);
+                reader.Skip();
+            }
+        }
+        catch (JsonException)
+        {
+            // not even JSON
+        }
+
+        return false;
+    }
+
     // Takes the first non-empty frame off the buffer, which must be a hello; null when more data is needed.
     private Envelope.Hello? TakeHello(ref ReadOnlySequence<byte> buffer, bool completed)
     {
@@ -58,8 +85,10 @@ internal sealed partial class PeerChannel
             {
                 envelope = _decoder.Decode(payload);
             }
-            catch (MeshProtocolException e) when (e.Code is ErrorCodes.BadJson or ErrorCodes.UnknownType)
+            catch (MeshProtocolException e) when (!e.ClosesChannel && !SaysHello(payload))
             {
+                // docs/protocol.md 7.1: anything but a hello first fails the channel, however malformed; only a
+                // malformed hello is a bad_envelope (5.1).
                 throw new MeshProtocolException(ErrorCodes.ProtocolError, $"The first frame must be a hello: {e.Message}", e);
             }
 
@@ -110,7 +139,7 @@ internal sealed partial class PeerChannel
                     {
                         caller.OnBodyEnded();
                     }
-                    else
+                    else if (_afterGoodbye is null)
                     {
                         Close(new ChannelEnd("the peer ended the channel"), lastFrame: null);
                     }
@@ -257,7 +286,7 @@ internal sealed partial class PeerChannel
                 SendControl(new Envelope.Pong(ping.Value));
                 break;
             case Envelope.Bye bye:
-                Close(new ChannelEnd($"the peer said goodbye ({bye.Reason})"), lastFrame: null);
+                _afterGoodbye ??= CloseAfterGoodbyeAsync(new ChannelEnd($"the peer said goodbye ({bye.Reason})"));
                 break;
             case Envelope.Hello:
                 throw new MeshProtocolException(ErrorCodes.ProtocolError, "A second hello on the same channel.");
@@ -272,6 +301,33 @@ internal sealed partial class PeerChannel
 
     // Who the handler hears from: the link the channel carries, or the caller of a unary call.
     private IPeer Peer => (IPeer?)_unary ?? _link!;
+
+    /// <summary>
+    /// docs/protocol.md 7.4, the peer's side of a goodbye: answer what the leaving node asked, and have the answers
+    /// written, before ending this side; within the goodbye grace, as the rest of a close is.
+    /// </summary>
+    private async Task CloseAfterGoodbyeAsync(ChannelEnd end)
+    {
+        if (_link is { } link && _unary is null)
+        {
+            using var grace = new CancellationTokenSource(_settings.Options.GoodbyeGrace);
+            try
+            {
+                await _settings.Handler.OnPeerLeavingAsync(link, grace.Token).ConfigureAwait(false);
+                await link.Queue.WhenEmptyAsync(() => link.Queue.IsDrainedBy(this), grace.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // The grace ran out: what is still unanswered is cut off with the channel.
+            }
+            catch (Exception e)
+            {
+                PeerLog.HandlerFailed(_settings.Logger, WireNames.ByeType, link.NodeId, e);
+            }
+        }
+
+        Close(end, lastFrame: null);
+    }
 
     private void Deliver(Envelope envelope)
     {

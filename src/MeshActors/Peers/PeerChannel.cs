@@ -41,6 +41,7 @@ internal sealed partial class PeerChannel : IOutboundConsumer
     private readonly EnvelopeDecoder _decoder = new();
     private readonly TaskCompletionSource<ChannelEnd> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _grace = new();
+    private Task? _afterGoodbye; // the peer said goodbye: this side ends once the peer's requests are answered
     private readonly TaskCompletionSource _aborted = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Envelope.Pong? _pong;
     private Envelope.Ping? _ping;

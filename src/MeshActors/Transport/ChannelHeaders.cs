@@ -25,6 +25,18 @@ internal static class ChannelHeaders
     /// <summary>True for a valid header name (an RFC 9110 token).</summary>
     public static bool IsToken(string name) => name.Length > 0 && !name.AsSpan().ContainsAnyExcept(TokenChars);
 
+    /// <summary>Throws unless <paramref name="serviceName"/> can travel in <c>x-service-name</c>, as a listener answers and a dialer asks with it.</summary>
+    public static void ValidateServiceName(string serviceName, string paramName)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(serviceName, paramName);
+        if (!IsFieldValue(serviceName))
+        {
+            throw new ArgumentException(
+                $"Service name '{serviceName}' must be visible ASCII (spaces inside allowed): it travels in the {ServiceName} header, which carries nothing else.",
+                paramName);
+        }
+    }
+
     /// <summary>True for a header value HTTP/2 can carry as is: visible ASCII, spaces and tabs, none at either end.</summary>
     public static bool IsFieldValue(string value) =>
         !value.AsSpan().ContainsAnyExcept(FieldValueChars) && (value.Length == 0 || (value[0] is not (' ' or '\t') && value[^1] is not (' ' or '\t')));

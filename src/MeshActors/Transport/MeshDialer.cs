@@ -25,7 +25,7 @@ public sealed class MeshDialer : IDisposable
     /// <summary>Creates a dialer that introduces itself as <paramref name="serviceName"/> (<c>x-service-name</c>).</summary>
     public MeshDialer(string serviceName, TransportOptions options, ILoggerFactory? loggerFactory = null)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(serviceName);
+        ChannelHeaders.ValidateServiceName(serviceName, nameof(serviceName));
         _serviceName = serviceName;
         _options = options;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<MeshDialer>();

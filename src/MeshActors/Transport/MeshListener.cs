@@ -46,7 +46,7 @@ public sealed class MeshListener : IAsyncDisposable
         string serviceName, TransportOptions options, Func<MeshChannel, Task> onChannel, Func<MeshChannel, Task>? onUnary = null,
         ILoggerFactory? loggerFactory = null)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(serviceName);
+        ChannelHeaders.ValidateServiceName(serviceName, nameof(serviceName));
         ArgumentNullException.ThrowIfNull(onChannel);
         if (options.Http2ConnectionWindowSize <= 2L * options.Http2StreamWindowSize)
         {
