@@ -20,6 +20,10 @@ internal static class OptionRanges
     /// <inheritdoc cref="PositiveSeconds(Option{double})"/>
     public static Option<double?> PositiveSeconds(this Option<double?> option) => option.Checked(value => value is { } seconds ? PositiveSecondsError(option, seconds) : null);
 
+    /// <summary>A number from <paramref name="min"/> to <paramref name="max"/> (NaN fails).</summary>
+    public static Option<double> Between(this Option<double> option, double min, double max) => option.Checked(value =>
+        value >= min && value <= max ? null : $"{option.Name} must be between {Format(min)} and {Format(max)}, not {Format(value)}.");
+
     /// <summary>A count of 0 or more, where 0 means no limit.</summary>
     public static Option<int> NotNegative(this Option<int> option) => option.Checked(value =>
         value >= 0 ? null : $"{option.Name} must be 0 or more, not {Format(value)}.");

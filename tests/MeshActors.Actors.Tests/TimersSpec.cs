@@ -113,6 +113,15 @@ public sealed class TimersSpec(ITestOutputHelper output) : TestKit(output)
         ExpectMsg("from constructor");
     }
 
+    [Fact]
+    public void A_periodic_timer_without_an_interval_must_be_refused()
+    {
+        // A .NET timer with a period of 0 fires once, and the timer would then look active for good.
+        Sys.ActorOf(Props.Create(() => new ZeroInterval(TestActor)));
+
+        ExpectMsg<ArgumentOutOfRangeException>();
+    }
+
     private sealed record Single(string Message, TimeSpan Delay);
 
     private sealed record Periodic(string Message, TimeSpan Interval);
@@ -170,6 +179,23 @@ public sealed class TimersSpec(ITestOutputHelper output) : TestKit(output)
         {
             Timers.StartSingleTimer("k", "from constructor", TimeSpan.FromMilliseconds(1));
             Receive<string>(s => probe.Tell(s));
+        }
+
+        public ITimerScheduler Timers { get; set; } = null!;
+    }
+
+    private sealed class ZeroInterval : ReceiveActor, IWithTimers
+    {
+        public ZeroInterval(IActorRef probe)
+        {
+            try
+            {
+                Timers.StartPeriodicTimer("key", "tick", TimeSpan.Zero);
+            }
+            catch (ArgumentOutOfRangeException refused)
+            {
+                probe.Tell(refused);
+            }
         }
 
         public ITimerScheduler Timers { get; set; } = null!;

@@ -29,6 +29,8 @@ public sealed class CommandLineSpec : LocalMeshSpec
     [InlineData("service call echo {} -t 0", "--timeout must be more than 0 and at most 4294967 seconds, not 0. Try 'mesh service call --help'.")]
     [InlineData("speedtest send --seconds 0", "--seconds must be more than 0 and at most 4294967 seconds, not 0. Try 'mesh speedtest send --help'.")]
     [InlineData("speedtest send --warmup 1e10", "--warmup must be between 0 and 4294967 seconds, not 10000000000. Try 'mesh speedtest send --help'.")]
+    [InlineData("replay f --rate NaN", "--rate must be between 0.001 and 1000000, not NaN. Try 'mesh replay --help'.")]
+    [InlineData("replay f --rate 0", "--rate must be between 0.001 and 1000000, not 0. Try 'mesh replay --help'.")]
     public async Task A_number_out_of_range_must_fail_with_one_line_naming_its_option_before_anything_runs(string commandLine, string error)
     {
         var (exitCode, mesh) = await Cli.RunAsync(commandLine.Split(' '));

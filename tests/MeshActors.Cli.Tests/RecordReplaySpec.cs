@@ -58,6 +58,18 @@ public sealed class RecordReplaySpec : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Info_must_print_the_start_in_UTC_whatever_offset_the_header_was_written_with()
+    {
+        var file = Path.Combine(_directory.FullName, "offset.jsonl");
+        await File.WriteAllLinesAsync(file, ["""{"mesh_recording":1,"started":"2026-01-01T02:00:00+02:00","topics":["a"]}""", """{"t":0.5,"topic":"a","data":1}"""]);
+
+        var (exitCode, info) = await _cli.RunAsync("info", file);
+
+        Assert.True(exitCode == 0, info.Transcript);
+        Assert.Contains("started: 2026-01-01 00:00:00.000 UTC", info.Stdout);
+    }
+
+    [Fact]
     public async Task Info_must_name_the_line_it_cannot_read()
     {
         var file = Path.Combine(_directory.FullName, "broken.jsonl");

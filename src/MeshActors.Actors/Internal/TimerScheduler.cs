@@ -15,7 +15,7 @@ internal sealed class TimerScheduler(ActorCell cell) : ITimerScheduler
         Start(key, message, delay, Timeout.InfiniteTimeSpan);
 
     public void StartPeriodicTimer(object key, object message, TimeSpan interval) =>
-        Start(key, message, interval, interval);
+        StartPeriodicTimer(key, message, interval, interval);
 
     public void StartPeriodicTimer(object key, object message, TimeSpan initialDelay, TimeSpan interval)
     {

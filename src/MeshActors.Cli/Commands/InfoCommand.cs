@@ -36,7 +36,7 @@ internal static class InfoCommand
         var facts = new (string Name, string Value)[]
         {
             ("path", path),
-            ("started", header.Started.ToString("yyyy-MM-dd HH:mm:ss.fff 'UTC'", CultureInfo.InvariantCulture)),
+            ("started", header.Started.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.fff 'UTC'", CultureInfo.InvariantCulture)),
             ("duration", duration.ToString("0.000 's'", CultureInfo.InvariantCulture)),
             ("size", size.ToString(CultureInfo.InvariantCulture) + " bytes"),
             ("messages", messages.ToString(CultureInfo.InvariantCulture)),

@@ -29,11 +29,13 @@ internal static class RecordCommand
             {
                 var subscriptions = names.Select(topic => session.Mesh.Subscribe<JsonElement>(topic, (message, context) =>
                 {
-                    if (limit > 0 && Interlocked.Read(ref received) >= limit)
+                    // A place is taken before the message is written: callbacks of two topics run at once.
+                    var place = Interlocked.Increment(ref received);
+                    if (limit > 0 && place > limit)
                         return ValueTask.CompletedTask;
                     writer.Add(topic, context.SenderName, message, context.Attachment);
                     Interlocked.Increment(ref perTopic[topic].Value);
-                    if (Interlocked.Increment(ref received) == limit)
+                    if (place == limit)
                         done.TrySetResult();
                     return ValueTask.CompletedTask;
                 })).ToList();

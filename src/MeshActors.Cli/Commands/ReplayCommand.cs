@@ -11,15 +11,14 @@ internal static class ReplayCommand
     public static Command Create()
     {
         var file = new Argument<string>("file") { Description = "The recording to replay." };
-        var rate = new Option<double>("--rate", "-r") { Description = "Playback speed: 2 plays twice as fast, 0.5 half as fast.", DefaultValueFactory = _ => 1.0 };
+        // Bounded: a rate near zero stretches a recording past what a timer can wait.
+        var rate = new Option<double>("--rate", "-r") { Description = "Playback speed: 2 plays twice as fast, 0.5 half as fast.", DefaultValueFactory = _ => 1.0 }.Between(0.001, 1_000_000);
         var immediate = new Option<bool>("--immediate") { Description = "Publish as fast as possible, ignoring the recorded timing." };
         var wait = new Option<double>("--wait", "-w") { Description = "Seconds to wait for subscribers of the recorded topics before playing.", DefaultValueFactory = _ => 5.0 }.Seconds();
         var command = new Command("replay", "Publish the messages of a recording again.") { file, rate, immediate, wait };
         CliAction.Set(command, async (parseResult, cancellationToken) =>
         {
             var speed = parseResult.GetValue(rate);
-            if (speed <= 0)
-                throw new CliException($"--rate must be positive, not {speed}.");
             var path = parseResult.GetRequiredValue(file);
             using var reader = RecordingReader.Open(path);
             var total = await CountAsync(path, cancellationToken);
