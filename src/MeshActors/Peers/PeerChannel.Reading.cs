@@ -286,7 +286,12 @@ internal sealed partial class PeerChannel
                 SendControl(new Envelope.Pong(ping.Value));
                 break;
             case Envelope.Bye bye:
-                _afterGoodbye ??= CloseAfterGoodbyeAsync(new ChannelEnd($"the peer said goodbye ({bye.Reason})"));
+                var end = new ChannelEnd($"the peer said goodbye ({bye.Reason})");
+                // The peer leaves only when it says so on the channel that carries it: a duplicate channel just ends.
+                if (bye.Reason != Envelope.Bye.Duplicate && _unary is null && _link is { } link && link.Queue.IsDrainedBy(this))
+                    _afterGoodbye ??= CloseAfterGoodbyeAsync(link, end);
+                else
+                    Close(end, lastFrame: null);
                 break;
             case Envelope.Hello:
                 throw new MeshProtocolException(ErrorCodes.ProtocolError, "A second hello on the same channel.");
@@ -306,24 +311,21 @@ internal sealed partial class PeerChannel
     /// docs/protocol.md 7.4, the peer's side of a goodbye: answer what the leaving node asked, and have the answers
     /// written, before ending this side; within the goodbye grace, as the rest of a close is.
     /// </summary>
-    private async Task CloseAfterGoodbyeAsync(ChannelEnd end)
+    private async Task CloseAfterGoodbyeAsync(PeerLink link, ChannelEnd end)
     {
-        if (_link is { } link && _unary is null)
+        using var grace = new CancellationTokenSource(_settings.Options.GoodbyeGrace);
+        try
         {
-            using var grace = new CancellationTokenSource(_settings.Options.GoodbyeGrace);
-            try
-            {
-                await _settings.Handler.OnPeerLeavingAsync(link, grace.Token).ConfigureAwait(false);
-                await link.Queue.WhenEmptyAsync(() => link.Queue.IsDrainedBy(this), grace.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                // The grace ran out: what is still unanswered is cut off with the channel.
-            }
-            catch (Exception e)
-            {
-                PeerLog.HandlerFailed(_settings.Logger, WireNames.ByeType, link.NodeId, e);
-            }
+            await _settings.Handler.OnPeerLeavingAsync(link, grace.Token).ConfigureAwait(false);
+            await link.Queue.WhenEmptyAsync(() => link.Queue.IsDrainedBy(this), grace.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The grace ran out: what is still unanswered is cut off with the channel.
+        }
+        catch (Exception e)
+        {
+            PeerLog.HandlerFailed(_settings.Logger, WireNames.ByeType, link.NodeId, e);
         }
 
         Close(end, lastFrame: null);

@@ -174,6 +174,7 @@ public sealed class DataPlaneSpec(ITestOutputHelper output) : TestKit(output)
         Assert.True(a.Directory.Describe().Single() is { IsConnected: true, Outbound: true });
         Assert.True(b.Directory.Describe().Single() is { IsConnected: true, Outbound: false });
         Assert.Equal(0, a.Directory.Totals.Dropped + b.Directory.Totals.Dropped);
+        Assert.Equal(0, a.Handler.Leavings + b.Handler.Leavings); // a duplicate's goodbye is not a peer leaving
     }
 
     [Fact]

@@ -15,6 +15,8 @@ internal sealed class RecordingHandler : IPeerEnvelopeHandler
 {
     private readonly ConcurrentDictionary<string, Sequence> _sequences = new();
 
+    private int _leavings;
+
     /// <summary>Receives <see cref="Received"/>, <see cref="Connected"/> and <see cref="Disconnected"/>; nobody when null.</summary>
     public IActorRef? Probe { get; set; }
 
@@ -41,6 +43,15 @@ internal sealed class RecordingHandler : IPeerEnvelopeHandler
 
         Probe?.Tell(new Received(peer, envelope), ActorRefs.NoSender);
         return default;
+    }
+
+    /// <summary>How many times a peer was reported leaving (its goodbye on the channel that carries it).</summary>
+    public int Leavings => Volatile.Read(ref _leavings);
+
+    public Task OnPeerLeavingAsync(IPeer peer, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _leavings);
+        return Task.CompletedTask;
     }
 
     public void OnPeerDisconnected(IPeer peer, Exception? reason) => Probe?.Tell(new Disconnected(peer, reason), ActorRefs.NoSender);
