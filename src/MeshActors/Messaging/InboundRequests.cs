@@ -22,14 +22,15 @@ internal sealed class InboundRequests
     /// <summary>False when the requester already has a request with this id in flight.</summary>
     public bool TryAdd(InboundRequest request) => _inFlight.TryAdd((request.Peer, request.Req.Id), request);
 
-    /// <summary>True when the request is still wanted and now finished, so its answer must be sent; false when it was cancelled.</summary>
-    public bool TryFinish(InboundRequest request)
-    {
-        if (!_inFlight.TryRemove(new KeyValuePair<(IPeer?, long), InboundRequest>((request.Peer, request.Req.Id), request)))
-            return false;
-        OnEnded();
-        return true;
-    }
+    /// <summary>True when the request is still wanted and now finished, so its answer must be sent (then call <see cref="Answered"/>); false when it was cancelled.</summary>
+    public bool TryFinish(InboundRequest request) =>
+        _inFlight.TryRemove(new KeyValuePair<(IPeer?, long), InboundRequest>((request.Peer, request.Req.Id), request));
+
+    /// <summary>
+    /// The answer of a finished request is queued: whoever waits for the requests to end (a stopping node, a channel
+    /// whose peer said goodbye) may now look at the queue, and find the answer in it.
+    /// </summary>
+    public void Answered() => OnEnded();
 
     /// <summary>Completes once no request is in flight, or after <paramref name="timeout"/>: how a stopping node lets its handlers answer.</summary>
     public async Task DrainAsync(TimeSpan timeout, CancellationToken cancellationToken)

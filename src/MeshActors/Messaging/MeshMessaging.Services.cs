@@ -350,12 +350,18 @@ internal sealed partial class MeshMessaging
         if (request.Peer is not { } peer)
         {
             Correlator.Complete(SelfId, request.Req.Id, answer);
+            Inbound.Answered();
             return;
         }
 
         var send = peer.SendAsync(answer);
         if (!send.IsCompletedSuccessfully)
+        {
             _ = ObserveAsync(send, request);
+            return;
+        }
+
+        Inbound.Answered();
 
         async Task ObserveAsync(ValueTask send, InboundRequest request)
         {
@@ -367,6 +373,10 @@ internal sealed partial class MeshMessaging
             {
                 Stats.OnDroppedSend();
                 MessagingLog.AnswerDropped(Log, request.Req.Id, request.SenderId);
+            }
+            finally
+            {
+                Inbound.Answered();
             }
         }
     }
