@@ -9,7 +9,8 @@ namespace MeshActors.Cli;
 /// <summary>The JSON text of a received payload or value, where an absent <c>data</c> (a bare binary message) reads as <c>null</c>.</summary>
 internal static class JsonText
 {
-    public static string Of(JsonElement element) => element.ValueKind == JsonValueKind.Undefined ? "null" : element.GetRawText();
+    /// <summary>The text of <paramref name="element"/> on one line, as <see cref="Compact"/> makes it: one value per line, for jq.</summary>
+    public static string Of(JsonElement element) => element.ValueKind == JsonValueKind.Undefined ? "null" : Encoding.UTF8.GetString(Compact(element));
 
     /// <summary>
     /// The JSON of <paramref name="element"/> on one line: its bytes as they came, less the whitespace between tokens.

@@ -31,7 +31,7 @@ internal static class PingCommand
 
     private static async Task<int> PingAsync(IMesh mesh, string target, int count, TimeSpan interval, TimeSpan timeout, TimeSpan wait, CancellationToken cancellationToken)
     {
-        // A host:port that is not registered may still answer (the node dials it), so an unknown target is not an error yet.
+        // Not registered (yet): it may register within --wait, and a connected peer answers whether registered or not.
         var member = await MemberLookup.WaitForAsync(mesh, target, wait, cancellationToken);
         Terminal.Line(
             member is null ? $"PING [bold]{Terminal.Escape(target)}[/]" : $"PING [bold]{Terminal.Escape(member.Name)}[/] [grey]{member.Id}[/] at {Terminal.Escape(member.Address)}",

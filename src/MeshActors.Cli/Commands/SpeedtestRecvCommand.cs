@@ -50,6 +50,8 @@ internal static class SpeedtestRecvCommand
             await Task.WhenAll(messages.Ready, start.Ready, stop.Ready);
             Terminal.Note($"waiting for speed-test senders on topic '{name}' (node {mesh.Self.Name} at {mesh.Self.Address})");
             await Task.WhenAny(done.Task, cancellationToken.WhenCancelled());
+            if (maxRuns > 0 && !done.Task.IsCompleted)
+                cancellationToken.ThrowIfCancellationRequested(); // stopped before its runs
             return ExitCodes.Success;
         });
         return command;
