@@ -64,6 +64,7 @@ public interface IMesh : IAsyncDisposable
     ValueTask PublishAsync<T>(string topic, T message, ReadOnlyMemory<byte> attachment, CancellationToken cancellationToken = default);
 
     /// <summary>Sends <paramref name="message"/> as a raw channel message (a frame without a type) to the node with this id or name; how a plain Marketrix peer is spoken to.</summary>
+    /// <exception cref="ArgumentException">The message is binary, or, for a node that speaks the mesh protocol, an object with a top-level <c>"t"</c> member, which that node would read as a frame type.</exception>
     ValueTask SendAsync<T>(string node, T message, CancellationToken cancellationToken = default);
 
     /// <summary>Calls <paramref name="handler"/> for each message on <paramref name="topic"/>, read as <typeparamref name="T"/>, until the subscription is disposed.</summary>

@@ -188,6 +188,13 @@ internal sealed partial class MeshMessaging
         var (data, attachment) = Payload.Encode(message, Json);
         if (!attachment.IsEmpty)
             throw new ArgumentException("A raw channel message is JSON only: it cannot carry binary data.", nameof(message));
+        if (peer.SpeaksMeshProtocol && Payload.HasTopLevelMember(data.Span, "t"u8))
+        {
+            throw new ArgumentException(
+                "A raw channel message to a mesh node cannot have a top-level \"t\" member: the node would read it as a frame of that type (docs/protocol.md 4.3).",
+                nameof(message));
+        }
+
         return peer.SendAsync(new Envelope.Raw(data), cancellationToken);
     }
 

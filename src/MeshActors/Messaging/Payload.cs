@@ -91,6 +91,23 @@ internal static class Payload
         return JsonSerializer.Deserialize<T>(data.Span, options)!;
     }
 
+    /// <summary>Whether <paramref name="json"/> is an object with a top-level member named <paramref name="name"/>.</summary>
+    public static bool HasTopLevelMember(ReadOnlySpan<byte> json, ReadOnlySpan<byte> name)
+    {
+        var reader = new Utf8JsonReader(json);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            return false;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals(name))
+                return true;
+            reader.Read();
+            reader.Skip();
+        }
+
+        return false;
+    }
+
     // Its bytes as they were read: written again, a string escaping a lone surrogate ("\ud800", as Python writes one)
     // would throw, since System.Text.Json reads such a string but refuses to write it.
     private static byte[] ElementBytes(JsonElement element) =>

@@ -109,7 +109,8 @@ internal sealed partial class PeerManagerActor
         var name = identity.Name ?? "?";
         if (!identity.Outbound)
         {
-            var named = _members.Values.Where(member => member.Name == name).Take(2).ToList();
+            // Only a plain registration: a mesh node of the same name is another node, whose channels say hello.
+            var named = _members.Values.Where(member => member.Name == name && member.ProtocolVersion == 0).Take(2).ToList();
             if (named.Count == 1)
             {
                 return named[0].Id;

@@ -26,7 +26,6 @@ internal sealed class UnaryCaller : IPeer
     private volatile Envelope.Hello? _hello;
     private bool _admittedAny;
     private int _open = 1; // the request body, plus each request awaiting its answer
-    private volatile bool _bodyEnded;
 
     /// <summary>A caller on <paramref name="channel"/>; <paramref name="deliver"/> hands an envelope to the handler as coming from it, <paramref name="writer"/> wakes the call's writer.</summary>
     public UnaryCaller(MeshChannel channel, PeerChannelSettings settings, Action<Envelope> deliver, WakeSignal writer)
@@ -63,8 +62,11 @@ internal sealed class UnaryCaller : IPeer
     /// <summary>True once the request body has ended and every request is answered or cancelled by the caller.</summary>
     public bool IsAnswered => Volatile.Read(ref _open) == 0;
 
-    /// <summary>True while a request awaits its answer.</summary>
-    public bool AwaitsAnswers => Volatile.Read(ref _open) > (_bodyEnded ? 0 : 1);
+    /// <summary>
+    /// True while a request awaits its answer. An answer made and waiting for room in the call's queue does not count:
+    /// it waits for the caller to read, and a caller that stops reading is as idle as one that sends nothing.
+    /// </summary>
+    public bool AwaitsAnswers => !_awaited.IsEmpty;
 
     /// <summary>
     /// Read loop: takes an envelope from the request body before it is handled as on any channel. Returns what to
@@ -108,11 +110,7 @@ internal sealed class UnaryCaller : IPeer
     }
 
     /// <summary>Read loop: the request body ended; the call ends once every request is answered.</summary>
-    public void OnBodyEnded()
-    {
-        _bodyEnded = true;
-        Release();
-    }
+    public void OnBodyEnded() => Release();
 
     /// <summary>The call ended: handlers of requests still unanswered are cancelled, and senders waiting for room are failed.</summary>
     public void End(string reason)
