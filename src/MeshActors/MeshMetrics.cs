@@ -30,9 +30,9 @@ internal sealed class MeshMetrics : IDisposable
     {
         _node = [new("meshactors.node.name", nodeName), new("meshactors.node.id", nodeId)];
 
-        // The node's own tags make its meter one of its own, even from a factory that hands out one meter per options.
-        var options = new MeterOptions(MeterName) { Tags = _node };
-        _meter = factory?.Create(options) ?? new Meter(options);
+        // A meter of its own, in the factory's scope: a factory's meters are the factory's, and disposing one does
+        // nothing, so a stopped node's instruments would go on (holding the node) until the host's container is gone.
+        _meter = new Meter(new MeterOptions(MeterName) { Tags = _node, Scope = factory });
 
         var totals = peers.Totals;
         Both("meshactors.peer.frames", "{frame}", "Frames written to and read from peers, handshakes excluded.", () => (totals.FramesSent, totals.FramesReceived));

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 using MeshActors.Actors;
 using MeshActors.Peers;
@@ -29,27 +30,45 @@ internal sealed partial class MeshMessaging
         if (route is null)
             return default;
 
-        using var activity = MeshTracing.StartPublish(topic);
+        // The span lasts until the sends that wait for room are done, and fails with them; the caller goes on in its own.
+        var previous = Activity.Current;
+        var activity = MeshTracing.StartPublish(topic);
         var trace = MeshTracing.Outgoing(activity);
         TopicMessage? local = null;
         Envelope.Pub? pub = null;
         List<Task>? sending = null;
-        foreach (var group in route.Groups)
+        try
         {
-            // A message with an attachment goes to a member that can take one; the group misses it only when none can.
-            var members = attachment.IsEmpty ? group : group.AcceptingAttachments() ?? group;
-            var choice = group.Count == 1 ? 0 : Select(Options.TopicGroupBalancer, members, allowAll: true);
-            if (choice != LoadBalancers.All)
+            foreach (var group in route.Groups)
             {
-                Deliver(members[choice]);
-                continue;
-            }
+                // A message with an attachment goes to a member that can take one; the group misses it only when none can.
+                var members = attachment.IsEmpty ? group : group.AcceptingAttachments() ?? group;
+                var choice = group.Count == 1 ? 0 : Select(Options.TopicGroupBalancer, members, allowAll: true);
+                if (choice != LoadBalancers.All)
+                {
+                    Deliver(members[choice]);
+                    continue;
+                }
 
-            foreach (var candidate in group)
-                Deliver(candidate); // every member: one that cannot take the attachment counts as a drop
+                foreach (var candidate in group)
+                    Deliver(candidate); // every member: one that cannot take the attachment counts as a drop
+            }
+        }
+        catch (Exception ex)
+        {
+            MeshTracing.Fail(activity, ex);
+            activity?.Dispose();
+            throw;
+        }
+        finally
+        {
+            Activity.Current = previous;
         }
 
-        return sending is null ? default : new ValueTask(AwaitSendsAsync(sending, cancellationToken));
+        if (sending is not null)
+            return new ValueTask(AwaitSendsAsync(sending, activity, cancellationToken));
+        activity?.Dispose();
+        return default;
 
         void Deliver(RouteCandidate candidate)
         {
@@ -83,9 +102,10 @@ internal sealed partial class MeshMessaging
         }
     }
 
-    /// <summary>Waits for the sends that had to wait for room; every peer is tried before a failure is thrown.</summary>
-    private async Task AwaitSendsAsync(List<Task> sending, CancellationToken cancellationToken)
+    /// <summary>Waits for the sends that had to wait for room, then ends the publish's span; every peer is tried before a failure is thrown.</summary>
+    private async Task AwaitSendsAsync(List<Task> sending, Activity? activity, CancellationToken cancellationToken)
     {
+        using var span = activity;
         ExceptionDispatchInfo? failure = null;
         foreach (var send in sending)
         {
@@ -108,7 +128,11 @@ internal sealed partial class MeshMessaging
             }
         }
 
-        failure?.Throw();
+        if (failure is not null)
+        {
+            MeshTracing.Fail(activity, failure.SourceException);
+            failure.Throw();
+        }
     }
 
     /// <summary>Hands a message that arrived from a peer (or a raw channel message) to this node's subscribers.</summary>

@@ -117,8 +117,11 @@ internal sealed partial class PeerChannel
         }
 
         writer.Write(envelope);
-        return 1;
+        return FramesOf(envelope);
     }
+
+    // An attachment is a frame of its own (docs/protocol.md 6), and the reader counts it as one.
+    private static int FramesOf(Envelope envelope) => EnvelopeEncoder.AttachmentOf(envelope).IsEmpty ? 1 : 2;
 
     // Ownership is checked before each envelope: a channel that closes, or whose queue went to another channel, takes
     // nothing more, and what it took is still read to its end by the peer (after a goodbye) or lost with the channel.
@@ -130,10 +133,7 @@ internal sealed partial class PeerChannel
         {
             envelopes++;
             taken += OutboundQueue.SizeOf(envelope);
-            if (TryWrite(writer, envelope))
-            {
-                frames++;
-            }
+            frames += TryWrite(writer, envelope);
         }
 
         queue.Release(envelopes, taken);
@@ -141,8 +141,9 @@ internal sealed partial class PeerChannel
     }
 
     // An envelope this peer cannot take is dropped and counted; the channel goes on. Anything else that fails here is
-    // the channel, not the envelope: it is left to the loop, or one lost channel would drop the whole queue.
-    private bool TryWrite(FrameWriter writer, Envelope envelope)
+    // the channel, not the envelope: it is left to the loop, or one lost channel would drop the whole queue. Returns
+    // the frames written.
+    private int TryWrite(FrameWriter writer, Envelope envelope)
     {
         try
         {
@@ -152,34 +153,31 @@ internal sealed partial class PeerChannel
             }
 
             writer.Write(envelope);
-            return true;
+            return FramesOf(envelope);
         }
         catch (Exception e) when (e is MeshProtocolException or NotSupportedException or ArgumentException)
         {
             _link!.Stats.OnDropped();
             PeerLog.Unsendable(_settings.Logger, envelope.Type, _link.NodeId, e.Message);
-            if (e is FrameTooLargeException tooLarge)
-            {
-                AnswerInstead(writer, envelope, tooLarge);
-            }
-
-            return false;
+            return e is FrameTooLargeException tooLarge ? AnswerInstead(writer, envelope, tooLarge) : 0;
         }
     }
 
     // A request or an answer too large for the peer is waited for: its requester hears why at once (docs/protocol.md
     // 3.1), not at its timeout. An answer becomes an error the requester takes; a request, the same error for this
     // node's own caller.
-    private void AnswerInstead(FrameWriter writer, Envelope envelope, FrameTooLargeException tooLarge)
+    private int AnswerInstead(FrameWriter writer, Envelope envelope, FrameTooLargeException tooLarge)
     {
         switch (envelope)
         {
             case Envelope.Res res:
                 writer.Write(new Envelope.Err(ErrorCodes.FrameTooLarge, $"The response was not sent: {tooLarge.Message}") { Id = res.Id });
-                break;
+                return 1;
             case Envelope.Req req:
                 _ = _settings.Handler.OnEnvelope(Peer, new Envelope.Err(ErrorCodes.FrameTooLarge, $"The request was not sent: {tooLarge.Message}") { Id = req.Id });
-                break;
+                return 0;
+            default:
+                return 0;
         }
     }
 }

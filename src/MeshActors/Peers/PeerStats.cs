@@ -15,7 +15,7 @@ public sealed class PeerStats
     /// <summary>Bytes of those frames, length prefixes included.</summary>
     public long BytesReceived => Volatile.Read(ref _bytesReceived);
 
-    /// <summary>Envelopes written to the peer, control frames (ping, pong, err, bye) included.</summary>
+    /// <summary>Frames written to the peer, control frames (ping, pong, err, bye) and attachment frames included.</summary>
     public long FramesSent => Volatile.Read(ref _framesSent);
 
     /// <summary>Bytes handed to the transport for the peer, length prefixes included.</summary>
