@@ -51,11 +51,15 @@ internal sealed partial class ReplicatedDictionaryActor<T> : ReceiveActor, IWith
         Receive<DictionarySet<T>>(OnSet);
         Receive<DictionaryUpdate<T>>(OnUpdate);
         Receive<DictionaryRemove>(OnRemove);
-        Receive<DictionaryGet>(get => Sender.Tell(new DictionaryValue<T>(get.Key, _snapshot.TryGetValue(get.Key, out var value), value)));
+        Receive<DictionaryGet>(get =>
+        {
+            if (!Refused(get.Key))
+                Sender.Tell(new DictionaryValue<T>(get.Key, _snapshot.TryGetValue(get.Key, out var value), value));
+        });
         Receive<WatchDictionary>(OnWatch);
         Receive<UnwatchDictionary>(unwatch =>
         {
-            if (_watchers.Remove(unwatch.Watcher))
+            if (unwatch.Watcher is not null && _watchers.Remove(unwatch.Watcher))
                 Context.Unwatch(unwatch.Watcher);
         });
         Receive<Terminated>(terminated => _watchers.Remove(terminated.ActorRef));
@@ -301,6 +305,7 @@ internal sealed partial class ReplicatedDictionaryActor<T> : ReceiveActor, IWith
         if (Siblings.Merge(before, version) is not { } after)
             return;
         _entries[key] = after;
+        var wasResolved = _conflicts.TryGetValue(key, out var earlier) && earlier.Resolved;
 
         var winner = Siblings.Winner(after);
         var (present, shown) = (!winner.Removed, winner.Value);
@@ -309,7 +314,8 @@ internal sealed partial class ReplicatedDictionaryActor<T> : ReceiveActor, IWith
         {
             var writes = after.Select(Write).ToArray();
             var conflict = new DictionaryConflict<T>(key, writes, writes[^1], present ? shown : default, Resolved: false);
-            if (_options.Resolver is { } resolver)
+            // Removes alone are no conflict of intents: the key stays absent, and a resolver, which can only make a value, is not asked.
+            if (_options.Resolver is { } resolver && after.Any(sibling => !sibling.Removed))
             {
                 try
                 {
@@ -335,8 +341,10 @@ internal sealed partial class ReplicatedDictionaryActor<T> : ReceiveActor, IWith
 
         var wasPresent = _snapshot.TryGetValue(key, out var old);
         _snapshot = present ? _snapshot.SetItem(key, shown!) : _snapshot.Remove(key);
-        var sameWinner = before.Length > 0 && ReferenceEquals(Siblings.Winner(before), winner) && !resolved;
-        if (present != wasPresent || (present && !sameWinner && !(resolved && EqualityComparer<T>.Default.Equals(old, shown))))
+        // The same winner's value shown before and now is no change; a resolver's value, before or now, is compared instead.
+        var sameWinner = before.Length > 0 && ReferenceEquals(Siblings.Winner(before), winner) && !resolved && !wasResolved;
+        var sameValue = (resolved || wasResolved) && EqualityComparer<T>.Default.Equals(old, shown);
+        if (present != wasPresent || (present && !sameWinner && !sameValue))
             _events.Add(new DictionaryChange<T>(key, present ? DictionaryChangeKind.Set : DictionaryChangeKind.Removed, present ? shown : default, winner.Node, local));
 
         static DictionaryWrite<T> Write(ReplicaVersion<T> sibling) => new(sibling.Node, sibling.Removed, sibling.Value, sibling.Stamp);
@@ -385,6 +393,13 @@ internal sealed partial class ReplicatedDictionaryActor<T> : ReceiveActor, IWith
 
     private void OnWatch(WatchDictionary watch)
     {
+        // A null among the watchers would throw at every publish after it, each write applied here and sent nowhere.
+        if (watch.Watcher is null)
+        {
+            Sender.Tell(new Status.Failure(new ArgumentNullException(nameof(watch), "WatchDictionary needs a watcher.")));
+            return;
+        }
+
         if (_watchers.Add(watch.Watcher))
             Context.Watch(watch.Watcher);
         Sender.Tell(new DictionaryWatched(watch.Watcher));

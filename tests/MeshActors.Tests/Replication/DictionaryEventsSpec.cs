@@ -10,7 +10,7 @@ namespace MeshActors.Tests.Replication;
 using MeshActors.TestKit;
 
 /// <summary>What applications see of a replica: its actor-level API, its events, and its resolver, between real nodes.</summary>
-public sealed class DictionaryEventsReviewSpec(ITestOutputHelper output) : LoopbackMesh(output)
+public sealed class DictionaryEventsSpec(ITestOutputHelper output) : LoopbackMesh(output)
 {
     [Fact]
     public async Task A_replica_must_refuse_a_watch_without_a_watcher_and_go_on_replicating_its_writes()
