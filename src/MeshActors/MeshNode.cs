@@ -140,7 +140,14 @@ public sealed partial class MeshNode : IMesh
             _registryActor = await Spawn(RegistryActor.Props(_registry, _self, _options.Discovery), "registry", cancellationToken).ConfigureAwait(false);
             _metrics = new MeshMetrics(_options.NodeName, Id, _directory, messaging.Stats, () => _members.Count, OpenDictionaries, _options.MeterFactory);
             Volatile.Write(ref _messaging, messaging);
-            Interlocked.Exchange(ref _state, Started); // a full fence, as the registry round's side has: one of the two completes Joined
+            // A full fence, as the registry round's side has: one of the two completes Joined. A stop that came during
+            // the start owns the node: it stays stopped, and the start fails (the catch below waits for the stop).
+            if (Interlocked.CompareExchange(ref _state, Started, Starting) != Starting)
+            {
+                Interlocked.CompareExchange(ref _messaging, null, messaging);
+                throw new OperationCanceledException($"Mesh node {_options.NodeName} ({Id}) was stopped while it started.");
+            }
+
             if (Volatile.Read(ref _registryRead) == 1)
                 _joined.TrySetResult();
             MeshLog.Started(_log, _options.NodeName, Id, _self.Address, _registry.Description);
@@ -177,8 +184,9 @@ public sealed partial class MeshNode : IMesh
             if (previous != Created)
                 MeshLog.Stopping(_log, _options.NodeName, Id);
 
-            // A start that failed halfway stops what it started.
-            var deadline = _options.Peers.GoodbyeGrace + _options.Discovery.CommandTimeout + TimeSpan.FromSeconds(5);
+            // A start that failed halfway stops what it started. Saturated: options built without validation may hold anything.
+            var deadline = TimeSpan.FromTicks(Math.Min(
+                TimerLimit.Max.Ticks, _options.Peers.GoodbyeGrace.Ticks + Math.Min(_options.Discovery.CommandTimeout.Ticks, TimerLimit.Max.Ticks) + TimeSpan.TicksPerSecond * 5));
             try
             {
                 await Step(_registryActor, "leave the registry", () => _registryActor.Ask<LeftMesh>(LeaveMesh.Instance, deadline, cancellationToken)).ConfigureAwait(false);

@@ -77,6 +77,8 @@ public sealed record MeshOptions
         if (Transport.ListenPort is < 0 or > 65535)
             errors.Add($"MeshOptions.Transport.ListenPort must be 0 (any free port) to 65535, not {Transport.ListenPort}.");
 
+        TransportErrors(Transport, errors);
+
         // Each setting's range is checked when it is set; these are combinations that cannot work. An idle channel pings
         // after a heartbeat interval of silence, noticed on a timer of half an interval, so an idle peer's pings arrive
         // up to 1.5 intervals apart: a shorter liveness timeout closes healthy idle channels as hung, each redialed one
@@ -88,6 +90,23 @@ public sealed record MeshOptions
         Check(Discovery.Validate);
         Check(Messaging.Validate);
         return errors;
+
+        static void TransportErrors(Transport.TransportOptions transport, List<string> errors)
+        {
+            // What the listener, Kestrel and the dialer refuse or cannot use, refused here with the rest rather than at start.
+            if (transport.Http2ConnectionWindowSize <= 2L * transport.Http2StreamWindowSize || transport.Http2StreamWindowSize < 65535)
+                errors.Add($"MeshOptions.Transport.Http2ConnectionWindowSize ({transport.Http2ConnectionWindowSize}) must exceed twice Http2StreamWindowSize ({transport.Http2StreamWindowSize}, at least 65535): one channel whose reader stalls would starve every other channel on its connection.");
+            if (transport.Http2MaxFrameSize is < 16384 or > 16777215)
+                errors.Add($"MeshOptions.Transport.Http2MaxFrameSize must be 16384 to 16777215 (RFC 9113 6.5.2), not {transport.Http2MaxFrameSize}.");
+            if (transport.KeepAlivePingDelay < TimeSpan.FromSeconds(1) || transport.KeepAlivePingTimeout < TimeSpan.FromSeconds(1))
+                errors.Add($"MeshOptions.Transport.KeepAlivePingDelay ({transport.KeepAlivePingDelay}) and KeepAlivePingTimeout ({transport.KeepAlivePingTimeout}) must be at least 1 s (Kestrel's minimum).");
+            if (transport.MaxChannelsPerConnection < 1)
+                errors.Add($"MeshOptions.Transport.MaxChannelsPerConnection must be at least 1, not {transport.MaxChannelsPerConnection}.");
+            if (!TimerLimit.Fits(transport.ConnectTimeout))
+                errors.Add($"MeshOptions.Transport.ConnectTimeout must be positive and at most {TimerLimit.Max}, not {transport.ConnectTimeout}.");
+            if (!TimerLimit.Fits(transport.ShutdownTimeout))
+                errors.Add($"MeshOptions.Transport.ShutdownTimeout must be positive and at most {TimerLimit.Max}, not {transport.ShutdownTimeout}.");
+        }
 
         void Check(Action validate)
         {

@@ -41,18 +41,18 @@ public sealed record DiscoveryOptions
     {
         if (string.IsNullOrWhiteSpace(Registry))
             throw new ArgumentException("DiscoveryOptions.Registry is empty: use \"local\" or a Redis connection string such as \"localhost:6379\".", nameof(Registry));
-        if (HeartbeatInterval <= TimeSpan.Zero)
-            throw new ArgumentException($"DiscoveryOptions.HeartbeatInterval must be positive, not {HeartbeatInterval}.", nameof(HeartbeatInterval));
-        if (Ttl < TimeSpan.FromSeconds(1) || Ttl.Ticks % TimeSpan.TicksPerSecond != 0)
-            throw new ArgumentException($"DiscoveryOptions.Ttl must be a whole number of seconds, at least 1 (Redis EX counts seconds), not {Ttl}.", nameof(Ttl));
+        if (!TimerLimit.Fits(HeartbeatInterval))
+            throw new ArgumentException($"DiscoveryOptions.HeartbeatInterval must be positive and at most {TimerLimit.Max} (a .NET timer's limit), not {HeartbeatInterval}.", nameof(HeartbeatInterval));
+        if (Ttl < TimeSpan.FromSeconds(1) || Ttl.Ticks % TimeSpan.TicksPerSecond != 0 || Ttl > TimerLimit.Max)
+            throw new ArgumentException($"DiscoveryOptions.Ttl must be a whole number of seconds, at least 1 (Redis EX counts seconds) and at most {TimerLimit.Max}, not {Ttl}.", nameof(Ttl));
         if (Ttl <= HeartbeatInterval)
             throw new ArgumentException($"DiscoveryOptions.Ttl ({Ttl}) must be longer than HeartbeatInterval ({HeartbeatInterval}), or registrations expire between heartbeats.", nameof(Ttl));
-        if (CommandTimeout <= TimeSpan.Zero)
-            throw new ArgumentException($"DiscoveryOptions.CommandTimeout must be positive, not {CommandTimeout}.", nameof(CommandTimeout));
+        if (!TimerLimit.Fits(CommandTimeout))
+            throw new ArgumentException($"DiscoveryOptions.CommandTimeout must be positive and at most {TimerLimit.Max} (a .NET timer's limit), not {CommandTimeout}.", nameof(CommandTimeout));
         if (MaxRegistrationBytes < 1024)
             throw new ArgumentException($"DiscoveryOptions.MaxRegistrationBytes must be at least 1024, not {MaxRegistrationBytes}.", nameof(MaxRegistrationBytes));
-        if (RetryBackoffMin <= TimeSpan.Zero || RetryBackoffMax < RetryBackoffMin)
-            throw new ArgumentException($"DiscoveryOptions.RetryBackoffMin ({RetryBackoffMin}) must be positive and not above RetryBackoffMax ({RetryBackoffMax}).", nameof(RetryBackoffMin));
+        if (!TimerLimit.Fits(RetryBackoffMin) || RetryBackoffMax < RetryBackoffMin || RetryBackoffMax > TimerLimit.Max)
+            throw new ArgumentException($"DiscoveryOptions.RetryBackoffMin ({RetryBackoffMin}) must be positive and not above RetryBackoffMax ({RetryBackoffMax}), and both at most {TimerLimit.Max}.", nameof(RetryBackoffMin));
         RegistryKey.ValidatePrefix(KeyPrefix);
     }
 }

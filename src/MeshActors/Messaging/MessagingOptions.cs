@@ -36,8 +36,8 @@ public sealed record MessagingOptions
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting that cannot work.</summary>
     public void Validate()
     {
-        if (RequestTimeout <= TimeSpan.Zero)
-            throw new ArgumentException($"MessagingOptions.RequestTimeout must be positive, not {RequestTimeout}.", nameof(RequestTimeout));
+        if (!TimerLimit.Fits(RequestTimeout))
+            throw new ArgumentException($"MessagingOptions.RequestTimeout must be positive and at most {TimerLimit.Max} (a .NET timer's limit), not {RequestTimeout}.", nameof(RequestTimeout));
         if (SubscriberBacklogLimit < 2)
             throw new ArgumentException($"MessagingOptions.SubscriberBacklogLimit must be at least 2, not {SubscriberBacklogLimit}.", nameof(SubscriberBacklogLimit));
         if (SubscriberBacklogBytes < 1)

@@ -6,8 +6,6 @@ public sealed record RequestOptions
     /// <summary>The settings used when a call gives none.</summary>
     public static RequestOptions Default { get; } = new();
 
-    private static readonly TimeSpan MaxTimeout = TimeSpan.FromMilliseconds(uint.MaxValue - 1.0);
-
     /// <summary>
     /// How long to wait for the response, retries included; <see cref="MessagingOptions.RequestTimeout"/> when null.
     /// It counts from when a provider is found, so a <see cref="WaitForProvider"/> longer than it is waited out. Positive, and at most what a .NET timer takes (2^32-2 ms, about 49.7 days): there is no infinite one.
@@ -16,8 +14,8 @@ public sealed record RequestOptions
     public TimeSpan? Timeout
     {
         get;
-        init => field = value is not { } timeout || (timeout > TimeSpan.Zero && timeout <= MaxTimeout) ? value
-            : throw new ArgumentOutOfRangeException(nameof(Timeout), value, $"A request timeout is positive and at most {MaxTimeout} (a .NET timer's limit); there is no infinite one.");
+        init => field = value is not { } timeout || TimerLimit.Fits(timeout) ? value
+            : throw new ArgumentOutOfRangeException(nameof(Timeout), value, $"A request timeout is positive and at most {TimerLimit.Max} (a .NET timer's limit); there is no infinite one.");
     }
 
     /// <summary>Safe to run twice: when the provider dies mid-request the call is retried once on another provider.</summary>

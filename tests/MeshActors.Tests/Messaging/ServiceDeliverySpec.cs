@@ -15,38 +15,6 @@ using MeshActors.TestKit;
 public sealed class ServiceDeliverySpec(ITestOutputHelper output) : LoopbackMesh(output)
 {
     [Fact]
-    public async Task A_request_whose_caller_gave_up_while_it_waited_in_the_queue_must_not_run()
-    {
-        var client = await Start("client");
-        var provider = await Start("provider", messaging: new MessagingOptions { SubscriberBacklogLimit = 2 });
-        await WaitConnected(client, provider);
-        var ran = 0;
-        var gate = new TaskCompletionSource();
-        await provider.Subscribe<byte[]>("stuck", async (_, _) => await gate.Task).Ready;
-        await provider.AddService<int, int>("work", (x, _, _) =>
-        {
-            Interlocked.Increment(ref ran);
-            return new ValueTask<int>(x);
-        }).Ready;
-        await AwaitConditionAsync(() => Routes(client).Topic("stuck") is not null, TestTimeouts.Default, message: "the client to see the subscriber");
-        await WaitForProviders(client, "work", 1);
-
-        // The provider stops reading its channel from the client: a few large messages fill the stream's window, and the
-        // rest wait in the client's queue, below the size at which senders wait for room.
-        var payload = new byte[256 * 1024];
-        for (var i = 0; i < 16; i++)
-            await client.PublishAsync("stuck", payload);
-        await AwaitConditionAsync(() => Peer(client, provider).QueuedBytes > 0, TestTimeouts.Default, message: "messages waiting in the client's queue");
-
-        // Queued at once behind them, the request waits past its timeout: its caller gives up, and its cancel follows it.
-        await Assert.ThrowsAsync<TimeoutException>(() => client.RequestAsync<int, int>("work", 1, new RequestOptions { Timeout = TimeSpan.FromMilliseconds(300) }));
-
-        gate.SetResult();
-        Assert.Equal(2, await client.RequestAsync<int, int>("work", 2).WithTimeout()); // after everything queued before it
-        Assert.Equal(1, Volatile.Read(ref ran)); // that one only: nobody waited for the first
-    }
-
-    [Fact]
     public async Task A_request_still_waiting_for_room_when_its_provider_is_lost_was_never_sent_and_must_go_to_another_provider()
     {
         var client = await Start("client");
@@ -183,8 +151,6 @@ public sealed class ServiceDeliverySpec(ITestOutputHelper output) : LoopbackMesh
     private static long QueuedBytes(MeshNode node, MeshNode peer) => node.DescribePeers().Single(info => info.NodeId == peer.Id).QueuedBytes;
 
     private static RoutingTable Routes(MeshNode node) => node.MessagingLayer.Routes.Current;
-
-    private static PeerInfo Peer(MeshNode node, MeshNode other) => node.DescribePeers().Single(peer => peer.NodeId == other.Id);
 
     /// <summary>Answers "local", holding its first request until the gate opens, so that the next one waits in its mailbox.</summary>
     private sealed class BlockingHandler : ReceiveActor

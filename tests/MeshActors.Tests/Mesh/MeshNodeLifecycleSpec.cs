@@ -1,0 +1,141 @@
+using Microsoft.Extensions.Logging;
+using MeshActors.Discovery;
+using MeshActors.Messaging;
+using MeshActors.Tests.Transport;
+using MeshActors.Transport;
+using Xunit.Abstractions;
+
+namespace MeshActors.Tests.Mesh;
+
+/// <summary>The node facade's lifecycle and the options it accepts, on real nodes over a local registry of the test's own.</summary>
+public sealed class MeshNodeLifecycleSpec(ITestOutputHelper output) : IAsyncLifetime
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "meshactors-lifecycle-" + Guid.NewGuid().ToString("N"));
+    private readonly TestLog _log = new(output);
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync()
+    {
+        if (Directory.Exists(_root))
+            Directory.Delete(_root, recursive: true);
+        return Task.CompletedTask;
+    }
+
+    // Unchecked, the first four would make the peer manager's constructor throw (the listener or Kestrel refuses them),
+    // and StartAsync fail with an ActorTerminatedException that names no setting; with a negative ConnectTimeout the
+    // node would start, register and never connect to anyone; with a negative ShutdownTimeout the stopped node's port
+    // would still accept connections.
+    [Theory]
+    [InlineData("Http2ConnectionWindowSize")]
+    [InlineData("Http2MaxFrameSize")]
+    [InlineData("KeepAlivePingDelay")]
+    [InlineData("MaxChannelsPerConnection")]
+    [InlineData("ConnectTimeout")]
+    [InlineData("ShutdownTimeout")]
+    public void A_transport_setting_the_listener_or_dialer_cannot_use_must_be_refused_with_the_other_option_errors_naming_it(string setting)
+    {
+        var refusal = Refusal(() => Options("a") with
+        {
+            Transport = setting switch
+            {
+                "Http2ConnectionWindowSize" => new TransportOptions { Http2ConnectionWindowSize = 4 * 1024 * 1024, Http2StreamWindowSize = 4 * 1024 * 1024 },
+                "Http2MaxFrameSize" => new TransportOptions { Http2MaxFrameSize = 1000 },
+                "KeepAlivePingDelay" => new TransportOptions { KeepAlivePingDelay = TimeSpan.FromMilliseconds(100) },
+                "MaxChannelsPerConnection" => new TransportOptions { MaxChannelsPerConnection = 0 },
+                "ConnectTimeout" => new TransportOptions { ConnectTimeout = TimeSpan.FromSeconds(-2) },
+                "ShutdownTimeout" => new TransportOptions { ShutdownTimeout = TimeSpan.FromSeconds(-1) },
+                _ => throw new ArgumentException(setting),
+            },
+        });
+
+        Assert.Contains(setting, refusal);
+    }
+
+    // Unchecked, a RequestTimeout beyond a timer's limit would fail every request with ArgumentOutOfRangeException
+    // ('delay'). CommandTimeout of 60 days: every registry call throws, the node never joins, and StopAsync never
+    // returns (the registry actor's leave throws and is resumed, and the ask waits on a timer that cannot fire).
+    // CommandTimeout of TimeSpan.MaxValue: StopAsync throws OverflowException computing its deadline before it stops
+    // anything, leaving the actor system, the listener and the heartbeating registration alive.
+    [Theory]
+    [InlineData("Messaging.RequestTimeout", 60.0)]
+    [InlineData("Discovery.CommandTimeout", 60.0)]
+    [InlineData("Discovery.CommandTimeout", double.PositiveInfinity)]
+    public void A_timeout_longer_than_a_dotnet_timer_can_wait_must_be_refused_with_the_other_option_errors(string setting, double days)
+    {
+        var timeout = double.IsPositiveInfinity(days) ? TimeSpan.MaxValue : TimeSpan.FromDays(days);
+
+        var refusal = Refusal(() => setting == "Messaging.RequestTimeout"
+            ? Options("a") with { Messaging = new MessagingOptions { RequestTimeout = timeout } }
+            : Options("a") with { Discovery = Options("a").Discovery with { CommandTimeout = timeout } });
+
+        Assert.Contains(setting.Split('.')[1], refusal);
+    }
+
+    // The registry's logger is made by StartAsync itself, after the peer manager is up and before the node counts as
+    // started: a stop requested there is a stop requested while the node starts (a host shutting down during its
+    // start), at a point this test can pick.
+    [Fact]
+    public async Task A_node_stopped_while_it_starts_must_end_stopped_and_not_report_itself_started()
+    {
+        MeshNode node = null!;
+        Task? stopping = null;
+        node = new MeshNode(Options("a") with { LoggerFactory = new OnRegistryLogger(_log, () => stopping ??= node.StopAsync()) });
+        try
+        {
+            var startFailure = await Record.ExceptionAsync(() => node.StartAsync().WithTimeout());
+            output.WriteLine($"StartAsync: {startFailure?.GetType().Name ?? "returned"}");
+            Assert.NotNull(stopping);
+            await stopping.WithTimeout();
+            Assert.True(node.System.WhenTerminated.IsCompleted, "the stop terminated the node's actor system");
+
+            // The stop has completed: whatever StartAsync did, the node is stopped, and says so.
+            var peers = Record.Exception(() => node.Peers);
+            Assert.True(peers is InvalidOperationException, $"Peers after the stop gave {(peers is null ? "a reference to the stopped peer manager" : peers.GetType().Name)} instead of saying the node is stopped");
+            var subscribe = Assert.Throws<InvalidOperationException>(() => node.Subscribe<int>("ticks", (_, _) => default));
+            Assert.Contains("is stopped", subscribe.Message);
+        }
+        finally
+        {
+            await node.DisposeAsync().AsTask().WithTimeout();
+        }
+    }
+
+    private MeshOptions Options(string name) => new()
+    {
+        NodeName = name,
+        Discovery = new DiscoveryOptions { Registry = "local:" + _root },
+        LoggerFactory = _log,
+    };
+
+    /// <summary>What refuses the options: the setter's exception, or every error MeshOptions.Validate would list ("" when nothing does).</summary>
+    private static string Refusal(Func<MeshOptions> options)
+    {
+        try
+        {
+            return string.Join(" ", options().ValidationErrors());
+        }
+        catch (ArgumentException ex)
+        {
+            return $"{ex.ParamName}: {ex.Message}";
+        }
+    }
+
+    /// <summary>A meter factory (as a host's is) that runs <paramref name="created"/> each time a meter is made.</summary>
+    /// <summary>The test's log, calling <paramref name="created"/> when the node makes its registry's logger: a point of its start the test can pick.</summary>
+    private sealed class OnRegistryLogger(ILoggerFactory inner, Action created) : ILoggerFactory
+    {
+        public ILogger CreateLogger(string categoryName)
+        {
+            if (categoryName.EndsWith("Registry", StringComparison.Ordinal))
+                created();
+            return inner.CreateLogger(categoryName);
+        }
+
+        public void AddProvider(ILoggerProvider provider) => inner.AddProvider(provider);
+
+        public void Dispose()
+        {
+        }
+    }
+}
