@@ -52,14 +52,29 @@ using var pongs = node.Subscribe<Pong>("pong", (pong, context) =>
 });
 
 Console.WriteLine("waiting for a ponger");
-await pongs.Ready.WaitAsync(stop.Token); // listening for pongs before the first ping goes out
-await node.WaitForSubscriberAsync("ping", TimeSpan.FromSeconds(30), stop.Token);
-for (var i = 1; i <= count && !stop.IsCancellationRequested; i++)
+try
 {
-    await node.PublishAsync("ping", new Ping(i, Stopwatch.GetTimestamp()), stop.Token);
-    await Task.Delay(200, stop.Token);
+    await pongs.Ready.WaitAsync(stop.Token); // listening for pongs before the first ping goes out
+    await node.WaitForSubscriberAsync("ping", TimeSpan.FromSeconds(30), stop.Token);
+    for (var i = 1; i <= count; i++)
+    {
+        await node.PublishAsync("ping", new Ping(i, Stopwatch.GetTimestamp()), stop.Token);
+        await Task.Delay(200, stop.Token);
+    }
+
+    await done.Task.WaitAsync(TimeSpan.FromSeconds(10), stop.Token);
 }
-await done.Task.WaitAsync(TimeSpan.FromSeconds(10), stop.Token);
+catch (OperationCanceledException) when (stop.IsCancellationRequested)
+{
+    Console.WriteLine($"stopped: {answered} of {count} pings answered; pinger leaves the mesh");
+    return 130;
+}
+catch (TimeoutException e)
+{
+    Console.Error.WriteLine($"pinger: {e.Message} ({answered} of {count} pings answered)");
+    return 1;
+}
+
 Console.WriteLine($"{answered} of {count} pings answered");
 return 0;
 
