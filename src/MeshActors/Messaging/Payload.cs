@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text.Json;
+using MeshActors.Protocol;
 
 namespace MeshActors.Messaging;
 
@@ -91,21 +92,11 @@ internal static class Payload
         return JsonSerializer.Deserialize<T>(data.Span, options)!;
     }
 
-    /// <summary>Whether <paramref name="json"/> is an object with a top-level member named <paramref name="name"/>.</summary>
+    /// <summary>Whether <paramref name="json"/> (valid, as serialized) is an object with a top-level member named <paramref name="name"/>.</summary>
     public static bool HasTopLevelMember(ReadOnlySpan<byte> json, ReadOnlySpan<byte> name)
     {
         var reader = new Utf8JsonReader(json);
-        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
-            return false;
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-        {
-            if (reader.ValueTextEquals(name))
-                return true;
-            reader.Read();
-            reader.Skip();
-        }
-
-        return false;
+        return TopLevelMember.TryFind(ref reader, name);
     }
 
     // Its bytes as they were read: written again, a string escaping a lone surrogate ("\ud800", as Python writes one)

@@ -50,24 +50,12 @@ internal sealed partial class PeerChannel
         var reader = new Utf8JsonReader(payload);
         try
         {
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
-                return false;
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-            {
-                var isType = reader.ValueTextEquals("t"u8);
-                if (!reader.Read())
-                    return false;
-                if (isType)
-                    return reader.TokenType == JsonTokenType.String && reader.ValueTextEquals("hello"u8);
-                reader.Skip();
-            }
+            return TopLevelMember.TryFind(ref reader, "t"u8) && reader.TokenType == JsonTokenType.String && reader.ValueTextEquals("hello"u8);
         }
         catch (JsonException)
         {
-            // not even JSON
+            return false; // not even JSON
         }
-
-        return false;
     }
 
     // Takes the first non-empty frame off the buffer, which must be a hello; null when more data is needed.
