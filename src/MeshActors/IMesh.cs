@@ -90,7 +90,8 @@ public interface IMesh : IAsyncDisposable
     /// <summary>True when some node, this one included, listens to <paramref name="topic"/>.</summary>
     bool HasSubscribers(string topic);
 
-    /// <summary>Completes when some node listens to <paramref name="topic"/>; throws <see cref="TimeoutException"/> otherwise.</summary>
+    /// <summary>Completes when some node listens to <paramref name="topic"/>; throws <see cref="TimeoutException"/> when <paramref name="timeout"/> passes first (<see cref="Timeout.InfiniteTimeSpan"/>: wait until cancelled).</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative (other than infinite) or more than a .NET timer waits.</exception>
     Task WaitForSubscriberAsync(string topic, TimeSpan timeout, CancellationToken cancellationToken = default);
 
     /// <summary>Sends <paramref name="request"/> to one provider of <paramref name="service"/> and returns its response.</summary>

@@ -200,6 +200,12 @@ internal sealed partial class MeshMessaging
 
     public async Task WaitForSubscriberAsync(string topic, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
+        if (timeout != Timeout.InfiniteTimeSpan && (timeout < TimeSpan.Zero || timeout > TimerLimit.Max))
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(timeout), timeout, $"The wait for a subscriber is zero to {TimerLimit.Max}, or Timeout.InfiniteTimeSpan to wait until cancelled.");
+        }
+
         if (!await Routes.WaitAsync(table => table.Topic(topic) is not null, timeout, cancellationToken).ConfigureAwait(false))
             throw new TimeoutException($"Nobody subscribed to topic '{topic}' within {timeout.TotalMilliseconds:0} ms.");
     }

@@ -26,11 +26,11 @@ public sealed record RequestOptions
     /// default) fails at once. Waited before the <see cref="Timeout"/> begins; a retry's search for another provider waits
     /// at most what is left of the timeout.
     /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException">Set to a negative value.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">Set to a negative value, or to more than a .NET timer waits.</exception>
     public TimeSpan WaitForProvider
     {
         get;
-        init => field = value >= TimeSpan.Zero ? value
-            : throw new ArgumentOutOfRangeException(nameof(WaitForProvider), value, "The wait for a provider is zero or positive.");
+        init => field = value >= TimeSpan.Zero && value <= TimerLimit.Max ? value
+            : throw new ArgumentOutOfRangeException(nameof(WaitForProvider), value, $"The wait for a provider is zero to {TimerLimit.Max} (a .NET timer's limit).");
     }
 }

@@ -21,7 +21,7 @@ internal sealed class Routes
         Interlocked.Exchange(ref _changed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
     }
 
-    /// <summary>True once <paramref name="condition"/> holds for the current table; false when <paramref name="timeout"/> passes first.</summary>
+    /// <summary>True once <paramref name="condition"/> holds for the current table; false when <paramref name="timeout"/> (<see cref="Timeout.InfiniteTimeSpan"/>: none) passes first.</summary>
     public async Task<bool> WaitAsync(Func<RoutingTable, bool> condition, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
@@ -30,8 +30,8 @@ internal sealed class Routes
             var changed = Volatile.Read(ref _changed).Task;
             if (condition(Current))
                 return true;
-            var remaining = timeout - Stopwatch.GetElapsedTime(started);
-            if (remaining <= TimeSpan.Zero)
+            var remaining = timeout == Timeout.InfiniteTimeSpan ? timeout : timeout - Stopwatch.GetElapsedTime(started);
+            if (remaining <= TimeSpan.Zero && remaining != Timeout.InfiniteTimeSpan)
                 return false;
             try
             {

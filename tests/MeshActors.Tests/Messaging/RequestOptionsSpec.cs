@@ -22,10 +22,12 @@ public sealed class RequestOptionsSpec
         Assert.Null(new RequestOptions { Timeout = null }.Timeout);
     }
 
-    [Fact]
-    public void A_negative_wait_for_a_provider_must_be_refused_when_set()
+    [Theory]
+    [InlineData(-1.0)]
+    [InlineData(60 * 24 * 3600.0)] // 60 days: beyond what a .NET timer waits
+    public void A_wait_for_a_provider_a_timer_cannot_make_must_be_refused_when_set(double seconds)
     {
-        var error = Assert.Throws<ArgumentOutOfRangeException>(() => new RequestOptions { WaitForProvider = TimeSpan.FromSeconds(-1) });
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => new RequestOptions { WaitForProvider = TimeSpan.FromSeconds(seconds) });
 
         Assert.Equal(nameof(RequestOptions.WaitForProvider), error.ParamName);
     }

@@ -178,6 +178,18 @@ public sealed class TopicRouterSpec(ITestOutputHelper output) : TestKit(output),
     }
 
     [Fact]
+    public async Task WaitForSubscriberAsync_must_refuse_a_negative_timeout_and_wait_until_a_subscriber_comes_when_given_an_infinite_one()
+    {
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => _a.Messaging.WaitForSubscriberAsync("later", TimeSpan.FromSeconds(-2)));
+        var waiting = _a.Messaging.WaitForSubscriberAsync("later", Timeout.InfiniteTimeSpan);
+        Assert.False(waiting.IsCompleted);
+
+        await Subscribe(_a, "later");
+
+        await waiting.WithTimeout();
+    }
+
+    [Fact]
     public async Task Publish_must_reach_local_subscribers_without_touching_the_network()
     {
         var b = await Node("b");
