@@ -209,6 +209,7 @@ public sealed partial class MeshNode : IMesh
 
             Volatile.Write(ref _messaging, null);
             _membership?.Dispose();
+            _members.Clear(); // a stopped node knows no members: it hears of none any more
             _registryAvailability?.Dispose();
             _metrics?.Dispose();
             if (_ownsSystem)

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using MeshActors.Discovery;
 using MeshActors.Messaging;
+using MeshActors.TestKit;
 using MeshActors.Tests.Transport;
 using MeshActors.Transport;
 using Xunit.Abstractions;
@@ -99,6 +100,18 @@ public sealed class MeshNodeLifecycleSpec(ITestOutputHelper output) : IAsyncLife
         {
             await node.DisposeAsync().AsTask().WithTimeout();
         }
+    }
+
+    [Fact]
+    public async Task A_stopped_node_must_know_no_members()
+    {
+        await using var a = await MeshNode.StartAsync(Options("a"));
+        await using var b = await MeshNode.StartAsync(Options("b"));
+        await Conditions.AwaitConditionAsync(() => a.Members.Any(member => member.Id == b.Id), TestTimeouts.Default, message: "a sees b");
+
+        await a.StopAsync();
+
+        Assert.Empty(a.Members);
     }
 
     private MeshOptions Options(string name) => new()
