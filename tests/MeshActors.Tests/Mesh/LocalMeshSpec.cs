@@ -106,10 +106,10 @@ public sealed class LocalMeshSpec(ITestOutputHelper output) : MeshContract(outpu
 
         // Each span ends after its handler has run: the consumer's may still be ending when the callback returned.
         ActivityKind[] kinds = [ActivityKind.Client, ActivityKind.Server, ActivityKind.Producer, ActivityKind.Consumer];
-        await AwaitConditionAsync(() => kinds.All(kind => spans.Ended(kind) is not null), TestTimeouts.Default, message: "a span of each kind");
-        var (client, server) = (spans.Ended(ActivityKind.Client)!, spans.Ended(ActivityKind.Server)!);
+        await AwaitConditionAsync(() => kinds.All(kind => spans.EndedOf(kind) is not null), TestTimeouts.Default, message: "a span of each kind");
+        var (client, server) = (spans.EndedOf(ActivityKind.Client)!, spans.EndedOf(ActivityKind.Server)!);
         Assert.Equal((client.TraceId, client.SpanId), (server.TraceId, server.ParentSpanId));
-        var (producer, consumer) = (spans.Ended(ActivityKind.Producer)!, spans.Ended(ActivityKind.Consumer)!);
+        var (producer, consumer) = (spans.EndedOf(ActivityKind.Producer)!, spans.EndedOf(ActivityKind.Consumer)!);
         Assert.Equal((producer.TraceId, producer.SpanId), (consumer.TraceId, consumer.ParentSpanId));
     }
 
@@ -142,31 +142,5 @@ public sealed class LocalMeshSpec(ITestOutputHelper output) : MeshContract(outpu
         var message = subscriber.ExpectMsg<TopicMessage>();
         Assert.Equal(application.TraceId, ActivityContext.Parse(message.TraceParent!, null).TraceId);
         Assert.Equal("vendor=opaque", message.TraceState);
-    }
-
-    /// <summary>The spans of the source MeshActors that a filter picks, as they end.</summary>
-    private sealed class MeshSpans : IDisposable
-    {
-        private readonly ActivityListener _listener;
-        private readonly ConcurrentQueue<Activity> _ended = new();
-
-        public MeshSpans(Func<Activity, bool> mine)
-        {
-            _listener = new ActivityListener
-            {
-                ShouldListenTo = source => source.Name == "MeshActors",
-                Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-                ActivityStopped = activity =>
-                {
-                    if (mine(activity))
-                        _ended.Enqueue(activity);
-                },
-            };
-            ActivitySource.AddActivityListener(_listener);
-        }
-
-        public Activity? Ended(ActivityKind kind) => _ended.SingleOrDefault(span => span.Kind == kind);
-
-        public void Dispose() => _listener.Dispose();
     }
 }

@@ -152,30 +152,4 @@ public sealed class TelemetrySpec(ITestOutputHelper output) : IAsyncLifetime
         _nodes.Add(node);
         return node;
     }
-
-    /// <summary>The spans of the source MeshActors that a filter picks, in the order they end.</summary>
-    private sealed class MeshSpans : IDisposable
-    {
-        private readonly ActivityListener _listener;
-        private readonly ConcurrentQueue<Activity> _ended = new();
-
-        public MeshSpans(Func<Activity, bool> mine)
-        {
-            _listener = new ActivityListener
-            {
-                ShouldListenTo = source => source.Name == "MeshActors",
-                Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-                ActivityStopped = activity =>
-                {
-                    if (mine(activity))
-                        _ended.Enqueue(activity);
-                },
-            };
-            ActivitySource.AddActivityListener(_listener);
-        }
-
-        public IReadOnlyList<Activity> Ended => [.. _ended];
-
-        public void Dispose() => _listener.Dispose();
-    }
 }
