@@ -55,6 +55,8 @@ internal sealed partial class MeshMessaging : IPeerEnvelopeHandler
         return default;
     }
 
+    public bool IsAwaited(string nodeId, Envelope.Req req) => Correlator.IsAwaited(nodeId, req.Id);
+
     public Task OnPeerLeavingAsync(IPeer peer, CancellationToken cancellationToken)
     {
         // Its routes go now, so that nothing new is sent to it; its answers to this node will not come.

@@ -22,6 +22,9 @@ internal sealed class RequestCorrelator(MessagingStats stats)
         return pending;
     }
 
+    /// <summary>True while request <paramref name="id"/> to <paramref name="nodeId"/> waits for its answer.</summary>
+    public bool IsAwaited(string nodeId, long id) => _pending.TryGetValue(id, out var pending) && pending.Target.NodeId == nodeId;
+
     /// <summary>Completes request <paramref name="id"/> with <paramref name="answer"/>, if <paramref name="nodeId"/> is the node it was sent to and it is still awaited.</summary>
     public void Complete(string nodeId, long id, Envelope answer)
     {

@@ -19,6 +19,14 @@ internal interface IPeerEnvelopeHandler
     ValueTask OnEnvelope(IPeer peer, Envelope envelope);
 
     /// <summary>
+    /// Asked by the writer just before it sends <paramref name="req"/> to <paramref name="nodeId"/>: false when this node
+    /// no longer waits for the answer (its caller timed out or cancelled, or was failed when an earlier channel to the
+    /// peer dropped), so the request is left unsent rather than run for nobody, or run twice after a retry elsewhere.
+    /// </summary>
+    /// <remarks>Called on a channel's write loop: implementations must be quick and must not block.</remarks>
+    bool IsAwaited(string nodeId, Envelope.Req req) => true;
+
+    /// <summary>
     /// <paramref name="peer"/> said goodbye on its channel (docs/protocol.md 7.4): nothing new should go to it, and this
     /// node's requests to it will not be answered. Completes once this node has answered (or dropped) every request it
     /// received from it; the channel then ends, or when <paramref name="cancellationToken"/> fires (the goodbye grace).

@@ -133,6 +133,11 @@ internal sealed partial class PeerChannel
         {
             envelopes++;
             taken += OutboundQueue.SizeOf(envelope);
+            if (envelope is Envelope.Req req && !_settings.Handler.IsAwaited(_link!.NodeId, req))
+            {
+                continue; // its caller was answered already (with a failure): nobody waits for what it would do
+            }
+
             frames += TryWrite(writer, envelope);
         }
 

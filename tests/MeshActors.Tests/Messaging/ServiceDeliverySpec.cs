@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using MeshActors.Actors;
 using MeshActors.Discovery;
 using MeshActors.Messaging;
@@ -141,6 +142,45 @@ public sealed class ServiceDeliverySpec(ITestOutputHelper output) : LoopbackMesh
         var outcome = await Record.ExceptionAsync(async () => Assert.Equal("remote", await queued.WithTimeout()));
         Output!.WriteLine($"{outcome?.GetType().Name ?? "answered by the remote provider"} {outcome?.Message}");
         Assert.Null(outcome);
+    }
+
+    [Fact]
+    public async Task A_request_that_timed_out_in_its_providers_queue_must_never_run()
+    {
+        // The client's queue takes far more than the provider reads while it is stuck, without making senders wait.
+        var client = await Start("client", peers: new PeerOptions { BackpressureBytes = 48L * 1024 * 1024 });
+        var provider = await Start("provider", messaging: new MessagingOptions { SubscriberBacklogLimit = 10 });
+        await WaitConnected(client, provider);
+        var gate = new TaskCompletionSource();
+        await provider.Subscribe<byte[]>("stuck", async (_, _) => await gate.Task).Ready;
+        var ran = new ConcurrentQueue<int>();
+        await provider.AddService<int, int>("work", (n, _, _) =>
+        {
+            ran.Enqueue(n);
+            return new ValueTask<int>(n);
+        }).Ready;
+        await AwaitConditionAsync(() => Routes(client).Topic("stuck") is not null, TestTimeouts.Default, message: "the client to see the subscriber");
+        await WaitForProviders(client, "work", 1);
+        try
+        {
+            // 26 MB: more than the provider's backlog, its flow-control window and the socket buffers hold.
+            var payload = new byte[64 * 1024];
+            for (var n = 0; n < 400; n++)
+                await client.PublishAsync("stuck", payload);
+            await WaitStalled(client, provider, 1024 * 1024);
+
+            await Assert.ThrowsAsync<TimeoutException>(() =>
+                client.RequestAsync<int, int>("work", 1, new RequestOptions { Timeout = TimeSpan.FromMilliseconds(200) }));
+            Assert.True(QueuedBytes(client, provider) > payload.Length, "the request timed out behind messages the provider had not read");
+        }
+        finally
+        {
+            gate.TrySetResult();
+        }
+
+        // The request behind it arrives after it would have: by then the first one was run, or never will be.
+        Assert.Equal(2, await client.RequestAsync<int, int>("work", 2).WithTimeout());
+        Assert.Equal([2], ran);
     }
 
     private Task WaitForProviders(MeshNode node, string service, int count) => AwaitConditionAsync(

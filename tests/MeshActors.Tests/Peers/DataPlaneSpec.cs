@@ -73,6 +73,32 @@ public sealed class DataPlaneSpec(ITestOutputHelper output) : TestKit(output)
     }
 
     [Fact]
+    public async Task A_queued_request_its_node_no_longer_awaits_must_not_be_sent_after_the_reconnect()
+    {
+        var probe = CreateTestProbe();
+        await using var a = await TestNode.StartAsync(Log, "a");
+        var b = await TestNode.StartAsync(Log, "b");
+        var (bId, bPort) = (b.Id, b.Address.Port);
+        a.Report(probe.Ref);
+        a.Dial(b);
+        var toB = await a.ConnectedPeerAsync(b);
+        await b.StopAsync();
+        await probe.FishForMessageAsync<PeerDisconnected>(disconnected => disconnected.NodeId == bId, TestTimeouts.Default);
+
+        // Both wait in the peer's queue; by the time the peer is back, the node has failed the first one's caller (as it
+        // does for a request in flight when a channel drops), who may have taken it to another provider meanwhile.
+        Assert.True(toB.TrySend(new Envelope.Req(1, "svc", "{}"u8.ToArray())));
+        Assert.True(toB.TrySend(new Envelope.Req(2, "svc", "{}"u8.ToArray())));
+        a.Handler.Awaits = req => req.Id != 1;
+
+        await using var restarted = await TestNode.StartAsync(Log, "b", id: bId, port: bPort);
+        await AwaitConditionAsync(() => restarted.Handler.Requests.Contains(2), TestTimeouts.Default);
+        Assert.Equal([2L], restarted.Handler.Requests);
+        Assert.Equal(0, ((PeerLink)toB).Queue.QueuedBytes);
+        await b.DisposeAsync();
+    }
+
+    [Fact]
     public async Task A_reset_inbound_channel_must_keep_the_peers_queue_for_the_next_channel()
     {
         const int count = 32_000; // 32 MB, below the cap

@@ -23,6 +23,12 @@ internal sealed class RecordingHandler : IPeerEnvelopeHandler
     /// <summary>When true, every pub also goes to the probe.</summary>
     public bool ForwardPubs { get; set; }
 
+    /// <summary>Whether this node still waits for the answer to a request it queued; every request by default.</summary>
+    public Func<Envelope.Req, bool> Awaits { get; set; } = _ => true;
+
+    /// <summary>The ids of the requests received, in order.</summary>
+    public ConcurrentQueue<long> Requests { get; } = new();
+
     public Sequence From(string nodeId) => _sequences.GetOrAdd(nodeId, _ => new Sequence());
 
     public static Envelope.Pub Pub(long n, string topic = "seq", int padding = 0) =>
@@ -30,8 +36,15 @@ internal sealed class RecordingHandler : IPeerEnvelopeHandler
 
     public void OnPeerConnected(IPeer peer) => Probe?.Tell(new Connected(peer), ActorRefs.NoSender);
 
+    public bool IsAwaited(string nodeId, Envelope.Req req) => Awaits(req);
+
     public ValueTask OnEnvelope(IPeer peer, Envelope envelope)
     {
+        if (envelope is Envelope.Req req)
+        {
+            Requests.Enqueue(req.Id);
+        }
+
         if (envelope is Envelope.Pub { Topic: "seq" } pub)
         {
             From(peer.NodeId).Observe(ReadN(pub.Data.Span));
