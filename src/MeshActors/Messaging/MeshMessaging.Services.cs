@@ -311,8 +311,7 @@ internal sealed partial class MeshMessaging
             return;
         if (!reply.Attachment.IsEmpty && request.Peer is { AcceptsAttachments: false } peer)
         {
-            MessagingLog.AttachmentRefused(Log, peer.NodeId, "response of service " + request.Req.Service, reply.Attachment.Length);
-            Stats.OnDroppedAttachment();
+            RefuseAttachment(peer, "response of service " + request.Req.Service, reply.Attachment.Length);
             Reply(request, new Envelope.Err(ErrorCodes.InternalError, "The response has a binary attachment, which the requester does not accept.") { Id = request.Req.Id });
             return;
         }

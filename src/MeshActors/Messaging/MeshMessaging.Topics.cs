@@ -83,8 +83,7 @@ internal sealed partial class MeshMessaging
 
             if (!attachment.IsEmpty && !peer.AcceptsAttachments)
             {
-                Stats.OnDroppedAttachment();
-                MessagingLog.AttachmentRefused(Log, peer.NodeId, "message on topic " + topic, attachment.Length);
+                RefuseAttachment(peer, "message on topic " + topic, attachment.Length);
                 return;
             }
 

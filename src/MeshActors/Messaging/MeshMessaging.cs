@@ -1,5 +1,7 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using MeshActors.Actors;
+using MeshActors.Peers;
 using MeshActors.Protocol;
 using Microsoft.Extensions.Logging;
 
@@ -19,6 +21,8 @@ internal sealed partial class MeshMessaging
     /// <summary>The built-in service every node answers at once, for <see cref="IMesh.PingAsync"/>; never announced.</summary>
     public const string PingService = "$ping";
 
+    /// <summary>Refused attachments already logged, by peer and topic or service: a stream of them makes one warning each (up to a bound).</summary>
+    private readonly ConcurrentDictionary<(string NodeId, string What), byte> _refusedAttachments = new();
     private readonly Deadlines _deadlines = new();
     private long _lastRegistration;
     private Envelope.Interest _interest = new(0, [], []);
@@ -94,5 +98,14 @@ internal sealed partial class MeshMessaging
     {
         if (string.IsNullOrEmpty(name))
             throw new ArgumentException($"A {what} must not be empty.", paramName);
+    }
+
+    /// <summary>Counts an attachment not sent to <paramref name="peer"/>, which lacks the <c>bin</c> capability; logs the first for each topic or service.</summary>
+    private void RefuseAttachment(IPeer peer, string what, int bytes)
+    {
+        const int MaxLogged = 1024;
+        Stats.OnDroppedAttachment();
+        if (_refusedAttachments.Count < MaxLogged && _refusedAttachments.TryAdd((peer.NodeId, what), 0))
+            MessagingLog.AttachmentRefused(Log, peer.NodeId, what, bytes);
     }
 }

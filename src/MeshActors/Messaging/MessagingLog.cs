@@ -32,7 +32,7 @@ internal static partial class MessagingLog
     [LoggerMessage(5008, LogLevel.Warning, "Node {NodeId} sent request {RequestId} while a request with that id is still in flight; answered bad_envelope")]
     public static partial void DuplicateRequestId(ILogger logger, string nodeId, long requestId);
 
-    [LoggerMessage(5009, LogLevel.Warning, "Node {NodeId} does not accept binary attachments: a {What} with a {Bytes}-byte attachment was not sent to it")]
+    [LoggerMessage(5009, LogLevel.Warning, "Node {NodeId} does not accept binary attachments: a {What} with a {Bytes}-byte attachment was not sent to it (logged once per topic or service; each is counted in dropped_attachments)")]
     public static partial void AttachmentRefused(ILogger logger, string nodeId, string what, int bytes);
 
     [LoggerMessage(5010, LogLevel.Warning, "Node {NodeId} reported an error: {ErrorCode}: {Reason}")]

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using MeshActors.Actors;
 using MeshActors.Messaging;
 using MeshActors.Protocol;
+using MeshActors.Tests.Transport;
 using Xunit.Abstractions;
 
 namespace MeshActors.Tests.Messaging;
@@ -460,6 +461,25 @@ public sealed class TopicRouterSpec(ITestOutputHelper output) : TestKit(output),
 
         Assert.Empty(toB.SentOf<Envelope.Pub>());
         Assert.Equal(1, _a.Messaging.Stats.DroppedAttachments);
+    }
+
+    [Fact]
+    public async Task Attachments_a_peer_does_not_accept_must_be_counted_each_time_and_logged_once_per_topic()
+    {
+        await using var publisher = await MessagingNode.StartAsync("publisher", Output!); // on a system of its own, with its own log
+        var b = await Node("b");
+        LoopbackPeer.Connect(publisher, b, acceptsAttachments: false);
+        await Subscribe(b, "images");
+        await Subscribe(b, "videos");
+        await publisher.WaitForTopicNodesAsync("images", 1);
+        await publisher.WaitForTopicNodesAsync("videos", 1);
+
+        foreach (var topic in new[] { "images", "images", "videos", "images", "videos" })
+            await publisher.Messaging.PublishAsync(topic, new ReadOnlyMemory<byte>([1, 2, 3]));
+
+        Assert.Equal(5, publisher.Messaging.Stats.DroppedAttachments);
+        // A publisher sending a stream of them would otherwise write a warning for every message.
+        Assert.Equal(2, ((TestLog)publisher.System.LoggerFactory).Count(5009));
     }
 
     [Fact]
