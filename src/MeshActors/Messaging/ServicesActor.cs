@@ -72,16 +72,16 @@ internal sealed class ServicesActor : ReceiveActor
         if (!_hosted.TryGetValue(service, out var hosted) || (registration != 0 && hosted.Registration != registration))
             return;
         _hosted.Remove(service);
-        if (hosted.HandlerActor is not null)
-            Context.Unwatch(hosted.HandlerActor);
+        // One watch per actor, however many services it handles: it stays while any of them does.
+        if (hosted.HandlerActor is { } handler && !_hosted.Values.Any(other => handler.Equals(other.HandlerActor)))
+            Context.Unwatch(handler);
         Context.Stop(hosted.Actor); // the router watches it and withdraws the service
     }
 
     private void OnTerminated(Terminated terminated)
     {
-        // A handler actor stopped: its service goes with it.
-        var service = _hosted.FirstOrDefault(hosted => terminated.ActorRef.Equals(hosted.Value.HandlerActor)).Key;
-        if (service is not null)
+        // A handler actor stopped: every service it handled goes with it.
+        foreach (var (service, _) in _hosted.Where(hosted => terminated.ActorRef.Equals(hosted.Value.HandlerActor)).ToList())
             Stop(service, registration: 0);
     }
 

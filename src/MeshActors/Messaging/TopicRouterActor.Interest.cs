@@ -37,8 +37,11 @@ internal sealed partial class TopicRouterActor
 
     private void OnPeerInterest(PeerInterest received)
     {
-        var node = Node(received.Peer);
-        if (node is null || received.Interest.Version <= node.Version)
+        // Only from a peer connected now: a retired channel's last frames are still read after the peer's link dropped,
+        // and an announcement on them would route to a peer that is gone, with no disconnect left to take it back.
+        if (!_nodes.TryGetValue(received.Peer.NodeId, out var node) || !ReferenceEquals(node.Peer, received.Peer))
+            return;
+        if (received.Interest.Version <= node.Version)
             return; // late, repeated or duplicated (two channels, reconnects): the highest version wins
         node.Version = received.Interest.Version;
         node.Topics = received.Interest.Topics;

@@ -6,8 +6,14 @@ namespace MeshActors.Peers;
 /// <summary>An address the peer manager keeps a channel to: a member from discovery, or an explicit <c>ConnectPeer</c> (manager only).</summary>
 internal sealed class DialTarget(string key, DnsEndPoint address)
 {
+    /// <summary>How the key of an explicit target starts: "address:host:port".</summary>
+    public const string ExplicitPrefix = "address:";
+
     /// <summary>The member's node id, or "address:host:port" for an explicit target.</summary>
     public string Key { get; } = key;
+
+    /// <summary>An explicit <c>ConnectPeer</c> target, wanted for its address whichever node answers there; not a member.</summary>
+    public bool IsExplicit => Key.StartsWith(ExplicitPrefix, StringComparison.Ordinal);
 
     /// <summary>Where to dial.</summary>
     public DnsEndPoint Address { get; set; } = address;

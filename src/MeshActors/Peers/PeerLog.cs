@@ -45,6 +45,9 @@ internal static partial class PeerLog
     [LoggerMessage(4013, LogLevel.Warning, "Dialed member {MemberId} at {Address} but reached node {NodeId}; the registration is stale")]
     public static partial void StaleAddress(ILogger logger, string memberId, string address, string nodeId);
 
+    [LoggerMessage(4018, LogLevel.Information, "Dialed {Address} and reached node {NodeId}, not {ReplacedId}: the node there restarted; it is kept dialed")]
+    public static partial void TargetNodeChanged(ILogger logger, string address, string replacedId, string nodeId);
+
     [LoggerMessage(4014, LogLevel.Error, "The mesh listener could not start")]
     public static partial void ListenerFailed(ILogger logger, Exception exception);
 

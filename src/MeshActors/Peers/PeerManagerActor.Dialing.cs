@@ -56,7 +56,7 @@ internal sealed partial class PeerManagerActor
     private void OnConnectPeer(ConnectPeer connect)
     {
         var address = new DnsEndPoint(connect.Host, connect.Port);
-        var key = $"address:{PeerLog.Format(address)}";
+        var key = DialTarget.ExplicitPrefix + PeerLog.Format(address);
         if (!_targets.TryGetValue(key, out var target))
         {
             target = _targets[key] = new DialTarget(key, address) { DialsFirst = true };

@@ -35,6 +35,18 @@ internal sealed partial class PeerManagerActor
             {
                 target.NodeId = nodeId;
             }
+            else if (target.NodeId != nodeId && target.IsExplicit)
+            {
+                // An explicit target is the address, whoever answers there: a node restarted at it has a new id
+                // (docs/protocol.md), and the one it replaced is forgotten once nothing else wants it.
+                var replaced = target.NodeId;
+                target.NodeId = nodeId;
+                PeerLog.TargetNodeChanged(_logger, PeerLog.Format(target.Address), replaced, nodeId);
+                if (_directory.Find(replaced) is { IsConnected: false } old && old.Channels.Count == 0 && !IsWanted(replaced))
+                {
+                    RemoveLink(old, $"node {nodeId} answers at its address now");
+                }
+            }
             else if (target.NodeId != nodeId)
             {
                 PeerLog.StaleAddress(_logger, target.NodeId, PeerLog.Format(target.Address), nodeId);
