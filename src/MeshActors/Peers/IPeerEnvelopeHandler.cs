@@ -19,9 +19,10 @@ internal interface IPeerEnvelopeHandler
     ValueTask OnEnvelope(IPeer peer, Envelope envelope);
 
     /// <summary>
-    /// Asked by the writer just before it sends <paramref name="req"/> to <paramref name="nodeId"/>: false when this node
-    /// no longer waits for the answer (its caller timed out or cancelled, or was failed when an earlier channel to the
-    /// peer dropped), so the request is left unsent rather than run for nobody, or run twice after a retry elsewhere.
+    /// Asked before <paramref name="req"/>, queued for <paramref name="nodeId"/>, is written, and when its sender waits for
+    /// room: false when this node no longer waits for the answer (its caller timed out or cancelled, or was failed when
+    /// the channel to the peer dropped), so the request is left unsent rather than run for nobody, or run twice after a
+    /// retry elsewhere.
     /// </summary>
     /// <remarks>Called on a channel's write loop: implementations must be quick and must not block.</remarks>
     bool IsAwaited(string nodeId, Envelope.Req req) => true;

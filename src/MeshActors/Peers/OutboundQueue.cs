@@ -11,6 +11,10 @@ namespace MeshActors.Peers;
 /// <param name="backpressureEnvelopes">The envelopes a sender that may wait does not go beyond (<see cref="PeerOptions.BackpressureEnvelopes"/>).</param>
 /// <param name="backpressureBytes">The bytes a sender that may wait does not go beyond (<see cref="PeerOptions.BackpressureBytes"/>).</param>
 /// <param name="stats">Where drops are counted.</param>
+/// <param name="isWanted">
+/// False for an envelope nobody waits for any more (a request whose caller was answered already): it is not written,
+/// and a sender waiting for room for it stops waiting. Everything is wanted when null.
+/// </param>
 /// <remarks>
 /// Enqueueing is a <see cref="ConcurrentQueue{T}"/> add, one compare-and-swap on the byte count, one increment of the
 /// envelope count and one read of the consumer's wake flag; the consumer gives both back once per batch. When another consumer is attached, the old one
@@ -18,7 +22,7 @@ namespace MeshActors.Peers;
 /// are numbered by whoever decides them (the peer manager): one carried out late, because its channel's actor ran
 /// behind, never displaces a later one, which would leave the queue to a channel that is retiring.
 /// </remarks>
-internal sealed class OutboundQueue(long capBytes, int backpressureEnvelopes, long backpressureBytes, PeerStats stats)
+internal sealed class OutboundQueue(long capBytes, int backpressureEnvelopes, long backpressureBytes, PeerStats stats, Func<Envelope, bool>? isWanted = null)
 {
     // What an envelope costs beyond its data and attachment: the envelope object, the queue slot and the JSON around the data.
     private const int EnvelopeOverhead = 64;
@@ -99,6 +103,9 @@ internal sealed class OutboundQueue(long capBytes, int backpressureEnvelopes, lo
 
     /// <summary>True while <paramref name="consumer"/> is the one that drains the queue.</summary>
     public bool IsDrainedBy(IOutboundConsumer consumer) => ReferenceEquals(Volatile.Read(ref _consumer), consumer);
+
+    /// <summary>False for an envelope that is better not sent: nobody waits for it any more.</summary>
+    public bool IsWanted(Envelope envelope) => isWanted?.Invoke(envelope) ?? true;
 
     /// <summary>True when there is something to take.</summary>
     public bool HasItems => !_items.IsEmpty;
@@ -219,6 +226,12 @@ internal sealed class OutboundQueue(long capBytes, int backpressureEnvelopes, lo
             // after it, it completes the task.
             var room = _room.WaitTask;
             ThrowIfClosed(nodeId);
+            if (!IsWanted(envelope))
+            {
+                // Woken after its channel dropped: the caller was failed meanwhile, and may take it elsewhere.
+                throw new PeerUnavailableException(nodeId, $"nobody waits for the {envelope.Type} any more; it was not queued");
+            }
+
             if (!IsBackedUp && TryReserve(size))
             {
                 Add(envelope);

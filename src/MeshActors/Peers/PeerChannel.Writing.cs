@@ -133,9 +133,9 @@ internal sealed partial class PeerChannel
         {
             envelopes++;
             taken += OutboundQueue.SizeOf(envelope);
-            if (envelope is Envelope.Req req && !_settings.Handler.IsAwaited(_link!.NodeId, req))
+            if (!queue.IsWanted(envelope))
             {
-                continue; // its caller was answered already (with a failure): nobody waits for what it would do
+                continue; // a request whose caller was answered already (a failure): nobody waits for what it would do
             }
 
             frames += TryWrite(writer, envelope);

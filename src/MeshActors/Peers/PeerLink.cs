@@ -23,13 +23,16 @@ internal sealed class PeerLink : IPeer
     private volatile int _maxFrameSize = ProtocolOptions.DefaultMaxFrameSize;
     private long _attachments;
 
-    public PeerLink(string nodeId, string name, PeerOptions options, PeerStats totals)
+    /// <summary>The link of node <paramref name="nodeId"/>; <paramref name="handler"/>, when given, is asked whether a queued request is still awaited (<see cref="IPeerEnvelopeHandler.IsAwaited"/>).</summary>
+    public PeerLink(string nodeId, string name, PeerOptions options, PeerStats totals, IPeerEnvelopeHandler? handler = null)
     {
         NodeId = nodeId;
         _name = name;
         _overflowPolicy = options.OverflowPolicy;
         Stats = new PeerStats(totals);
-        Queue = new OutboundQueue(options.OutboundQueueCapBytes, options.BackpressureEnvelopes, options.BackpressureBytes, Stats);
+        Queue = new OutboundQueue(
+            options.OutboundQueueCapBytes, options.BackpressureEnvelopes, options.BackpressureBytes, Stats,
+            handler is null ? null : envelope => envelope is not Envelope.Req req || handler.IsAwaited(nodeId, req));
     }
 
     /// <inheritdoc />
@@ -101,12 +104,8 @@ internal sealed class PeerLink : IPeer
         _connected = true;
     }
 
-    /// <summary>Manager only: no channel carries the link any more; whoever waits for its queue to be sent stops waiting.</summary>
-    public void OnDetached()
-    {
-        _connected = false;
-        Queue.Wake();
-    }
+    /// <summary>Manager only: no channel carries the link any more (then wake the queue's waiters, once the handler has heard).</summary>
+    public void OnDetached() => _connected = false;
 
     /// <inheritdoc />
     public override string ToString() => $"'{Name}' ({NodeId})";

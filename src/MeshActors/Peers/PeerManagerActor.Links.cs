@@ -57,7 +57,7 @@ internal sealed partial class PeerManagerActor
         var link = _directory.Find(nodeId);
         if (link is null)
         {
-            link = new PeerLink(nodeId, identity.Name ?? nodeId, _options, _directory.Totals);
+            link = new PeerLink(nodeId, identity.Name ?? nodeId, _options, _directory.Totals, _handler);
             _directory.Add(link);
         }
 
@@ -78,7 +78,7 @@ internal sealed partial class PeerManagerActor
             PeerLog.DuplicateChannel(_logger, nodeId, entry.ToString(), current.ToString());
             current.Retired = true;
             current.Actor.Tell(new PeerConnectionActor.Retire(Envelope.Bye.Duplicate));
-            Attach(link, entry, takeover: true);
+            Attach(link, entry, replaced: current);
         }
         else
         {
@@ -132,10 +132,10 @@ internal sealed partial class PeerManagerActor
         return $"plain:{name}@{PeerLog.Format(identity.RemoteEndPoint)}";
     }
 
-    // A takeover is a channel that replaces one that carried the link: the peer started it afresh, and may have dropped
-    // the old one first and forgotten this node's announcement with it, so the handler hears of a connection again
-    // (docs/protocol.md 5.7).
-    private void Attach(PeerLink link, ConnectionEntry entry, bool takeover = false)
+    // A takeover is a channel that replaces one that carried the link (replaced): the peer started it afresh, and may
+    // have dropped the old one first and forgotten this node's announcement with it, so the handler hears of a
+    // connection again (docs/protocol.md 5.7).
+    private void Attach(PeerLink link, ConnectionEntry entry, ConnectionEntry? replaced = null)
     {
         var wasConnected = link.IsConnected;
         link.Attached = entry;
@@ -164,8 +164,18 @@ internal sealed partial class PeerManagerActor
             Context.System.EventStream.Publish(new PeerConnected(
                 link.NodeId, link.Name, link.SpeaksMeshProtocol, entry.Identity!.Outbound, entry.Identity.RemoteEndPoint));
         }
-        else if (takeover)
+        else if (replaced is not null)
         {
+            if (!entry.Identity!.Outbound && !replaced.Identity!.Outbound)
+            {
+                // The peer dialed again while its old channel stood: it restarted with its node id, or gave that channel
+                // up. What was in flight on it ends as at a disconnect: this node's requests fail (an idempotent one may
+                // go elsewhere) and the peer's are cancelled, which frees their ids for the new channel (protocol.md 5.3).
+                PeerLog.ChannelReplaced(_logger, link.NodeId, replaced.ToString(), entry.ToString());
+                Notify(() => _handler.OnPeerDisconnected(link, new PeerClosedException("the peer replaced the channel")));
+                link.Queue.Wake();
+            }
+
             Notify(() => _handler.OnPeerConnected(link));
         }
 
@@ -221,6 +231,9 @@ internal sealed partial class PeerManagerActor
         link.OnDetached();
         PeerLog.Disconnected(_logger, link.Name, link.NodeId, end.Reason);
         Notify(() => _handler.OnPeerDisconnected(link, end.Error));
+        // After the handler failed the requests to the peer: a sender waiting for room for one of them gives up, and
+        // whoever waits for the queue to be sent stops waiting.
+        link.Queue.Wake();
         Context.System.EventStream.Publish(new PeerDisconnected(link.NodeId, link.Name, end.Reason));
         RedialTargetsOf(link.NodeId);
     }

@@ -1,0 +1,333 @@
+using System.Net;
+using System.Text;
+using MeshActors.Discovery;
+using MeshActors.Messaging;
+using MeshActors.Peers;
+using MeshActors.Protocol;
+using MeshActors.Tests.Transport;
+using MeshActors.Transport;
+using Xunit.Abstractions;
+
+namespace MeshActors.Tests.Peers;
+
+using MeshActors.TestKit;
+
+/// <summary>
+/// A peer that comes back on a new channel (restarted with the same node id, or re-dialing after losing its side of a
+/// half-open connection) while this node still holds the old channel: what becomes of the requests in flight on it.
+/// </summary>
+[Collection(nameof(PeersCollection))]
+public sealed class PeerRestartDeliverySpec(ITestOutputHelper output) : TestKit(output), IAsyncLifetime
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "meshactors-restart-" + Guid.NewGuid().ToString("N"));
+
+    private ITestOutputHelper Log => Output!;
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    Task IAsyncLifetime.DisposeAsync()
+    {
+        if (Directory.Exists(_root))
+            Directory.Delete(_root, recursive: true);
+        return Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task A_peer_back_on_a_new_channel_must_have_its_request_ids_taken_afresh_while_its_old_channels_requests_still_run()
+    {
+        await using var node = await StartNodeAsync();
+        var slowStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await node.AddService<int, int>("slow", async (x, _, cancellationToken) =>
+        {
+            slowStarted.TrySetResult();
+            await gate.Task.WaitAsync(cancellationToken);
+            return x;
+        }).Ready;
+        await node.AddService<int, int>("echo", (x, _, _) => new ValueTask<int>(x)).Ready;
+        var address = new DnsEndPoint(node.Self.Host, node.Self.Port);
+        try
+        {
+            // The peer's first incarnation asks for 'slow' with request id 1 (a MeshActors node's first id) and is lost
+            // before the answer: a crash behind a half-open connection, which this node has not noticed yet.
+            await using var old = await SessionPeer.OpenAsync(address, sessionId: null);
+            await old.HandshakeAsync("restarting-node");
+            await old.WriteAsync(new Envelope.Req(1, "slow", "1"u8.ToArray()));
+            await slowStarted.Task.WithTimeout();
+
+            // It comes back with the same node id (MeshOptions.NodeId) and dials again; its new channel takes over.
+            await using var restarted = await SessionPeer.OpenAsync(address, sessionId: "0");
+            await restarted.HandshakeAsync("restarting-node");
+            Assert.Equal(Envelope.Bye.Duplicate, (await old.NextAsync<Envelope.Bye>()).Reason);
+            old.Abort();
+
+            // Its counter starts again: request id 1 on the new channel. docs/protocol.md 5.3: an id is "unique among its
+            // unanswered requests on this channel"; the old channel's request 1 is no concern of this one.
+            await restarted.WriteAsync(new Envelope.Req(1, "echo", "42"u8.ToArray()));
+            var answer = await restarted.NextAnswerAsync(1);
+            Assert.True(
+                answer is Envelope.Res,
+                $"request 1 on the new channel was answered {Describe(answer)} instead of being run");
+            Assert.Equal("42", Encoding.UTF8.GetString(((Envelope.Res)answer).Data.Span));
+        }
+        finally
+        {
+            gate.TrySetResult();
+        }
+    }
+
+    [Fact]
+    public async Task A_request_in_flight_on_a_channel_its_provider_replaced_must_fail_once_that_channel_is_gone_not_at_its_timeout()
+    {
+        await using var node = await StartNodeAsync();
+        var address = new DnsEndPoint(node.Self.Host, node.Self.Port);
+
+        // A provider of 'work' on its first channel.
+        await using var old = await SessionPeer.OpenAsync(address, sessionId: null);
+        await old.HandshakeAsync("provider-node");
+        await old.WriteAsync(new Envelope.Interest(1, [], ["work"]));
+        await AwaitConditionAsync(() => node.MessagingLayer.Routes.Current.Service("work") is not null, TestTimeouts.Default, message: "the node to see the provider");
+
+        // The node asks; the request goes out on that channel, and the provider is lost before it answers.
+        var call = node.RequestAsync<int, int>("work", 1, new RequestOptions { Timeout = TimeSpan.FromMinutes(2) });
+        var req = await old.NextAsync<Envelope.Req>();
+        Assert.Equal("work", req.Service);
+
+        // The provider (restarted with its node id, or re-dialing after losing its side of the channel) comes back on a
+        // new channel, which takes over; the old channel is then reset. Nothing can answer the request any more: the
+        // channel it went out on is gone (docs/protocol.md 5.3: answered "on the same channel").
+        await using var restarted = await SessionPeer.OpenAsync(address, sessionId: "0");
+        await restarted.HandshakeAsync("provider-node");
+        Assert.Equal(Envelope.Bye.Duplicate, (await old.NextAsync<Envelope.Bye>()).Reason);
+        old.Abort();
+        using var stop = new CancellationTokenSource();
+        var alive = restarted.AnswerPingsAsync(stop.Token); // the provider is alive and well on its new channel
+        await AwaitConditionAsync(() => node.DescribePeers().Single(peer => peer.NodeId == "provider-node").IsConnected, TestTimeouts.Default);
+
+        // docs/messaging.md, Errors: "the provider's channel closed mid-request (it crashed or left): PeerUnavailableException
+        // at once, not at the timeout", here well before the call's two minutes.
+        var failure = await Record.ExceptionAsync(() => call.WaitAsync(TestTimeouts.Default));
+        Assert.True(
+            failure is PeerUnavailableException,
+            $"the call was still waiting {TestTimeouts.Default.TotalSeconds:0} s after the channel that carried it was gone ({failure?.GetType().Name}: {failure?.Message})");
+        await stop.CancelAsync();
+        await alive;
+    }
+
+    [Fact]
+    public async Task A_request_waiting_for_room_when_its_providers_channel_drops_must_not_wait_out_its_timeout_but_go_to_another_provider()
+    {
+        // Fixed ids: the doomed provider has the smaller id, so the client waits for its dials and never dials it. Once
+        // their channel drops, neither dials again within the test: the provider is a member still, but not back yet.
+        var notSoon = TimeSpan.FromMinutes(10);
+        await using var client = await StartNodeAsync("client", "ffffffff-0000-4000-8000-000000000001", new PeerOptions { DialGrace = notSoon });
+        await using var doomed = await StartNodeAsync(
+            "doomed", "00000000-0000-4000-8000-000000000001", new PeerOptions { ReconnectMinBackoff = notSoon, ReconnectMaxBackoff = notSoon },
+            new MessagingOptions { SubscriberBacklogLimit = 10 });
+        await using var survivor = await StartNodeAsync("survivor");
+        await AwaitConditionAsync(
+            () => Connected(client, doomed) && Connected(client, survivor) && Connected(doomed, survivor), TestTimeouts.Default, message: "the three nodes connected");
+        var gate = new TaskCompletionSource();
+        await doomed.Subscribe<byte[]>("stuck", async (_, _) => await gate.Task).Ready;
+        await doomed.AddService<int, string>("work", (_, _, _) => new ValueTask<string>("doomed")).Ready;
+        await survivor.AddService<int, string>("work", (_, _, _) => new ValueTask<string>("survivor")).Ready;
+        await AwaitConditionAsync(
+            () => client.MessagingLayer.Routes.Current.Topic("stuck") is not null && client.MessagingLayer.Routes.Current.Service("work")?.Providers.Count == 2,
+            TestTimeouts.Default,
+            message: "the client to see the subscriber and both providers");
+        try
+        {
+            // As in ServiceDeliverySpec: the doomed node stops reading its channel from the client, whose queue to it
+            // fills until senders wait for room.
+            using var stopPublishing = new CancellationTokenSource();
+            var payload = new byte[64 * 1024];
+            var publishing = Task.Run(async () =>
+            {
+                while (true)
+                    await client.PublishAsync("stuck", payload, stopPublishing.Token);
+            });
+            long queued = -1;
+            await AwaitConditionAsync(
+                () =>
+                {
+                    var now = QueuedBytes(client, doomed);
+                    var stalled = now == queued && now >= new PeerOptions().BackpressureBytes;
+                    queued = now;
+                    return stalled;
+                },
+                TestTimeouts.Long,
+                interval: TimeSpan.FromMilliseconds(250),
+                message: "the client's queue to the doomed node to back up and stall");
+            await stopPublishing.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => publishing.WithTimeout());
+
+            // Round robin alternates: within two tries a request waits for room in the doomed node's queue, unsent.
+            var patient = new RequestOptions { Timeout = TimeSpan.FromMinutes(2) };
+            Task<string> call;
+            do
+            {
+                call = client.RequestAsync<int, string>("work", 1, patient);
+                await AwaitConditionAsync(() => call.IsCompleted
+                    || client.MessagingLayer.Routes.Current.Service("work")!.Providers.Single(p => p.NodeId == doomed.Id).OutstandingRequests == 1);
+            }
+            while (call.IsCompleted);
+
+            // The provider's channel drops (a crash, a reset connection); it stays a member, and is not back yet.
+            client.Peers.Tell(new PeerManagerActor.ResetChannels(doomed.Id));
+            await AwaitConditionAsync(() => !Connected(client, doomed), TestTimeouts.Default, message: "the client to lose the doomed node");
+
+            // The request never reached the queue, let alone the provider: docs/messaging.md has it go to another
+            // provider (the provider did not run it), rather than wait for room until its timeout (two minutes).
+            var outcome = await Record.ExceptionAsync(async () => Assert.Equal("survivor", await call.WaitAsync(TestTimeouts.Default)));
+            Assert.True(
+                outcome is null,
+                $"{TestTimeouts.Default.TotalSeconds:0} s after the provider's channel dropped the request still waited for room in its queue ({outcome?.GetType().Name}: {outcome?.Message})");
+        }
+        finally
+        {
+            gate.TrySetResult();
+        }
+    }
+
+    private static bool Connected(MeshNode node, MeshNode other) => node.DescribePeers().Any(peer => peer.NodeId == other.Id && peer.IsConnected);
+
+    private static long QueuedBytes(MeshNode node, MeshNode peer) => node.DescribePeers().Single(info => info.NodeId == peer.Id).QueuedBytes;
+
+    private static string Describe(Envelope answer) => answer switch
+    {
+        Envelope.Err err => $"err {err.Code}: {err.Message}",
+        _ => answer.Type,
+    };
+
+    private async Task<MeshNode> StartNodeAsync(string name = "node", string? id = null, PeerOptions? peers = null, MessagingOptions? messaging = null) =>
+        await MeshNode.StartAsync(new MeshOptions
+        {
+            NodeName = name,
+            NodeId = id,
+            Discovery = new DiscoveryOptions { Registry = "local:" + _root, HeartbeatInterval = TimeSpan.FromMilliseconds(250), Ttl = TimeSpan.FromSeconds(2) },
+            Peers = peers ?? new PeerOptions(),
+            Messaging = messaging ?? new MessagingOptions(),
+            LoggerFactory = new TestLog(Log),
+        });
+
+    /// <summary>A hand-driven peer over a real HTTP/2 channel that carries the <c>x-session-id</c> it is given (none when null).</summary>
+    private sealed class SessionPeer : IAsyncDisposable
+    {
+        private readonly MeshDialer _dialer;
+        private readonly MeshChannel _channel;
+        private readonly EnvelopeDecoder _decoder = new();
+
+        private SessionPeer(MeshDialer dialer, MeshChannel channel)
+        {
+            _dialer = dialer;
+            _channel = channel;
+        }
+
+        public static async Task<SessionPeer> OpenAsync(DnsEndPoint address, string? sessionId)
+        {
+            var dialer = new MeshDialer("raw", new TransportOptions());
+            var metadata = new Dictionary<string, string> { [WireProtocol.VersionHeader] = "1" };
+            return new SessionPeer(dialer, await dialer.OpenChannelAsync(address, sessionId, metadata).WithTimeout());
+        }
+
+        public async Task HandshakeAsync(string nodeId)
+        {
+            Assert.IsType<Envelope.Hello>(await ReadAsync());
+            await WriteAsync(new Envelope.Hello(nodeId, "raw", [WireProtocol.BinaryCapability]));
+        }
+
+        public Task WriteAsync(Envelope envelope)
+        {
+            var writer = new FrameWriter(_channel.Output);
+            writer.Write(envelope);
+            return writer.FlushAsync().AsTask().WithTimeout();
+        }
+
+        /// <summary>Answers the node's pings, as a live peer does, until <paramref name="cancellationToken"/> fires or the channel ends.</summary>
+        public async Task AnswerPingsAsync(CancellationToken cancellationToken)
+        {
+            try
+            {
+                while (!cancellationToken.IsCancellationRequested)
+                {
+                    var read = ReadAsync().WaitAsync(cancellationToken);
+                    if (await read is not { } envelope)
+                        return;
+                    if (envelope is Envelope.Ping ping)
+                        await WriteAsync(new Envelope.Pong(ping.Value));
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+            }
+        }
+
+        public void Abort() => _channel.Abort("the peer's first incarnation is gone");
+
+        /// <summary>The next envelope of type <typeparamref name="T"/>, skipping anything else.</summary>
+        public async Task<T> NextAsync<T>()
+            where T : Envelope
+        {
+            while (true)
+            {
+                switch (await ReadAsync())
+                {
+                    case T wanted:
+                        return wanted;
+                    case null:
+                        throw new InvalidOperationException($"the channel ended before a {typeof(T).Name}");
+                }
+            }
+        }
+
+        /// <summary>The next <c>res</c> or <c>err</c> for request <paramref name="id"/>.</summary>
+        public async Task<Envelope> NextAnswerAsync(long id)
+        {
+            while (true)
+            {
+                switch (await ReadAsync())
+                {
+                    case Envelope.Res res when res.Id == id:
+                        return res;
+                    case Envelope.Err err when err.Id == id:
+                        return err;
+                    case null:
+                        throw new InvalidOperationException($"the channel ended before an answer to request {id}");
+                }
+            }
+        }
+
+        /// <summary>The next envelope, pings included; null once the node's side has ended.</summary>
+        public async Task<Envelope?> ReadAsync()
+        {
+            var input = _channel.Input;
+            while (true)
+            {
+                var result = await input.ReadAsync().AsTask().WithTimeout();
+                var buffer = result.Buffer;
+                Envelope? envelope = null;
+                while (envelope is null && FrameReader.TryReadFrame(ref buffer, int.MaxValue, out var payload))
+                {
+                    envelope = _decoder.Decode(payload);
+                }
+
+                input.AdvanceTo(buffer.Start, envelope is not null ? buffer.Start : buffer.End);
+                if (envelope is not null)
+                {
+                    return envelope;
+                }
+
+                if (result.IsCompleted)
+                {
+                    return null;
+                }
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _channel.DisposeAsync();
+            _dialer.Dispose();
+        }
+    }
+}
