@@ -82,6 +82,12 @@ internal sealed partial class PeerChannel : IOutboundConsumer
     /// <summary>A channel this node will dial; <paramref name="offerProtocol"/> false dials a plain Marketrix peer.</summary>
     public static PeerChannel Dial(DnsEndPoint address, bool offerProtocol, PeerChannelSettings settings) => new(settings, null, address, offerProtocol);
 
+    // Of two channels one node dialed to a peer, the one with the smaller session id stays (protocol.md 7.4). These ids
+    // shrink as time passes (2^63-1 minus the clock's ticks, then random digits), so the newest dial wins: a node that
+    // restarted with its node id, or dialed again past a half-open channel, is not turned away as the duplicate.
+    private static string NewSessionId() =>
+        string.Create(CultureInfo.InvariantCulture, $"{long.MaxValue - DateTime.UtcNow.Ticks:x16}{Random.Shared.NextInt64():x16}");
+
     /// <summary>
     /// Dials when needed, then shakes hands. Returns who the peer is, or null when the handshake failed: the channel
     /// then closes itself (an <c>err</c> frame where the protocol wants one) and <see cref="Completion"/> says why.
@@ -91,7 +97,7 @@ internal sealed partial class PeerChannel : IOutboundConsumer
     public async Task<PeerIdentity?> OpenAsync()
     {
         var channel = _accepted ?? await _settings.Dialer.OpenChannelAsync(
-            _dialTo!, Guid.NewGuid().ToString("N"), _offerProtocol ? OfferV1 : null).ConfigureAwait(false);
+            _dialTo!, NewSessionId(), _offerProtocol ? OfferV1 : null).ConfigureAwait(false);
         Interlocked.Exchange(ref _channel, channel);
         if (Has(States.Aborted))
         {

@@ -48,7 +48,7 @@ internal static partial class PeerLog
     [LoggerMessage(4018, LogLevel.Information, "Dialed {Address} and reached node {NodeId}, not {ReplacedId}: the node there restarted; it is kept dialed")]
     public static partial void TargetNodeChanged(ILogger logger, string address, string replacedId, string nodeId);
 
-    [LoggerMessage(4019, LogLevel.Information, "Node {NodeId} dialed again while its channel {Old} stood: {New} replaces it, and what was in flight on the old one ends")]
+    [LoggerMessage(4019, LogLevel.Information, "Node {NodeId} dialed again while its old channel stood: the {New} replaces the {Old}, and what was in flight on the old one ends")]
     public static partial void ChannelReplaced(ILogger logger, string nodeId, string old, string @new);
 
     [LoggerMessage(4014, LogLevel.Error, "The mesh listener could not start")]

@@ -1,3 +1,4 @@
+using System.Net;
 using MeshActors.Discovery;
 using MeshActors.Peers;
 using MeshActors.Protocol;
@@ -169,6 +170,45 @@ public sealed class DataPlaneSpec(ITestOutputHelper output) : TestKit(output)
         }
 
         await AwaitConditionAsync(() => node.Log.Count(UnreachableLog) == 2, TestTimeouts.Default);
+    }
+
+    [Fact]
+    public async Task A_node_that_restarts_with_its_id_must_have_its_new_channel_kept_over_its_half_open_old_one()
+    {
+        // The node the restarting one dials notices a silent channel only after the liveness timeout (5 s).
+        var probe = CreateTestProbe();
+        await using var node = await TestNode.StartAsync(Log, "node");
+        node.Report(probe.Ref);
+        var restarterId = "restarter-" + Guid.NewGuid().ToString("N");
+        var proxies = new List<TcpProxy>();
+        try
+        {
+            // Each incarnation dials through a relay that then hangs: its channel stays open at the node, which does not
+            // hear it die. Of two channels one node dialed, the newer must win at once, every time (docs/protocol.md 7.4).
+            for (var incarnation = 0; incarnation < 6; incarnation++)
+            {
+                var proxy = new TcpProxy(new IPEndPoint(IPAddress.Loopback, node.Address.Port));
+                proxies.Add(proxy);
+                var restarter = await TestNode.StartAsync(Log, "restarter", id: restarterId);
+                restarter.Dial(proxy.Address);
+                // The node's handler hears of the peer on each new channel that carries it (the first, or a takeover).
+                await probe.FishForMessageAsync<RecordingHandler.Connected>(connected => connected.Peer.NodeId == restarterId, TimeSpan.FromSeconds(3));
+                Assert.True(node.Directory.TryGet(restarterId, out var link));
+
+                Assert.True(link.TrySend(RecordingHandler.Pub(incarnation)));
+                var received = restarter.Handler.From(node.Id);
+                await AwaitConditionAsync(() => received.Count == 1, TimeSpan.FromSeconds(3), message: $"incarnation {incarnation} to hear from the node");
+                Assert.True(received.IsExactly(1, first: incarnation), received.ToString());
+
+                proxy.Hang();
+                await restarter.DisposeAsync();
+            }
+        }
+        finally
+        {
+            foreach (var proxy in proxies)
+                await proxy.DisposeAsync();
+        }
     }
 
     [Fact]
