@@ -19,6 +19,9 @@ public sealed partial class RegistryActor
         [LoggerMessage(7013, LogLevel.Information, "Registry {Registry} available again after {Downtime}; node {NodeId} registered again")]
         public static partial void RegistryAvailable(ILogger logger, string registry, TimeSpan downtime, string nodeId);
 
+        [LoggerMessage(7022, LogLevel.Warning, "Node id {NodeId} is registered more than once ({Registrations}); one of them stands for it until the others expire")]
+        public static partial void DuplicateId(ILogger logger, string nodeId, string registrations);
+
         [LoggerMessage(7014, LogLevel.Information, "Member up: {NodeId} ({Name} at {Address})")]
         public static partial void MemberUp(ILogger logger, string nodeId, string name, string address);
 

@@ -12,6 +12,9 @@ public sealed partial class RegistryActor
     // may still show the node for a moment: they are ignored for two TTLs, unless the node announces itself again.
     private readonly Dictionary<string, long> _departed = new(StringComparer.OrdinalIgnoreCase);
     private readonly HashSet<IActorRef> _subscribers = [];
+
+    // Ids listed under two registrations at the last listing, warned about once while it lasts.
+    private HashSet<string> _duplicateIds = new(StringComparer.OrdinalIgnoreCase);
     private long _removalsSuspendedUntil;
 
     private void ReceiveMembership()
@@ -38,13 +41,16 @@ public sealed partial class RegistryActor
     {
         var now = Stopwatch.GetTimestamp();
         var listed = new HashSet<string>(listing.Members.Count, StringComparer.OrdinalIgnoreCase);
-        foreach (var member in listing.Members)
+        foreach (var member in OnePerId(listing.Members))
         {
             if (IsSelf(member.Id))
                 continue;
             listed.Add(member.Id);
-            if (!_departed.ContainsKey(member.Id))
-                Upsert(member, now);
+            if (_departed.ContainsKey(member.Id))
+                continue;
+            if (_members.TryGetValue(member.Id, out var known) && known.AnnouncedAt >= startedAt)
+                continue; // announced while the listing was read: the announcement is the newer of the two
+            Upsert(member, now);
         }
 
         if (now >= _removalsSuspendedUntil)
@@ -58,6 +64,31 @@ public sealed partial class RegistryActor
             _departed.Remove(id);
     }
 
+    // Two registrations with one id (a node restarted under another name before its old entry expired, or a forgery):
+    // the same one stands for the id at every listing, the one already known or else the newest, or the member would
+    // flip between the two at every heartbeat.
+    private List<MeshMember> OnePerId(IReadOnlyList<MeshMember> members)
+    {
+        var chosen = new List<MeshMember>(members.Count);
+        var duplicates = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var group in members.GroupBy(member => member.Id, StringComparer.OrdinalIgnoreCase))
+        {
+            if (group.Skip(1).Any())
+            {
+                duplicates.Add(group.Key);
+                if (!_duplicateIds.Contains(group.Key))
+                    Log.DuplicateId(_log, group.Key, string.Join(", ", group.Select(member => $"{member.Name} at {member.Address}")));
+            }
+
+            chosen.Add(_members.TryGetValue(group.Key, out var known) && group.Contains(known.Member)
+                ? known.Member
+                : group.OrderByDescending(member => member.StartedAt).ThenBy(member => member.Name, StringComparer.Ordinal).First());
+        }
+
+        _duplicateIds = duplicates;
+        return chosen;
+    }
+
     private void OnAnnounced(RegistryChange change)
     {
         if (IsSelf(change.NodeId) || _left)
@@ -67,7 +98,9 @@ public sealed partial class RegistryActor
         {
             case MemberRegistered registered:
                 _departed.Remove(registered.NodeId);
-                Upsert(registered.Member, Stopwatch.GetTimestamp());
+                var now = Stopwatch.GetTimestamp();
+                Upsert(registered.Member, now);
+                _members[registered.NodeId].AnnouncedAt = now;
                 break;
             case MemberDeregistered:
                 _departed[change.NodeId] = Stopwatch.GetTimestamp();
@@ -117,5 +150,8 @@ public sealed partial class RegistryActor
         public MeshMember Member { get; set; } = member;
 
         public long ConfirmedAt { get; set; } = confirmedAt;
+
+        /// <summary>When the member last announced itself (0 when never): a listing begun before then is older news.</summary>
+        public long AnnouncedAt { get; set; }
     }
 }

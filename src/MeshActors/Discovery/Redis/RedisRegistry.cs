@@ -25,6 +25,8 @@ internal sealed class RedisRegistry : IRegistry
     private readonly ConfigurationOptions _configuration;
     private readonly ILogger _logger;
     private readonly SkippedEntryLog _skipped;
+    private readonly Lock _announcing = new();
+    private Task _lastAnnouncement = Task.CompletedTask; // on a database other than 0, announcements wait their turn
     private readonly string _pattern;
     private readonly RedisChannel _channel;
     private readonly long _ttlSeconds;
@@ -325,26 +327,35 @@ internal sealed class RedisRegistry : IRegistry
         // Pub/sub ignores the database: meshes kept apart by database number alone (redis://host/1, redis://host/2)
         // hear each other's joins. One is confirmed in this database before it is announced; leaves name ids this
         // mesh does not know.
-        if (change is MemberRegistered joined && _configuration.DefaultDatabase is > 0)
+        if (_configuration.DefaultDatabase is > 0)
         {
-            _ = AnnounceIfHereAsync(joined);
+            lock (_announcing)
+                _lastAnnouncement = AnnounceInOrderAsync(_lastAnnouncement, change);
             return;
         }
 
         Raise(Changed, change);
     }
 
-    private async Task AnnounceIfHereAsync(MemberRegistered joined)
+    // In the order they came: a leave waits for the confirmation of the join before it, which would otherwise bring
+    // back, when confirmed late, a node that has left.
+    private async Task AnnounceInOrderAsync(Task previous, RegistryChange change)
+    {
+        await previous.ConfigureAwait(false);
+        if (change is not MemberRegistered joined || await IsHereAsync(joined).ConfigureAwait(false))
+            Raise(Changed, change);
+    }
+
+    private async Task<bool> IsHereAsync(MemberRegistered joined)
     {
         var key = RegistryKey.Format(_options.KeyPrefix, joined.Member.Name, joined.Member.Id);
         try
         {
-            if (await ExecuteAsync("confirm a join", db => db.KeyExistsAsync(key), CancellationToken.None).ConfigureAwait(false))
-                Raise(Changed, joined);
+            return await ExecuteAsync("confirm a join", db => db.KeyExistsAsync(key), CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is RegistryUnavailableException or ObjectDisposedException)
         {
-            // Not announced now: the next listing finds the node if it is in this database.
+            return false; // not announced now: the next listing finds the node if it is in this database
         }
     }
 
