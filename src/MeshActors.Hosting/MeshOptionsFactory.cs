@@ -1,4 +1,6 @@
 using System.Reflection;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
@@ -16,6 +18,9 @@ internal sealed class MeshOptionsFactory(
 {
     /// <summary>The configuration section the options bind from.</summary>
     public const string SectionName = "Mesh";
+
+    private const string CertificateKey = "Transport:Certificate";
+    private const string ValidationKey = "Transport:RemoteCertificateValidation";
 
     public MeshOptions Create(string name)
     {
@@ -39,33 +44,67 @@ internal sealed class MeshOptionsFactory(
     /// </summary>
     private static MeshOptions Bind(IConfigurationSection section, List<string> failures)
     {
+        var values = section.AsEnumerable().Where(entry => entry.Value is not null && !IsTls(section, entry.Key)).ToList();
         var options = new MeshOptions();
-        try
-        {
-            section.Bind(options);
-            return options;
-        }
-        catch (Exception ex) when (Refusal(ex) is not null)
+        if (BindingFailure(section.Path, values, options) is not null)
         {
             // The binder stops at the first bad value, and does not always name its key: binding each key alone
             // finds every one.
+            options = BindEach(section.Path, values, failures);
         }
 
+        return WithTls(options, section, failures);
+    }
+
+    private static MeshOptions BindEach(string path, List<KeyValuePair<string, string?>> values, List<string> failures)
+    {
         var accepted = new List<KeyValuePair<string, string?>>();
-        foreach (var (key, value) in section.AsEnumerable())
+        foreach (var (key, value) in values)
         {
-            if (value is null)
-                continue;
-            if (BindingFailure(section.Path, [new(key, value)], new MeshOptions()) is { } refusal)
+            if (BindingFailure(path, [new(key, value)], new MeshOptions()) is { } refusal)
                 failures.Add($"Configuration {key} = '{value}' is refused: {refusal}");
             else
                 accepted.Add(new(key, value));
         }
 
-        options = new MeshOptions();
-        if (BindingFailure(section.Path, accepted, options) is { } together)
-            failures.Add($"Configuration section {section.Path} is refused: {together}"); // values refused only together
+        var options = new MeshOptions();
+        if (BindingFailure(path, accepted, options) is { } together)
+            failures.Add($"Configuration section {path} is refused: {together}"); // values refused only together
         return options;
+    }
+
+    // Neither a certificate nor a callback binds from text: the binder would leave a plain value out without a word (the
+    // node then speaking cleartext), and fail on a section. The certificate is loaded from the file the section names.
+    private static bool IsTls(IConfigurationSection section, string key) =>
+        key.StartsWith(section.Path + ":" + CertificateKey, StringComparison.OrdinalIgnoreCase)
+        || key.StartsWith(section.Path + ":" + ValidationKey, StringComparison.OrdinalIgnoreCase);
+
+    private static MeshOptions WithTls(MeshOptions options, IConfigurationSection section, List<string> failures)
+    {
+        if (section.GetSection(ValidationKey).Exists())
+            failures.Add($"Configuration {section.Path}:{ValidationKey} is refused: a certificate check is code; set MeshOptions.Transport.RemoteCertificateValidation in AddMeshActors.");
+        var tls = section.GetSection(CertificateKey);
+        if (!tls.Exists())
+            return options;
+        if (tls["Path"] is not { } path)
+        {
+            failures.Add($"Configuration {tls.Path} is refused: name the certificate's file as {tls.Path}:Path (PKCS#12, or PEM with {tls.Path}:KeyPath), with {tls.Path}:Password when it has one.");
+            return options;
+        }
+
+        try
+        {
+            var password = tls["Password"];
+            var certificate = tls["KeyPath"] is { } keyPath
+                ? password is null ? X509Certificate2.CreateFromPemFile(path, keyPath) : X509Certificate2.CreateFromEncryptedPemFile(path, password, keyPath)
+                : X509CertificateLoader.LoadPkcs12FromFile(path, password);
+            return options with { Transport = options.Transport with { Certificate = certificate } };
+        }
+        catch (Exception ex) when (ex is CryptographicException or IOException or UnauthorizedAccessException)
+        {
+            failures.Add($"Configuration {tls.Path}:Path = '{path}' is refused: {ex.Message}");
+            return options;
+        }
     }
 
     /// <summary>Binds <paramref name="values"/> to <paramref name="options"/>; why they were refused, or null.</summary>

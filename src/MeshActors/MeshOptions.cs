@@ -1,4 +1,6 @@
 using System.Diagnostics.Metrics;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using MeshActors.Discovery;
 using MeshActors.Transport;
@@ -106,6 +108,23 @@ public sealed record MeshOptions
                 errors.Add($"MeshOptions.Transport.ConnectTimeout must be positive and at most {TimerLimit.Max}, not {transport.ConnectTimeout}.");
             if (!TimerLimit.Fits(transport.ShutdownTimeout))
                 errors.Add($"MeshOptions.Transport.ShutdownTimeout must be positive and at most {TimerLimit.Max}, not {transport.ShutdownTimeout}.");
+            if (transport.Certificate is { } certificate && CertificateProblem(certificate) is { } problem)
+                errors.Add($"MeshOptions.Transport.Certificate ({certificate.Subject}) cannot serve TLS: {problem}.");
+            if (transport.Certificate is null && transport.RemoteCertificateValidation is not null)
+                errors.Add("MeshOptions.Transport.RemoteCertificateValidation is set without a Certificate: the node would speak cleartext, and the check would never run. Set both, or neither.");
+        }
+
+        // What Kestrel refuses only when it binds: a server certificate must hold its private key and, when it says
+        // what it is for, name server authentication.
+        static string? CertificateProblem(X509Certificate2 certificate)
+        {
+            const string serverAuthentication = "1.3.6.1.5.5.7.3.1";
+            if (!certificate.HasPrivateKey)
+                return "it has no private key";
+            var usages = certificate.Extensions.OfType<X509EnhancedKeyUsageExtension>().ToList();
+            return usages.Count > 0 && !usages.Any(usage => usage.EnhancedKeyUsages.Cast<Oid>().Any(oid => oid.Value == serverAuthentication))
+                ? "its enhanced key usage does not include server authentication (1.3.6.1.5.5.7.3.1)"
+                : null;
         }
 
         void Check(Action validate)

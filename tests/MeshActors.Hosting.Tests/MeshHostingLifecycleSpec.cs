@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using MeshActors.Actors;
 using MeshActors.Discovery;
 using MeshActors.Hosting;
@@ -67,6 +69,44 @@ public sealed class MeshHostingLifecycleSpec(ITestOutputHelper output) : IAsyncL
 
         Assert.Contains(ex.Failures, failure => failure.Contains("Mesh:Transport:ListenPort"));
         Assert.Contains(ex.Failures, failure => failure.Contains("Mesh:Peers:OutboundQueueCapBytes"));
+    }
+
+    [Theory]
+    [InlineData("Mesh:Transport:Certificate", "node.pfx")]
+    [InlineData("Mesh:Transport:Certificate:Path", "/nonexistent/node.pfx")]
+    [InlineData("Mesh:Transport:RemoteCertificateValidation", "none")]
+    public async Task A_TLS_setting_the_node_cannot_take_from_configuration_must_fail_the_start_naming_its_key(string key, string value)
+    {
+        var host = Build("tls", new() { [key] = value }); // left out silently, the node would speak cleartext
+
+        var ex = await StartInvalidAsync(host);
+
+        Assert.Contains(ex.Failures, failure => failure.Contains(key));
+    }
+
+    [Fact]
+    public async Task A_certificate_file_named_in_configuration_must_make_the_node_listen_with_TLS()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"meshactors-{Guid.NewGuid():N}.pfx");
+        using (var key = ECDsa.Create(ECCurve.NamedCurves.nistP256))
+        {
+            var request = new CertificateRequest("CN=meshactors-test", key, HashAlgorithmName.SHA256);
+            using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+            await File.WriteAllBytesAsync(file, certificate.Export(X509ContentType.Pfx, "secret"));
+        }
+
+        try
+        {
+            var host = Build("tls", new() { ["Mesh:Transport:Certificate:Path"] = file, ["Mesh:Transport:Certificate:Password"] = "secret" });
+            var options = host.Services.GetRequiredService<IOptions<MeshOptions>>().Value;
+
+            Assert.Equal("CN=meshactors-test", options.Transport.Certificate?.Subject);
+            Assert.True(options.Transport.Certificate!.HasPrivateKey);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
     }
 
     [Fact]

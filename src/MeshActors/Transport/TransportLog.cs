@@ -18,7 +18,7 @@ internal static partial class TransportLog
     [LoggerMessage(3004, LogLevel.Information, "Rejected {Method} {Path} from {Remote} with {StatusCode}: {Reason}")]
     public static partial void ChannelRejected(ILogger logger, string method, string path, string remote, int statusCode, string reason);
 
-    [LoggerMessage(3005, LogLevel.Information, "Rejected a connection from {Remote}: it did not start with the HTTP/2 preface (an HTTP/1.x client?); Kestrel answers 400")]
+    [LoggerMessage(3005, LogLevel.Information, "Rejected a connection from {Remote}: it did not start with the HTTP/2 preface (an HTTP/1.x client?); Kestrel answers 400 over cleartext, and closes it over TLS")]
     public static partial void NotHttp2(ILogger logger, string remote);
 
     [LoggerMessage(3006, LogLevel.Error, "The handler of {Channel} failed; resetting the stream")]

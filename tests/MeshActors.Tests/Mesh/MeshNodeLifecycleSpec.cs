@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 using MeshActors.Discovery;
 using MeshActors.Messaging;
@@ -51,6 +53,31 @@ public sealed class MeshNodeLifecycleSpec(ITestOutputHelper output) : IAsyncLife
         });
 
         Assert.Contains(setting, refusal);
+    }
+
+    // Unchecked, Kestrel refuses such a certificate only when the node starts its listener; a validation callback
+    // without a certificate is never called, the node speaking cleartext.
+    [Theory]
+    [InlineData("without its private key", "no private key")]
+    [InlineData("for client authentication only", "server authentication")]
+    [InlineData("missing, with a validation callback", "RemoteCertificateValidation")]
+    public void A_TLS_setting_the_listener_or_dialer_cannot_use_must_be_refused_naming_it(string certificate, string reason)
+    {
+        using var usable = SelfSigned(serverAuthentication: true);
+        using var clientOnly = SelfSigned(serverAuthentication: false);
+        using var withoutKey = X509CertificateLoader.LoadCertificate(usable.Export(X509ContentType.Cert));
+        var refusal = Refusal(() => Options("a") with
+        {
+            Transport = certificate switch
+            {
+                "without its private key" => new TransportOptions { Certificate = withoutKey },
+                "for client authentication only" => new TransportOptions { Certificate = clientOnly },
+                _ => new TransportOptions { RemoteCertificateValidation = (_, _, _, _) => true },
+            },
+        });
+
+        Assert.Contains("MeshOptions.Transport.", refusal);
+        Assert.Contains(reason, refusal);
     }
 
     // Unchecked, a RequestTimeout beyond a timer's limit would fail every request with ArgumentOutOfRangeException
@@ -120,6 +147,16 @@ public sealed class MeshNodeLifecycleSpec(ITestOutputHelper output) : IAsyncLife
         Discovery = new DiscoveryOptions { Registry = "local:" + _root },
         LoggerFactory = _log,
     };
+
+    private static X509Certificate2 SelfSigned(bool serverAuthentication)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=meshactors-test", key, HashAlgorithmName.SHA256);
+        var usage = new OidCollection { new Oid(serverAuthentication ? "1.3.6.1.5.5.7.3.1" : "1.3.6.1.5.5.7.3.2") };
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(usage, critical: false));
+        using var created = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        return X509CertificateLoader.LoadPkcs12(created.Export(X509ContentType.Pfx), password: null);
+    }
 
     /// <summary>What refuses the options: the setter's exception, or every error MeshOptions.Validate would list ("" when nothing does).</summary>
     private static string Refusal(Func<MeshOptions> options)
