@@ -218,9 +218,9 @@ internal sealed partial class PeerChannel
         {
             envelope = _plain ? EnvelopeDecoder.DecodeRaw(payload) : _decoder.Decode(payload);
         }
-        catch (MeshProtocolException e) when (!e.ClosesChannel)
+        catch (MeshProtocolException e) when (!e.ClosesChannel && !SaysHello(payload))
         {
-            Refuse(e);
+            Refuse(e); // a hello that does not decode closes the channel, or ends the call (docs/protocol.md 9.1)
             return;
         }
 

@@ -179,6 +179,15 @@ public sealed class UnaryCallSpec(ITestOutputHelper output) : TestKit(output), I
     }
 
     [Fact]
+    public async Task A_malformed_hello_opening_the_call_must_get_bad_envelope_and_end_the_call()
+    {
+        // docs/protocol.md 9.1: a frame that does not decode is answered and the node goes on, but closes when it is a hello.
+        var response = await CallAsync(_node.Address, [Frame("""{"t":"hello","v":1,"node":"script-1"}"""), Req(1, "s")]);
+
+        Assert.Equal(["err bad_envelope"], response.Frames.Select(Describe));
+    }
+
+    [Fact]
     public async Task A_protocol_version_the_node_does_not_speak_must_get_unsupported_version()
     {
         var response = await CallAsync(_node.Address, [Ping(1)], versions: "2");
