@@ -158,8 +158,11 @@ public sealed class TransportBenchmark : IBenchmarkSuite
             {
                 var sent = Stopwatch.GetTimestamp();
                 answered.Reset();
-                toB.TrySend(envelope);
-                answered.Wait();
+                if (!toB.TrySend(envelope) || !answered.Wait(TimeSpan.FromSeconds(10)))
+                {
+                    throw new InvalidOperationException("A round trip was not answered: the peer's queue refused the message, or its answer never came.");
+                }
+
                 if (clock.Elapsed > warmUntil)
                 {
                     samples.Add(Stopwatch.GetElapsedTime(sent).TotalMicroseconds);

@@ -25,6 +25,23 @@ public sealed partial class SpeedtestSpec : LocalMeshSpec
     }
 
     [Fact]
+    public async Task Speedtest_must_measure_a_run_of_a_single_message_from_its_send_to_its_arrival()
+    {
+        var receiver = Cli.Start("speedtest", "recv", "--topic", "single", "--runs", "1");
+        await receiver.WaitForLineAsync("waiting for speed-test senders on topic 'single'");
+
+        // An 8 MiB message takes longer to send than the measured phase lasts: exactly one is measured.
+        var (exitCode, sender) = await Cli.RunAsync("speedtest", "send", "--topic", "single", "--message-size", "8388608", "--seconds", "0.000001", "--warmup", "0");
+
+        Assert.True(exitCode == 0, sender.Transcript);
+        Assert.Contains("sent=1 received=1", sender.Transcript, StringComparison.Ordinal);
+        var figures = ResultLine().Match(sender.Stdout[^1]);
+        Assert.True(figures.Success, sender.Transcript);
+        Assert.True(long.Parse(figures.Groups["mps"].Value) > 0, sender.Transcript); // not mps=0 for a message that arrived
+        Assert.Equal(0, await receiver.WaitForExitAsync(TestTimeouts.Long));
+    }
+
+    [Fact]
     public async Task Speedtest_must_refuse_messages_smaller_than_its_header()
     {
         var (exitCode, sender) = await Cli.RunAsync("speedtest", "send", "--message-size", "8");

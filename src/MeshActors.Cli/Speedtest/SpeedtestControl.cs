@@ -20,7 +20,10 @@ internal sealed record SpeedtestReady(string Receiver);
 /// <summary>Sender to receiver: <paramref name="Sent"/> measured messages are on their way; report once they have arrived (or stopped arriving).</summary>
 internal sealed record SpeedtestStop(int Run, long Sent);
 
-/// <summary>What the receiver counted in the measured phase, from the first measured message's arrival to the last one's.</summary>
+/// <summary>
+/// What the receiver counted in the measured phase, from the first measured message's send to the last one's arrival:
+/// every message counted falls inside it (between arrivals alone, N messages would span N-1 gaps, and one none).
+/// </summary>
 internal sealed record SpeedtestReport(long Received, long Bytes, long ElapsedMicroseconds, long P50Microseconds, long P99Microseconds)
 {
     public double Seconds => ElapsedMicroseconds / 1e6;

@@ -2,14 +2,14 @@ using System.Diagnostics;
 
 namespace MeshActors.Cli.Speedtest;
 
-/// <summary>The receiver's count of one run: messages, bytes, arrival window and one-way latencies of the measured phase.</summary>
+/// <summary>The receiver's count of one run: messages, bytes, window (first measured send to last arrival) and one-way latencies of the measured phase.</summary>
 /// <remarks>Lock-free: a handful of uncontended interlocked operations per message, whatever thread the subscription calls back on.</remarks>
 internal sealed class SpeedtestTally
 {
     private int _run;
     private long _received;
     private long _bytes;
-    private long _firstArrival;
+    private long _firstSent;
     private long _lastArrival;
     private LatencyHistogram _latency = new();
 
@@ -24,7 +24,7 @@ internal sealed class SpeedtestTally
         Interlocked.Exchange(ref _latency, new LatencyHistogram());
         Interlocked.Exchange(ref _received, 0);
         Interlocked.Exchange(ref _bytes, 0);
-        Interlocked.Exchange(ref _firstArrival, 0);
+        Interlocked.Exchange(ref _firstSent, 0);
         Interlocked.Exchange(ref _lastArrival, 0);
         Volatile.Write(ref _run, run);
     }
@@ -34,7 +34,7 @@ internal sealed class SpeedtestTally
         if (!SpeedtestPayload.TryRead(payload, out var sentAt, out var run, out var measured) || !measured || run != Volatile.Read(ref _run))
             return;
         var now = Stopwatch.GetTimestamp();
-        Interlocked.CompareExchange(ref _firstArrival, now, 0);
+        Interlocked.CompareExchange(ref _firstSent, sentAt, 0); // one sender, in order: the first to arrive was sent first
         Interlocked.Exchange(ref _lastArrival, now);
         Interlocked.Increment(ref _received);
         Interlocked.Add(ref _bytes, payload.Length);
@@ -44,7 +44,7 @@ internal sealed class SpeedtestTally
     public SpeedtestReport Report()
     {
         var latency = Volatile.Read(ref _latency);
-        var first = Interlocked.Read(ref _firstArrival);
+        var first = Interlocked.Read(ref _firstSent);
         return new SpeedtestReport(
             Received,
             Interlocked.Read(ref _bytes),
