@@ -207,7 +207,8 @@ public sealed partial class MeshNode : IMesh
                 MeshLog.StopCancelled(_log, _options.NodeName, Id);
             }
 
-            Volatile.Write(ref _messaging, null);
+            // Whoever waits for a subscriber or a provider hears that none will come.
+            Interlocked.Exchange(ref _messaging, null)?.Routes.Close($"Mesh node {_options.NodeName} ({Id}) is stopped.");
             _membership?.Dispose();
             _members.Clear(); // a stopped node knows no members: it hears of none any more
             _registryAvailability?.Dispose();

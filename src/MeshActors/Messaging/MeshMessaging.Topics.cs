@@ -214,9 +214,9 @@ internal sealed partial class MeshMessaging
     public ValueTask SendAsync<T>(string node, T message, CancellationToken cancellationToken = default)
     {
         var peer = ConnectedPeer(node) ?? throw new PeerUnavailableException(node, "no connected node has this id or name");
-        var (data, attachment) = Payload.Encode(message, Json);
-        if (!attachment.IsEmpty)
+        if (Payload.CarriesAttachment(message))
             throw new ArgumentException("A raw channel message is JSON only: it cannot carry binary data.", nameof(message));
+        var (data, _) = Payload.Encode(message, Json);
         if (peer.SpeaksMeshProtocol && Payload.HasTopLevelMember(data.Span, "t"u8))
         {
             throw new ArgumentException(

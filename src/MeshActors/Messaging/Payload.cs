@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text.Json;
@@ -38,7 +39,7 @@ internal static class Payload
     }
 
     /// <summary>True when <paramref name="value"/> is an attachment itself (<c>byte[]</c> or <c>ReadOnlyMemory&lt;byte&gt;</c>, empty or not) or brings one (a <see cref="ServiceReply"/> with bytes).</summary>
-    private static bool CarriesAttachment<T>(T value) =>
+    public static bool CarriesAttachment<T>(T value) =>
         typeof(T) == typeof(byte[]) || typeof(T) == typeof(ReadOnlyMemory<byte>) || value is byte[] or ReadOnlyMemory<byte>
         || (value is ServiceReply reply && (!reply.Attachment.IsEmpty || CarriesAttachment(reply.Message)));
 
@@ -100,7 +101,36 @@ internal static class Payload
     }
 
     // Its bytes as they were read: written again, a string escaping a lone surrogate ("\ud800", as Python writes one)
-    // would throw, since System.Text.Json reads such a string but refuses to write it.
-    private static byte[] ElementBytes(JsonElement element) =>
-        element.ValueKind == JsonValueKind.Undefined ? Null.ToArray() : JsonMarshal.GetRawUtf8Value(element).ToArray();
+    // would throw, since System.Text.Json reads such a string but refuses to write it. Unless they are not strict JSON
+    // (an element read with comments or trailing commas allowed keeps them), which no receiver takes (protocol.md 4.1):
+    // those are written again.
+    private static byte[] ElementBytes(JsonElement element)
+    {
+        if (element.ValueKind == JsonValueKind.Undefined)
+            return Null.ToArray();
+        var raw = JsonMarshal.GetRawUtf8Value(element);
+        if (IsStrict(raw))
+            return raw.ToArray();
+        var written = new ArrayBufferWriter<byte>(raw.Length);
+        using (var writer = new Utf8JsonWriter(written))
+            element.WriteTo(writer);
+        return written.WrittenSpan.ToArray();
+    }
+
+    private static bool IsStrict(ReadOnlySpan<byte> json)
+    {
+        var reader = new Utf8JsonReader(json);
+        try
+        {
+            while (reader.Read())
+            {
+            }
+
+            return true;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
 }

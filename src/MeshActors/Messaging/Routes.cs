@@ -7,6 +7,7 @@ internal sealed class Routes
 {
     private RoutingTable _current = RoutingTable.Empty;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private string? _closed;
 
     public RoutingTable Current => Volatile.Read(ref _current);
 
@@ -21,7 +22,15 @@ internal sealed class Routes
         Interlocked.Exchange(ref _changed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
     }
 
+    /// <summary>No table will follow (the node stopped): every wait, and every later one, throws <see cref="InvalidOperationException"/> with <paramref name="reason"/>.</summary>
+    public void Close(string reason)
+    {
+        Volatile.Write(ref _closed, reason);
+        Volatile.Read(ref _changed).TrySetResult();
+    }
+
     /// <summary>True once <paramref name="condition"/> holds for the current table; false when <paramref name="timeout"/> (<see cref="Timeout.InfiniteTimeSpan"/>: none) passes first.</summary>
+    /// <exception cref="InvalidOperationException">The routes were closed: the node stopped.</exception>
     public async Task<bool> WaitAsync(Func<RoutingTable, bool> condition, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
@@ -30,6 +39,8 @@ internal sealed class Routes
             var changed = Volatile.Read(ref _changed).Task;
             if (condition(Current))
                 return true;
+            if (Volatile.Read(ref _closed) is { } reason)
+                throw new InvalidOperationException(reason);
             var remaining = timeout == Timeout.InfiniteTimeSpan ? timeout : timeout - Stopwatch.GetElapsedTime(started);
             if (remaining <= TimeSpan.Zero && remaining != Timeout.InfiniteTimeSpan)
                 return false;
