@@ -94,7 +94,7 @@ internal sealed partial class MeshMessaging
 
     private long NextRegistration() => Interlocked.Increment(ref _lastRegistration);
 
-    private static void ValidateName(string name, string what, string paramName)
+    internal static void ValidateName(string name, string what, string paramName)
     {
         if (string.IsNullOrEmpty(name))
             throw new ArgumentException($"A {what} must not be empty.", paramName);

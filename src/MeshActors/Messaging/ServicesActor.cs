@@ -90,6 +90,7 @@ internal sealed class ServicesActor : ReceiveActor
         ReadOnlyMemory<byte> data, attachment;
         try
         {
+            MeshMessaging.ValidateName(request.Service, "service name", nameof(request.Service));
             (data, attachment) = Payload.Encode(request.Message, request.Attachment, "request", _messaging.Json);
         }
         catch (Exception ex)
@@ -109,10 +110,12 @@ internal sealed class ServicesActor : ReceiveActor
         {
             reply = await handler.Ask<object>(request, request.Timeout ?? _messaging.Options.RequestTimeout, request.CancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is ActorTerminatedException or MailboxOverflowException)
+        catch (Exception ex) when (ex is ActorTerminatedException { Actor: var gone } && gone.Equals(handler)
+                                   || ex is MailboxOverflowException { Actor: var full } && full.Equals(handler))
         {
             // The question became a dead letter (the actor stopped, or its bounded mailbox is full): it never ran the
-            // request, so another provider may.
+            // request, so another provider may. The same exceptions about another actor (a reply's Status.Failure, a
+            // message the handler sent on) come after the handler ran it: a failure like any other.
             throw new RequestNotTakenException(ex.Message);
         }
 
