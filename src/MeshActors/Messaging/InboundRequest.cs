@@ -6,7 +6,10 @@ namespace MeshActors.Messaging;
 /// <summary>A request this node serves, from its arrival until it is answered, cancelled, or its requester is gone.</summary>
 internal sealed class InboundRequest(IPeer? peer, string senderId, string senderName, Envelope.Req req)
 {
+    private const int Running = 0, Finished = 1, Cancelled = 2;
+
     private readonly CancellationTokenSource _cancellation = new();
+    private int _state;
 
     /// <summary>The channel it came on, where the answer goes; null for a request from this node itself.</summary>
     public IPeer? Peer { get; } = peer;
@@ -20,6 +23,13 @@ internal sealed class InboundRequest(IPeer? peer, string senderId, string sender
     /// <summary>Fires when the requester cancels or disconnects.</summary>
     public CancellationToken Token => _cancellation.Token;
 
+    /// <summary>Its handler is done, and its answer is to be queued; false when it was cancelled first.</summary>
+    public bool TryFinish() => Interlocked.CompareExchange(ref _state, Finished, Running) == Running;
+
+    /// <summary>Its requester no longer waits; false when its answer is being queued already.</summary>
+    public bool TryCancel() => Interlocked.CompareExchange(ref _state, Cancelled, Running) == Running;
+
+    /// <summary>Fires <see cref="Token"/>; call after <see cref="TryCancel"/> succeeded.</summary>
     public void Cancel()
     {
         try

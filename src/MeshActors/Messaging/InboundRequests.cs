@@ -22,15 +22,22 @@ internal sealed class InboundRequests
     /// <summary>False when the requester already has a request with this id in flight.</summary>
     public bool TryAdd(InboundRequest request) => _inFlight.TryAdd((request.Peer, request.Req.Id), request);
 
-    /// <summary>True when the request is still wanted and now finished, so its answer must be sent (then call <see cref="Answered"/>); false when it was cancelled.</summary>
-    public bool TryFinish(InboundRequest request) =>
-        _inFlight.TryRemove(new KeyValuePair<(IPeer?, long), InboundRequest>((request.Peer, request.Req.Id), request));
+    /// <summary>
+    /// True when the request is still wanted and now finished, so its answer must be sent (then call
+    /// <see cref="Answered"/>); false when it was cancelled. It stays in flight until its answer is queued, which may
+    /// wait for room: a stop or a goodbye waiting for the requests to end also waits for that.
+    /// </summary>
+    public bool TryFinish(InboundRequest request) => request.TryFinish();
 
     /// <summary>
-    /// The answer of a finished request is queued: whoever waits for the requests to end (a stopping node, a channel
-    /// whose peer said goodbye) may now look at the queue, and find the answer in it.
+    /// The answer of a finished request is queued (or could not be): whoever waits for the requests to end (a stopping
+    /// node, a channel whose peer said goodbye) may now look at the queue, and find the answer in it.
     /// </summary>
-    public void Answered() => OnEnded();
+    public void Answered(InboundRequest request)
+    {
+        _inFlight.TryRemove(new KeyValuePair<(IPeer?, long), InboundRequest>((request.Peer, request.Req.Id), request));
+        OnEnded();
+    }
 
     /// <summary>Completes once no request is in flight, or after <paramref name="timeout"/>: how a stopping node lets its handlers answer.</summary>
     public async Task DrainAsync(TimeSpan timeout, CancellationToken cancellationToken)
@@ -76,7 +83,9 @@ internal sealed class InboundRequests
     /// <summary>The requester (<paramref name="origin"/>, null for this node) no longer waits for request <paramref name="id"/>: its handler's token fires and no answer is sent.</summary>
     public void Cancel(IPeer? origin, long id)
     {
-        if (_inFlight.TryRemove((origin, id), out var request))
+        // One whose answer is being queued is no longer cancelled: the answer goes, and the requester ignores it.
+        if (_inFlight.TryGetValue((origin, id), out var request) && request.TryCancel()
+            && _inFlight.TryRemove(new KeyValuePair<(IPeer?, long), InboundRequest>((origin, id), request)))
         {
             request.Cancel();
             OnEnded();

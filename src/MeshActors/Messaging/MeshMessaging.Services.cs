@@ -349,7 +349,7 @@ internal sealed partial class MeshMessaging
         if (request.Peer is not { } peer)
         {
             Correlator.Complete(SelfId, request.Req.Id, answer);
-            Inbound.Answered();
+            Inbound.Answered(request);
             return;
         }
 
@@ -360,7 +360,7 @@ internal sealed partial class MeshMessaging
             return;
         }
 
-        Inbound.Answered();
+        Inbound.Answered(request);
 
         async Task ObserveAsync(ValueTask send, InboundRequest request)
         {
@@ -375,7 +375,7 @@ internal sealed partial class MeshMessaging
             }
             finally
             {
-                Inbound.Answered();
+                Inbound.Answered(request);
             }
         }
     }
