@@ -88,10 +88,13 @@ public interface IMesh : IAsyncDisposable
     MeshRegistration Subscribe(string topic, IActorRef subscriber);
 
     /// <summary>True when some node, this one included, listens to <paramref name="topic"/>.</summary>
+    /// <exception cref="ArgumentException"><paramref name="topic"/> is null or empty.</exception>
     bool HasSubscribers(string topic);
 
     /// <summary>Completes when some node listens to <paramref name="topic"/>; throws <see cref="TimeoutException"/> when <paramref name="timeout"/> passes first (<see cref="Timeout.InfiniteTimeSpan"/>: wait until cancelled).</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative (other than infinite) or more than a .NET timer waits.</exception>
+    /// <exception cref="ArgumentException"><paramref name="topic"/> is null or empty.</exception>
+    /// <exception cref="InvalidOperationException">The node stopped while it waited.</exception>
     Task WaitForSubscriberAsync(string topic, TimeSpan timeout, CancellationToken cancellationToken = default);
 
     /// <summary>Sends <paramref name="request"/> to one provider of <paramref name="service"/> and returns its response.</summary>

@@ -195,10 +195,15 @@ internal sealed partial class MeshMessaging
         return Subscribe(topic, message => handler(message.Deserialize<T>(), message));
     }
 
-    public bool HasSubscribers(string topic) => Routes.Current.Topic(topic) is not null;
+    public bool HasSubscribers(string topic)
+    {
+        ValidateName(topic, "topic", nameof(topic));
+        return Routes.Current.Topic(topic) is not null;
+    }
 
     public async Task WaitForSubscriberAsync(string topic, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
+        ValidateName(topic, "topic", nameof(topic));
         if (timeout != Timeout.InfiniteTimeSpan && (timeout < TimeSpan.Zero || timeout > TimerLimit.Max))
         {
             throw new ArgumentOutOfRangeException(

@@ -96,4 +96,14 @@ public sealed class FacadePayloadSpec(ITestOutputHelper output) : LoopbackMesh(o
         await AwaitConditionAsync(() => waiting.IsCompleted, TestTimeouts.Scaled(TimeSpan.FromSeconds(5)), message: "the wait for a subscriber to end with its node");
         Assert.True(waiting.IsCanceled || waiting.Exception?.InnerException is OperationCanceledException or InvalidOperationException);
     }
+
+    [Fact]
+    public async Task The_listening_helpers_must_refuse_an_empty_topic_as_Subscribe_does()
+    {
+        var node = await Start("a");
+
+        Assert.Throws<ArgumentException>(() => node.HasSubscribers(""));
+        await Assert.ThrowsAsync<ArgumentException>(() => node.WaitForSubscriberAsync("", Timeout.InfiniteTimeSpan)); // not a wait for ever
+        await Assert.ThrowsAsync<ArgumentException>(async () => await node.PublishIfListenedAsync("", () => 1)); // not "nobody listens"
+    }
 }
