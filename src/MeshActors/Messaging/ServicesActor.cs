@@ -20,7 +20,13 @@ internal sealed class ServicesActor : ReceiveActor
     public ServicesActor(MeshMessaging messaging)
     {
         _messaging = messaging;
-        Receive<HostService>(host => Host(host.Service, ActorHandler(host.Handler), host.Registration, host.Handler));
+        Receive<HostService>(host =>
+        {
+            if (host.Handler is null)
+                Sender.Tell(new Status.Failure(new ArgumentNullException(nameof(host.Handler), "A HostService message needs a handler actor.")));
+            else
+                Host(host.Service, ActorHandler(host.Handler), host.Registration, host.Handler);
+        });
         Receive<HostHandler>(host => Host(host.Service, host.Handler, host.Registration, handlerActor: null));
         Receive<StopService>(stop => Stop(stop.Service, registration: 0));
         Receive<Unhost>(unhost => Stop(unhost.Service, unhost.Registration));

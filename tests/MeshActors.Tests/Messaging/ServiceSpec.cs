@@ -337,6 +337,15 @@ public sealed class ServiceSpec(ITestOutputHelper output) : TestKit(output), IAs
     }
 
     [Fact]
+    public void A_HostService_message_without_a_handler_actor_must_be_refused_and_host_nothing()
+    {
+        _client.Messaging.Services.Tell(new HostService("greet", null!));
+
+        Assert.IsType<ArgumentNullException>(ExpectMsg<Status.Failure>().Cause);
+        Assert.Null(_client.Messaging.Routes.Current.Service("greet")); // not a service whose every request fails
+    }
+
+    [Fact]
     public async Task An_actor_must_host_a_service_and_request_it_with_messages()
     {
         var provider = await Node("actor-host");
