@@ -55,8 +55,7 @@ internal sealed class OutboundQueue(long capBytes, int backpressureEnvelopes, lo
             return false;
         }
 
-        Add(envelope);
-        return true;
+        return Add(envelope);
     }
 
     /// <summary>
@@ -70,8 +69,7 @@ internal sealed class OutboundQueue(long capBytes, int backpressureEnvelopes, lo
         var size = SizeOf(envelope);
         if (!IsClosed && (!wait || !IsBackedUp) && TryReserve(size))
         {
-            Add(envelope);
-            return ValueTask.CompletedTask;
+            return Add(envelope) ? ValueTask.CompletedTask : ValueTask.FromException(Closed(nodeId));
         }
 
         return EnqueueSlowAsync(envelope, size, wait, nodeId, cancellationToken);
@@ -163,17 +161,20 @@ internal sealed class OutboundQueue(long capBytes, int backpressureEnvelopes, lo
 
     private bool IsBackedUp => Volatile.Read(ref _envelopes) >= backpressureEnvelopes || Volatile.Read(ref _bytes) >= backpressureBytes;
 
-    private void Add(Envelope envelope)
+    // False when the queue was closed while this sender added: what it added was dropped with the rest, and the sender
+    // must hear so, or it would take its envelope for queued (a request then waiting for its timeout).
+    private bool Add(Envelope envelope)
     {
         Interlocked.Increment(ref _envelopes);
         _items.Enqueue(envelope);
         if (Volatile.Read(ref _closed) is not null)
         {
-            DropAll(); // closed while this sender was adding: nothing may stay behind in a dead queue
-            return;
+            DropAll(); // nothing may stay behind in a dead queue
+            return false;
         }
 
         Volatile.Read(ref _consumer)?.Signal.Wake();
+        return true;
     }
 
     private long DropAll()
@@ -234,7 +235,11 @@ internal sealed class OutboundQueue(long capBytes, int backpressureEnvelopes, lo
 
             if (!IsBackedUp && TryReserve(size))
             {
-                Add(envelope);
+                if (!Add(envelope))
+                {
+                    throw Closed(nodeId);
+                }
+
                 return;
             }
 
@@ -244,9 +249,11 @@ internal sealed class OutboundQueue(long capBytes, int backpressureEnvelopes, lo
 
     private void ThrowIfClosed(string nodeId)
     {
-        if (Volatile.Read(ref _closed) is { } reason)
+        if (Volatile.Read(ref _closed) is not null)
         {
-            throw new PeerUnavailableException(nodeId, reason);
+            throw Closed(nodeId);
         }
     }
+
+    private PeerUnavailableException Closed(string nodeId) => new(nodeId, Volatile.Read(ref _closed)!);
 }
