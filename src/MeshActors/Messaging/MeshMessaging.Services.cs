@@ -43,6 +43,7 @@ internal sealed partial class MeshMessaging
     public async Task<TResponse> RequestAsync<TResponse>(
         string service, ReadOnlyMemory<byte> data, ReadOnlyMemory<byte> attachment, RequestOptions? options, CancellationToken cancellationToken)
     {
+        cancellationToken.ThrowIfCancellationRequested(); // given up before it began: not sent, then taken back
         options ??= RequestOptions.Default;
         var timeout = options.Timeout ?? Options.RequestTimeout;
         var started = 0L; // when the first provider was found: the timeout counts from there, retries included

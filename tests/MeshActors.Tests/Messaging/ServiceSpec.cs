@@ -220,6 +220,25 @@ public sealed class ServiceSpec(ITestOutputHelper output) : TestKit(output), IAs
     }
 
     [Fact]
+    public async Task A_request_whose_token_is_cancelled_already_must_fail_without_being_sent()
+    {
+        var ran = new List<int>();
+        var (_, toClient) = await Provider<int, int>("worker", "work", (n, _, _) =>
+        {
+            lock (ran)
+                ran.Add(n);
+            return new ValueTask<int>(n);
+        });
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _client.Messaging.RequestAsync<int, int>("work", 1, cancellationToken: new CancellationToken(canceled: true)));
+
+        Assert.Equal(2, await _client.Messaging.RequestAsync<int, int>("work", 2).WithTimeout()); // sent after the first would have been
+        lock (ran)
+            Assert.Equal([2], ran);
+        Assert.Empty(toClient.Reverse.SentOf<Envelope.Cancel>()); // nothing to take back either
+    }
+
+    [Fact]
     public async Task A_request_for_a_service_this_node_does_not_host_must_be_answered_no_service()
     {
         var other = await Node("other");
