@@ -64,9 +64,9 @@ internal static class ReplayCommand
         }
     }
 
-    private static async Task WaitForSubscribersAsync(IMesh mesh, IReadOnlyList<string> topics, TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        foreach (var topic in topics)
+    // The topics at once: the wait (-w) is for all of them, not for each in turn.
+    private static Task WaitForSubscribersAsync(IMesh mesh, IReadOnlyList<string> topics, TimeSpan timeout, CancellationToken cancellationToken) =>
+        Task.WhenAll(topics.Select(async topic =>
         {
             try
             {
@@ -77,8 +77,7 @@ internal static class ReplayCommand
             {
                 Terminal.Note($"nobody listens to '{topic}': its messages will be dropped");
             }
-        }
-    }
+        }));
 
     private static async Task<long> CountAsync(string path, CancellationToken cancellationToken)
     {

@@ -22,8 +22,12 @@ internal static class TopicEchoCommand
             await using var session = await MeshSession.JoinAsync(parseResult, MeshSession.ToolName("echo"), cancellationToken);
             using var subscription = session.Mesh.Subscribe<JsonElement>(name, (message, context) =>
             {
+                // A place first: a burst may come in before the subscription ends, and nothing past the count is printed.
+                var place = Interlocked.Increment(ref received);
+                if (limit > 0 && place > limit)
+                    return ValueTask.CompletedTask;
                 Print(message, context);
-                if (Interlocked.Increment(ref received) == limit)
+                if (place == limit)
                     done.TrySetResult();
                 return ValueTask.CompletedTask;
             });

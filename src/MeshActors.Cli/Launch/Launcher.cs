@@ -21,8 +21,9 @@ internal sealed class Launcher(LaunchFile file, string discovery) : IDisposable
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            // Ctrl+C ends the run, not the failure of a process that had already ended by itself (read before the stop).
-            return ReportFailures(_children.Where(c => !c.IsRunning).ToList());
+            // Ctrl+C ends the run, not the failure of a process that had already ended by itself (read before the stop):
+            // one that exited, even if a background job it left still holds its output open.
+            return ReportFailures(_children.Where(c => c.Exited.IsCompleted).ToList());
         }
         finally
         {
