@@ -81,6 +81,28 @@ public sealed class RecordReplaySpec : IAsyncLifetime
         Assert.StartsWith($"[stderr] mesh: {file}:3: not a recorded message", info.Transcript);
     }
 
+    [Theory]
+    [InlineData("""{"t":1e300,"topic":"a","data":2}""", "time")]
+    [InlineData("""{"t":-1,"topic":"a","data":2}""", "time")]
+    [InlineData("""{"t":1,"topic":"","data":2}""", "topic")]
+    public async Task Replay_must_refuse_a_recording_with_a_message_it_cannot_play_before_publishing_any(string line, string what)
+    {
+        var file = Path.Combine(_directory.FullName, "unplayable.jsonl");
+        await File.WriteAllLinesAsync(file, ["""{"mesh_recording":1,"started":"2026-01-01T00:00:00Z","topics":["a"]}""", """{"t":0,"topic":"a","data":1}""", line]);
+        var listener = _cli.Start("topic", "echo", "a");
+        await listener.WaitForLineAsync(line => line.Contains("listening on topic 'a'", StringComparison.Ordinal));
+
+        var (exitCode, replay) = await _cli.RunAsync("replay", file, "-w", "5");
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains($"{file}:3: not a recorded message", replay.Transcript);
+        Assert.Contains(what, replay.Transcript);
+        // The message before the bad line was not published either: the listener's first message is the one sent now.
+        await Send("a", "3");
+        await listener.WaitForLineAsync(line => line == "3");
+        Assert.DoesNotContain("1", listener.Stdout);
+    }
+
     private async Task Send(string topic, string json)
     {
         var (exitCode, send) = await _cli.RunAsync("topic", "send", topic, json);

@@ -11,7 +11,7 @@ internal static class ReplayCommand
     public static Command Create()
     {
         var file = new Argument<string>("file") { Description = "The recording to replay." };
-        // Bounded: a rate near zero stretches a recording past what a timer can wait.
+        // Bounded: 0 or less means nothing, and a million times is as fast as --immediate.
         var rate = new Option<double>("--rate", "-r") { Description = "Playback speed: 2 plays twice as fast, 0.5 half as fast.", DefaultValueFactory = _ => 1.0 }.Between(0.001, 1_000_000);
         var immediate = new Option<bool>("--immediate") { Description = "Publish as fast as possible, ignoring the recorded timing." };
         var wait = new Option<double>("--wait", "-w") { Description = "Seconds to wait for subscribers of the recorded topics before playing.", DefaultValueFactory = _ => 5.0 }.Seconds();
@@ -54,9 +54,10 @@ internal static class ReplayCommand
         {
             if (speed > 0)
             {
-                var due = TimeSpan.FromSeconds(message.Time / speed) - Stopwatch.GetElapsedTime(start);
-                if (due > TimeSpan.Zero)
-                    await Task.Delay(due, cancellationToken);
+                // In slices a timer can wait: a long recording at a slow rate waits longer than one timer can.
+                var at = TimeSpan.FromSeconds(message.Time / speed);
+                for (var due = at - Stopwatch.GetElapsedTime(start); due > TimeSpan.Zero; due = at - Stopwatch.GetElapsedTime(start))
+                    await Task.Delay(due < TimeSpan.FromDays(1) ? due : TimeSpan.FromDays(1), cancellationToken);
             }
             // JSON and attachment together, as recorded; a bare binary message goes out as null data with its attachment.
             await mesh.PublishAsync(message.Topic, message.Data, message.Attachment, cancellationToken);

@@ -6,6 +6,9 @@ namespace MeshActors.Cli.Recording;
 /// <summary>Reads a recording written by <see cref="RecordingWriter"/>, line by line, naming the line of anything it cannot read.</summary>
 internal sealed class RecordingReader : IDisposable
 {
+    /// <summary>The latest time a message may have, in seconds (about three years).</summary>
+    private const double MaxTime = 1e8;
+
     private readonly string _path;
     private readonly StreamReader _reader;
     private int _line;
@@ -72,9 +75,16 @@ internal sealed class RecordingReader : IDisposable
         {
             using var document = JsonDocument.Parse(text);
             var root = document.RootElement;
+            var time = root.GetProperty("t").GetDouble();
+            // Seconds since the recording started: a replay at the slowest rate must still be able to wait for it.
+            if (time is < 0 or > MaxTime)
+                throw new FormatException($"its time \"t\" ({time}) is not 0 to {MaxTime:0} seconds");
+            var topic = root.GetProperty("topic").GetString();
+            if (string.IsNullOrEmpty(topic))
+                throw new FormatException("its \"topic\" is null or empty");
             return new RecordedMessage(
-                root.GetProperty("t").GetDouble(),
-                root.GetProperty("topic").GetString() ?? throw new FormatException("\"topic\" is null"),
+                time,
+                topic,
                 root.TryGetProperty("from", out var from) ? from.GetString() : null,
                 root.TryGetProperty("data", out var data) ? data.Clone() : default,
                 root.TryGetProperty("bin", out var bin) ? bin.GetBytesFromBase64() : null);
