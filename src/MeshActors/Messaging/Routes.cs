@@ -25,8 +25,9 @@ internal sealed class Routes
     /// <summary>No table will follow (the node stopped): every wait, and every later one, throws <see cref="InvalidOperationException"/> with <paramref name="reason"/>.</summary>
     public void Close(string reason)
     {
+        // The waits of now wake and find the routes closed; later ones get a signal no change will ever complete.
         Volatile.Write(ref _closed, reason);
-        Volatile.Read(ref _changed).TrySetResult();
+        Interlocked.Exchange(ref _changed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
     }
 
     /// <summary>True once <paramref name="condition"/> holds for the current table; false when <paramref name="timeout"/> (<see cref="Timeout.InfiniteTimeSpan"/>: none) passes first.</summary>

@@ -260,11 +260,14 @@ internal sealed partial class ReplicatedDictionaryActor<T> : ReceiveActor, IWith
         {
             foreach (var (key, versions) in decoded.Entries)
             {
+                var read = new List<ReplicaVersion<T>>(versions.Count);
                 foreach (var wire in versions)
                 {
                     if (Read(key, wire, message.SenderId) is { } version)
-                        Merge(key, version, local: false);
+                        read.Add(version);
                 }
+
+                Merge(key, read, local: false);
             }
         }
         finally
@@ -298,11 +301,23 @@ internal sealed partial class ReplicatedDictionaryActor<T> : ReceiveActor, IWith
     }
 
     /// <summary>Merges one version into its key, updating the snapshot and queueing the change and conflict events it causes.</summary>
-    private void Merge(string key, ReplicaVersion<T> version, bool local)
+    private void Merge(string key, ReplicaVersion<T> version, bool local) => Merge(key, [version], local);
+
+    /// <summary>
+    /// Merges the versions of one key that came together, then queues what they changed once: from what the key showed
+    /// before them to what it shows after, never a value in between that no reader saw.
+    /// </summary>
+    private void Merge(string key, IReadOnlyList<ReplicaVersion<T>> versions, bool local)
     {
-        _clock = Math.Max(_clock, local ? version.Stamp : Math.Min(version.Stamp, ReplicationWire.MaxFollowedStamp));
         var before = _entries.GetValueOrDefault(key) ?? [];
-        if (Siblings.Merge(before, version) is not { } after)
+        var after = before;
+        foreach (var version in versions)
+        {
+            _clock = Math.Max(_clock, local ? version.Stamp : Math.Min(version.Stamp, ReplicationWire.MaxFollowedStamp));
+            after = Siblings.Merge(after, version) ?? after;
+        }
+
+        if (ReferenceEquals(after, before))
             return;
         _entries[key] = after;
         var wasResolved = _conflicts.TryGetValue(key, out var earlier) && earlier.Resolved;

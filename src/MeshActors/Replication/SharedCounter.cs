@@ -51,7 +51,17 @@ public sealed class SharedCounter : IAsyncDisposable
     public IDisposable OnChanged(Action<long> handler)
     {
         ArgumentNullException.ThrowIfNull(handler);
-        return _components.OnChanged(_ => handler(Value));
+        // Several components may change in one message, each a change event of the dictionary's: the handler hears of
+        // each new total once. The events come one at a time, on the replica's actor.
+        var reported = Value;
+        return _components.OnChanged(_ =>
+        {
+            var value = Value;
+            if (value == reported)
+                return;
+            reported = value;
+            handler(value);
+        });
     }
 
     /// <summary>Closes this node's copy; its increments stay counted everywhere.</summary>
