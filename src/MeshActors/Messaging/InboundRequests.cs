@@ -92,13 +92,20 @@ internal sealed class InboundRequests
         }
     }
 
-    /// <summary>The requester is gone: every request it made is cancelled.</summary>
+    /// <summary>
+    /// The requester is gone: every request it made is dropped, its handler's token fired, and an answer still waiting
+    /// for room in the requester's queue given up (it waits on that token); the requester's ids are free again.
+    /// </summary>
     public void CancelAll(IPeer origin)
     {
-        foreach (var (key, _) in _inFlight)
+        foreach (var (key, request) in _inFlight)
         {
-            if (ReferenceEquals(key.Origin, origin))
-                Cancel(origin, key.Id);
+            if (ReferenceEquals(key.Origin, origin) && _inFlight.TryRemove(new KeyValuePair<(IPeer?, long), InboundRequest>(key, request)))
+            {
+                request.TryCancel();
+                request.Cancel();
+                OnEnded();
+            }
         }
     }
 }

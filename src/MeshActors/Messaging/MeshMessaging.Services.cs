@@ -354,7 +354,8 @@ internal sealed partial class MeshMessaging
             return;
         }
 
-        var send = peer.SendAsync(answer);
+        // An answer that waits for room gives up when its requester is gone (InboundRequests.CancelAll fires the token).
+        var send = peer.SendAsync(answer, request.Token);
         if (!send.IsCompletedSuccessfully)
         {
             _ = ObserveAsync(send, request);

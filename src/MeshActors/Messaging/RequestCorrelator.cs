@@ -9,7 +9,11 @@ namespace MeshActors.Messaging;
 internal sealed class RequestCorrelator(MessagingStats stats)
 {
     private readonly ConcurrentDictionary<long, PendingRequest> _pending = new();
-    private long _lastId;
+
+    // Each run starts its ids from the clock (milliseconds since 2020, times 1024: ids grow by far less than 1024 a
+    // millisecond), so that a node restarted with its id never reuses an id of its previous run (docs/protocol.md 5.3),
+    // whose answers may still be on their way. Room to 2^53 for some 270 years.
+    private long _lastId = (DateTime.UtcNow - new DateTime(2020, 1, 1, 0, 0, 0, DateTimeKind.Utc)).Ticks / TimeSpan.TicksPerMillisecond * 1024;
 
     /// <summary>Requests waiting for an answer.</summary>
     public int Count => _pending.Count;

@@ -143,6 +143,9 @@ internal sealed class OutboundQueue(long capBytes, int backpressureEnvelopes, lo
         }
     }
 
+    /// <summary>Drops (and counts) what is queued, for a peer that will never read it (it restarted); returns how many.</summary>
+    public long DropQueued() => DropAll();
+
     /// <summary>Wakes whoever waits for room or for the queue to empty, to look again at what they wait for.</summary>
     public void Wake() => _room.Release();
 
@@ -227,6 +230,7 @@ internal sealed class OutboundQueue(long capBytes, int backpressureEnvelopes, lo
             // after it, it completes the task.
             var room = _room.WaitTask;
             ThrowIfClosed(nodeId);
+            cancellationToken.ThrowIfCancellationRequested(); // woken with room, and given up on meanwhile
             if (!IsWanted(envelope))
             {
                 // Woken after its channel dropped: the caller was failed meanwhile, and may take it elsewhere.

@@ -274,7 +274,7 @@ internal sealed partial class PeerChannel
                 SendControl(new Envelope.Pong(ping.Value));
                 break;
             case Envelope.Bye bye:
-                var end = new ChannelEnd($"the peer said goodbye ({bye.Reason})");
+                var end = new ChannelEnd($"the peer said goodbye ({bye.Reason})", PeerKeptAnother: bye.Reason == Envelope.Bye.Duplicate);
                 // The peer leaves only when it says so on the channel that carries it: a duplicate channel just ends.
                 if (bye.Reason != Envelope.Bye.Duplicate && _unary is null && _link is { } link && link.Queue.IsDrainedBy(this))
                     _afterGoodbye ??= CloseAfterGoodbyeAsync(link, end);

@@ -133,7 +133,7 @@ internal sealed partial class PeerChannel : IOutboundConsumer
             await _writer.FlushAsync().ConfigureAwait(false);
             var hello = await ReadHelloAsync(channel.Input).ConfigureAwait(false);
             _writer.ApplyPeerHello(hello);
-            return Identity(hello.NodeId, hello.Name, speaksMeshProtocol: true, hello.AcceptsAttachments, hello.MaxFrameSize);
+            return Identity(hello.NodeId, hello.Name, speaksMeshProtocol: true, hello.AcceptsAttachments, hello.MaxFrameSize, hello.Incarnation);
         }
         catch (MeshProtocolException e)
         {
@@ -224,10 +224,11 @@ internal sealed partial class PeerChannel : IOutboundConsumer
         [WireProtocol.VersionHeader] = WireProtocol.Version.ToString(CultureInfo.InvariantCulture),
     };
 
-    private PeerIdentity Identity(string? nodeId, string? name, bool speaksMeshProtocol, bool acceptsAttachments, int maxFrameSize = ProtocolOptions.DefaultMaxFrameSize)
+    private PeerIdentity Identity(
+        string? nodeId, string? name, bool speaksMeshProtocol, bool acceptsAttachments, int maxFrameSize = ProtocolOptions.DefaultMaxFrameSize, string? incarnation = null)
     {
         var channel = _channel!;
-        return new PeerIdentity(nodeId, name, speaksMeshProtocol, acceptsAttachments, !channel.IsInbound, channel.SessionId, channel.RemoteEndPoint, maxFrameSize);
+        return new PeerIdentity(nodeId, name, speaksMeshProtocol, acceptsAttachments, !channel.IsInbound, channel.SessionId, channel.RemoteEndPoint, maxFrameSize, incarnation);
     }
 
     private PeerIdentity? FailStart(ChannelEnd end)

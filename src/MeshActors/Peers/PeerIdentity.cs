@@ -12,6 +12,7 @@ namespace MeshActors.Peers;
 /// <param name="SessionId">The channel's <c>x-session-id</c>: chosen by whoever dialed; breaks ties between channels dialed by the same node.</param>
 /// <param name="RemoteEndPoint">The dialed address, or the remote socket of an inbound channel.</param>
 /// <param name="MaxFrameSize">The largest frame payload the peer accepts: its hello's <c>max_frame</c>, the protocol's default without a hello.</param>
+/// <param name="Incarnation">The run of the peer its hello named (<c>incarnation</c>); null when it did not say.</param>
 internal sealed record PeerIdentity(
     string? NodeId,
     string? Name,
@@ -20,4 +21,9 @@ internal sealed record PeerIdentity(
     bool Outbound,
     string? SessionId,
     EndPoint? RemoteEndPoint,
-    int MaxFrameSize = ProtocolOptions.DefaultMaxFrameSize);
+    int MaxFrameSize = ProtocolOptions.DefaultMaxFrameSize,
+    string? Incarnation = null)
+{
+    /// <summary>True when both hellos named their run, and not the same one: the peer restarted between the two channels.</summary>
+    public bool IsLaterRunThan(PeerIdentity other) => Incarnation is { } mine && other.Incarnation is { } theirs && mine != theirs;
+}

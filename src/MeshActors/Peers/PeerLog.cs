@@ -48,8 +48,8 @@ internal static partial class PeerLog
     [LoggerMessage(4018, LogLevel.Information, "Dialed {Address} and reached node {NodeId}, not {ReplacedId}: the node there restarted; it is kept dialed")]
     public static partial void TargetNodeChanged(ILogger logger, string address, string replacedId, string nodeId);
 
-    [LoggerMessage(4019, LogLevel.Information, "Node {NodeId} dialed again while its old channel stood: the {New} replaces the {Old}, and what was in flight on the old one ends")]
-    public static partial void ChannelReplaced(ILogger logger, string nodeId, string old, string @new);
+    [LoggerMessage(4019, LogLevel.Information, "Node {NodeId} restarted: the {New} replaces the {Old}; what was in flight with its previous run ends, and {Dropped} envelopes queued for it are dropped")]
+    public static partial void PeerRestarted(ILogger logger, string nodeId, string old, string @new, long dropped);
 
     [LoggerMessage(4014, LogLevel.Error, "The mesh listener could not start")]
     public static partial void ListenerFailed(ILogger logger, Exception exception);

@@ -93,6 +93,12 @@ internal sealed partial class PeerManagerActor
     // target at the same address), the one with the smaller session id stays, which both ends also agree on.
     private bool Outranks(ConnectionEntry candidate, ConnectionEntry current)
     {
+        // A channel from a later run of the peer than the current one's: the old run is gone, whoever dialed its channel.
+        if (candidate.Identity!.IsLaterRunThan(current.Identity!))
+        {
+            return true;
+        }
+
         var byDialer = string.CompareOrdinal(DialerOf(candidate), DialerOf(current));
         if (byDialer != 0)
         {
@@ -137,6 +143,7 @@ internal sealed partial class PeerManagerActor
     // connection again (docs/protocol.md 5.7).
     private void Attach(PeerLink link, ConnectionEntry entry, ConnectionEntry? replaced = null)
     {
+        Timers.Cancel(KeptChannelTimerKey(link.NodeId));
         var wasConnected = link.IsConnected;
         link.Attached = entry;
         entry.Carried = true;
@@ -166,13 +173,16 @@ internal sealed partial class PeerManagerActor
         }
         else if (replaced is not null)
         {
-            if (!entry.Identity!.Outbound && !replaced.Identity!.Outbound)
+            if (entry.Identity!.IsLaterRunThan(replaced.Identity!))
             {
-                // The peer dialed again while its old channel stood: it restarted with its node id, or gave that channel
-                // up. What was in flight on it ends as at a disconnect: this node's requests fail (an idempotent one may
-                // go elsewhere) and the peer's are cancelled, which frees their ids for the new channel (protocol.md 5.3).
-                PeerLog.ChannelReplaced(_logger, link.NodeId, replaced.ToString(), entry.ToString());
-                Notify(() => _handler.OnPeerDisconnected(link, new PeerClosedException("the peer replaced the channel")));
+                // The peer restarted with its node id (its hello names another run) while its old channel stood. What
+                // was in flight with the old run ends as at a disconnect: this node's requests fail (an idempotent one may
+                // go elsewhere), the old run's requests are dropped with their answers, and what was queued for it is
+                // dropped too (docs/protocol.md 7.4).
+                // The handler first: answers to the old run still waiting for room give up, and cannot slip into the queue
+                // once it is emptied of what the old run would have read.
+                Notify(() => _handler.OnPeerDisconnected(link, new PeerClosedException("the peer restarted")));
+                PeerLog.PeerRestarted(_logger, link.NodeId, replaced.ToString(), entry.ToString(), link.Queue.DropQueued());
                 link.Queue.Wake();
             }
 
@@ -203,6 +213,13 @@ internal sealed partial class PeerManagerActor
                 {
                     Attach(link, standby);
                 }
+                else if (end.PeerKeptAnother)
+                {
+                    // The peer said this one is the duplicate of a channel it keeps, whose handshake may arrive here only
+                    // now, on another connection: the peer stays connected, what is in flight with it goes on, and the
+                    // queue waits for that channel (for as long as a handshake may take).
+                    Timers.StartSingleTimer(KeptChannelTimerKey(link.NodeId), new KeptChannelOverdue(link.NodeId), _handshakeTimeout);
+                }
                 else
                 {
                     Disconnect(link, end);
@@ -225,6 +242,22 @@ internal sealed partial class PeerManagerActor
             TryFinishStop();
         }
     }
+
+    private void OnKeptChannelOverdue(string nodeId)
+    {
+        if (_directory.Find(nodeId) is { Attached: null, IsConnected: true } link)
+        {
+            Disconnect(link, new ChannelEnd("the channel the peer kept never came"));
+            if (link.Channels.Count == 0 && !IsWanted(link.NodeId))
+            {
+                RemoveLink(link, "the channel the peer kept never came");
+            }
+        }
+    }
+
+    private static string KeptChannelTimerKey(string nodeId) => "kept:" + nodeId;
+
+    private sealed record KeptChannelOverdue(string NodeId);
 
     private void Disconnect(PeerLink link, ChannelEnd end)
     {

@@ -24,6 +24,7 @@ internal sealed partial class PeerManagerActor : ReceiveActor, IWithTimers
 {
     private readonly string _nodeId;
     private readonly PeerOptions _options;
+    private readonly TimeSpan _handshakeTimeout;
     private readonly IPeerEnvelopeHandler _handler;
     private readonly PeerDirectory _directory;
     private readonly ILogger _logger;
@@ -40,11 +41,13 @@ internal sealed partial class PeerManagerActor : ReceiveActor, IWithTimers
     {
         _nodeId = nodeId;
         _options = peerOptions;
+        _handshakeTimeout = transportOptions.ConnectTimeout;
         _handler = handler;
         _directory = directory;
         _logger = loggerFactory.CreateLogger<PeerManagerActor>();
         _dialer = new MeshDialer(nodeName, transportOptions, loggerFactory);
-        var hello = new Envelope.Hello(nodeId, nodeName, WireProtocol.Capabilities, protocolOptions.MaxFrameSize);
+        // A new incarnation for each start: this run's channels tell the peers that a node of this id restarted.
+        var hello = new Envelope.Hello(nodeId, nodeName, WireProtocol.Capabilities, protocolOptions.MaxFrameSize) { Incarnation = Guid.NewGuid().ToString("N") };
         var settings = _settings = new PeerChannelSettings(hello, peerOptions, protocolOptions, handler, _dialer, directory.Totals, loggerFactory.CreateLogger<PeerConnectionActor>());
         var self = Self;
         // Unary calls are served beside the actors, on the listener's thread: a call is short and has no link to manage.
@@ -56,6 +59,7 @@ internal sealed partial class PeerManagerActor : ReceiveActor, IWithTimers
         Receive<MemberDown>(down => OnMemberDown(down.Member, down.Reason));
         Receive<ConnectPeer>(OnConnectPeer);
         Receive<DialTick>(tick => OnDialTick(tick.Key));
+        Receive<KeptChannelOverdue>(overdue => OnKeptChannelOverdue(overdue.NodeId));
         Receive<InboundChannel>(OnInboundChannel);
         Receive<PeerConnectionActor.ChannelHandshaken>(handshaken => OnHandshaken(Sender, handshaken.Identity));
         Receive<PeerConnectionActor.ConnectionEnded>(ended => OnConnectionEnded(Sender, ended.End));

@@ -25,6 +25,13 @@ internal abstract partial record Envelope
         [JsonPropertyName("max_frame"), JsonPropertyOrder(4), JsonConverter(typeof(MaxFrameSizeJsonConverter))]
         public int MaxFrameSize { get; init; } = MaxFrameSize;
 
+        /// <summary>
+        /// Optional: an id of this run of the node, new each time it starts. A channel from a node id with another
+        /// incarnation than the channel it replaces comes from a node that restarted (docs/protocol.md 7.4).
+        /// </summary>
+        [JsonPropertyName("incarnation"), JsonPropertyOrder(5), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+        public string? Incarnation { get; init; }
+
         /// <summary>True when the node accepts binary attachments.</summary>
         [JsonIgnore]
         public bool AcceptsAttachments => Capabilities.Contains(WireProtocol.BinaryCapability);

@@ -48,16 +48,16 @@ public sealed class PeerRestartDeliverySpec(ITestOutputHelper output) : TestKit(
         var address = new DnsEndPoint(node.Self.Host, node.Self.Port);
         try
         {
-            // The peer's first incarnation asks for 'slow' with request id 1 (a MeshActors node's first id) and is lost
+            // The peer's first incarnation asks for 'slow' with request id 1 (a peer counting its ids from 1) and is lost
             // before the answer: a crash behind a half-open connection, which this node has not noticed yet.
             await using var old = await SessionPeer.OpenAsync(address, sessionId: null);
-            await old.HandshakeAsync("restarting-node");
+            await old.HandshakeAsync("restarting-node", incarnation: "first-run");
             await old.WriteAsync(new Envelope.Req(1, "slow", "1"u8.ToArray()));
             await slowStarted.Task.WithTimeout();
 
             // It comes back with the same node id (MeshOptions.NodeId) and dials again; its new channel takes over.
             await using var restarted = await SessionPeer.OpenAsync(address, sessionId: "0");
-            await restarted.HandshakeAsync("restarting-node");
+            await restarted.HandshakeAsync("restarting-node", incarnation: "second-run"); // its hello says it is another run
             Assert.Equal(Envelope.Bye.Duplicate, (await old.NextAsync<Envelope.Bye>()).Reason);
             old.Abort();
 
@@ -84,7 +84,7 @@ public sealed class PeerRestartDeliverySpec(ITestOutputHelper output) : TestKit(
 
         // A provider of 'work' on its first channel.
         await using var old = await SessionPeer.OpenAsync(address, sessionId: null);
-        await old.HandshakeAsync("provider-node");
+        await old.HandshakeAsync("provider-node", incarnation: "first-run");
         await old.WriteAsync(new Envelope.Interest(1, [], ["work"]));
         await AwaitConditionAsync(() => node.MessagingLayer.Routes.Current.Service("work") is not null, TestTimeouts.Default, message: "the node to see the provider");
 
@@ -97,7 +97,7 @@ public sealed class PeerRestartDeliverySpec(ITestOutputHelper output) : TestKit(
         // new channel, which takes over; the old channel is then reset. Nothing can answer the request any more: the
         // channel it went out on is gone (docs/protocol.md 5.3: answered "on the same channel").
         await using var restarted = await SessionPeer.OpenAsync(address, sessionId: "0");
-        await restarted.HandshakeAsync("provider-node");
+        await restarted.HandshakeAsync("provider-node", incarnation: "second-run"); // its hello says it is another run
         Assert.Equal(Envelope.Bye.Duplicate, (await old.NextAsync<Envelope.Bye>()).Reason);
         old.Abort();
         using var stop = new CancellationTokenSource();
@@ -230,10 +230,10 @@ public sealed class PeerRestartDeliverySpec(ITestOutputHelper output) : TestKit(
             return new SessionPeer(dialer, await dialer.OpenChannelAsync(address, sessionId, metadata).WithTimeout());
         }
 
-        public async Task HandshakeAsync(string nodeId)
+        public async Task HandshakeAsync(string nodeId, string? incarnation = null)
         {
             Assert.IsType<Envelope.Hello>(await ReadAsync());
-            await WriteAsync(new Envelope.Hello(nodeId, "raw", [WireProtocol.BinaryCapability]));
+            await WriteAsync(new Envelope.Hello(nodeId, "raw", [WireProtocol.BinaryCapability]) { Incarnation = incarnation });
         }
 
         public Task WriteAsync(Envelope envelope)
