@@ -109,7 +109,7 @@ public sealed partial class MeshNode : IMesh
             throw new InvalidOperationException($"Mesh node {_options.NodeName} ({Id}) was already started.");
         try
         {
-            _guardian = System.SystemActorOf(MeshGuardianActor.Props(), "mesh");
+            _guardian = Guardian();
             var messaging = await MeshMessaging.StartAsync(System, _guardian, Id, _options.NodeName, _options.Messaging, _options.Json)
                 .WaitAsync(cancellationToken).ConfigureAwait(false);
             _membership = System.EventStream.Subscribe<MemberEvent>(OnMemberEvent);
@@ -276,6 +276,20 @@ public sealed partial class MeshNode : IMesh
         Volatile.Read(ref _state) == Stopping
             ? $"Mesh node {_options.NodeName} ({Id}) is stopped."
             : $"Mesh node {_options.NodeName} ({Id}) is not started: call StartAsync first (the hosted service does it when the host starts).");
+
+    // A node's actors live under /system/mesh, and each hears the system's member events as its own: one node per system.
+    private IActorRef Guardian()
+    {
+        try
+        {
+            return System.SystemActorOf(MeshGuardianActor.Props(), "mesh");
+        }
+        catch (InvalidActorNameException ex)
+        {
+            throw new InvalidOperationException(
+                $"Actor system '{System.Name}' already hosts a mesh node: give mesh node {_options.NodeName} an actor system of its own.", ex);
+        }
+    }
 
     private static string SystemName(string nodeName) =>
         new(nodeName.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '-').ToArray());

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
+using MeshActors.Actors;
 using MeshActors.Discovery;
 using MeshActors.Messaging;
 using MeshActors.TestKit;
@@ -126,6 +127,25 @@ public sealed class MeshNodeLifecycleSpec(ITestOutputHelper output) : IAsyncLife
         finally
         {
             await node.DisposeAsync().AsTask().WithTimeout();
+        }
+    }
+
+    [Fact]
+    public async Task A_second_node_on_one_actor_system_must_be_refused_naming_the_system()
+    {
+        var system = ActorSystem.Create("shared", new ActorSystemOptions { LoggerFactory = _log });
+        try
+        {
+            await using var first = await MeshNode.StartAsync(Options("a"), system);
+
+            var second = await Assert.ThrowsAsync<InvalidOperationException>(() => MeshNode.StartAsync(Options("b"), system));
+
+            Assert.Contains("'shared' already hosts a mesh node", second.Message);
+            Assert.True(first.IsStarted); // the first goes on
+        }
+        finally
+        {
+            await system.Terminate().WithTimeout();
         }
     }
 
