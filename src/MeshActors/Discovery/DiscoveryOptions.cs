@@ -41,6 +41,14 @@ public sealed record DiscoveryOptions
     {
         if (string.IsNullOrWhiteSpace(Registry))
             throw new ArgumentException("DiscoveryOptions.Registry is empty: use \"local\" or a Redis connection string such as \"localhost:6379\".", nameof(Registry));
+        try
+        {
+            RegistryFactory.Parse(Registry); // refused with the other options, not only when the node starts
+        }
+        catch (ArgumentException ex)
+        {
+            throw new ArgumentException($"DiscoveryOptions.Registry is not valid: {ex.Message.Split(" (Parameter")[0]}", nameof(Registry), ex);
+        }
         if (!TimerLimit.Fits(HeartbeatInterval))
             throw new ArgumentException($"DiscoveryOptions.HeartbeatInterval must be positive and at most {TimerLimit.Max} (a .NET timer's limit), not {HeartbeatInterval}.", nameof(HeartbeatInterval));
         if (Ttl < TimeSpan.FromSeconds(1) || Ttl.Ticks % TimeSpan.TicksPerSecond != 0 || Ttl > TimerLimit.Max)

@@ -2,6 +2,7 @@ using MeshActors.Discovery.Local;
 using MeshActors.Discovery.Redis;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using StackExchange.Redis;
 
 namespace MeshActors.Discovery;
 
@@ -19,18 +20,25 @@ public static class RegistryFactory
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        var registry = options.Registry.Trim();
-        if (registry.Equals(Local, StringComparison.OrdinalIgnoreCase))
-            return new LocalDirectoryRegistry(options, DiscoveryOptions.LocalDirectory, Logger<LocalDirectoryRegistry>(loggerFactory));
-        if (registry.StartsWith(Local + ":", StringComparison.OrdinalIgnoreCase))
-        {
-            var root = registry[(Local.Length + 1)..];
-            if (root.Length == 0)
-                throw new ArgumentException("DiscoveryOptions.Registry 'local:' names no directory; use \"local\" or \"local:/some/dir\".", nameof(options));
-            return new LocalDirectoryRegistry(options, root, Logger<LocalDirectoryRegistry>(loggerFactory));
-        }
+        var (root, redis) = Parse(options.Registry);
+        return root is not null
+            ? new LocalDirectoryRegistry(options, root, Logger<LocalDirectoryRegistry>(loggerFactory))
+            : new RedisRegistry(options, redis!, Logger<RedisRegistry>(loggerFactory));
+    }
 
-        return new RedisRegistry(options, RedisConnectionString.Parse(registry), Logger<RedisRegistry>(loggerFactory));
+    /// <summary>The local directory, or else the Redis server, that <paramref name="registry"/> names.</summary>
+    /// <exception cref="ArgumentException">It names neither clearly; the message says why.</exception>
+    internal static (string? LocalRoot, ConfigurationOptions? Redis) Parse(string registry)
+    {
+        registry = registry.Trim();
+        if (registry.Equals(Local, StringComparison.OrdinalIgnoreCase))
+            return (DiscoveryOptions.LocalDirectory, null);
+        if (!registry.StartsWith(Local + ":", StringComparison.OrdinalIgnoreCase))
+            return (null, RedisConnectionString.Parse(registry));
+        var root = registry[(Local.Length + 1)..];
+        return root.Length > 0
+            ? (root, null)
+            : throw new ArgumentException("DiscoveryOptions.Registry 'local:' names no directory; use \"local\" or \"local:/some/dir\".", nameof(registry));
     }
 
     private static ILogger Logger<T>(ILoggerFactory? loggerFactory) =>

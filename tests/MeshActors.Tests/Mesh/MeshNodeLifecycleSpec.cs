@@ -130,6 +130,18 @@ public sealed class MeshNodeLifecycleSpec(ITestOutputHelper output) : IAsyncLife
         }
     }
 
+    // Unchecked, such a registry is refused only when the node starts, after the options were taken as valid.
+    [Theory]
+    [InlineData("local:")]
+    [InlineData("redis://user@localhost:6379")]
+    [InlineData("redis://localhost:6379/orders")]
+    public void A_registry_the_node_cannot_open_must_be_refused_with_the_other_option_errors(string registry)
+    {
+        var refusal = Refusal(() => Options("a") with { Discovery = new DiscoveryOptions { Registry = registry } });
+
+        Assert.Contains("Registry", refusal);
+    }
+
     [Fact]
     public async Task A_second_node_on_one_actor_system_must_be_refused_naming_the_system()
     {
