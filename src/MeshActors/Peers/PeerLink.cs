@@ -68,6 +68,9 @@ internal sealed class PeerLink : IPeer
     /// <summary>Manager only: every handshaken channel to this node that has not ended yet.</summary>
     public List<ConnectionEntry> Channels { get; } = [];
 
+    /// <summary>Manager only: the run of the peer (hello <c>incarnation</c>) that the last attached channel came from.</summary>
+    public string? Incarnation { get; set; }
+
     /// <summary>Manager only: whether the link was ever connected (a later connection is a reconnect).</summary>
     public bool WasConnected { get; set; }
 

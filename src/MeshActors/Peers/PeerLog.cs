@@ -48,8 +48,8 @@ internal static partial class PeerLog
     [LoggerMessage(4018, LogLevel.Information, "Dialed {Address} and reached node {NodeId}, not {ReplacedId}: the node there restarted; it is kept dialed")]
     public static partial void TargetNodeChanged(ILogger logger, string address, string replacedId, string nodeId);
 
-    [LoggerMessage(4019, LogLevel.Information, "Node {NodeId} restarted: the {New} replaces the {Old}; what was in flight with its previous run ends, and {Dropped} envelopes queued for it are dropped")]
-    public static partial void PeerRestarted(ILogger logger, string nodeId, string old, string @new, long dropped);
+    [LoggerMessage(4019, LogLevel.Information, "Node {NodeId} restarted: the {New} carries it now; its previous run's channels are reset, what was in flight with that run ends, and {Dropped} envelopes queued for it are dropped")]
+    public static partial void PeerRestarted(ILogger logger, string nodeId, string @new, long dropped);
 
     [LoggerMessage(4014, LogLevel.Error, "The mesh listener could not start")]
     public static partial void ListenerFailed(ILogger logger, Exception exception);

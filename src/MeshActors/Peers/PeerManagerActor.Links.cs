@@ -75,10 +75,14 @@ internal sealed partial class PeerManagerActor
         }
         else if (Outranks(entry, current))
         {
-            PeerLog.DuplicateChannel(_logger, nodeId, entry.ToString(), current.ToString());
             current.Retired = true;
-            current.Actor.Tell(new PeerConnectionActor.Retire(Envelope.Bye.Duplicate));
-            Attach(link, entry, replaced: current);
+            if (!identity.IsLaterRunThan(current.Identity!))
+            {
+                PeerLog.DuplicateChannel(_logger, nodeId, entry.ToString(), current.ToString());
+                current.Actor.Tell(new PeerConnectionActor.Retire(Envelope.Bye.Duplicate));
+            }
+
+            Attach(link, entry, takeover: true); // a later run's: the old run's channels are reset there
         }
         else
         {
@@ -138,13 +142,16 @@ internal sealed partial class PeerManagerActor
         return $"plain:{name}@{PeerLog.Format(identity.RemoteEndPoint)}";
     }
 
-    // A takeover is a channel that replaces one that carried the link (replaced): the peer started it afresh, and may
-    // have dropped the old one first and forgotten this node's announcement with it, so the handler hears of a
-    // connection again (docs/protocol.md 5.7).
-    private void Attach(PeerLink link, ConnectionEntry entry, ConnectionEntry? replaced = null)
+    // A takeover is a channel that replaces one that carried the link, or that the peer kept when it ended the one that
+    // did (bye duplicate): the peer started it afresh, and may have dropped the old one first and forgotten this node's
+    // announcement with it, so the handler hears of a connection again (docs/protocol.md 5.7).
+    private void Attach(PeerLink link, ConnectionEntry entry, bool takeover = false)
     {
+        var keptChannel = Timers.IsTimerActive(KeptChannelTimerKey(link.NodeId));
         Timers.Cancel(KeptChannelTimerKey(link.NodeId));
         var wasConnected = link.IsConnected;
+        var previousRun = link.Incarnation;
+        link.Incarnation = entry.Identity!.Incarnation;
         link.Attached = entry;
         entry.Carried = true;
         // Whoever dialed the channel: the peer is reachable again, and the next outage backs off from the start.
@@ -171,19 +178,11 @@ internal sealed partial class PeerManagerActor
             Context.System.EventStream.Publish(new PeerConnected(
                 link.NodeId, link.Name, link.SpeaksMeshProtocol, entry.Identity!.Outbound, entry.Identity.RemoteEndPoint));
         }
-        else if (replaced is not null)
+        else if (takeover || keptChannel)
         {
-            if (entry.Identity!.IsLaterRunThan(replaced.Identity!))
+            if (previousRun is { } before && entry.Identity.Incarnation is { } now && before != now)
             {
-                // The peer restarted with its node id (its hello names another run) while its old channel stood. What
-                // was in flight with the old run ends as at a disconnect: this node's requests fail (an idempotent one may
-                // go elsewhere), the old run's requests are dropped with their answers, and what was queued for it is
-                // dropped too (docs/protocol.md 7.4).
-                // The handler first: answers to the old run still waiting for room give up, and cannot slip into the queue
-                // once it is emptied of what the old run would have read.
-                Notify(() => _handler.OnPeerDisconnected(link, new PeerClosedException("the peer restarted")));
-                PeerLog.PeerRestarted(_logger, link.NodeId, replaced.ToString(), entry.ToString(), link.Queue.DropQueued());
-                link.Queue.Wake();
+                EndPreviousRun(link, entry);
             }
 
             Notify(() => _handler.OnPeerConnected(link));
@@ -217,8 +216,8 @@ internal sealed partial class PeerManagerActor
                 {
                     // The peer said this one is the duplicate of a channel it keeps, whose handshake may arrive here only
                     // now, on another connection: the peer stays connected, what is in flight with it goes on, and the
-                    // queue waits for that channel (for as long as a handshake may take).
-                    Timers.StartSingleTimer(KeptChannelTimerKey(link.NodeId), new KeptChannelOverdue(link.NodeId), _handshakeTimeout);
+                    // queue waits for that channel (for as long as a dial and a handshake may take).
+                    Timers.StartSingleTimer(KeptChannelTimerKey(link.NodeId), new KeptChannelOverdue(link.NodeId), _keptChannelWait);
                 }
                 else
                 {
@@ -241,6 +240,25 @@ internal sealed partial class PeerManagerActor
         {
             TryFinishStop();
         }
+    }
+
+    // The peer restarted with its node id (its hello names another run) while its old run's channel stood. That channel
+    // is reset, so that nothing the old run still sends reaches the handler as the new run's, and what was in flight
+    // with the old run ends as at a disconnect: this node's requests fail (an idempotent one may go elsewhere), the old
+    // run's requests are dropped with their answers, and what was queued for it is dropped too (docs/protocol.md 7.4).
+    private void EndPreviousRun(PeerLink link, ConnectionEntry entry)
+    {
+        foreach (var old in link.Channels.Where(channel => channel.Identity!.Incarnation != entry.Identity!.Incarnation).ToList())
+        {
+            old.Retired = true;
+            Context.Stop(old.Actor); // its PostStop aborts the channel: a reset
+        }
+
+        // The handler first: answers to the old run still waiting for room give up, and cannot slip into the queue once
+        // it is emptied of what the old run would have read.
+        Notify(() => _handler.OnPeerDisconnected(link, new PeerClosedException("the peer restarted")));
+        PeerLog.PeerRestarted(_logger, link.NodeId, entry.ToString(), link.Queue.DropQueued());
+        link.Queue.Wake();
     }
 
     private void OnKeptChannelOverdue(string nodeId)

@@ -24,7 +24,7 @@ internal sealed partial class PeerManagerActor : ReceiveActor, IWithTimers
 {
     private readonly string _nodeId;
     private readonly PeerOptions _options;
-    private readonly TimeSpan _handshakeTimeout;
+    private readonly TimeSpan _keptChannelWait; // a dial and a handshake: how long the channel a peer kept may take to come
     private readonly IPeerEnvelopeHandler _handler;
     private readonly PeerDirectory _directory;
     private readonly ILogger _logger;
@@ -41,7 +41,7 @@ internal sealed partial class PeerManagerActor : ReceiveActor, IWithTimers
     {
         _nodeId = nodeId;
         _options = peerOptions;
-        _handshakeTimeout = transportOptions.ConnectTimeout;
+        _keptChannelWait = transportOptions.ConnectTimeout + peerOptions.HandshakeTimeout;
         _handler = handler;
         _directory = directory;
         _logger = loggerFactory.CreateLogger<PeerManagerActor>();
