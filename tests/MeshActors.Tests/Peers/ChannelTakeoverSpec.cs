@@ -104,7 +104,7 @@ public sealed class ChannelTakeoverSpec(ITestOutputHelper output) : TestKit(outp
 
         // The peer's first incarnation subscribes to a topic, then stops reading (a process about to crash): the node's
         // queue to it fills until senders wait for room.
-        await using var old = await SessionPeer.OpenAsync(address, sessionId: null);
+        await using var old = await HandDrivenChannel.DialAsync(address, sessionId: null);
         await old.HandshakeAsync("restarting-node", incarnation: "first-run");
         await old.WriteAsync(new Envelope.Interest(1, ["fill"], []));
         await AwaitConditionAsync(() => node.MessagingLayer.Routes.Current.Topic("fill") is not null, TestTimeouts.Default, message: "the node to see the subscriber");
@@ -139,7 +139,7 @@ public sealed class ChannelTakeoverSpec(ITestOutputHelper output) : TestKit(outp
         await answered.Task.WithTimeout();
 
         // The peer restarts with its node id and dials again: the new channel takes over, and its counter starts again.
-        await using var restarted = await SessionPeer.OpenAsync(address, sessionId: "0");
+        await using var restarted = await HandDrivenChannel.DialAsync(address, sessionId: "0");
         await restarted.HandshakeAsync("restarting-node", incarnation: "second-run"); // its hello says it is another run
         await restarted.WriteAsync(new Envelope.Req(1, "echo", "42"u8.ToArray()));
 
@@ -166,87 +166,4 @@ public sealed class ChannelTakeoverSpec(ITestOutputHelper output) : TestKit(outp
             Discovery = new DiscoveryOptions { Registry = "local:" + _root, HeartbeatInterval = TimeSpan.FromMilliseconds(250), Ttl = TimeSpan.FromSeconds(2) },
             LoggerFactory = log,
         });
-
-    /// <summary>A hand-driven peer over a real HTTP/2 channel that carries the <c>x-session-id</c> it is given (none when null); as in PeerRestartDeliverySpec.</summary>
-    private sealed class SessionPeer : IAsyncDisposable
-    {
-        private readonly MeshDialer _dialer;
-        private readonly MeshChannel _channel;
-        private readonly EnvelopeDecoder _decoder = new();
-
-        private SessionPeer(MeshDialer dialer, MeshChannel channel)
-        {
-            _dialer = dialer;
-            _channel = channel;
-        }
-
-        public static async Task<SessionPeer> OpenAsync(DnsEndPoint address, string? sessionId)
-        {
-            var dialer = new MeshDialer("raw", new TransportOptions());
-            var metadata = new Dictionary<string, string> { [WireProtocol.VersionHeader] = "1" };
-            return new SessionPeer(dialer, await dialer.OpenChannelAsync(address, sessionId, metadata).WithTimeout());
-        }
-
-        public async Task HandshakeAsync(string nodeId, string? incarnation = null)
-        {
-            Assert.IsType<Envelope.Hello>(await ReadAsync());
-            await WriteAsync(new Envelope.Hello(nodeId, "raw", [WireProtocol.BinaryCapability]) { Incarnation = incarnation });
-        }
-
-        public Task WriteAsync(Envelope envelope)
-        {
-            var writer = new FrameWriter(_channel.Output);
-            writer.Write(envelope);
-            return writer.FlushAsync().AsTask().WithTimeout();
-        }
-
-        /// <summary>The next <c>res</c> or <c>err</c> for request <paramref name="id"/>, skipping anything else.</summary>
-        public async Task<Envelope> NextAnswerAsync(long id)
-        {
-            while (true)
-            {
-                switch (await ReadAsync())
-                {
-                    case Envelope.Res res when res.Id == id:
-                        return res;
-                    case Envelope.Err err when err.Id == id:
-                        return err;
-                    case null:
-                        throw new InvalidOperationException($"the channel ended before an answer to request {id}");
-                }
-            }
-        }
-
-        private async Task<Envelope?> ReadAsync()
-        {
-            var input = _channel.Input;
-            while (true)
-            {
-                var result = await input.ReadAsync().AsTask().WithTimeout();
-                var buffer = result.Buffer;
-                Envelope? envelope = null;
-                while (envelope is null && FrameReader.TryReadFrame(ref buffer, int.MaxValue, out var payload))
-                {
-                    envelope = _decoder.Decode(payload);
-                }
-
-                input.AdvanceTo(buffer.Start, envelope is not null ? buffer.Start : buffer.End);
-                if (envelope is not null)
-                {
-                    return envelope;
-                }
-
-                if (result.IsCompleted)
-                {
-                    return null;
-                }
-            }
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await _channel.DisposeAsync();
-            _dialer.Dispose();
-        }
-    }
 }

@@ -132,10 +132,10 @@ public sealed class ChurnLeftoversSpec(ITestOutputHelper output) : TestKit(outpu
         var address = new DnsEndPoint(node.Self.Host, node.Self.Port);
 
         // The peer dials twice; the channel with the smaller session id is kept, the first one gets "bye duplicate".
-        await using var first = await HandDialedPeer.OpenAsync(address, sessionId: "1");
+        await using var first = await HandDrivenChannel.DialAsync(address, sessionId: "1");
         await first.HandshakeAsync(peerId);
         await AwaitConditionAsync(() => routes.Current.Peer(peerId) is not null, TestTimeouts.Default);
-        await using var second = await HandDialedPeer.OpenAsync(address, sessionId: "0");
+        await using var second = await HandDrivenChannel.DialAsync(address, sessionId: "0");
         await second.HandshakeAsync(peerId);
         Envelope? read;
         while ((read = await first.ReadAsync()) is not (null or Envelope.Bye))
@@ -170,73 +170,5 @@ public sealed class ChurnLeftoversSpec(ITestOutputHelper output) : TestKit(outpu
             left => left.Length == 0,
             TimeSpan.FromSeconds(15),
             $"the node forgets the routes of {peerId}, whose link is gone (the value: what it still routes to it)");
-    }
-
-    /// <summary>A hand-driven peer whose channel carries the <c>x-session-id</c> it is given (as in PeerComingsAndGoingsSpec).</summary>
-    private sealed class HandDialedPeer : IAsyncDisposable
-    {
-        private readonly MeshDialer _dialer;
-        private readonly EnvelopeDecoder _decoder = new();
-
-        private HandDialedPeer(MeshDialer dialer, MeshChannel channel)
-        {
-            _dialer = dialer;
-            Channel = channel;
-        }
-
-        public MeshChannel Channel { get; }
-
-        public static async Task<HandDialedPeer> OpenAsync(DnsEndPoint address, string sessionId)
-        {
-            var dialer = new MeshDialer("hand", new TransportOptions());
-            var metadata = new Dictionary<string, string> { [WireProtocol.VersionHeader] = "1" };
-            return new HandDialedPeer(dialer, await dialer.OpenChannelAsync(address, sessionId, metadata).WithTimeout());
-        }
-
-        public async Task HandshakeAsync(string nodeId)
-        {
-            Assert.IsType<Envelope.Hello>(await ReadAsync());
-            await WriteAsync(new Envelope.Hello(nodeId, "hand", [WireProtocol.BinaryCapability]));
-        }
-
-        public Task WriteAsync(Envelope envelope)
-        {
-            var writer = new FrameWriter(Channel.Output);
-            writer.Write(envelope);
-            return writer.FlushAsync().AsTask().WithTimeout();
-        }
-
-        /// <summary>The next envelope, pings included; null once the node's side has ended.</summary>
-        public async Task<Envelope?> ReadAsync()
-        {
-            var input = Channel.Input;
-            while (true)
-            {
-                var result = await input.ReadAsync().AsTask().WithTimeout();
-                var buffer = result.Buffer;
-                Envelope? envelope = null;
-                while (envelope is null && FrameReader.TryReadFrame(ref buffer, int.MaxValue, out var payload))
-                {
-                    envelope = _decoder.Decode(payload);
-                }
-
-                input.AdvanceTo(buffer.Start, envelope is not null ? buffer.Start : buffer.End);
-                if (envelope is not null)
-                {
-                    return envelope;
-                }
-
-                if (result.IsCompleted)
-                {
-                    return null;
-                }
-            }
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await Channel.DisposeAsync();
-            _dialer.Dispose();
-        }
     }
 }

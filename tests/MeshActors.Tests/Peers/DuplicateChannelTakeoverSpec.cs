@@ -131,7 +131,7 @@ public sealed class DuplicateChannelTakeoverSpec(ITestOutputHelper output) : Tes
         try
         {
             large.Peers.Tell(new PeerManagerActor.ConnectPeer(listener.AdvertisedEndPoint.Host, listener.AdvertisedEndPoint.Port));
-            var dialedByLarge = new HandDriven(await accepted.Reader.ReadAsync().AsTask().WithTimeout());
+            var dialedByLarge = new HandDrivenChannel(await accepted.Reader.ReadAsync().AsTask().WithTimeout());
             await dialedByLarge.WriteAsync(new Envelope.Hello(smallId, "small", [WireProtocol.BinaryCapability]));
             Assert.IsType<Envelope.Hello>(await dialedByLarge.NextAsync());
             await dialedByLarge.WriteAsync(new Envelope.Interest(1, [], ["work"]));
@@ -145,7 +145,7 @@ public sealed class DuplicateChannelTakeoverSpec(ITestOutputHelper output) : Tes
             // dialed: nothing orders the two at 'large'. Here the bye comes first, and 'large' has ended its side of the
             // retired channel before the hello of the kept one arrives.
             var metadata = new Dictionary<string, string> { [WireProtocol.VersionHeader] = "1" };
-            var dialedBySmall = new HandDriven(await dialer.OpenChannelAsync(new DnsEndPoint(large.Self.Host, large.Self.Port), "0", metadata).WithTimeout());
+            var dialedBySmall = new HandDrivenChannel(await dialer.OpenChannelAsync(new DnsEndPoint(large.Self.Host, large.Self.Port), "0", metadata).WithTimeout());
             Assert.IsType<Envelope.Hello>(await dialedBySmall.NextAsync());
             await dialedByLarge.WriteAsync(new Envelope.Bye(Envelope.Bye.Duplicate));
             await dialedByLarge.Channel.Output.CompleteAsync();
@@ -196,7 +196,7 @@ public sealed class DuplicateChannelTakeoverSpec(ITestOutputHelper output) : Tes
             {
                 ProtocolVersion = WireProtocol.Version,
             }));
-            var old = new HandDriven(await accepted.Reader.ReadAsync().AsTask().WithTimeout());
+            var old = new HandDrivenChannel(await accepted.Reader.ReadAsync().AsTask().WithTimeout());
             await old.WriteAsync(new Envelope.Hello(largeId, "large", [WireProtocol.BinaryCapability]) { Incarnation = "earlier-run" });
             Assert.IsType<Envelope.Hello>(await old.NextAsync());
             var peer = await small.ConnectedPeerAsync(largeId);
@@ -234,57 +234,4 @@ public sealed class DuplicateChannelTakeoverSpec(ITestOutputHelper output) : Tes
             Peers = peers ?? new PeerOptions(),
             LoggerFactory = log,
         });
-    /// <summary>One end of a channel driven by hand: frames written as given, envelopes decoded as they come (pings skipped).</summary>
-    private sealed class HandDriven(MeshChannel channel)
-    {
-        private readonly EnvelopeDecoder _decoder = new();
-
-        public MeshChannel Channel { get; } = channel;
-
-        public Task WriteAsync(Envelope envelope)
-        {
-            var writer = new FrameWriter(Channel.Output);
-            writer.Write(envelope);
-            return writer.FlushAsync().AsTask().WithTimeout();
-        }
-
-        public async Task<T> NextAsync<T>()
-            where T : Envelope
-        {
-            while (true)
-            {
-                switch (await NextAsync())
-                {
-                    case T wanted:
-                        return wanted;
-                    case null:
-                        throw new InvalidOperationException($"the channel ended before a {typeof(T).Name}");
-                }
-            }
-        }
-
-        /// <summary>The next envelope but pings, or null once the node has ended its side.</summary>
-        public async Task<Envelope?> NextAsync()
-        {
-            var input = Channel.Input;
-            while (true)
-            {
-                var result = await input.ReadAsync().AsTask().WithTimeout();
-                var buffer = result.Buffer;
-                Envelope? envelope = null;
-                while (envelope is null && FrameReader.TryReadFrame(ref buffer, int.MaxValue, out var payload))
-                {
-                    envelope = _decoder.Decode(payload);
-                    if (envelope is Envelope.Ping)
-                        envelope = null;
-                }
-
-                input.AdvanceTo(buffer.Start, envelope is not null ? buffer.Start : buffer.End);
-                if (envelope is not null)
-                    return envelope;
-                if (result.IsCompleted)
-                    return null;
-            }
-        }
-    }
 }

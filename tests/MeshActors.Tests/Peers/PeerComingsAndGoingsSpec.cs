@@ -48,7 +48,7 @@ public sealed class PeerComingsAndGoingsSpec(ITestOutputHelper output) : TestKit
         // The peer dials again, as a node does once its side of the first channel is gone (a liveness timeout, a half-open
         // connection) before this node noticed. Dialed by the same node, the channel with a session id is the one kept
         // (docs/protocol.md 7.4): the node says goodbye on the first one and carries the peer on the second.
-        await using var second = await SessionPeer.OpenAsync(address, sessionId: "0");
+        await using var second = await HandDrivenChannel.DialAsync(address, sessionId: "0");
         await second.HandshakeAsync("raw-node");
         Assert.Equal(Envelope.Bye.Duplicate, (await NextAsync<Envelope.Bye>(first.ReadAsync)).Reason);
 
@@ -174,67 +174,5 @@ public sealed class PeerComingsAndGoingsSpec(ITestOutputHelper output) : TestKit
             bytesSent = link.Stats.BytesSent;
             return still >= 3;
         }, TestTimeouts.Default, interval: TimeSpan.FromMilliseconds(200));
-    }
-
-    /// <summary>A hand-driven peer like <see cref="RawPeer"/>, whose channel carries the <c>x-session-id</c> it is given.</summary>
-    private sealed class SessionPeer : IAsyncDisposable
-    {
-        private readonly MeshDialer _dialer;
-        private readonly MeshChannel _channel;
-        private readonly EnvelopeDecoder _decoder = new();
-
-        private SessionPeer(MeshDialer dialer, MeshChannel channel)
-        {
-            _dialer = dialer;
-            _channel = channel;
-        }
-
-        public static async Task<SessionPeer> OpenAsync(DnsEndPoint address, string sessionId)
-        {
-            var dialer = new MeshDialer("raw", new TransportOptions());
-            var metadata = new Dictionary<string, string> { [WireProtocol.VersionHeader] = "1" };
-            return new SessionPeer(dialer, await dialer.OpenChannelAsync(address, sessionId, metadata).WithTimeout());
-        }
-
-        public async Task HandshakeAsync(string nodeId)
-        {
-            Assert.IsType<Envelope.Hello>(await ReadAsync());
-            var writer = new FrameWriter(_channel.Output);
-            writer.Write(new Envelope.Hello(nodeId, "raw", [WireProtocol.BinaryCapability]));
-            await writer.FlushAsync().AsTask().WithTimeout();
-        }
-
-        /// <summary>The next envelope, pings included; null once the node's side has ended.</summary>
-        public async Task<Envelope?> ReadAsync()
-        {
-            var input = _channel.Input;
-            while (true)
-            {
-                var result = await input.ReadAsync().AsTask().WithTimeout();
-                var buffer = result.Buffer;
-                Envelope? envelope = null;
-                while (envelope is null && FrameReader.TryReadFrame(ref buffer, int.MaxValue, out var payload))
-                {
-                    envelope = _decoder.Decode(payload);
-                }
-
-                input.AdvanceTo(buffer.Start, envelope is not null ? buffer.Start : buffer.End);
-                if (envelope is not null)
-                {
-                    return envelope;
-                }
-
-                if (result.IsCompleted)
-                {
-                    return null;
-                }
-            }
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await _channel.DisposeAsync();
-            _dialer.Dispose();
-        }
     }
 }

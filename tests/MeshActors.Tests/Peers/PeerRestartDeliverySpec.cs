@@ -50,13 +50,13 @@ public sealed class PeerRestartDeliverySpec(ITestOutputHelper output) : TestKit(
         {
             // The peer's first incarnation asks for 'slow' with request id 1 (a peer counting its ids from 1) and is lost
             // before the answer: a crash behind a half-open connection, which this node has not noticed yet.
-            await using var old = await SessionPeer.OpenAsync(address, sessionId: null);
+            await using var old = await HandDrivenChannel.DialAsync(address, sessionId: null);
             await old.HandshakeAsync("restarting-node", incarnation: "first-run");
             await old.WriteAsync(new Envelope.Req(1, "slow", "1"u8.ToArray()));
             await slowStarted.Task.WithTimeout();
 
             // It comes back with the same node id (MeshOptions.NodeId) and dials again; its new channel takes over.
-            await using var restarted = await SessionPeer.OpenAsync(address, sessionId: "0");
+            await using var restarted = await HandDrivenChannel.DialAsync(address, sessionId: "0");
             await restarted.HandshakeAsync("restarting-node", incarnation: "second-run"); // its hello says it is another run
             await Assert.ThrowsAsync<ChannelClosedException>(() => old.NextAsync<Envelope.Bye>()); // the node resets the old run's channel
 
@@ -82,7 +82,7 @@ public sealed class PeerRestartDeliverySpec(ITestOutputHelper output) : TestKit(
         var address = new DnsEndPoint(node.Self.Host, node.Self.Port);
 
         // A provider of 'work' on its first channel.
-        await using var old = await SessionPeer.OpenAsync(address, sessionId: null);
+        await using var old = await HandDrivenChannel.DialAsync(address, sessionId: null);
         await old.HandshakeAsync("provider-node", incarnation: "first-run");
         await old.WriteAsync(new Envelope.Interest(1, [], ["work"]));
         await AwaitConditionAsync(() => node.MessagingLayer.Routes.Current.Service("work") is not null, TestTimeouts.Default, message: "the node to see the provider");
@@ -95,7 +95,7 @@ public sealed class PeerRestartDeliverySpec(ITestOutputHelper output) : TestKit(
         // The provider (restarted with its node id, or re-dialing after losing its side of the channel) comes back on a
         // new channel, which takes over; the old channel is then reset. Nothing can answer the request any more: the
         // channel it went out on is gone (docs/protocol.md 5.3: answered "on the same channel").
-        await using var restarted = await SessionPeer.OpenAsync(address, sessionId: "0");
+        await using var restarted = await HandDrivenChannel.DialAsync(address, sessionId: "0");
         await restarted.HandshakeAsync("provider-node", incarnation: "second-run"); // its hello says it is another run
         await Assert.ThrowsAsync<ChannelClosedException>(() => old.NextAsync<Envelope.Bye>()); // the node resets the old run's channel
         using var stop = new CancellationTokenSource();
@@ -207,125 +207,4 @@ public sealed class PeerRestartDeliverySpec(ITestOutputHelper output) : TestKit(
             Messaging = messaging ?? new MessagingOptions(),
             LoggerFactory = new TestLog(Log),
         });
-
-    /// <summary>A hand-driven peer over a real HTTP/2 channel that carries the <c>x-session-id</c> it is given (none when null).</summary>
-    private sealed class SessionPeer : IAsyncDisposable
-    {
-        private readonly MeshDialer _dialer;
-        private readonly MeshChannel _channel;
-        private readonly EnvelopeDecoder _decoder = new();
-
-        private SessionPeer(MeshDialer dialer, MeshChannel channel)
-        {
-            _dialer = dialer;
-            _channel = channel;
-        }
-
-        public static async Task<SessionPeer> OpenAsync(DnsEndPoint address, string? sessionId)
-        {
-            var dialer = new MeshDialer("raw", new TransportOptions());
-            var metadata = new Dictionary<string, string> { [WireProtocol.VersionHeader] = "1" };
-            return new SessionPeer(dialer, await dialer.OpenChannelAsync(address, sessionId, metadata).WithTimeout());
-        }
-
-        public async Task HandshakeAsync(string nodeId, string? incarnation = null)
-        {
-            Assert.IsType<Envelope.Hello>(await ReadAsync());
-            await WriteAsync(new Envelope.Hello(nodeId, "raw", [WireProtocol.BinaryCapability]) { Incarnation = incarnation });
-        }
-
-        public Task WriteAsync(Envelope envelope)
-        {
-            var writer = new FrameWriter(_channel.Output);
-            writer.Write(envelope);
-            return writer.FlushAsync().AsTask().WithTimeout();
-        }
-
-        /// <summary>Answers the node's pings, as a live peer does, until <paramref name="cancellationToken"/> fires or the channel ends.</summary>
-        public async Task AnswerPingsAsync(CancellationToken cancellationToken)
-        {
-            try
-            {
-                while (!cancellationToken.IsCancellationRequested)
-                {
-                    var read = ReadAsync().WaitAsync(cancellationToken);
-                    if (await read is not { } envelope)
-                        return;
-                    if (envelope is Envelope.Ping ping)
-                        await WriteAsync(new Envelope.Pong(ping.Value));
-                }
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-            }
-        }
-
-        public void Abort() => _channel.Abort("the peer's first incarnation is gone");
-
-        /// <summary>The next envelope of type <typeparamref name="T"/>, skipping anything else.</summary>
-        public async Task<T> NextAsync<T>()
-            where T : Envelope
-        {
-            while (true)
-            {
-                switch (await ReadAsync())
-                {
-                    case T wanted:
-                        return wanted;
-                    case null:
-                        throw new InvalidOperationException($"the channel ended before a {typeof(T).Name}");
-                }
-            }
-        }
-
-        /// <summary>The next <c>res</c> or <c>err</c> for request <paramref name="id"/>.</summary>
-        public async Task<Envelope> NextAnswerAsync(long id)
-        {
-            while (true)
-            {
-                switch (await ReadAsync())
-                {
-                    case Envelope.Res res when res.Id == id:
-                        return res;
-                    case Envelope.Err err when err.Id == id:
-                        return err;
-                    case null:
-                        throw new InvalidOperationException($"the channel ended before an answer to request {id}");
-                }
-            }
-        }
-
-        /// <summary>The next envelope, pings included; null once the node's side has ended.</summary>
-        public async Task<Envelope?> ReadAsync()
-        {
-            var input = _channel.Input;
-            while (true)
-            {
-                var result = await input.ReadAsync().AsTask().WithTimeout();
-                var buffer = result.Buffer;
-                Envelope? envelope = null;
-                while (envelope is null && FrameReader.TryReadFrame(ref buffer, int.MaxValue, out var payload))
-                {
-                    envelope = _decoder.Decode(payload);
-                }
-
-                input.AdvanceTo(buffer.Start, envelope is not null ? buffer.Start : buffer.End);
-                if (envelope is not null)
-                {
-                    return envelope;
-                }
-
-                if (result.IsCompleted)
-                {
-                    return null;
-                }
-            }
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await _channel.DisposeAsync();
-            _dialer.Dispose();
-        }
-    }
 }

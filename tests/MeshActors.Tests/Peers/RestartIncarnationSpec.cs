@@ -60,7 +60,7 @@ public sealed class RestartIncarnationSpec(ITestOutputHelper output) : TestKit(o
         {
             // The first run of 'small' (hand-driven): 'large' dials it, and sends it a request.
             large.Peers.Tell(new PeerManagerActor.ConnectPeer(listener.AdvertisedEndPoint.Host, listener.AdvertisedEndPoint.Port));
-            var firstRun = new HandDriven(await accepted.Reader.ReadAsync().AsTask().WithTimeout());
+            var firstRun = new HandDrivenChannel(await accepted.Reader.ReadAsync().AsTask().WithTimeout());
             await firstRun.WriteAsync(new Envelope.Hello(SmallId, "small", [WireProtocol.BinaryCapability]) { Incarnation = "first-run" });
             Assert.IsType<Envelope.Hello>(await firstRun.NextAsync());
             await firstRun.WriteAsync(new Envelope.Interest(1, [], ["work"]));
@@ -82,7 +82,7 @@ public sealed class RestartIncarnationSpec(ITestOutputHelper output) : TestKit(o
 
             // Then 'small' crashes and starts again with its node id: its new run dials 'large'.
             var metadata = new Dictionary<string, string> { [WireProtocol.VersionHeader] = "1" };
-            var secondRun = new HandDriven(await dialer.OpenChannelAsync(new DnsEndPoint(large.Self.Host, large.Self.Port), "0", metadata).WithTimeout());
+            var secondRun = new HandDrivenChannel(await dialer.OpenChannelAsync(new DnsEndPoint(large.Self.Host, large.Self.Port), "0", metadata).WithTimeout());
             Assert.IsType<Envelope.Hello>(await secondRun.NextAsync());
             await secondRun.WriteAsync(new Envelope.Hello(SmallId, "small", [WireProtocol.BinaryCapability]) { Incarnation = "second-run" });
 
@@ -122,7 +122,7 @@ public sealed class RestartIncarnationSpec(ITestOutputHelper output) : TestKit(o
         {
             // The first run of 'small': 'large' dials it; the run announced a few times already.
             large.Peers.Tell(new PeerManagerActor.ConnectPeer(listener.AdvertisedEndPoint.Host, listener.AdvertisedEndPoint.Port));
-            var firstRun = new HandDriven(await accepted.Reader.ReadAsync().AsTask().WithTimeout());
+            var firstRun = new HandDrivenChannel(await accepted.Reader.ReadAsync().AsTask().WithTimeout());
             await firstRun.WriteAsync(new Envelope.Hello(SmallId, "small", [WireProtocol.BinaryCapability]) { Incarnation = "first-run" });
             Assert.IsType<Envelope.Hello>(await firstRun.NextAsync());
             await firstRun.WriteAsync(new Envelope.Interest(1, [], ["old-work"]));
@@ -130,7 +130,7 @@ public sealed class RestartIncarnationSpec(ITestOutputHelper output) : TestKit(o
 
             // 'small' restarts with its node id; its new run dials 'large', takes over, and announces what it hosts.
             var metadata = new Dictionary<string, string> { [WireProtocol.VersionHeader] = "1" };
-            var secondRun = new HandDriven(await dialer.OpenChannelAsync(new DnsEndPoint(large.Self.Host, large.Self.Port), "0", metadata).WithTimeout());
+            var secondRun = new HandDrivenChannel(await dialer.OpenChannelAsync(new DnsEndPoint(large.Self.Host, large.Self.Port), "0", metadata).WithTimeout());
             Assert.IsType<Envelope.Hello>(await secondRun.NextAsync());
             await secondRun.WriteAsync(new Envelope.Hello(SmallId, "small", [WireProtocol.BinaryCapability]) { Incarnation = "second-run" });
             await Assert.ThrowsAnyAsync<ChannelClosedException>(() => firstRun.NextAsync<Envelope.Bye>()); // the old run's channel is reset
@@ -172,58 +172,4 @@ public sealed class RestartIncarnationSpec(ITestOutputHelper output) : TestKit(o
             Peers = new PeerOptions { LivenessTimeout = TimeSpan.FromMinutes(1) },
             LoggerFactory = new TestLog(Log),
         });
-
-    /// <summary>One end of a channel driven by hand: frames written as given, envelopes decoded as they come (pings skipped).</summary>
-    private sealed class HandDriven(MeshChannel channel)
-    {
-        private readonly EnvelopeDecoder _decoder = new();
-
-        public MeshChannel Channel { get; } = channel;
-
-        public Task WriteAsync(Envelope envelope)
-        {
-            var writer = new FrameWriter(Channel.Output);
-            writer.Write(envelope);
-            return writer.FlushAsync().AsTask().WithTimeout();
-        }
-
-        public async Task<T> NextAsync<T>()
-            where T : Envelope
-        {
-            while (true)
-            {
-                switch (await NextAsync())
-                {
-                    case T wanted:
-                        return wanted;
-                    case null:
-                        throw new InvalidOperationException($"the channel ended before a {typeof(T).Name}");
-                }
-            }
-        }
-
-        /// <summary>The next envelope but pings, or null once the node has ended its side.</summary>
-        public async Task<Envelope?> NextAsync()
-        {
-            var input = Channel.Input;
-            while (true)
-            {
-                var result = await input.ReadAsync().AsTask().WithTimeout();
-                var buffer = result.Buffer;
-                Envelope? envelope = null;
-                while (envelope is null && FrameReader.TryReadFrame(ref buffer, int.MaxValue, out var payload))
-                {
-                    envelope = _decoder.Decode(payload);
-                    if (envelope is Envelope.Ping)
-                        envelope = null;
-                }
-
-                input.AdvanceTo(buffer.Start, envelope is not null ? buffer.Start : buffer.End);
-                if (envelope is not null)
-                    return envelope;
-                if (result.IsCompleted)
-                    return null;
-            }
-        }
-    }
 }
