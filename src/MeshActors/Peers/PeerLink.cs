@@ -23,6 +23,11 @@ internal sealed class PeerLink : IPeer
     private volatile int _maxFrameSize = ProtocolOptions.DefaultMaxFrameSize;
     private long _attachments;
 
+    // Runs of the peer it restarted from: more than a few restarts while a channel of an old run is still on its way are
+    // not to be expected.
+    private const int MaxEndedRuns = 8;
+    private readonly List<string> _endedRuns = [];
+
     /// <summary>The link of node <paramref name="nodeId"/>; <paramref name="handler"/>, when given, is asked whether a queued request is still awaited (<see cref="IPeerEnvelopeHandler.IsAwaited"/>).</summary>
     public PeerLink(string nodeId, string name, PeerOptions options, PeerStats totals, IPeerEnvelopeHandler? handler = null)
     {
@@ -70,6 +75,20 @@ internal sealed class PeerLink : IPeer
 
     /// <summary>Manager only: the run of the peer (hello <c>incarnation</c>) that the last attached channel came from.</summary>
     public string? Incarnation { get; set; }
+
+    /// <summary>Manager only: whether the peer restarted from <paramref name="run"/>, whose late channels are turned away.</summary>
+    public bool HasEnded(string run) => _endedRuns.Contains(run);
+
+    /// <summary>Manager only: the peer restarted from <paramref name="run"/>; the last few such runs are remembered.</summary>
+    public void OnRunEnded(string run)
+    {
+        if (_endedRuns.Count == MaxEndedRuns)
+        {
+            _endedRuns.RemoveAt(0);
+        }
+
+        _endedRuns.Add(run);
+    }
 
     /// <summary>Manager only: whether the link was ever connected (a later connection is a reconnect).</summary>
     public bool WasConnected { get; set; }

@@ -51,6 +51,9 @@ internal static partial class PeerLog
     [LoggerMessage(4019, LogLevel.Information, "Node {NodeId} restarted: the {New} carries it now; its previous run's channels are reset, what was in flight with that run ends, and {Dropped} envelopes queued for it are dropped")]
     public static partial void PeerRestarted(ILogger logger, string nodeId, string @new, long dropped);
 
+    [LoggerMessage(4020, LogLevel.Information, "Node {NodeId} dialed the {Channel} from run {Run}, which it has restarted from since: the channel is reset")]
+    public static partial void EndedRun(ILogger logger, string nodeId, string run, string channel);
+
     [LoggerMessage(4014, LogLevel.Error, "The mesh listener could not start")]
     public static partial void ListenerFailed(ILogger logger, Exception exception);
 

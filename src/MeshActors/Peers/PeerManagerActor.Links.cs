@@ -61,6 +61,15 @@ internal sealed partial class PeerManagerActor
             _directory.Add(link);
         }
 
+        if (identity.Incarnation is { } run && link.HasEnded(run))
+        {
+            // A late channel of a run the peer has restarted from: it would take the peer back from its live run.
+            PeerLog.EndedRun(_logger, nodeId, run, entry.ToString());
+            entry.Retired = true;
+            Context.Stop(actor); // its PostStop aborts the channel: a reset
+            return;
+        }
+
         entry.Link = link;
         link.Channels.Add(entry);
         UpdateChannelCount();
@@ -182,6 +191,7 @@ internal sealed partial class PeerManagerActor
         {
             if (previousRun is { } before && entry.Identity.Incarnation is { } now && before != now)
             {
+                link.OnRunEnded(before);
                 EndPreviousRun(link, entry);
             }
 

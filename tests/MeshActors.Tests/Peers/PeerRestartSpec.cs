@@ -380,6 +380,51 @@ public sealed class PeerRestartSpec(ITestOutputHelper output) : TestKit(output),
             $"the new channel's request 1 (echo 42) was answered {Describe(answer)}");
     }
 
+    // docs/protocol.md 7.4: "A channel whose hello names another incarnation than the channel that carries a node id comes
+    // from a restarted node ... The node then resets the old run's channels, so that nothing the old run still sends is
+    // taken for the new run's". The old run had a second channel whose hello was still on its way when the new run took
+    // over. That late hello names the run the node has just seen replaced: it must be turned away, not taken for yet
+    // another restart (the dead run's channel would take the peer back, and the live run's be reset).
+    [Fact]
+    public async Task A_late_hello_from_a_run_already_replaced_must_not_take_the_peer_back_from_its_restarted_run()
+    {
+        await using var node = await StartNodeAsync(peers: LongLiveness);
+        await node.AddService<int, int>("echo", (x, _, _) => ValueTask.FromResult(x)).Ready; // the node has an announcement to make
+        var address = new DnsEndPoint(node.Self.Host, node.Self.Port);
+
+        // The first run: one channel handshaken, a second one opened whose hello has not reached the node yet.
+        await using var firstRun = await HandDrivenChannel.DialAsync(address, "2");
+        await firstRun.HandshakeAsync("restarting-node", incarnation: "first-run");
+        await using var firstRunLate = await HandDrivenChannel.DialAsync(address, "1");
+        Assert.IsType<Envelope.Hello>(await firstRunLate.ReadAsync()); // the node's hello; the peer's own is delayed
+
+        // The node restarts with its id: the new run dials, takes over, and the node resets the first run's channel.
+        await using var secondRun = await HandDrivenChannel.DialAsync(address, "3");
+        await secondRun.HandshakeAsync("restarting-node", incarnation: "second-run");
+        await Assert.ThrowsAsync<ChannelClosedException>(() => firstRun.NextAsync<Envelope.Bye>());
+        await secondRun.WriteAsync(new Envelope.Interest(1, [], ["work"]));
+        await AwaitConditionAsync(() => node.MessagingLayer.Routes.Current.Service("work") is not null, TestTimeouts.Default, message: "the node to route work to the new run");
+
+        // The first run's delayed hello arrives now: the node turns that channel away rather than take it for the peer's
+        // current run and announce its interest on it.
+        await firstRunLate.WriteAsync(new Envelope.Hello("restarting-node", "raw", [WireProtocol.BinaryCapability]) { Incarnation = "first-run" });
+        var late = await Record.ExceptionAsync(() => firstRunLate.NextAsync<Envelope.Interest>());
+
+        // The new run must still carry the peer: a request to its service goes out on its channel and is answered.
+        var call = node.RequestAsync<int, int>("work", 41, new RequestOptions { Timeout = TimeSpan.FromSeconds(20), WaitForProvider = TimeSpan.FromSeconds(5) });
+        var served = await Record.ExceptionAsync(async () =>
+        {
+            var req = await secondRun.NextAsync<Envelope.Req>().WaitAsync(TestTimeouts.Default);
+            await secondRun.WriteAsync(new Envelope.Res(req.Id, "42"u8.ToArray()));
+            Assert.Equal(42, await call.WaitAsync(TestTimeouts.Default));
+        });
+        Assert.True(
+            late is not null && served is null,
+            $"the first run's late channel {(late is null ? "took the peer back (it was sent this node's interest)" : "was turned away")}; "
+            + $"the request to the restarted run: {(served is null ? "answered" : $"{served.GetType().Name}: {served.Message}")}; "
+            + $"peer: {string.Join(", ", node.DescribePeers().Select(p => $"{p.NodeId} connected={p.IsConnected}"))}");
+    }
+
     private static bool Connected(MeshNode node, MeshNode other) => node.DescribePeers().Any(peer => peer.NodeId == other.Id && peer.IsConnected);
 
     private static long QueuedBytes(MeshNode node, MeshNode peer) => node.DescribePeers().Single(info => info.NodeId == peer.Id).QueuedBytes;
