@@ -101,12 +101,13 @@ internal sealed partial class PeerManagerActor
         }
     }
 
-    // docs/protocol.md 7.4: of two channels between the same nodes, the one dialed by the node with the smaller id
-    // stays. Both ends compute the same answer; between two channels dialed by the same node (a member and an explicit
-    // target at the same address), the one with the smaller session id stays, which both ends also agree on.
+    // docs/protocol.md 7.4: a channel from a later run of the peer wins (the old run is gone, whoever dialed its channel,
+    // and only this node sees both). Otherwise, of two channels between the same nodes, the one dialed by the node with
+    // the smaller id stays. Both ends compute the same answer; between two channels dialed by the same node (a member
+    // and an explicit target at the same address), the one with the smaller session id stays, which both ends also
+    // agree on.
     private bool Outranks(ConnectionEntry candidate, ConnectionEntry current)
     {
-        // A channel from a later run of the peer than the current one's: the old run is gone, whoever dialed its channel.
         if (candidate.Identity!.IsLaterRunThan(current.Identity!))
         {
             return true;
