@@ -100,7 +100,7 @@ internal sealed class MeshOptionsFactory(
                 : X509CertificateLoader.LoadPkcs12FromFile(path, password);
             return options with { Transport = options.Transport with { Certificate = certificate } };
         }
-        catch (Exception ex) when (ex is CryptographicException or IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is CryptographicException or IOException or UnauthorizedAccessException or ArgumentException)
         {
             failures.Add($"Configuration {tls.Path}:Path = '{path}' is refused: {ex.Message}");
             return options;

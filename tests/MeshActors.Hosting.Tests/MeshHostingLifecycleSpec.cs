@@ -85,6 +85,35 @@ public sealed class MeshHostingLifecycleSpec(ITestOutputHelper output) : IAsyncL
     }
 
     [Fact]
+    public async Task A_PEM_certificate_whose_key_file_does_not_match_must_fail_the_start_naming_its_key()
+    {
+        var certificate = Path.Combine(Path.GetTempPath(), $"meshactors-{Guid.NewGuid():N}.crt");
+        var key = Path.Combine(Path.GetTempPath(), $"meshactors-{Guid.NewGuid():N}.key");
+        using (var ours = ECDsa.Create(ECCurve.NamedCurves.nistP256))
+        using (var another = ECDsa.Create(ECCurve.NamedCurves.nistP256))
+        {
+            using var created = new CertificateRequest("CN=meshactors-test", ours, HashAlgorithmName.SHA256)
+                .CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+            await File.WriteAllTextAsync(certificate, created.ExportCertificatePem());
+            await File.WriteAllTextAsync(key, another.ExportPkcs8PrivateKeyPem());
+        }
+
+        try
+        {
+            var host = Build("tls", new() { ["Mesh:Transport:Certificate:Path"] = certificate, ["Mesh:Transport:Certificate:KeyPath"] = key });
+
+            var ex = await StartInvalidAsync(host);
+
+            Assert.Contains(ex.Failures, failure => failure.Contains("Mesh:Transport:Certificate:Path"));
+        }
+        finally
+        {
+            File.Delete(certificate);
+            File.Delete(key);
+        }
+    }
+
+    [Fact]
     public async Task A_certificate_file_named_in_configuration_must_make_the_node_listen_with_TLS()
     {
         var file = Path.Combine(Path.GetTempPath(), $"meshactors-{Guid.NewGuid():N}.pfx");
