@@ -336,14 +336,17 @@ internal sealed partial class PeerChannel
     }
 
     // The rest of the read was delivered; nothing more is read until the consumer has caught up, or the channel is
-    // aborted. The liveness check skips the pause: the peer is not silent, this node is not listening.
+    // aborted, by this node or by the transport (the peer reset it: the read that follows says so at once). The
+    // liveness check skips the pause: the peer is not silent, this node is not listening.
     private async Task WaitForConsumerAsync(Task behind)
     {
         _consumerBehind = null;
         Set(States.Paused);
+        var transportAborted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         try
         {
-            await Task.WhenAny(behind, _aborted.Task).ConfigureAwait(false);
+            using (_channel!.Aborted.UnsafeRegister(static state => ((TaskCompletionSource)state!).TrySetResult(), transportAborted))
+                await Task.WhenAny(behind, _aborted.Task, transportAborted.Task).ConfigureAwait(false);
         }
         finally
         {

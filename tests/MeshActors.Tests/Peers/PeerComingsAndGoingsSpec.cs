@@ -1,6 +1,7 @@
 using System.Net;
 using MeshActors.Actors;
 using MeshActors.Discovery;
+using MeshActors.Messaging;
 using MeshActors.Peers;
 using MeshActors.Protocol;
 using MeshActors.Tests.Transport;
@@ -26,6 +27,40 @@ public sealed class PeerComingsAndGoingsSpec(ITestOutputHelper output) : TestKit
         if (Directory.Exists(_root))
             Directory.Delete(_root, recursive: true);
         return Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task A_channel_reset_while_its_reads_wait_for_a_slow_subscriber_must_be_noticed_at_once()
+    {
+        // A long liveness timeout: only the reset itself can make the node notice within the test.
+        await using var node = await MeshNode.StartAsync(new MeshOptions
+        {
+            NodeName = "slow",
+            Discovery = new DiscoveryOptions { Registry = "local:" + _root },
+            Peers = new PeerOptions { LivenessTimeout = TimeSpan.FromMinutes(1) },
+            Messaging = new MessagingOptions { SubscriberBacklogLimit = 10 },
+            LoggerFactory = new TestLog(Log),
+        });
+        var gate = new TaskCompletionSource();
+        await node.Subscribe<int>("stuck", async (_, _) => await gate.Task).Ready;
+        try
+        {
+            await using var peer = await HandDrivenChannel.DialAsync(new DnsEndPoint(node.Self.Host, node.Self.Port));
+            await peer.HandshakeAsync("hand-node");
+            // More than the subscriber's backlog takes: the node's reads of the channel pause until it catches up.
+            for (var n = 0; n < 100; n++)
+                await peer.WriteAsync(new Envelope.Pub("stuck", "1"u8.ToArray()));
+            await AwaitConditionAsync(() => node.DescribePeers().Any(p => p.NodeId == "hand-node" && p.Stats.FramesReceived >= 12), TestTimeouts.Default);
+
+            peer.Abort();
+
+            // docs/architecture.md, Liveness: a reset is noticed at once, not only once the subscriber catches up.
+            await AwaitConditionAsync(() => !node.DescribePeers().Any(p => p.NodeId == "hand-node" && p.IsConnected), TimeSpan.FromSeconds(3), message: "the node to notice the reset");
+        }
+        finally
+        {
+            gate.TrySetResult();
+        }
     }
 
     [Fact]
