@@ -31,27 +31,7 @@ public sealed class ServiceDeliverySpec(ITestOutputHelper output) : LoopbackMesh
         try
         {
             // The doomed node stops reading its channel from the client, whose queue to it fills until senders wait for room.
-            using var stopPublishing = new CancellationTokenSource();
-            var payload = new byte[64 * 1024];
-            var publishing = Task.Run(async () =>
-            {
-                while (true)
-                    await client.PublishAsync("stuck", payload, stopPublishing.Token);
-            });
-            long queued = -1;
-            await AwaitConditionAsync(
-                () =>
-                {
-                    var now = QueuedBytes(client, doomed);
-                    var stalled = now == queued && now >= new PeerOptions().BackpressureBytes;
-                    queued = now;
-                    return stalled;
-                },
-                TestTimeouts.Long,
-                interval: TimeSpan.FromMilliseconds(250),
-                message: "the client's queue to the doomed node to back up and stall");
-            await stopPublishing.CancelAsync();
-            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => publishing.WithTimeout());
+            await QueueBackup.PublishUntilStalledAsync(client, doomed.Id, "stuck");
 
             // Round robin alternates: within two tries a request waits for room in the doomed node's queue, unsent.
             Task<string> call;

@@ -141,29 +141,9 @@ public sealed class PeerRestartSpec(ITestOutputHelper output) : TestKit(output),
             message: "the client to see the subscriber and both providers");
         try
         {
-            // As in ServiceDeliverySpec: the doomed node stops reading its channel from the client, whose queue to it
+            // The doomed node stops reading its channel from the client, whose queue to it
             // fills until senders wait for room.
-            using var stopPublishing = new CancellationTokenSource();
-            var payload = new byte[64 * 1024];
-            var publishing = Task.Run(async () =>
-            {
-                while (true)
-                    await client.PublishAsync("stuck", payload, stopPublishing.Token);
-            });
-            long queued = -1;
-            await AwaitConditionAsync(
-                () =>
-                {
-                    var now = QueuedBytes(client, doomed);
-                    var stalled = now == queued && now >= new PeerOptions().BackpressureBytes;
-                    queued = now;
-                    return stalled;
-                },
-                TestTimeouts.Long,
-                interval: TimeSpan.FromMilliseconds(250),
-                message: "the client's queue to the doomed node to back up and stall");
-            await stopPublishing.CancelAsync();
-            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => publishing.WithTimeout());
+            await QueueBackup.PublishUntilStalledAsync(client, doomed.Id, "stuck");
 
             // Round robin alternates: within two tries a request waits for room in the doomed node's queue, unsent.
             var patient = new RequestOptions { Timeout = TimeSpan.FromMinutes(2) };
@@ -339,29 +319,7 @@ public sealed class PeerRestartSpec(ITestOutputHelper output) : TestKit(output),
         await old.HandshakeAsync("restarting-node", incarnation: "first-run");
         await old.WriteAsync(new Envelope.Interest(1, ["fill"], []));
         await AwaitConditionAsync(() => node.MessagingLayer.Routes.Current.Topic("fill") is not null, TestTimeouts.Default, message: "the node to see the subscriber");
-        using (var stopPublishing = new CancellationTokenSource())
-        {
-            var payload = new byte[64 * 1024];
-            var publishing = Task.Run(async () =>
-            {
-                while (true)
-                    await node.PublishAsync("fill", payload, stopPublishing.Token);
-            });
-            long queued = -1;
-            await AwaitConditionAsync(
-                () =>
-                {
-                    var now = node.DescribePeers().Single(peer => peer.NodeId == "restarting-node").QueuedBytes;
-                    var stalled = now == queued && now >= new PeerOptions().BackpressureBytes;
-                    queued = now;
-                    return stalled;
-                },
-                TestTimeouts.Long,
-                interval: TimeSpan.FromMilliseconds(250),
-                message: "the node's queue to the peer to back up and stall");
-            await stopPublishing.CancelAsync();
-            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => publishing.WithTimeout());
-        }
+        await QueueBackup.PublishUntilStalledAsync(node, "restarting-node", "fill");
 
         // Its request 1 runs at once; the answer waits for room behind the backlog. (The service actor runs one request
         // at a time: once request 2 runs, request 1's answer has been handed to the queue.)
@@ -427,7 +385,6 @@ public sealed class PeerRestartSpec(ITestOutputHelper output) : TestKit(output),
 
     private static bool Connected(MeshNode node, MeshNode other) => node.DescribePeers().Any(peer => peer.NodeId == other.Id && peer.IsConnected);
 
-    private static long QueuedBytes(MeshNode node, MeshNode peer) => node.DescribePeers().Single(info => info.NodeId == peer.Id).QueuedBytes;
 
     private static string Describe(Exception? outcome) => outcome is null ? "none" : $"{outcome.GetType().Name}: {outcome.Message}";
 
