@@ -84,12 +84,8 @@ internal sealed class InboundRequests
     public void Cancel(IPeer? origin, long id)
     {
         // One whose answer is being queued is no longer cancelled: the answer goes, and the requester ignores it.
-        if (_inFlight.TryGetValue((origin, id), out var request) && request.TryCancel()
-            && _inFlight.TryRemove(new KeyValuePair<(IPeer?, long), InboundRequest>((origin, id), request)))
-        {
-            request.Cancel();
-            OnEnded();
-        }
+        if (_inFlight.TryGetValue((origin, id), out var request) && request.TryCancel())
+            Drop((origin, id), request);
     }
 
     /// <summary>
@@ -100,12 +96,21 @@ internal sealed class InboundRequests
     {
         foreach (var (key, request) in _inFlight)
         {
-            if (ReferenceEquals(key.Origin, origin) && _inFlight.TryRemove(new KeyValuePair<(IPeer?, long), InboundRequest>(key, request)))
+            if (ReferenceEquals(key.Origin, origin))
             {
-                request.TryCancel();
-                request.Cancel();
-                OnEnded();
+                request.TryCancel(); // whatever its state
+                Drop(key, request);
             }
+        }
+    }
+
+    // Out of the table, its handler's token fired.
+    private void Drop((IPeer?, long) key, InboundRequest request)
+    {
+        if (_inFlight.TryRemove(new KeyValuePair<(IPeer?, long), InboundRequest>(key, request)))
+        {
+            request.Cancel();
+            OnEnded();
         }
     }
 }
