@@ -39,6 +39,9 @@ internal static class MeshCli
         var root = new RootCommand("mesh: run MeshActors nodes and talk to a mesh from the command line.")
         {
             CommonOptions.Discovery,
+            CommonOptions.TlsCertificate,
+            CommonOptions.TlsKey,
+            CommonOptions.TlsTrust,
             CommonOptions.LogLevel,
             NodeCommand.Create(),
             ListCommand.Create(),

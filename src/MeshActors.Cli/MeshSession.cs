@@ -47,7 +47,8 @@ internal sealed class MeshSession : IAsyncDisposable
     public static async Task<MeshSession> JoinAsync(ParseResult parseResult, string name, Listen listen, CancellationToken cancellationToken)
     {
         var defaults = new TransportOptions();
-        var transport = defaults with { ListenPort = listen.Port, ListenHost = listen.Host ?? defaults.ListenHost, AdvertisedHost = listen.AdvertisedHost };
+        var transport = Tls.From(parseResult).ApplyTo(
+            defaults with { ListenPort = listen.Port, ListenHost = listen.Host ?? defaults.ListenHost, AdvertisedHost = listen.AdvertisedHost });
 
         var level = parseResult.GetValue(CommonOptions.LogLevel);
         var loggerFactory = LoggerFactory.Create(logging => logging

@@ -1,6 +1,7 @@
+using System.Globalization;
 using System.Reflection;
 using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
+using MeshActors.Transport;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
@@ -21,6 +22,7 @@ internal sealed class MeshOptionsFactory(
 
     private const string CertificateKey = "Transport:Certificate";
     private const string ValidationKey = "Transport:RemoteCertificateValidation";
+    private const string TrustedRootsKey = "Transport:TrustedRoots";
 
     public MeshOptions Create(string name)
     {
@@ -73,37 +75,52 @@ internal sealed class MeshOptionsFactory(
         return options;
     }
 
-    // Neither a certificate nor a callback binds from text: the binder would leave a plain value out without a word (the
-    // node then speaking cleartext), and fail on a section. The certificate is loaded from the file the section names.
+    // Certificates and callbacks do not bind from text: the binder would leave a plain value out without a word (the
+    // node then speaking cleartext, or trusting the system's store), and fail on a section. Certificates are loaded
+    // from the files their sections name.
     private static bool IsTls(IConfigurationSection section, string key) =>
         key.StartsWith(section.Path + ":" + CertificateKey, StringComparison.OrdinalIgnoreCase)
-        || key.StartsWith(section.Path + ":" + ValidationKey, StringComparison.OrdinalIgnoreCase);
+        || key.StartsWith(section.Path + ":" + ValidationKey, StringComparison.OrdinalIgnoreCase)
+        || key.StartsWith(section.Path + ":" + TrustedRootsKey, StringComparison.OrdinalIgnoreCase);
 
     private static MeshOptions WithTls(MeshOptions options, IConfigurationSection section, List<string> failures)
     {
         if (section.GetSection(ValidationKey).Exists())
             failures.Add($"Configuration {section.Path}:{ValidationKey} is refused: a certificate check is code; set MeshOptions.Transport.RemoteCertificateValidation in AddMeshActors.");
-        var tls = section.GetSection(CertificateKey);
+        var certificate = Load(section.GetSection(CertificateKey), "name the certificate's file as {0}:Path (PKCS#12, or PEM with {0}:KeyPath), with {0}:Password when it has one",
+            file => MeshCertificates.Load(file.Path, file.Section["KeyPath"], file.Section["Password"]), failures);
+        var roots = Load(section.GetSection(TrustedRootsKey), "name a PEM file of the certificates the node trusts as {0}:Path",
+            file => MeshCertificates.LoadTrustedRoots(file.Path), failures);
+        return options with
+        {
+            Transport = options.Transport with
+            {
+                Certificate = certificate ?? options.Transport.Certificate,
+                TrustedRoots = roots ?? options.Transport.TrustedRoots,
+            },
+        };
+    }
+
+    /// <summary>What <paramref name="load"/> reads from the file <paramref name="tls"/><c>:Path</c> names; null when the section is absent or the file is refused.</summary>
+    private static T? Load<T>(IConfigurationSection tls, string howToName, Func<(string Path, IConfigurationSection Section), T> load, List<string> failures)
+        where T : class
+    {
         if (!tls.Exists())
-            return options;
+            return null;
         if (tls["Path"] is not { } path)
         {
-            failures.Add($"Configuration {tls.Path} is refused: name the certificate's file as {tls.Path}:Path (PKCS#12, or PEM with {tls.Path}:KeyPath), with {tls.Path}:Password when it has one.");
-            return options;
+            failures.Add($"Configuration {tls.Path} is refused: {string.Format(CultureInfo.InvariantCulture, howToName, tls.Path)}.");
+            return null;
         }
 
         try
         {
-            var password = tls["Password"];
-            var certificate = tls["KeyPath"] is { } keyPath
-                ? password is null ? X509Certificate2.CreateFromPemFile(path, keyPath) : X509Certificate2.CreateFromEncryptedPemFile(path, password, keyPath)
-                : X509CertificateLoader.LoadPkcs12FromFile(path, password);
-            return options with { Transport = options.Transport with { Certificate = certificate } };
+            return load((path, tls));
         }
         catch (Exception ex) when (ex is CryptographicException or IOException or UnauthorizedAccessException or ArgumentException)
         {
             failures.Add($"Configuration {tls.Path}:Path = '{path}' is refused: {ex.Message}");
-            return options;
+            return null;
         }
     }
 

@@ -12,9 +12,12 @@ public sealed class MeshCli(string discovery) : IAsyncDisposable
     public string Discovery => discovery;
 
     /// <summary>Starts <c>mesh args...</c> with <c>MESH_DISCOVERY</c> set to this mesh's registry.</summary>
-    public ChildProcess Start(params string[] args)
+    public ChildProcess Start(params string[] args) => StartWith(new Dictionary<string, string>(), args);
+
+    /// <summary>Starts <c>mesh args...</c> with <c>MESH_DISCOVERY</c> set to this mesh's registry and <paramref name="environment"/>'s variables.</summary>
+    public ChildProcess StartWith(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        var child = ChildProcess.Start("dotnet", [Dll, .. args], new Dictionary<string, string> { ["MESH_DISCOVERY"] = discovery });
+        var child = ChildProcess.Start("dotnet", [Dll, .. args], new Dictionary<string, string>(environment) { ["MESH_DISCOVERY"] = discovery });
         lock (_children)
             _children.Add(child);
         return child;

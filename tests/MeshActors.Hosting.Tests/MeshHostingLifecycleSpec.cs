@@ -4,6 +4,7 @@ using MeshActors.Actors;
 using MeshActors.Discovery;
 using MeshActors.Hosting;
 using MeshActors.TestKit;
+using MeshActors.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -75,6 +76,8 @@ public sealed class MeshHostingLifecycleSpec(ITestOutputHelper output) : IAsyncL
     [InlineData("Mesh:Transport:Certificate", "node.pfx")]
     [InlineData("Mesh:Transport:Certificate:Path", "/nonexistent/node.pfx")]
     [InlineData("Mesh:Transport:RemoteCertificateValidation", "none")]
+    [InlineData("Mesh:Transport:TrustedRoots", "ca.pem")]
+    [InlineData("Mesh:Transport:TrustedRoots:Path", "/nonexistent/ca.pem")]
     public async Task A_TLS_setting_the_node_cannot_take_from_configuration_must_fail_the_start_naming_its_key(string key, string value)
     {
         var host = Build("tls", new() { [key] = value }); // left out silently, the node would speak cleartext
@@ -135,6 +138,42 @@ public sealed class MeshHostingLifecycleSpec(ITestOutputHelper output) : IAsyncL
         finally
         {
             File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task Hosts_configured_with_PEM_files_of_a_private_authority_must_talk_over_TLS()
+    {
+        using var authority = TestAuthority.Create();
+        var directory = Directory.CreateTempSubdirectory("meshactors-tls-");
+        try
+        {
+            var trusted = authority.WriteCertificatePem(directory.FullName);
+            Dictionary<string, string?> Tls(string name)
+            {
+                var (certificate, key) = authority.WriteNodePem(directory.FullName, name);
+                return new()
+                {
+                    ["Mesh:Transport:Certificate:Path"] = certificate,
+                    ["Mesh:Transport:Certificate:KeyPath"] = key,
+                    ["Mesh:Transport:TrustedRoots:Path"] = trusted,
+                };
+            }
+
+            var alpha = Build("alpha", Tls("alpha"));
+            var beta = Build("beta", Tls("beta"));
+            await Task.WhenAll(alpha.StartAsync(), beta.StartAsync());
+            using var echo = beta.Services.GetRequiredService<IMesh>().AddService<string, string>("echo", (request, _, _) => ValueTask.FromResult(request));
+
+            var answer = await alpha.Services.GetRequiredService<IMesh>().RequestAsync<string, string>(
+                "echo", "over TLS", new Messaging.RequestOptions { WaitForProvider = TestTimeouts.Default });
+
+            Assert.Equal("over TLS", answer);
+            Assert.Equal(authority.Certificate.Subject, alpha.Services.GetRequiredService<IOptions<MeshOptions>>().Value.Transport.TrustedRoots!.Single().Subject);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
         }
     }
 

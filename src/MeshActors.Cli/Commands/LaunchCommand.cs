@@ -13,7 +13,7 @@ internal static class LaunchCommand
         var command = new Command("launch", "Start the processes of a launch file; Ctrl+C stops them all (SIGTERM, then SIGKILL after 10 s).") { file };
         CliAction.Set(command, async (parseResult, cancellationToken) =>
         {
-            using var launcher = new Launcher(LaunchFile.Load(parseResult.GetRequiredValue(file)), parseResult.GetRequiredValue(CommonOptions.Discovery));
+            using var launcher = new Launcher(LaunchFile.Load(parseResult.GetRequiredValue(file)), parseResult.GetRequiredValue(CommonOptions.Discovery), Tls.From(parseResult));
             // The children run in sessions of their own, so a closed terminal hangs up only the launcher: SIGHUP stops
             // them as SIGTERM does, rather than killing the launcher and leaving them running.
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

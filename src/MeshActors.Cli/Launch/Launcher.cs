@@ -1,7 +1,7 @@
 namespace MeshActors.Cli.Launch;
 
 /// <summary>Starts the entries of a launch file in order, waits for them, and stops them all with SIGTERM (then SIGKILL) on Ctrl+C.</summary>
-internal sealed class Launcher(LaunchFile file, string discovery) : IDisposable
+internal sealed class Launcher(LaunchFile file, string discovery, Tls tls) : IDisposable
 {
     /// <summary>How long children get to exit after SIGTERM before SIGKILL, as easymesh's meshlaunch does.</summary>
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(10);
@@ -61,6 +61,8 @@ internal sealed class Launcher(LaunchFile file, string discovery) : IDisposable
                 [Commands.NodeCommand.NameVariable] = entry.DisplayName,
                 ["MESH_NODE_INDEX"] = i.ToString(System.Globalization.CultureInfo.InvariantCulture),
             };
+            foreach (var (name, value) in tls.ChildEnvironment())
+                environment[name] = value;
             _children.Add(LaunchedProcess.Start(label, commandLine, environment));
         }
         await Task.Delay(TimeSpan.FromSeconds(entry.PostDelay), cancellationToken);

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
 using MeshActors.Transport.Http2;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -148,7 +149,16 @@ public sealed class MeshDialer : IDisposable
         TargetHost = remote.Host,
         ApplicationProtocols = [SslApplicationProtocol.Http2],
         RemoteCertificateValidationCallback = _options.RemoteCertificateValidation,
+        CertificateChainPolicy = _options.TrustedRoots is { } roots ? TrustOnly(roots) : null,
     };
+
+    private static X509ChainPolicy TrustOnly(X509Certificate2Collection roots)
+    {
+        // Revocation lists of a private authority are rarely published; a mesh that keeps them checks in its callback.
+        var policy = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust, RevocationMode = X509RevocationMode.NoCheck };
+        policy.CustomTrustStore.AddRange(roots);
+        return policy;
+    }
 
     // Forgotten once its connection is gone, whichever way it went.
     private void Track(Http2ClientConnection connection)

@@ -21,8 +21,18 @@ public sealed record TransportOptions
     /// </summary>
     public X509Certificate2? Certificate { get; init; }
 
-    /// <summary>How the dialer checks a listener's certificate under TLS; null (the default) uses the system's chain and name validation.</summary>
+    /// <summary>
+    /// How the dialer checks a listener's certificate under TLS; null (the default) accepts a certificate whose chain
+    /// ends at a trusted root (<see cref="TrustedRoots"/>, else the system's store) and that names the dialed host.
+    /// </summary>
     public RemoteCertificateValidationCallback? RemoteCertificateValidation { get; init; }
+
+    /// <summary>
+    /// The roots the dialer trusts under TLS instead of the system's store: a private authority's certificate, or the
+    /// nodes' own self-signed certificates. The listener's certificate must still name the dialed host. Null (the
+    /// default) trusts the system's store. <see cref="MeshCertificates.LoadTrustedRoots"/> reads them from a PEM file.
+    /// </summary>
+    public X509Certificate2Collection? TrustedRoots { get; init; }
 
     /// <summary>
     /// HTTP/2 connection-level receive window of the listener. Default 32 MB. Kestrel returns connection credit only

@@ -62,6 +62,8 @@ public sealed class MeshNodeLifecycleSpec(ITestOutputHelper output) : IAsyncLife
     [InlineData("without its private key", "no private key")]
     [InlineData("for client authentication only", "server authentication")]
     [InlineData("missing, with a validation callback", "RemoteCertificateValidation")]
+    [InlineData("missing, with trusted roots", "TrustedRoots")]
+    [InlineData("with no trusted root", "TrustedRoots is empty")]
     public void A_TLS_setting_the_listener_or_dialer_cannot_use_must_be_refused_naming_it(string certificate, string reason)
     {
         using var usable = SelfSigned(serverAuthentication: true);
@@ -73,6 +75,8 @@ public sealed class MeshNodeLifecycleSpec(ITestOutputHelper output) : IAsyncLife
             {
                 "without its private key" => new TransportOptions { Certificate = withoutKey },
                 "for client authentication only" => new TransportOptions { Certificate = clientOnly },
+                "missing, with trusted roots" => new TransportOptions { TrustedRoots = [usable] },
+                "with no trusted root" => new TransportOptions { Certificate = usable, TrustedRoots = [] },
                 _ => new TransportOptions { RemoteCertificateValidation = (_, _, _, _) => true },
             },
         });

@@ -10,6 +10,7 @@ using Xunit.Abstractions;
 namespace MeshActors.Tests.Transport;
 
 using MeshActors.TestKit;
+using MeshActors.Testing;
 
 public sealed class MeshListenerSpec(ITestOutputHelper output)
 {
@@ -246,6 +247,47 @@ public sealed class MeshListenerSpec(ITestOutputHelper output)
         Assert.Contains("TLS handshake", failure.Message, StringComparison.Ordinal);
         Assert.Contains("certificate", failure.Message, StringComparison.Ordinal);
         Assert.Equal(0, loopback.Listener.Stats.ChannelsAccepted);
+    }
+
+    [Fact]
+    public async Task A_dialer_with_trusted_roots_must_accept_a_listener_whose_certificate_chains_to_them()
+    {
+        using var authority = TestAuthority.Create();
+        using var certificate = authority.IssueNodeCertificate();
+        var options = Loopback.DefaultOptions with { Certificate = certificate, TrustedRoots = [authority.Certificate] };
+        await using var loopback = await Loopback.StartAsync(output, options);
+
+        await using var channel = await loopback.OpenAsync();
+        var inbound = await loopback.AcceptAsync();
+
+        await MeshChannelSpec.TransferBothWaysAsync(channel, inbound, 1L << 20);
+        loopback.Finish(inbound);
+    }
+
+    [Fact]
+    public async Task A_dialer_with_trusted_roots_must_refuse_a_listener_certified_by_another_authority()
+    {
+        using var ours = TestAuthority.Create("ours");
+        using var theirs = TestAuthority.Create("theirs");
+        using var certificate = theirs.IssueNodeCertificate();
+        await using var loopback = await Loopback.StartAsync(output, Loopback.DefaultOptions with { Certificate = certificate, TrustedRoots = [ours.Certificate] });
+
+        var failure = await Assert.ThrowsAsync<ChannelConnectException>(() => loopback.Dialer.OpenChannelAsync(loopback.Address).WithTimeout());
+
+        Assert.Contains("TLS handshake", failure.Message, StringComparison.Ordinal);
+        Assert.Equal(0, loopback.Listener.Stats.ChannelsAccepted);
+    }
+
+    [Fact]
+    public async Task A_dialer_with_trusted_roots_must_still_check_the_dialed_host_name()
+    {
+        using var authority = TestAuthority.Create();
+        using var certificate = authority.IssueNodeCertificate("elsewhere.example");
+        await using var loopback = await Loopback.StartAsync(output, Loopback.DefaultOptions with { Certificate = certificate, TrustedRoots = [authority.Certificate] });
+
+        var failure = await Assert.ThrowsAsync<ChannelConnectException>(() => loopback.Dialer.OpenChannelAsync(loopback.Address).WithTimeout());
+
+        Assert.Contains("TLS handshake", failure.Message, StringComparison.Ordinal);
     }
 
     private static void AssertRejectedOnce(Loopback loopback)

@@ -1,0 +1,66 @@
+using System.CommandLine;
+using System.Security.Cryptography;
+using MeshActors.Transport;
+
+namespace MeshActors.Cli;
+
+/// <summary>
+/// The node's TLS files, from <c>--tls-cert</c>, <c>--tls-key</c> and <c>--tls-trust</c> (or their environment variables)
+/// and the password in <c>$MESH_TLS_PASSWORD</c>: kept out of the command line, where other users' <c>ps</c> reads it.
+/// </summary>
+internal sealed record Tls(string? CertificatePath, string? KeyPath, string? TrustPath, string? Password)
+{
+    public const string CertificateVariable = "MESH_TLS_CERT";
+    public const string KeyVariable = "MESH_TLS_KEY";
+    public const string TrustVariable = "MESH_TLS_TRUST";
+    public const string PasswordVariable = "MESH_TLS_PASSWORD";
+
+    public static Tls From(ParseResult parseResult) => new(
+        parseResult.GetValue(CommonOptions.TlsCertificate),
+        parseResult.GetValue(CommonOptions.TlsKey),
+        parseResult.GetValue(CommonOptions.TlsTrust),
+        Environment.GetEnvironmentVariable(PasswordVariable) is { Length: > 0 } password ? password : null);
+
+    /// <summary>The variables that give a child process these settings (<c>mesh launch</c>); paths made absolute, so that they hold wherever it runs.</summary>
+    public IEnumerable<KeyValuePair<string, string>> ChildEnvironment()
+    {
+        if (CertificatePath is not null)
+            yield return new(CertificateVariable, Path.GetFullPath(CertificatePath));
+        if (KeyPath is not null)
+            yield return new(KeyVariable, Path.GetFullPath(KeyPath));
+        if (TrustPath is not null)
+            yield return new(TrustVariable, Path.GetFullPath(TrustPath));
+        if (Password is not null)
+            yield return new(PasswordVariable, Password);
+    }
+
+    /// <summary><paramref name="transport"/> with the certificate and trusted roots loaded; unchanged (cleartext) without <c>--tls-cert</c>.</summary>
+    /// <exception cref="CliException">A key or trust file without a certificate, or a file that cannot be loaded.</exception>
+    public TransportOptions ApplyTo(TransportOptions transport)
+    {
+        if (CertificatePath is null)
+        {
+            return KeyPath is null && TrustPath is null
+                ? transport
+                : throw new CliException("--tls-key and --tls-trust need --tls-cert: a node without a certificate speaks cleartext.");
+        }
+
+        return transport with
+        {
+            Certificate = Load("--tls-cert", CertificatePath, path => MeshCertificates.Load(path, KeyPath, Password)),
+            TrustedRoots = TrustPath is null ? null : Load("--tls-trust", TrustPath, MeshCertificates.LoadTrustedRoots),
+        };
+    }
+
+    private static T Load<T>(string option, string path, Func<string, T> load)
+    {
+        try
+        {
+            return load(path);
+        }
+        catch (Exception ex) when (ex is CryptographicException or IOException or UnauthorizedAccessException)
+        {
+            throw new CliException($"{option} '{path}' cannot be loaded: {ex.Message.TrimEnd('.')}.");
+        }
+    }
+}

@@ -1,0 +1,44 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+
+namespace MeshActors.Transport;
+
+/// <summary>
+/// Reads the files a TLS mesh is set up with: a node's certificate with its private key
+/// (<see cref="TransportOptions.Certificate"/>) and the certificates its dialer trusts
+/// (<see cref="TransportOptions.TrustedRoots"/>). The host's configuration and the <c>mesh</c> command load them here.
+/// </summary>
+public static class MeshCertificates
+{
+    /// <summary>
+    /// A certificate with its private key: from a PKCS#12 file (<c>.pfx</c>, <c>.p12</c>) when <paramref name="keyPath"/>
+    /// is null, else from a PEM certificate and its PEM key, which <paramref name="password"/> decrypts when given.
+    /// </summary>
+    /// <exception cref="CryptographicException">The file is not a certificate, the key does not match it, or the password is wrong.</exception>
+    /// <exception cref="IOException">A file cannot be read.</exception>
+    public static X509Certificate2 Load(string path, string? keyPath = null, string? password = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (keyPath is null)
+            return X509CertificateLoader.LoadPkcs12FromFile(path, password);
+        return password is null
+            ? X509Certificate2.CreateFromPemFile(path, keyPath)
+            : X509Certificate2.CreateFromEncryptedPemFile(path, password, keyPath);
+    }
+
+    /// <summary>
+    /// The certificates of a PEM file (one or more <c>CERTIFICATE</c> blocks: a private authority's certificate, or the
+    /// nodes' own self-signed ones) or of a single DER certificate file.
+    /// </summary>
+    /// <exception cref="CryptographicException">The file holds no certificate.</exception>
+    /// <exception cref="IOException">The file cannot be read.</exception>
+    public static X509Certificate2Collection LoadTrustedRoots(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var roots = new X509Certificate2Collection();
+        roots.ImportFromPemFile(path);
+        if (roots.Count == 0)
+            roots.Add(X509CertificateLoader.LoadCertificateFromFile(path));
+        return roots;
+    }
+}
