@@ -13,19 +13,29 @@ internal sealed partial class MeshHostedService(
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await node.StartAsync(cancellationToken).ConfigureAwait(false);
-        registry.Register<TopicRouterKey>(node.TopicRouter);
-        registry.Register<ServicesKey>(node.Services);
-        registry.Register<PeerManagerKey>(node.Peers);
-        registry.Register<RegistryActorKey>(node.Registry);
-        foreach (var setup in setups)
-            setup.Run(node.System, registry, node);
+        try
+        {
+            registry.Register<TopicRouterKey>(node.TopicRouter);
+            registry.Register<ServicesKey>(node.Services);
+            registry.Register<PeerManagerKey>(node.Peers);
+            registry.Register<RegistryActorKey>(node.Registry);
+            foreach (var setup in setups)
+                setup.Run(node.System, registry, node);
+        }
+        catch
+        {
+            // The host does not stop the services of a start that failed: a node left running would stay in the mesh,
+            // serving without the application's actors, until the host is disposed.
+            await node.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
 
         // A node whose actor system ended on its own (an actor called Terminate) serves nothing more: the host stops
         // too, as Akka.Hosting's does, rather than run on without its node.
         _ = node.System.WhenTerminated.ContinueWith(
             _ =>
             {
-                if (lifetime.ApplicationStopping.IsCancellationRequested)
+                if (lifetime.ApplicationStopping.IsCancellationRequested || node.IsStopping)
                     return;
                 SystemTerminated(log, node.Id);
                 lifetime.StopApplication();

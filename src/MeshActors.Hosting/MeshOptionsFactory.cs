@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Reflection;
 using System.Security.Cryptography;
+using System.Text.Json;
+using MeshActors.Messaging;
 using MeshActors.Transport;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
@@ -23,6 +25,13 @@ internal sealed class MeshOptionsFactory(
     private const string CertificateKey = "Transport:Certificate";
     private const string ValidationKey = "Transport:RemoteCertificateValidation";
     private const string TrustedRootsKey = "Transport:TrustedRoots";
+    private const string JsonKey = "Json";
+
+    // Options that are objects the binder cannot make from text: it would leave a value out without a word.
+    private static readonly string[] CodeOnlyKeys = ["LoggerFactory", "MeterFactory", ValidationKey];
+
+    // Options that name one of the built-in strategies (LoadBalancers): the binder cannot make an interface either.
+    private static readonly string[] BalancerKeys = ["Messaging:TopicGroupBalancer", "Messaging:ServiceBalancer"];
 
     public MeshOptions Create(string name)
     {
@@ -46,47 +55,74 @@ internal sealed class MeshOptionsFactory(
     /// </summary>
     private static MeshOptions Bind(IConfigurationSection section, List<string> failures)
     {
-        var values = section.AsEnumerable().Where(entry => entry.Value is not null && !IsTls(section, entry.Key)).ToList();
-        var options = new MeshOptions();
+        var values = section.AsEnumerable().Where(entry => entry.Value is not null && !IsObject(section, entry.Key)).ToList();
+        var options = Unbound(section);
         if (BindingFailure(section.Path, values, options) is not null)
         {
             // The binder stops at the first bad value, and does not always name its key: binding each key alone
             // finds every one.
-            options = BindEach(section.Path, values, failures);
+            options = BindEach(section, values, failures);
         }
 
-        return WithTls(options, section, failures);
+        foreach (var key in CodeOnlyKeys.Where(key => section.GetSection(key).Exists()))
+            failures.Add($"Configuration {section.Path}:{key} is refused: it is an object, not a setting; set MeshOptions.{key.Replace(':', '.')} in AddMeshActors.");
+        return WithTls(WithBalancers(options, section, failures), section, failures);
     }
 
-    private static MeshOptions BindEach(string path, List<KeyValuePair<string, string?>> values, List<string> failures)
+    /// <summary>
+    /// The defaults the section binds onto: with a JSON setting, a copy of the shared, read-only
+    /// <see cref="JsonSerializerOptions.Web"/> default, which the binder would otherwise fail to change.
+    /// </summary>
+    private static MeshOptions Unbound(IConfigurationSection section) =>
+        section.GetSection(JsonKey).Exists() ? new MeshOptions { Json = new JsonSerializerOptions(JsonSerializerOptions.Web) } : new MeshOptions();
+
+    // Such values are left to WithTls, WithBalancers and the refusal of code-only keys: bound as text they would be
+    // left out without a word (the node then speaking cleartext, say), or fail the binder on a section.
+    private static bool IsObject(IConfigurationSection section, string key) =>
+        CodeOnlyKeys.Concat(BalancerKeys).Append(CertificateKey).Append(TrustedRootsKey)
+            .Any(name => key.StartsWith(section.Path + ":" + name, StringComparison.OrdinalIgnoreCase));
+
+    private static MeshOptions WithBalancers(MeshOptions options, IConfigurationSection section, List<string> failures)
+    {
+        var messaging = options.Messaging;
+        foreach (var key in BalancerKeys)
+        {
+            var setting = section.GetSection(key);
+            if (!setting.Exists())
+                continue;
+            if (setting.Value is null || !LoadBalancers.ByName.TryGetValue(setting.Value, out var balancer))
+            {
+                failures.Add($"Configuration {setting.Path} = '{setting.Value}' is refused: name one of {string.Join(", ", LoadBalancers.ByName.Keys)}; a strategy of your own is set in AddMeshActors.");
+                continue;
+            }
+
+            messaging = key.EndsWith(nameof(MessagingOptions.ServiceBalancer), StringComparison.Ordinal)
+                ? messaging with { ServiceBalancer = balancer }
+                : messaging with { TopicGroupBalancer = balancer };
+        }
+
+        return options with { Messaging = messaging };
+    }
+
+    private static MeshOptions BindEach(IConfigurationSection section, List<KeyValuePair<string, string?>> values, List<string> failures)
     {
         var accepted = new List<KeyValuePair<string, string?>>();
         foreach (var (key, value) in values)
         {
-            if (BindingFailure(path, [new(key, value)], new MeshOptions()) is { } refusal)
+            if (BindingFailure(section.Path, [new(key, value)], Unbound(section)) is { } refusal)
                 failures.Add($"Configuration {key} = '{value}' is refused: {refusal}");
             else
                 accepted.Add(new(key, value));
         }
 
-        var options = new MeshOptions();
-        if (BindingFailure(path, accepted, options) is { } together)
-            failures.Add($"Configuration section {path} is refused: {together}"); // values refused only together
+        var options = Unbound(section);
+        if (BindingFailure(section.Path, accepted, options) is { } together)
+            failures.Add($"Configuration section {section.Path} is refused: {together}"); // values refused only together
         return options;
     }
 
-    // Certificates and callbacks do not bind from text: the binder would leave a plain value out without a word (the
-    // node then speaking cleartext, or trusting the system's store), and fail on a section. Certificates are loaded
-    // from the files their sections name.
-    private static bool IsTls(IConfigurationSection section, string key) =>
-        key.StartsWith(section.Path + ":" + CertificateKey, StringComparison.OrdinalIgnoreCase)
-        || key.StartsWith(section.Path + ":" + ValidationKey, StringComparison.OrdinalIgnoreCase)
-        || key.StartsWith(section.Path + ":" + TrustedRootsKey, StringComparison.OrdinalIgnoreCase);
-
     private static MeshOptions WithTls(MeshOptions options, IConfigurationSection section, List<string> failures)
     {
-        if (section.GetSection(ValidationKey).Exists())
-            failures.Add($"Configuration {section.Path}:{ValidationKey} is refused: a certificate check is code; set MeshOptions.Transport.RemoteCertificateValidation in AddMeshActors.");
         var certificate = Load(section.GetSection(CertificateKey), "name the certificate's file as {0}:Path (PKCS#12, or PEM with {0}:KeyPath), with {0}:Password when it has one",
             file => MeshCertificates.Load(file.Path, file.Section["KeyPath"], file.Section["Password"]), failures);
         var roots = Load(section.GetSection(TrustedRootsKey), "name a PEM file of the certificates the node trusts as {0}:Path",
@@ -146,6 +182,7 @@ internal sealed class MeshOptionsFactory(
     private static string? Refusal(Exception ex) => ex switch
     {
         TargetInvocationException { InnerException: ArgumentException refused } => Reason(refused),
+        TargetInvocationException { InnerException: { } thrown } => thrown.Message,
         ArgumentException refused => Reason(refused),
         InvalidOperationException unconvertible => unconvertible.Message,
         _ => null,

@@ -21,6 +21,16 @@ public static class LoadBalancers
     /// <summary>Every node of the group (topics only: a request goes to one provider).</summary>
     public static ILoadBalancer Broadcast { get; } = new BroadcastBalancer();
 
+    /// <summary>The built-in strategies by their names here, as a host's configuration gives them (case-insensitive).</summary>
+    internal static IReadOnlyDictionary<string, ILoadBalancer> ByName { get; } = new Dictionary<string, ILoadBalancer>(StringComparer.OrdinalIgnoreCase)
+    {
+        [nameof(RoundRobin)] = RoundRobin,
+        [nameof(Random)] = Random,
+        [nameof(LeastOutstanding)] = LeastOutstanding,
+        [nameof(LocalFirst)] = LocalFirst,
+        [nameof(Broadcast)] = Broadcast,
+    };
+
     private sealed class RoundRobinBalancer : ILoadBalancer
     {
         public int Select(CandidateGroup candidates) => (int)((ulong)candidates.NextTicket() % (ulong)candidates.Count);
