@@ -22,7 +22,10 @@ internal sealed partial class TopicRouterActor
             // A new channel, or one that took over from another: the peer's announcements start over on it
             // (docs/protocol.md 5.7), with versions that may be lower than the old channel's if the peer restarted.
             node.Version = 0;
-            SendInterest(node.Peer, Current());
+            // What the other peers were told, not the set of this moment: a change since then is announced to every peer
+            // soon, this one included; the set of this moment could be one that changes back before that, which the
+            // announcement then skips as unchanged, leaving this peer with it.
+            SendInterest(node.Peer, _announced ?? Current());
             Rebuild();
         });
         Receive<PeerDisconnected>(disconnected =>
@@ -44,8 +47,9 @@ internal sealed partial class TopicRouterActor
         if (received.Interest.Version <= node.Version)
             return; // late, repeated or duplicated (two channels, reconnects): the highest version wins
         node.Version = received.Interest.Version;
-        node.Topics = received.Interest.Topics;
-        node.Services = received.Interest.Services;
+        // A name listed twice would make the node two candidates of its group: twice the messages, or its share twice over.
+        node.Topics = received.Interest.Topics.Distinct(StringComparer.Ordinal).ToArray();
+        node.Services = received.Interest.Services.Distinct(StringComparer.Ordinal).ToArray();
         MessagingLog.PeerInterest(_log, node.Peer.NodeId, node.Peer.Name, node.Version, node.Topics.Count, node.Services.Count);
         Rebuild();
     }
