@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Collections.Concurrent;
+using System.Text;
 using System.Text.Json;
 using MeshActors.Actors;
 using MeshActors.Peers;
@@ -98,6 +100,21 @@ internal sealed partial class MeshMessaging
     {
         if (string.IsNullOrEmpty(name))
             throw new ArgumentException($"A {what} must not be empty.", paramName);
+        // UTF-8 cannot carry a lone surrogate: the JSON writer would send U+FFFD in its place, a name nobody uses.
+        if (name.AsSpan().ContainsAnyInRange('\uD800', '\uDFFF') && !IsWellFormed(name))
+            throw new ArgumentException($"A {what} must be well-formed UTF-16: '{name}' holds a lone surrogate, which UTF-8 on the wire cannot carry.", paramName);
+    }
+
+    private static bool IsWellFormed(string text)
+    {
+        for (var rest = text.AsSpan(); !rest.IsEmpty; )
+        {
+            if (Rune.DecodeFromUtf16(rest, out _, out var read) != OperationStatus.Done)
+                return false;
+            rest = rest[read..];
+        }
+
+        return true;
     }
 
     /// <summary>Counts an attachment not sent to <paramref name="peer"/>, which lacks the <c>bin</c> capability; logs the first for each topic or service.</summary>

@@ -238,11 +238,59 @@ internal sealed partial class EnvelopeDecoder
         return interest;
     }
 
+    /// <summary>The object <paramref name="payload"/> with each repeated member's last occurrence only; null when nothing repeats or it is no JSON object.</summary>
+    private static byte[]? WithoutReplacedMembers(ReadOnlySpan<byte> payload)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(payload.ToArray());
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+                return null;
+            var members = 0;
+            var last = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+            foreach (var member in document.RootElement.EnumerateObject())
+            {
+                last[member.Name] = member.Value;
+                members++;
+            }
+
+            if (last.Count == members)
+                return null;
+            var buffer = new ArrayBufferWriter<byte>(payload.Length);
+            using (var writer = new Utf8JsonWriter(buffer))
+            {
+                writer.WriteStartObject();
+                foreach (var (name, value) in last)
+                {
+                    writer.WritePropertyName(name);
+                    value.WriteTo(writer);
+                }
+
+                writer.WriteEndObject();
+            }
+
+            return buffer.WrittenSpan.ToArray();
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
     private static T Deserialize<T>(ReadOnlySpan<byte> payload, JsonTypeInfo<T> typeInfo)
     {
         try
         {
-            return JsonSerializer.Deserialize(payload, typeInfo)!;
+            try
+            {
+                return JsonSerializer.Deserialize(payload, typeInfo)!;
+            }
+            catch (JsonException) when (WithoutReplacedMembers(payload) is { } lastOnes)
+            {
+                // docs/protocol.md 4.1: of a repeated member the last one wins, but the serializer converts each one as
+                // it reads it, and fails the frame on an earlier value it cannot take. Rare frames: read them again.
+                return JsonSerializer.Deserialize(lastOnes, typeInfo)!;
+            }
         }
         catch (JsonException e)
         {

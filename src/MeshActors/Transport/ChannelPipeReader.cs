@@ -9,6 +9,8 @@ internal sealed class ChannelPipeReader(PipeReader inner, MeshChannel channel) :
 {
     private ReadOnlySequence<byte> _buffer;
     private long _unconsumed;
+    private long _bufferOffset; // bytes of the input before _buffer's start
+    private long _examined; // bytes of the input examined so far, each reported once
 
     public override ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default)
     {
@@ -48,7 +50,17 @@ internal sealed class ChannelPipeReader(PipeReader inner, MeshChannel channel) :
     public override void AdvanceTo(SequencePosition consumed, SequencePosition examined)
     {
         var unconsumed = _buffer.Slice(consumed).Length;
-        channel.OnInputConsumed(_buffer.Length - unconsumed);
+        // Examined, not only consumed, is what the sender gets room for again: a frame larger than the receive window
+        // is examined whole and consumed only once it is whole, so counting consumed bytes alone, it never would be.
+        // What stays buffered is still bounded: one incomplete frame plus the window.
+        var examinedTo = Math.Max(_bufferOffset + _buffer.Slice(_buffer.Start, examined).Length, _bufferOffset + _buffer.Length - unconsumed);
+        if (examinedTo > _examined)
+        {
+            channel.OnInputExamined(examinedTo - _examined);
+            _examined = examinedTo;
+        }
+
+        _bufferOffset += _buffer.Length - unconsumed;
         _unconsumed = unconsumed;
         try
         {

@@ -148,8 +148,8 @@ public abstract class MeshChannel : IAsyncDisposable
     /// <summary>Frees what the stream holds once both directions have ended or it was aborted.</summary>
     private protected abstract void Release();
 
-    /// <summary>The reader of <see cref="Input"/> consumed <paramref name="bytes"/> more (0 or more, per read).</summary>
-    internal virtual void OnInputConsumed(long bytes)
+    /// <summary>The reader of <see cref="Input"/> examined <paramref name="bytes"/> more (each byte once, consumed or not).</summary>
+    internal virtual void OnInputExamined(long bytes)
     {
     }
 

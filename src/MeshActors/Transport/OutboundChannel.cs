@@ -33,7 +33,7 @@ internal sealed class OutboundChannel : MeshChannel
             ? int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var version) ? version : 0
             : null;
 
-    internal override void OnInputConsumed(long bytes) => _connection.OnConsumed(bytes);
+    internal override void OnInputExamined(long bytes) => _connection.ReturnCredit(bytes);
 
     private protected override void ResetStream() => _connection.Reset();
 

@@ -30,8 +30,8 @@ internal sealed partial class Http2ClientConnection
     private ArrayBufferWriter<byte>? _headerBlock;
     private bool _headerBlockEndsStream;
 
-    /// <summary>The channel has read <paramref name="bytes"/> more of the input: give the listener that much room again, once half the window is read.</summary>
-    public void OnConsumed(long bytes)
+    /// <summary>The channel is done with <paramref name="bytes"/> more of the input: give the listener that much room again, once half the window is.</summary>
+    public void ReturnCredit(long bytes)
     {
         if (bytes <= 0 || Interlocked.Add(ref _consumed, bytes) < _receiveWindow / 2)
         {
@@ -253,10 +253,10 @@ internal sealed partial class Http2ClientConnection
         }
 
         var data = Unpad(header, payload);
-        OnConsumed(header.Length - data.Length); // padding is never read by the channel
+        ReturnCredit(header.Length - data.Length); // padding is never read by the channel
         if (IsClosing)
         {
-            OnConsumed(data.Length); // nobody reads any more
+            ReturnCredit(data.Length); // nobody reads any more
         }
         else
         {

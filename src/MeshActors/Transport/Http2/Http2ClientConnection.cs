@@ -84,7 +84,7 @@ internal sealed partial class Http2ClientConnection : IAsyncDisposable
         _input = new Pipe(new PipeOptions(pauseWriterThreshold: 0, minimumSegmentSize: 64 * 1024, useSynchronizationContext: false));
     }
 
-    /// <summary>What the listener sends on the stream: the response body. Report what is read with <see cref="OnConsumed"/>.</summary>
+    /// <summary>What the listener sends on the stream: the response body. Report what is read with <see cref="ReturnCredit"/>.</summary>
     public PipeReader Input => _input.Reader;
 
     /// <summary>What this side sends on the stream: the request body. Completing it ends the stream (END_STREAM).</summary>
