@@ -20,7 +20,7 @@ public abstract class ActorBase
 
         if (this is IWithTimers withTimers)
         {
-            withTimers.Timers = new TimerScheduler(_cell);
+            withTimers.Timers = _cell.NewTimers();
         }
 
         if (this is IWithStash withStash)

@@ -60,13 +60,13 @@ internal sealed partial class ActorCell
         HandleChildTerminated(actor);
     }
 
-    private void ReceivedTerminated(Terminated terminated)
+    private bool ReceivedTerminated(Terminated terminated)
     {
-        if (_deathWatch is { } watch && watch.TerminatedQueued.Remove(terminated.ActorRef))
-        {
-            _current = new Envelope(terminated, terminated.ActorRef);
-            ReceiveMessage(terminated);
-        }
+        if (_deathWatch is not { } watch || !watch.TerminatedQueued.Remove(terminated.ActorRef))
+            return false; // unwatched since it was queued
+        _current = new Envelope(terminated, terminated.ActorRef);
+        ReceiveMessage(terminated);
+        return true;
     }
 
     private void TellWatchersAndUnwatchAll()

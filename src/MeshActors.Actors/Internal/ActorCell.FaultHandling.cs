@@ -8,7 +8,7 @@ internal sealed partial class ActorCell
 {
     private bool _failed;
     private object? _failedMessage;
-    private LocalActorRef? _failurePerpetrator;
+    private List<LocalActorRef>? _escalatingChildren; // children whose failures wait for this actor's own directive
     private Exception? _recreateCause;
 
     // The restart budget of this actor, kept here but touched only by the parent's strategy on the parent's turn.
@@ -18,6 +18,15 @@ internal sealed partial class ActorCell
     /// <summary>The actor failed (or escalates a child's failure): suspend and let the parent decide.</summary>
     public void HandleInvokeFailure(Exception cause, LocalActorRef? perpetrator = null)
     {
+        if (_failed && perpetrator is not null && _state < CellState.Terminating)
+        {
+            // Another child escalates while this actor waits for its supervisor: it waits for the same directive.
+            // Children keep running while their parent is failed here (unlike Akka.NET, which suspends them), so this
+            // happens whenever the supervisor takes its time.
+            _escalatingChildren!.Add(perpetrator);
+            return;
+        }
+
         if (_failed || _state >= CellState.Terminating)
         {
             System.LogIgnoredFailure(cause, Self);
@@ -26,7 +35,7 @@ internal sealed partial class ActorCell
 
         _failed = true;
         _failedMessage = perpetrator is null ? _current.Message : null;
-        _failurePerpetrator = perpetrator;
+        _escalatingChildren = perpetrator is null ? [] : [perpetrator];
         AbandonPendingAsync();
         UpdateSuspension();
 
@@ -71,11 +80,12 @@ internal sealed partial class ActorCell
         _failed = false;
         _failedMessage = null;
         UpdateSuspension();
-        if (_failurePerpetrator is { } child)
+        foreach (var child in _escalatingChildren ?? [])
         {
-            _failurePerpetrator = null;
             child.SendSystemMessage(new Resume());
         }
+
+        _escalatingChildren = null;
     }
 
     /// <summary>Akka.NET's restart budget: at most <paramref name="maxNrOfRetries"/> restarts within <paramref name="window"/> (-1 and infinite mean no limit).</summary>

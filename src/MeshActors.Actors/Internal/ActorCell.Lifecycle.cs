@@ -70,6 +70,7 @@ internal sealed partial class ActorCell
     {
         _actor = null;
         _failed = false;
+        _escalatingChildren = null; // stopped with the failed instance
         ActorBase actor;
         try
         {
@@ -78,12 +79,15 @@ internal sealed partial class ActorCell
         }
         catch (Exception exception)
         {
+            // No instance holds the timers its constructor started: nothing else would ever cancel them.
+            _constructorTimers?.CancelAll();
             FailInitialization(exception, "constructor");
             return;
         }
         finally
         {
             t_constructing = null;
+            _constructorTimers = null;
         }
 
         _actor = actor;
@@ -205,7 +209,11 @@ internal sealed partial class ActorCell
         }
         else
         {
+            // Nothing ever started: the new instance starts as a first one, with PreStart (Akka.NET turns this
+            // Recreate into a Create too).
             StopChildrenOfFailedConstructor();
+            BeginRecreate(cause: null);
+            return;
         }
 
         BeginRecreate(cause);

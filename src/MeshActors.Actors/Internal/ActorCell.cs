@@ -93,6 +93,12 @@ internal sealed partial class ActorCell : IActorContext
 
     internal static void ExitTurn(ActorCell? previous) => t_current = previous;
 
+    // The timers of the instance being constructed, until it is: a constructor that fails leaves them to the cell.
+    private TimerScheduler? _constructorTimers;
+
+    /// <summary>Called by <see cref="ActorBase"/>'s constructor for an actor with timers: they are made before the constructor's body runs.</summary>
+    internal TimerScheduler NewTimers() => _constructorTimers = new TimerScheduler(this);
+
     /// <summary>Called by <see cref="ActorBase"/>'s constructor: the cell it belongs to, consumed so that a second <c>new</c> fails.</summary>
     internal static ActorCell? TakeConstructing()
     {
@@ -106,11 +112,12 @@ internal sealed partial class ActorCell : IActorContext
     {
         _current = envelope;
         _messageNumber++;
+        var delivered = true;
         try
         {
             if (envelope.Message is IAutoReceivedMessage)
             {
-                AutoReceive(envelope.Message);
+                delivered = AutoReceive(envelope.Message);
             }
             else
             {
@@ -122,7 +129,10 @@ internal sealed partial class ActorCell : IActorContext
             HandleInvokeFailure(exception);
         }
 
-        NoteActivity(envelope.Message); // silence begins when the message is done, as in Akka.NET
+        if (delivered)
+        {
+            NoteActivity(envelope.Message); // silence begins when the message is done, as in Akka.NET
+        }
 
         if (_pendingAsync is null)
         {
@@ -141,30 +151,30 @@ internal sealed partial class ActorCell : IActorContext
         }
     }
 
-    private void AutoReceive(object message)
+    /// <summary>Handles a message the kernel acts on itself; false when it was dropped, unseen by the actor (a stale tick, an unwatched actor's end).</summary>
+    private bool AutoReceive(object message)
     {
         switch (message)
         {
             case WatchedTerminated watched:
-                ReceivedTerminated(watched.Terminated);
-                break;
+                return ReceivedTerminated(watched.Terminated);
             case PoisonPill:
                 Self.SendSystemMessage(new Terminate());
-                break;
+                return true;
             case Kill:
                 throw new ActorKilledException($"Kill received by {Self.Path}.");
             case TimerScheduler.ActiveTimer timer:
                 // A tick of an earlier instance's timer (queued before a restart cancelled it) is not for this one.
-                if (ReferenceEquals(timer.Owner, (_actor as IWithTimers)?.Timers) && timer.Owner.Accept(timer))
-                {
-                    _current = new Envelope(timer.Message, _current.Sender); // what Stash() keeps
-                    ReceiveMessage(timer.Message);
-                }
-
-                break;
+                if (!ReferenceEquals(timer.Owner, (_actor as IWithTimers)?.Timers) || !timer.Owner.Accept(timer))
+                    return false;
+                _current = new Envelope(timer.Message, _current.Sender); // what Stash() keeps
+                ReceiveMessage(timer.Message);
+                return true;
             case ReceiveTimeoutTick:
                 OnReceiveTimeoutTick();
-                break;
+                return true;
+            default:
+                return true;
         }
     }
 
