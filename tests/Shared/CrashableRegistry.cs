@@ -68,7 +68,12 @@ public sealed class CrashableRegistry(IRegistry inner) : IRegistry
 
     public Task RegisterAsync(MeshMember self, CancellationToken cancellationToken = default) => Call(() => inner.RegisterAsync(self, cancellationToken));
 
-    public Task RefreshAsync(MeshMember self, CancellationToken cancellationToken = default) => Call(() => inner.RefreshAsync(self, cancellationToken));
+    public async Task<bool> RefreshAsync(MeshMember self, CancellationToken cancellationToken = default)
+    {
+        var kept = true;
+        await Call(async () => kept = await inner.RefreshAsync(self, cancellationToken));
+        return kept;
+    }
 
     public Task DeregisterAsync(MeshMember self, CancellationToken cancellationToken = default) => Call(() => inner.DeregisterAsync(self, cancellationToken));
 

@@ -27,8 +27,13 @@ public interface IRegistry : IAsyncDisposable
     /// <exception cref="ArgumentException">The member cannot be registered as it is (e.g. a name containing ':').</exception>
     Task RegisterAsync(MeshMember self, CancellationToken cancellationToken = default);
 
-    /// <summary>Writes <paramref name="self"/>'s registration again with a fresh TTL, without announcing it (the heartbeat); recreates it if it expired.</summary>
-    Task RefreshAsync(MeshMember self, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Writes <paramref name="self"/>'s registration again with a fresh TTL, without announcing it (the heartbeat). True
+    /// when it was there; false when it was gone without a deregistration (the keyspace flushed, the directory wiped, or
+    /// this node stalled past its TTL): it is then registered afresh, announced, and the other nodes' registrations are
+    /// likely gone too, until they heartbeat.
+    /// </summary>
+    Task<bool> RefreshAsync(MeshMember self, CancellationToken cancellationToken = default);
 
     /// <summary>Announces the leave, then removes <paramref name="self"/>'s registration at once (announced first, so no peer that hears of it takes the node for expired).</summary>
     Task DeregisterAsync(MeshMember self, CancellationToken cancellationToken = default);

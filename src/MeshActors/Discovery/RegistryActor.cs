@@ -39,6 +39,7 @@ public sealed partial class RegistryActor : ReceiveActor, IWithTimers
     private bool _everRegistered;
     private bool? _available;
     private long _unavailableSince;
+    private long _entryLostAt;
     private TimeSpan _backoff;
     private bool _left;
     private Action<RegistryChange>? _onChange;
@@ -62,7 +63,12 @@ public sealed partial class RegistryActor : ReceiveActor, IWithTimers
         Receive<Sync>(_ => StartSync());
         Receive<Synced>(OnSynced);
         Receive<SyncFailed>(OnSyncFailed);
-        Receive<Refreshed>(_ => _refreshing = null);
+        Receive<Refreshed>(refreshed =>
+        {
+            _refreshing = null;
+            if (refreshed.EntryLost && !_left)
+                OnEntryLost();
+        });
         Receive<RefreshFailed>(OnRefreshFailed);
         Receive<Announced>(announced => OnAnnounced(announced.Change));
         Receive<ConnectionStateChanged>(OnConnectionStateChanged);
@@ -151,7 +157,7 @@ public sealed partial class RegistryActor : ReceiveActor, IWithTimers
         // Task.Run: a backend that does its I/O synchronously (the local directory) must not run it on the actor.
         _inFlight = Task.Run(() => SyncAsync(register, self)).PipeTo(
             Self,
-            success: listing => new Synced(listing, startedAt),
+            success: synced => new Synced(synced.Listing, startedAt, synced.EntryLost),
             failure: exception => new SyncFailed(exception));
     }
 
@@ -163,18 +169,19 @@ public sealed partial class RegistryActor : ReceiveActor, IWithTimers
         var self = _self;
         _refreshing = Task.Run(() => _registry.RefreshAsync(self)).PipeTo(
             Self,
-            success: () => Refreshed.Instance,
+            success: kept => kept ? Refreshed.Kept : Refreshed.Lost,
             failure: exception => new RefreshFailed(exception));
     }
 
     /// <summary>Runs off the actor: touches only its arguments and the registry.</summary>
-    private async Task<RegistryListing> SyncAsync(bool register, MeshMember self)
+    private async Task<(RegistryListing Listing, bool EntryLost)> SyncAsync(bool register, MeshMember self)
     {
+        var lost = false;
         if (register)
             await _registry.RegisterAsync(self).ConfigureAwait(false);
         else
-            await _registry.RefreshAsync(self).ConfigureAwait(false);
-        return await _registry.ListAsync().ConfigureAwait(false);
+            lost = !await _registry.RefreshAsync(self).ConfigureAwait(false);
+        return (await _registry.ListAsync().ConfigureAwait(false), lost);
     }
 
     private void OnSynced(Synced synced)
@@ -207,6 +214,12 @@ public sealed partial class RegistryActor : ReceiveActor, IWithTimers
             Timers.Cancel(RetryTimer);
         }
 
+        // This round wrote this node's registration before it listed: a listing without it comes from a keyspace lost
+        // since (flushed; a Redis restarted without its data), which the refresh could not see. Taken so at most every
+        // two TTLs, so that a registration that somehow never lists cannot hold off removals for good.
+        if (synced.EntryLost
+            || (!synced.Listing.Members.Any(member => IsSelf(member.Id)) && Stopwatch.GetElapsedTime(_entryLostAt) > _options.Ttl * 2))
+            OnEntryLost();
         Reconcile(synced.Listing, synced.StartedAt);
         // After the round's membership events: whoever hears it finds the members the registry listed.
         if (becameAvailable)
@@ -275,6 +288,17 @@ public sealed partial class RegistryActor : ReceiveActor, IWithTimers
         }
     }
 
+    /// <summary>
+    /// This node's registration was gone without a deregistration, and the other nodes' likely went with it: they write
+    /// theirs again at their next heartbeat, so removals wait one TTL, and this node registers (announced) again.
+    /// </summary>
+    private void OnEntryLost()
+    {
+        _entryLostAt = Stopwatch.GetTimestamp();
+        _registerNeeded = true;
+        _removalsSuspendedUntil = Math.Max(_removalsSuspendedUntil, Stopwatch.GetTimestamp() + (long)(_options.Ttl.TotalSeconds * Stopwatch.Frequency));
+    }
+
     private void BecomeUnavailable(string reason)
     {
         _available = false;
@@ -339,13 +363,14 @@ public sealed partial class RegistryActor : ReceiveActor, IWithTimers
         public static readonly Sync Instance = new();
     }
 
-    private sealed record Synced(RegistryListing Listing, long StartedAt);
+    private sealed record Synced(RegistryListing Listing, long StartedAt, bool EntryLost);
 
     private sealed record SyncFailed(Exception Exception);
 
-    private sealed class Refreshed
+    private sealed record Refreshed(bool EntryLost)
     {
-        public static readonly Refreshed Instance = new();
+        public static readonly Refreshed Kept = new(false);
+        public static readonly Refreshed Lost = new(true);
     }
 
     private sealed record RefreshFailed(Exception Exception);

@@ -265,7 +265,7 @@ public sealed class MembershipEventOrderSpec(RedisServer redis) : MeshActors.Tes
 
         public Task RegisterAsync(MeshMember self, CancellationToken cancellationToken = default) => inner.RegisterAsync(self, cancellationToken);
 
-        public Task RefreshAsync(MeshMember self, CancellationToken cancellationToken = default) => inner.RefreshAsync(self, cancellationToken);
+        public Task<bool> RefreshAsync(MeshMember self, CancellationToken cancellationToken = default) => inner.RefreshAsync(self, cancellationToken);
 
         public Task DeregisterAsync(MeshMember self, CancellationToken cancellationToken = default) => inner.DeregisterAsync(self, cancellationToken);
 

@@ -47,15 +47,19 @@ internal sealed class LocalDirectoryRegistry : IRegistry
 
     public RegistryConnectionState ConnectionState => RegistryConnectionState.Connected;
 
-    // A directory on this machine is always reachable; failures are reported per call. Raised only when the directory
-    // lost this node's entry (wiped under it): to the registry actor that is a registry that came back without its keys.
-    public event Action<RegistryConnectionState>? ConnectionStateChanged;
+    // A directory on this machine is always reachable, so the state never changes; failures are reported per call.
+    public event Action<RegistryConnectionState>? ConnectionStateChanged
+    {
+        add { }
+        remove { }
+    }
 
     public event Action<RegistryChange>? Changed;
 
     public Task RegisterAsync(MeshMember self, CancellationToken cancellationToken = default) => WriteAsync(self, cancellationToken);
 
-    public Task RefreshAsync(MeshMember self, CancellationToken cancellationToken = default) => WriteAsync(self, cancellationToken);
+    public async Task<bool> RefreshAsync(MeshMember self, CancellationToken cancellationToken = default) =>
+        !await WriteAsync(self, cancellationToken).ConfigureAwait(false);
 
     public Task DeregisterAsync(MeshMember self, CancellationToken cancellationToken = default)
     {
@@ -124,7 +128,8 @@ internal sealed class LocalDirectoryRegistry : IRegistry
         return ValueTask.CompletedTask;
     }
 
-    private Task WriteAsync(MeshMember self, CancellationToken cancellationToken)
+    /// <summary>Writes the entry; true when it had been written before and was gone (see <see cref="OnEntryLost"/>).</summary>
+    private Task<bool> WriteAsync(MeshMember self, CancellationToken cancellationToken)
     {
         var value = RegistrationCodec.EncodeRegistration(self, _options.MaxRegistrationBytes, DateTimeOffset.UtcNow + _options.Ttl);
         var temp = Path.Combine(_directory, $".{self.Id}.{Guid.NewGuid():N}{TempExtension}");
@@ -141,14 +146,13 @@ internal sealed class LocalDirectoryRegistry : IRegistry
                 File.WriteAllBytes(temp, value);
                 File.Move(temp, EntryPath(self.Id), overwrite: true);
                 Volatile.Write(ref _written, self.Id);
+                return lost;
             }
             catch
             {
                 File.Delete(temp);
                 throw;
             }
-
-            return true;
         }, cancellationToken);
     }
 
@@ -257,23 +261,14 @@ internal sealed class LocalDirectoryRegistry : IRegistry
     }
 
     /// <summary>
-    /// The other nodes' entries went with this one's: they write them again at their next heartbeat. Until then a
-    /// listing must not take them for dead, so the registry actor is told what a Redis that restarted tells it; and a
-    /// watcher of a deleted directory hears nothing more, so it is made again.
+    /// The other nodes' entries went with this one's: they write them again at their next heartbeat, and until then a
+    /// listing must not take them for dead (the registry actor learns it from the refresh). A watcher of a deleted
+    /// directory hears nothing more, so it is made again.
     /// </summary>
     private void OnEntryLost(string id)
     {
         DiscoveryLog.EntryLost(_logger, Description, id, "the directory wiped, or this node stalled past its TTL?");
         Interlocked.Exchange(ref _watcher, Watch())?.Dispose();
-        try
-        {
-            ConnectionStateChanged?.Invoke(RegistryConnectionState.Disconnected);
-            ConnectionStateChanged?.Invoke(RegistryConnectionState.Connected);
-        }
-        catch (Exception ex)
-        {
-            DiscoveryLog.HandlerFailed(_logger, Description, ex);
-        }
     }
 
     private FileSystemWatcher? Watch()

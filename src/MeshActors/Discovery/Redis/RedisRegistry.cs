@@ -71,23 +71,17 @@ internal sealed class RedisRegistry : IRegistry
         }, cancellationToken);
     }
 
-    /// <remarks>
-    /// <c>SET ... XX</c> writes only over the key: a key gone without a deregistration means the keyspace was flushed
-    /// (or this node stalled past its TTL), and then the other nodes' keys went too. The node registers again,
-    /// announced, and the registry actor is told what a Redis that restarted would tell it, so that its next listings
-    /// give the others one TTL to come back before taking them for dead.
-    /// </remarks>
-    public async Task RefreshAsync(MeshMember self, CancellationToken cancellationToken = default)
+    /// <remarks><c>SET ... XX</c> writes only over the key, so that a key gone without a deregistration is noticed.</remarks>
+    public async Task<bool> RefreshAsync(MeshMember self, CancellationToken cancellationToken = default)
     {
         var (key, value) = Entry(self);
         var refreshed = await ExecuteAsync("refresh", db => db.ExecuteAsync("SET", key, value, "EX", _ttlSeconds, "XX"), cancellationToken).ConfigureAwait(false);
         if (!refreshed.IsNull)
-            return;
+            return true;
 
         await RegisterAsync(self, cancellationToken).ConfigureAwait(false);
         DiscoveryLog.EntryLost(_logger, Description, self.Id, "the keyspace flushed, or this node stalled past its TTL?");
-        Raise(ConnectionStateChanged, RegistryConnectionState.Disconnected);
-        Raise(ConnectionStateChanged, RegistryConnectionState.Connected);
+        return false;
     }
 
     public Task DeregisterAsync(MeshMember self, CancellationToken cancellationToken = default)
@@ -324,17 +318,11 @@ internal sealed class RedisRegistry : IRegistry
             return;
         }
 
-        // Pub/sub ignores the database: meshes kept apart by database number alone (redis://host/1, redis://host/2)
-        // hear each other's joins. One is confirmed in this database before it is announced; leaves name ids this
-        // mesh does not know.
-        if (_configuration.DefaultDatabase is > 0)
-        {
-            lock (_announcing)
-                _lastAnnouncement = AnnounceInOrderAsync(_lastAnnouncement, change);
-            return;
-        }
-
-        Raise(Changed, change);
+        // Pub/sub ignores the database: meshes kept apart by database number alone (redis://host/1, and database 0
+        // too) hear each other's joins. One is confirmed in this database before it is announced; leaves name ids
+        // this mesh does not know.
+        lock (_announcing)
+            _lastAnnouncement = AnnounceInOrderAsync(_lastAnnouncement, change);
     }
 
     // In the order they came: a leave waits for the confirmation of the join before it, which would otherwise bring
