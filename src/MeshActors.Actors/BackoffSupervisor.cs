@@ -17,6 +17,7 @@ public sealed class BackoffSupervisor : ActorBase, IWithTimers
     private IActorRef? _child;
     private int _restartCount;
     private Exception? _childFailure;
+    private bool _deciderStopped; // the decider said Stop: the supervisor stops with its child, whatever RestartOnStop says
 
     private BackoffSupervisor(BackoffOptions options) => _options = options;
 
@@ -58,6 +59,7 @@ public sealed class BackoffSupervisor : ActorBase, IWithTimers
             return Directive.Stop; // stopped now, started again after the delay
         }
 
+        _deciderStopped = directive == Directive.Stop;
         return directive;
     })
     {
@@ -122,7 +124,7 @@ public sealed class BackoffSupervisor : ActorBase, IWithTimers
         Timers.Cancel(ResetTimer);
         var failure = _childFailure;
         _childFailure = null;
-        if (failure is null && !_options.RestartOnStop)
+        if (_deciderStopped || (failure is null && !_options.RestartOnStop))
         {
             Context.Stop(Self);
             return;

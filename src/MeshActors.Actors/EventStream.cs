@@ -108,12 +108,19 @@ public sealed class EventStream
         public Subscription[] For(Type type) =>
             All.Length == 0
                 ? All
-                : _byType.GetOrAdd(type, static (t, all) => Array.FindAll(all, s => s.Channel.IsAssignableFrom(t)), All);
+                : _byType.GetOrAdd(type, static (t, all) => Distinct(Array.FindAll(all, s => s.Channel.IsAssignableFrom(t))), All);
+
+        // An actor subscribed to a type and to its base type gets each event once, as in Akka.NET.
+        private static Subscription[] Distinct(Subscription[] matching) =>
+            matching.Length < 2 ? matching : matching.DistinctBy(s => s.Receiver).ToArray();
     }
 
     private abstract class Subscription(Type channel)
     {
         public Type Channel { get; } = channel;
+
+        /// <summary>Who gets the events: the actor, or for a handler the subscription itself.</summary>
+        public virtual object Receiver => this;
 
         public abstract bool Is(IActorRef subscriber, Type? channel);
 
@@ -122,6 +129,8 @@ public sealed class EventStream
 
     private sealed class ActorSubscription(IActorRef subscriber, Type channel) : Subscription(channel)
     {
+        public override object Receiver => subscriber;
+
         public override bool Is(IActorRef actor, Type? channel) =>
             subscriber.Equals(actor) && (channel is null || channel == Channel);
 

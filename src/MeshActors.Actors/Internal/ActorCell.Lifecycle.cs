@@ -196,6 +196,9 @@ internal sealed partial class ActorCell
         }
 
         ClearReceiveTimeout();
+        // A handler awaiting when the restart comes (a sibling's failure under AllForOne) ends with its instance: the
+        // rest of it must not run on an instance whose PostStop has run.
+        AbandonPendingAsync();
         if (_actor is { } failed)
         {
             try
