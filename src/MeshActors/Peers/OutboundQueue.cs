@@ -17,7 +17,8 @@ namespace MeshActors.Peers;
 /// </param>
 /// <remarks>
 /// Enqueueing is a <see cref="ConcurrentQueue{T}"/> add, one compare-and-swap on the byte count, one increment of the
-/// envelope count and one read of the consumer's wake flag; the consumer gives both back once per batch. When another consumer is attached, the old one
+/// envelope count and reads of the waiting senders' count and the consumer's wake flag; the consumer gives both back
+/// once per batch, and then queues for waiting senders in the order they came. When another consumer is attached, the old one
 /// takes nothing more; an item is taken by exactly one of them, so nothing is written twice. Attachments
 /// are numbered by whoever decides them (the peer manager): one carried out late, because its channel's actor ran
 /// behind, never displaces a later one, which would leave the queue to a channel that is retiring.
@@ -31,7 +32,9 @@ internal sealed class OutboundQueue(long capBytes, int backpressureEnvelopes, lo
     private readonly Lock _attaching = new();
     private IOutboundConsumer? _consumer;
     private long _attachment;
-    private readonly WaitersSignal _room = new();
+    private readonly WaitersSignal _room = new(); // for whoever waits for the queue to empty
+    private readonly LinkedList<WaitingSender> _waiting = []; // senders waiting for room, first come first served (lock it)
+    private int _waitingCount;
     private string? _closed;
     private long _bytes;
     private int _envelopes;
@@ -64,10 +67,15 @@ internal sealed class OutboundQueue(long capBytes, int backpressureEnvelopes, lo
     /// </summary>
     /// <exception cref="PeerQueueFullException">The queue is at its cap and <paramref name="wait"/> is false.</exception>
     /// <exception cref="PeerUnavailableException">The queue was closed: the peer left.</exception>
+    /// <remarks>
+    /// Waiting senders get room in the order they came, and a sender that may wait queues behind them even when there is
+    /// room: one caller's sends, awaited or not, go out in the order it made them. <see cref="TryEnqueue"/> and a
+    /// sender that may not wait do not queue behind them.
+    /// </remarks>
     public ValueTask EnqueueAsync(Envelope envelope, bool wait, string nodeId, CancellationToken cancellationToken)
     {
         var size = SizeOf(envelope);
-        if (!IsClosed && (!wait || !IsBackedUp) && TryReserve(size))
+        if (!IsClosed && (!wait || (Volatile.Read(ref _waitingCount) == 0 && !IsBackedUp)) && TryReserve(size))
         {
             return Add(envelope) ? ValueTask.CompletedTask : ValueTask.FromException(Closed(nodeId));
         }
@@ -121,6 +129,7 @@ internal sealed class OutboundQueue(long capBytes, int backpressureEnvelopes, lo
 
         Interlocked.Add(ref _envelopes, -envelopes);
         Interlocked.Add(ref _bytes, -bytes);
+        AdmitWaiting();
         if (_room.HasWaiters)
         {
             _room.Release();
@@ -146,8 +155,26 @@ internal sealed class OutboundQueue(long capBytes, int backpressureEnvelopes, lo
     /// <summary>Drops (and counts) what is queued, for a peer that will never read it (it restarted); returns how many.</summary>
     public long DropQueued() => DropAll();
 
-    /// <summary>Wakes whoever waits for room or for the queue to empty, to look again at what they wait for.</summary>
-    public void Wake() => _room.Release();
+    /// <summary>Wakes whoever waits for room or for the queue to empty, to look again at what they wait for: a sender whose envelope is not wanted any more stops waiting.</summary>
+    public void Wake()
+    {
+        if (Volatile.Read(ref _waitingCount) > 0)
+        {
+            List<WaitingSender> unwanted;
+            lock (_waiting)
+            {
+                unwanted = _waiting.Where(sender => !IsWanted(sender.Envelope)).ToList();
+                foreach (var sender in unwanted)
+                    Remove(sender);
+            }
+
+            foreach (var sender in unwanted)
+                sender.TrySetException(NotWanted(sender));
+            AdmitWaiting();
+        }
+
+        _room.Release();
+    }
 
     /// <summary>Refuses further envelopes, fails waiting senders with <paramref name="reason"/>, and drops what is queued (counted); returns how many were dropped.</summary>
     public long Close(string reason)
@@ -158,6 +185,16 @@ internal sealed class OutboundQueue(long capBytes, int backpressureEnvelopes, lo
         }
 
         Volatile.Write(ref _consumer, null);
+        List<WaitingSender> waiting;
+        lock (_waiting)
+        {
+            waiting = [.. _waiting];
+            foreach (var sender in waiting)
+                Remove(sender);
+        }
+
+        foreach (var sender in waiting)
+            sender.TrySetException(Closed(sender.NodeId));
         _room.Release();
         return DropAll();
     }
@@ -215,49 +252,111 @@ internal sealed class OutboundQueue(long capBytes, int backpressureEnvelopes, lo
         return false;
     }
 
-    private async ValueTask EnqueueSlowAsync(Envelope envelope, long size, bool wait, string nodeId, CancellationToken cancellationToken)
+    private ValueTask EnqueueSlowAsync(Envelope envelope, long size, bool wait, string nodeId, CancellationToken cancellationToken)
     {
-        ThrowIfClosed(nodeId);
+        if (IsClosed)
+            return ValueTask.FromException(Closed(nodeId));
         if (!wait)
         {
             stats.OnDropped();
-            throw new PeerQueueFullException(nodeId, capBytes);
+            return ValueTask.FromException(new PeerQueueFullException(nodeId, capBytes));
         }
 
-        while (true)
+        var sender = new WaitingSender(this, envelope, size, nodeId);
+        lock (_waiting)
         {
-            // Registered before the look: room given back, or a close, before the registration is seen by the look;
-            // after it, it completes the task.
-            var room = _room.WaitTask;
-            ThrowIfClosed(nodeId);
-            cancellationToken.ThrowIfCancellationRequested(); // woken with room, and given up on meanwhile
-            if (!IsWanted(envelope))
-            {
-                // Woken after its channel dropped: the caller was failed meanwhile, and may take it elsewhere.
-                throw new PeerUnavailableException(nodeId, $"nobody waits for the {envelope.Type} any more; it was not queued");
-            }
-
-            if (!IsBackedUp && TryReserve(size))
-            {
-                if (!Add(envelope))
-                {
-                    throw Closed(nodeId);
-                }
-
-                return;
-            }
-
-            await room.WaitAsync(cancellationToken).ConfigureAwait(false);
+            // Under the lock Close takes: a sender that gets in after it would wait for ever.
+            if (IsClosed)
+                return ValueTask.FromException(Closed(nodeId));
+            sender.Node = _waiting.AddLast(sender);
+            Volatile.Write(ref _waitingCount, _waiting.Count);
         }
+
+        AdmitWaiting(); // the room may have come back since the look
+        return sender.Task.IsCompleted ? new ValueTask(sender.Task) : WaitAsync(sender, cancellationToken);
     }
 
-    private void ThrowIfClosed(string nodeId)
+    private async ValueTask WaitAsync(WaitingSender sender, CancellationToken cancellationToken)
     {
-        if (Volatile.Read(ref _closed) is not null)
+        await using (cancellationToken.UnsafeRegister(static (state, token) => ((WaitingSender)state!).GiveUp(token), sender))
         {
-            throw Closed(nodeId);
+            await sender.Task.ConfigureAwait(false);
         }
     }
+
+    /// <summary>A waiting sender's token was cancelled: it stops waiting, unless its envelope was queued already.</summary>
+    private void GiveUp(WaitingSender sender, CancellationToken token)
+    {
+        lock (_waiting)
+        {
+            if (sender.Node is null)
+                return; // queued, or failed, already
+            Remove(sender);
+        }
+
+        sender.TrySetCanceled(token);
+        AdmitWaiting(); // it may have held up those behind it
+    }
+
+    /// <summary>Queues the envelopes of waiting senders, in the order they came, for as long as there is room for the first.</summary>
+    private void AdmitWaiting()
+    {
+        if (Volatile.Read(ref _waitingCount) == 0)
+            return;
+        List<(WaitingSender Sender, Exception? Failure)>? done = null;
+        lock (_waiting)
+        {
+            while (_waiting.First?.Value is { } first)
+            {
+                Exception? failure = null;
+                if (!IsWanted(first.Envelope))
+                    failure = NotWanted(first); // its caller was failed meanwhile, and may take it elsewhere
+                else if (IsBackedUp || !TryReserve(first.Size))
+                    break;
+                Remove(first);
+                // Queued here, under the lock, not by the sender when it wakes: senders woken together would race.
+                if (failure is null && !Add(first.Envelope))
+                    failure = Closed(first.NodeId);
+                (done ??= []).Add((first, failure));
+            }
+        }
+
+        // Outside the lock: completions run nothing inline (the tasks' continuations go to the pool), but cheap is cheap.
+        foreach (var (sender, failure) in done ?? [])
+        {
+            if (failure is null)
+                sender.TrySetResult();
+            else
+                sender.TrySetException(failure);
+        }
+    }
+
+    // Under the lock.
+    private void Remove(WaitingSender sender)
+    {
+        _waiting.Remove(sender.Node!);
+        sender.Node = null;
+        Volatile.Write(ref _waitingCount, _waiting.Count);
+    }
+
+    private static PeerUnavailableException NotWanted(WaitingSender sender) =>
+        new(sender.NodeId, $"nobody waits for the {sender.Envelope.Type} any more; it was not queued");
 
     private PeerUnavailableException Closed(string nodeId) => new(nodeId, Volatile.Read(ref _closed)!);
+
+    /// <summary>A sender waiting for room; completed once its envelope is queued, or failed.</summary>
+    private sealed class WaitingSender(OutboundQueue queue, Envelope envelope, long size, string nodeId)
+        : TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)
+    {
+        public Envelope Envelope { get; } = envelope;
+
+        public long Size { get; } = size;
+
+        public string NodeId { get; } = nodeId;
+
+        /// <summary>Its place in the line while it waits; null once out of it (under the queue's lock).</summary>
+        public LinkedListNode<WaitingSender>? Node { get; set; }
+
+        public void GiveUp(CancellationToken token) => queue.GiveUp(this, token);
+    }
 }
