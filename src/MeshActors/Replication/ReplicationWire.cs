@@ -100,53 +100,70 @@ internal static class ReplicationWire
     /// <summary>
     /// The whole state as state messages of about <paramref name="chunkBytes"/> each; the last one is final (an empty
     /// state is one final message). An entry larger than a chunk goes in a message of its own, as long as it fits
-    /// <paramref name="messageBytes"/>, what one message to the peer may hold; one that does not is left out, its key
-    /// and size in <paramref name="skipped"/>.
+    /// <paramref name="messageBytes"/>, what one message to the peer may hold, as a delta does; a key whose concurrent
+    /// versions do not fit one message together goes one version per entry (merging them one by one gives the same
+    /// versions). A version that does not fit is left out, its key and size in <paramref name="skipped"/>.
     /// </summary>
     public static List<byte[]> EncodeState<T>(
         string replica, IReadOnlyList<KeyValuePair<string, ReplicaVersion<T>[]>> entries, int chunkBytes, int messageBytes,
         out List<(string Key, int Bytes)> skipped)
     {
-        const int FinalEnd = 15; // ],"final":true}: the longest end, as a chunk does not know yet whether it is the last
-        skipped = [];
+        const int FinalEnd = 15, NotFinalEnd = 2; // ],"final":true} and ]}: a chunk does not know yet whether it is the last
+        var left = new List<(string Key, int Bytes)>();
         var chunks = new List<byte[]>();
         var entry = new ArrayBufferWriter<byte>(1024);
-        var entryWriter = new Utf8JsonWriter(entry);
+        using var entryWriter = new Utf8JsonWriter(entry);
         var buffer = new ArrayBufferWriter<byte>(Math.Min(chunkBytes, 64 * 1024));
-        var writer = new Utf8JsonWriter(buffer);
+        using var writer = new Utf8JsonWriter(buffer);
         Start(writer, State, replica);
         writer.Flush();
         var start = buffer.WrittenCount;
         foreach (var (key, versions) in entries)
         {
+            if (TryAdd(key, versions))
+                continue;
+            foreach (var version in versions.Length > 1 ? versions : [])
+            {
+                if (!TryAdd(key, [version]))
+                    left.Add((key, entry.WrittenCount));
+            }
+
+            if (versions.Length == 1)
+                left.Add((key, entry.WrittenCount));
+        }
+
+        Finish(final: true);
+        skipped = left;
+        return chunks;
+
+        bool TryAdd(string key, ReplicaVersion<T>[] versions)
+        {
             entry.Clear();
             entryWriter.Reset();
             WriteEntry(entryWriter, key, versions);
             entryWriter.Flush();
-            if (start + entry.WrittenCount + FinalEnd > messageBytes)
-            {
-                skipped.Add((key, entry.WrittenCount));
-                continue;
-            }
-
+            if (start + entry.WrittenCount + NotFinalEnd > messageBytes)
+                return false;
             if (buffer.WrittenCount > start && buffer.WrittenCount + 1 + entry.WrittenCount + FinalEnd > chunkBytes)
-            {
-                End(writer, final: false);
-                chunks.Add(buffer.WrittenSpan.ToArray());
-                buffer.Clear();
-                writer.Reset();
-                Start(writer, State, replica);
-            }
-
+                Finish(final: false);
             writer.WriteRawValue(entry.WrittenSpan, skipInputValidation: true);
             writer.Flush();
+            // As large as a delta may be, too large for the final end: in a message of its own, a final one follows.
+            if (start + entry.WrittenCount + FinalEnd > messageBytes)
+                Finish(final: false);
+            return true;
         }
 
-        End(writer, final: true);
-        writer.Dispose();
-        entryWriter.Dispose();
-        chunks.Add(buffer.WrittenSpan.ToArray());
-        return chunks;
+        void Finish(bool final)
+        {
+            End(writer, final);
+            chunks.Add(buffer.WrittenSpan.ToArray());
+            if (final)
+                return;
+            buffer.Clear();
+            writer.Reset();
+            Start(writer, State, replica);
+        }
     }
 
     /// <summary>The bytes a <c>pub</c> envelope on <paramref name="topic"/> adds around its data: what a message may not use of a frame.</summary>
