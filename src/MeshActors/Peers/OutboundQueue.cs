@@ -74,6 +74,9 @@ internal sealed class OutboundQueue(long capBytes, int backpressureEnvelopes, lo
     /// </remarks>
     public ValueTask EnqueueAsync(Envelope envelope, bool wait, string nodeId, CancellationToken cancellationToken)
     {
+        if (cancellationToken.IsCancellationRequested)
+            return ValueTask.FromCanceled(cancellationToken); // given up on before it was made, as a bounded channel's write
+
         var size = SizeOf(envelope);
         if (!IsClosed && (!wait || (Volatile.Read(ref _waitingCount) == 0 && !IsBackedUp)) && TryReserve(size))
         {

@@ -129,19 +129,27 @@ internal sealed partial class PeerChannel
     {
         long frames = 0, taken = 0;
         var envelopes = 0;
-        while (writer.UnflushedBytes < threshold && !Has(States.Closing) && queue.IsDrainedBy(this) && queue.TryDequeue(out var envelope))
+        try
         {
-            envelopes++;
-            taken += OutboundQueue.SizeOf(envelope);
-            if (!queue.IsWanted(envelope))
+            while (writer.UnflushedBytes < threshold && !Has(States.Closing) && queue.IsDrainedBy(this) && queue.TryDequeue(out var envelope))
             {
-                continue; // a request whose caller was answered already (a failure): nobody waits for what it would do
-            }
+                envelopes++;
+                taken += OutboundQueue.SizeOf(envelope);
+                if (!queue.IsWanted(envelope))
+                {
+                    continue; // a request whose caller was answered already (a failure): nobody waits for what it would do
+                }
 
-            frames += TryWrite(writer, envelope);
+                frames += TryWrite(writer, envelope);
+            }
+        }
+        finally
+        {
+            // Also when the channel fails mid-batch: the room of what was taken comes back, or the queue's counts would
+            // stay inflated for good, across reconnects, and senders wait for room nobody gives back.
+            queue.Release(envelopes, taken);
         }
 
-        queue.Release(envelopes, taken);
         return frames;
     }
 

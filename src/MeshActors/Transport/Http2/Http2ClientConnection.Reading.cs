@@ -15,9 +15,11 @@ internal sealed partial class Http2ClientConnection
 
     private long _lastReceived = Environment.TickCount64;
     private long _pingSent;
+    private long _ackedAtPing; // what the listener's host had acknowledged of this side's bytes when the PING went out
     private long _finishedSending;
     private long _receiveAvailable; // what the listener may still send before this side returns credit
     private long _consumed; // read by the channel, not yet returned as credit
+    private long _creditSent = Environment.TickCount64; // when credit last went back
     private volatile bool _inputEnded;
     private bool _inputEnding; // END_STREAM read, the input not completed yet (read loop only)
     private string? _resetAfterInput; // a RST_STREAM NO_ERROR behind the END_STREAM, carried out once the input completed
@@ -33,17 +35,22 @@ internal sealed partial class Http2ClientConnection
     /// <summary>The channel is done with <paramref name="bytes"/> more of the input: give the listener that much room again, once half the window is.</summary>
     public void ReturnCredit(long bytes)
     {
-        if (bytes <= 0 || Interlocked.Add(ref _consumed, bytes) < _receiveWindow / 2)
+        if (bytes > 0 && Interlocked.Add(ref _consumed, bytes) >= _receiveWindow / 2)
         {
-            return;
+            GiveCredit();
         }
+    }
 
+    /// <summary>Gives the listener back the room of what was read so far.</summary>
+    private void GiveCredit()
+    {
         var credit = (int)Interlocked.Exchange(ref _consumed, 0);
         if (credit <= 0 || _inputEnded)
         {
             return;
         }
 
+        Volatile.Write(ref _creditSent, Environment.TickCount64);
         Interlocked.Add(ref _receiveAvailable, credit);
         _control.Enqueue(Http2ControlFrame.WindowUpdate(0, credit));
         _control.Enqueue(Http2ControlFrame.WindowUpdate(StreamId, credit));

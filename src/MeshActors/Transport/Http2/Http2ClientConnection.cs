@@ -4,6 +4,7 @@ using System.IO.Pipelines;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using System.Security.Authentication;
 
 namespace MeshActors.Transport.Http2;
@@ -173,20 +174,19 @@ internal sealed partial class Http2ClientConnection : IAsyncDisposable
     }
 
     /// <summary>
-    /// Ends the stream in order once its output is sent (a reset first if the listener is still sending); the
-    /// connection closes when the listener closes it, or after a grace period (<see cref="ClosingGrace"/>).
+    /// Ends the stream in order once its output is sent; the connection closes when the listener closes it, or after a
+    /// grace period (<see cref="ClosingGrace"/>). What the listener still sends is read and dropped meanwhile.
     /// </summary>
+    /// <remarks>
+    /// No reset, even when the listener is still sending: control frames go ahead of DATA, so a reset would overtake
+    /// the output still to send, and a listener stops reading the request body at a reset. The listener ends its side
+    /// once it reads this side's end.
+    /// </remarks>
     public void Close()
     {
         if (!TryStartClosing())
         {
             return;
-        }
-
-        if (!_inputEnded)
-        {
-            // The channel stopped reading before the listener ended its side: tell it to stop sending.
-            _control.Enqueue(Http2ControlFrame.RstStream(StreamId, Http2ErrorCode.Cancel));
         }
 
         Wake();
@@ -287,6 +287,27 @@ internal sealed partial class Http2ClientConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The bytes of this side the listener's TCP has acknowledged (Linux's <c>tcp_info.tcpi_bytes_acked</c>, a 64-bit
+    /// count at offset 120 since Linux 4.1); null where that cannot be read. A hung listener stops taking them once its
+    /// buffers are full; one still reading takes them however slow the link.
+    /// </summary>
+    private long? BytesAcknowledged()
+    {
+        const int IpProtocolTcp = 6, TcpInfo = 11, BytesAckedOffset = 120;
+        if (!OperatingSystem.IsLinux())
+            return null;
+        Span<byte> info = stackalloc byte[BytesAckedOffset + sizeof(long)];
+        try
+        {
+            return _socket.GetRawSocketOption(IpProtocolTcp, TcpInfo, info) == info.Length ? MemoryMarshal.Read<long>(info[BytesAckedOffset..]) : null;
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            return null;
+        }
+    }
+
     private void CheckAlive()
     {
         if (Volatile.Read(ref _lostReason) is not null)
@@ -307,6 +328,14 @@ internal sealed partial class Http2ClientConnection : IAsyncDisposable
             return;
         }
 
+        // Credit goes back per half window, which over a slow link takes the listener seconds to send: a reader that
+        // keeps reading would send it nothing all that while, and its keep-alive take this side for hung (its PING
+        // comes behind its own data). What was read goes back at least every half ping delay.
+        if (Volatile.Read(ref _consumed) > 0 && now - Volatile.Read(ref _creditSent) >= _pingDelay.TotalMilliseconds / 2)
+        {
+            GiveCredit();
+        }
+
         var lastReceived = Volatile.Read(ref _lastReceived);
         var pingSent = Volatile.Read(ref _pingSent);
         if (pingSent != 0)
@@ -318,11 +347,21 @@ internal sealed partial class Http2ClientConnection : IAsyncDisposable
             }
             else if (now - pingSent > _pingTimeout.TotalMilliseconds)
             {
+                if (BytesAcknowledged() is { } acknowledged && acknowledged > _ackedAtPing)
+                {
+                    // The PING waits behind what was sent before it, which the listener's host still takes (a slow
+                    // link, a full send buffer): it is alive, and the PING's clock starts again.
+                    _ackedAtPing = acknowledged;
+                    Volatile.Write(ref _pingSent, now);
+                    return;
+                }
+
                 Fail($"the listener sent nothing for {now - lastReceived} ms and did not answer a keep-alive PING within {_pingTimeout.TotalMilliseconds:0} ms");
             }
         }
         else if (now - lastReceived >= _pingDelay.TotalMilliseconds)
         {
+            _ackedAtPing = BytesAcknowledged() ?? 0;
             Volatile.Write(ref _pingSent, now);
             _control.Enqueue(Http2ControlFrame.Ping(now, ack: false));
             Wake();
