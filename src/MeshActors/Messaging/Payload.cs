@@ -76,14 +76,23 @@ internal static class Payload
         return reply is null ? (Null, default) : Encode(reply.Message, reply.Attachment, "answer", options);
     }
 
+    // Bytes come beside the message, or, from a peer without the bin capability, in its JSON (base64, as
+    // System.Text.Json writes a byte[]): JSON that is not bytes throws, to be logged and counted, not read as none.
+    private static ReadOnlyMemory<byte> Bytes(ReadOnlyMemory<byte> data, ReadOnlyMemory<byte> attachment, JsonSerializerOptions options) =>
+        !attachment.IsEmpty || data.IsEmpty || data.Span.SequenceEqual(Null.Span) ? attachment : JsonSerializer.Deserialize<byte[]>(data.Span, options);
+
     public static T Decode<T>(ReadOnlyMemory<byte> data, ReadOnlyMemory<byte> attachment, JsonSerializerOptions options)
     {
         if (typeof(T) == typeof(ServiceReply))
             throw new NotSupportedException(ReadReplyAsResponse);
         if (typeof(T) == typeof(ReadOnlyMemory<byte>))
-            return Unsafe.As<ReadOnlyMemory<byte>, T>(ref attachment);
+        {
+            var bytes = Bytes(data, attachment, options);
+            return Unsafe.As<ReadOnlyMemory<byte>, T>(ref bytes);
+        }
+
         if (typeof(T) == typeof(byte[]))
-            return (T)(object)attachment.ToArray();
+            return (T)(object)Bytes(data, attachment, options).ToArray();
         if (typeof(T) == typeof(JsonElement))
         {
             var element = JsonElement.Parse(data.Span);

@@ -38,9 +38,14 @@ internal sealed class TopicCallbackActor : ReceiveActor
         _backlog.Remove(message.Size);
         var previous = Activity.Current;
         var activity = MeshTracing.StartProcess(_topic, message.Trace);
+        var context = SynchronizationContext.Current;
         ValueTask pending;
         try
         {
+            // The callback is the application's code, not this actor's: its awaits resume on the thread pool. On the
+            // actor's context they would be dropped once the subscription is disposed (its finally blocks never run),
+            // and a callback that blocks on one of its own tasks would deadlock the subscription.
+            SynchronizationContext.SetSynchronizationContext(null);
             pending = _handler(message);
         }
         catch (Exception ex)
@@ -49,6 +54,7 @@ internal sealed class TopicCallbackActor : ReceiveActor
         }
         finally
         {
+            SynchronizationContext.SetSynchronizationContext(context);
             Activity.Current = previous; // the callback's awaits carry its span on; the next message must not
         }
 

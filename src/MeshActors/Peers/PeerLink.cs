@@ -79,6 +79,9 @@ internal sealed class PeerLink : IPeer
     /// <summary>Manager only: whether the peer restarted from <paramref name="run"/>, whose late channels are turned away.</summary>
     public bool HasEnded(string run) => _endedRuns.Contains(run);
 
+    /// <summary>Manager only: <paramref name="run"/> is live after all (runs have no order, so a late hello from a dead run can end the live one).</summary>
+    public void OnRunLive(string run) => _endedRuns.Remove(run);
+
     /// <summary>Manager only: the peer restarted from <paramref name="run"/>; the last few such runs are remembered.</summary>
     public void OnRunEnded(string run)
     {

@@ -28,8 +28,12 @@ internal sealed partial class PeerManagerActor
         }
         else if (!target.Address.Equals(address))
         {
+            // A new address is dialed at once: neither the failures at the old one nor their backoff count.
             target.Address = address;
             target.Stale = false;
+            target.Failures = 0;
+            target.Dialed = false;
+            Timers.Cancel(DialTimerKey(member.Id));
         }
 
         target.Plain = member.ProtocolVersion == 0;

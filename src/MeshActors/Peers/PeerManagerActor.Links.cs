@@ -51,6 +51,8 @@ internal sealed partial class PeerManagerActor
             {
                 PeerLog.StaleAddress(_logger, target.NodeId, PeerLog.Format(target.Address), nodeId);
                 target.Stale = true;
+                // The channel stays the other node's; the target is free to dial the member where it registers next.
+                target.Connection = null;
             }
         }
 
@@ -63,11 +65,18 @@ internal sealed partial class PeerManagerActor
 
         if (identity.Incarnation is { } run && link.HasEnded(run))
         {
-            // A late channel of a run the peer has restarted from: it would take the peer back from its live run.
-            PeerLog.EndedRun(_logger, nodeId, run, entry.ToString());
-            entry.Retired = true;
-            Context.Stop(actor); // its PostStop aborts the channel: a reset
-            return;
+            if (link.IsConnected)
+            {
+                // A late channel of a run the peer has restarted from: it would take the peer back from its live run.
+                PeerLog.EndedRun(_logger, nodeId, run, entry.ToString());
+                entry.Retired = true;
+                Context.Stop(actor); // its PostStop aborts the channel: a reset
+                return;
+            }
+
+            // Nothing carries the peer: this run is the one that dials, and was taken for ended by mistake (a dead
+            // run's late hello ended it; runs have no order). Turned away, it could never connect again.
+            link.OnRunLive(run);
         }
 
         entry.Link = link;
