@@ -125,7 +125,7 @@ internal sealed partial class EnvelopeDecoder
         var fields = default(Fields);
         try
         {
-            var reader = new Utf8JsonReader(payload);
+            var reader = new Utf8JsonReader(payload, WireProtocol.FrameReading);
             reader.Read();
             if (reader.TokenType != JsonTokenType.StartObject)
             {

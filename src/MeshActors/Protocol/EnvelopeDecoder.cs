@@ -153,7 +153,7 @@ internal sealed partial class EnvelopeDecoder
         EnsureUtf8(json);
         try
         {
-            var reader = new Utf8JsonReader(json);
+            var reader = new Utf8JsonReader(json, WireProtocol.FrameReading);
             reader.Read();
             reader.Skip();
             EnsureEnd(ref reader);
@@ -243,7 +243,7 @@ internal sealed partial class EnvelopeDecoder
     {
         try
         {
-            using var document = JsonDocument.Parse(payload.ToArray());
+            using var document = JsonDocument.Parse(payload.ToArray(), new JsonDocumentOptions { MaxDepth = WireProtocol.MaxDepth });
             if (document.RootElement.ValueKind != JsonValueKind.Object)
                 return null;
             var members = 0;

@@ -13,8 +13,8 @@ namespace MeshActors.Protocol;
 /// </remarks>
 internal ref struct JsonCursor(ReadOnlySpan<byte> json)
 {
-    // Utf8JsonReader's default limit of 64 nested objects and arrays, less the envelope's own object.
-    private const int MaxValueDepth = 63;
+    // The frame's limit, less the envelope's own object.
+    private const int MaxValueDepth = WireProtocol.MaxDepth - 1;
 
     private const int Failed = -1;
 

@@ -5,6 +5,7 @@ namespace MeshActors.Protocol;
 /// <summary>Source-generated JSON for the envelopes off the hot path; the hot ones are hand-written in <see cref="EnvelopeEncoder"/> and <see cref="EnvelopeDecoder"/>.</summary>
 [JsonSourceGenerationOptions(
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    MaxDepth = WireProtocol.MaxDepth,
     RespectNullableAnnotations = true,
     RespectRequiredConstructorParameters = true)]
 [JsonSerializable(typeof(Envelope.Hello))]

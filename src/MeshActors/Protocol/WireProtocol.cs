@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace MeshActors.Protocol;
 
 /// <summary>The names and numbers of the wire protocol that the transport needs (docs/protocol.md, section 2).</summary>
@@ -5,6 +7,15 @@ internal static class WireProtocol
 {
     /// <summary>The protocol version this node speaks.</summary>
     public const int Version = 1;
+
+    /// <summary>
+    /// How deep a frame's JSON may nest, the envelope's object included (docs/protocol.md 4.1): a value nests as deep
+    /// as System.Text.Json writes and reads by default (64), with its envelope around it.
+    /// </summary>
+    public const int MaxDepth = 65;
+
+    /// <summary>Reader options for a whole frame's JSON.</summary>
+    public static readonly JsonReaderOptions FrameReading = new() { MaxDepth = MaxDepth };
 
     /// <summary>Path of a long-lived channel.</summary>
     public const string ChannelPath = "/channel";

@@ -42,6 +42,32 @@ public sealed class FacadePayloadSpec(ITestOutputHelper output) : LoopbackMesh(o
     }
 
     /// <summary>
+    /// docs/protocol.md 4.1: a value as deep as System.Text.Json writes by default (64 levels) travels in its envelope;
+    /// a receiver that counted the envelope against those 64 refused it as <c>bad_json</c>, losing the message.
+    /// </summary>
+    [Fact]
+    public async Task A_value_nested_as_deep_as_the_serializer_writes_must_reach_remote_subscribers()
+    {
+        var (a, b) = await StartConnected("a", "b");
+        var atB = CreateTestProbe();
+        await b.Subscribe<JsonElement>("deep", (element, _) =>
+        {
+            atB.Ref.Tell(element.GetArrayLength());
+            return default;
+        }).Ready;
+        await a.WaitForSubscriberAsync("deep", TestTimeouts.Default);
+        var deepest = JsonElement.Parse(new string('[', 63) + "1" + new string(']', 63));
+        Assert.Equal(64, Depth(JsonSerializer.SerializeToElement(new[] { deepest })));
+
+        await a.PublishAsync("deep", new[] { deepest }); // a typed value, serialized by System.Text.Json
+
+        Assert.Equal(1, await atB.ExpectMsgAsync<int>());
+
+        static int Depth(JsonElement element) =>
+            element.ValueKind == JsonValueKind.Array ? 1 + element.EnumerateArray().Select(Depth).DefaultIfEmpty(0).Max() : 0;
+    }
+
+    /// <summary>
     /// The same for a request: a provider that could not read the <c>req</c> frame could not answer it (it has no id),
     /// and the caller would wait for its whole timeout.
     /// </summary>

@@ -69,14 +69,15 @@ public sealed class EnvelopeJsonSpec
     }
 
     [Fact]
-    public void Nesting_must_be_limited_to_64_levels_the_envelope_included()
+    public void Nesting_must_be_limited_to_65_levels_the_envelope_included()
     {
-        var deepest = $"{Ping}\"x\":{new string('[', 63)}{new string(']', 63)}}}";
-        var tooDeep = $"{Ping}\"x\":{{\"y\":{new string('[', 63)}{new string(']', 63)}}}}}";
+        // A value as deep as System.Text.Json writes by default (64), in its envelope.
+        var deepest = $"{Ping}\"x\":{new string('[', 64)}{new string(']', 64)}}}";
+        var tooDeep = $"{Ping}\"x\":{{\"y\":{new string('[', 64)}{new string(']', 64)}}}}}";
 
         Assert.Equal(new Envelope.Ping(1), Decode(deepest));
         AssertBadJson(tooDeep);
-        AssertBadJson($"{Ping}\"x\":{string.Concat(Enumerable.Repeat("{\"a\":", 64))}1{new string('}', 64)}}}");
+        AssertBadJson($"{Ping}\"x\":{string.Concat(Enumerable.Repeat("{\"a\":", 65))}1{new string('}', 65)}}}");
     }
 
     [Fact]
