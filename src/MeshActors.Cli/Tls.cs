@@ -38,6 +38,9 @@ internal sealed record Tls(string? CertificatePath, string? KeyPath, string? Tru
     /// <exception cref="CliException">A key or trust file without a certificate, or a file that cannot be loaded.</exception>
     public TransportOptions ApplyTo(TransportOptions transport)
     {
+        Exists("--tls-cert", CertificatePath);
+        Exists("--tls-key", KeyPath);
+        Exists("--tls-trust", TrustPath);
         if (CertificatePath is null)
         {
             return KeyPath is null && TrustPath is null
@@ -45,22 +48,33 @@ internal sealed record Tls(string? CertificatePath, string? KeyPath, string? Tru
                 : throw new CliException("--tls-key and --tls-trust need --tls-cert: a node without a certificate speaks cleartext.");
         }
 
+        // A PEM certificate and its key are read together: which of the two is wrong, the error does not say.
+        var certificate = KeyPath is null ? $"--tls-cert '{CertificatePath}'" : $"--tls-cert '{CertificatePath}' with --tls-key '{KeyPath}'";
         return transport with
         {
-            Certificate = Load("--tls-cert", CertificatePath, path => MeshCertificates.Load(path, KeyPath, Password)),
-            TrustedRoots = TrustPath is null ? null : Load("--tls-trust", TrustPath, MeshCertificates.LoadTrustedRoots),
+            Certificate = Load(certificate, () => MeshCertificates.Load(CertificatePath, KeyPath, Password)),
+            TrustedRoots = TrustPath is null ? null : Load($"--tls-trust '{TrustPath}'", () => MeshCertificates.LoadTrustedRoots(TrustPath)),
         };
     }
 
-    private static T Load<T>(string option, string path, Func<string, T> load)
+    // An empty value is a script's unset variable ("$CERT"): named as such, not as the loader's "(Parameter 'path')".
+    private static void Exists(string option, string? path)
+    {
+        if (path is "")
+            throw new CliException($"{option} is empty: name a file.");
+        if (path is not null && !File.Exists(path))
+            throw new CliException($"{option} '{path}' does not exist.");
+    }
+
+    private static T Load<T>(string what, Func<T> load)
     {
         try
         {
-            return load(path);
+            return load();
         }
-        catch (Exception ex) when (ex is CryptographicException or IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is CryptographicException or IOException or UnauthorizedAccessException or ArgumentException)
         {
-            throw new CliException($"{option} '{path}' cannot be loaded: {ex.Message.TrimEnd('.')}.");
+            throw new CliException($"{what} cannot be loaded: {ex.Message.TrimEnd('.')}.");
         }
     }
 }

@@ -19,7 +19,7 @@ public sealed class RecordingFormatSpec : IDisposable
 
         using var reader = RecordingReader.Open(_path);
         var messages = new List<RecordedMessage>();
-        await foreach (var message in reader.ReadAllAsync())
+        foreach (var message in reader.ReadAll())
             messages.Add(message);
 
         Assert.Equal(["a", "b"], reader.Header.Topics);

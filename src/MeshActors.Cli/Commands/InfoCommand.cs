@@ -19,7 +19,7 @@ internal static class InfoCommand
             var perTopic = reader.Header.Topics.ToDictionary(t => t, _ => 0L);
             long messages = 0;
             double duration = 0;
-            await foreach (var message in reader.ReadAllAsync(cancellationToken))
+            foreach (var message in reader.ReadAll(cancellationToken))
             {
                 perTopic[message.Topic] = perTopic.GetValueOrDefault(message.Topic) + 1;
                 messages++;

@@ -63,7 +63,18 @@ internal static class NodeCommand
 
     private static async Task<int> RunAsync(ParseResult parseResult, string name, Listen listen, string[] dictionaryNames, CancellationToken cancellationToken)
     {
-        var session = await MeshSession.JoinAsync(parseResult, name, listen, cancellationToken);
+        // Ctrl+C or SIGTERM is the ordinary way to stop a node, also while it starts (its registry unreachable, its
+        // dictionaries opening), so the cancellation is the success path here.
+        MeshSession session;
+        try
+        {
+            session = await MeshSession.JoinAsync(parseResult, name, listen, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return ExitCodes.Success;
+        }
+
         var dictionaries = new List<ReplicatedDictionary<JsonElement>>();
         try
         {
@@ -97,8 +108,11 @@ internal static class NodeCommand
 
             membershipLines.Release();
 
-            // Ctrl+C or SIGTERM is the ordinary way to stop a node, so the cancellation is the success path here.
             await cancellationToken.WhenCancelled();
+            Terminal.Line("[grey]stopping: leaving the mesh[/]", "stopping");
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
             Terminal.Line("[grey]stopping: leaving the mesh[/]", "stopping");
         }
         finally

@@ -50,7 +50,7 @@ internal static class ReplayCommand
     private static async Task PlayAsync(IMesh mesh, RecordingReader reader, double speed, Action played, CancellationToken cancellationToken)
     {
         var start = Stopwatch.GetTimestamp();
-        await foreach (var message in reader.ReadAllAsync(cancellationToken))
+        foreach (var message in reader.ReadAll(cancellationToken))
         {
             if (speed > 0)
             {
@@ -84,7 +84,7 @@ internal static class ReplayCommand
     {
         using var reader = RecordingReader.Open(path);
         long count = 0;
-        await foreach (var _ in reader.ReadAllAsync(cancellationToken))
+        foreach (var _ in reader.ReadAll(cancellationToken))
             count++;
         return count;
     }

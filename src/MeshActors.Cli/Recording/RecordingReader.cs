@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Text.Json;
 
 namespace MeshActors.Cli.Recording;
@@ -10,15 +9,13 @@ internal sealed class RecordingReader : IDisposable
     private const double MaxTime = 1e8;
 
     private readonly string _path;
-    private readonly StreamReader _reader;
-    private int _line;
+    private readonly RecordingLines _lines;
 
-    private RecordingReader(string path, StreamReader reader, RecordingHeader header)
+    private RecordingReader(string path, RecordingLines lines, RecordingHeader header)
     {
         _path = path;
-        _reader = reader;
+        _lines = lines;
         Header = header;
-        _line = 1;
     }
 
     public RecordingHeader Header { get; }
@@ -27,24 +24,25 @@ internal sealed class RecordingReader : IDisposable
     {
         if (!File.Exists(path))
             throw new CliException($"recording '{path}' does not exist.");
-        var reader = new StreamReader(path);
+        var lines = new RecordingLines(path, File.OpenRead(path));
         try
         {
-            var first = reader.ReadLine() ?? throw new CliException($"{path} is empty: not a mesh recording.");
-            return new RecordingReader(path, reader, ParseHeader(path, first));
+            var first = lines.ReadLine() ?? throw new CliException($"{path} is empty: not a mesh recording.");
+            return new RecordingReader(path, lines, ParseHeader(path, first));
         }
         catch
         {
-            reader.Dispose();
+            lines.Dispose();
             throw;
         }
     }
 
-    public async IAsyncEnumerable<RecordedMessage> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    /// <summary>The messages after the header, read as they are asked for (the file is read buffered, synchronously).</summary>
+    public IEnumerable<RecordedMessage> ReadAll(CancellationToken cancellationToken = default)
     {
-        while (await _reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } text)
+        while (_lines.ReadLine() is { } text)
         {
-            _line++;
+            cancellationToken.ThrowIfCancellationRequested();
             if (!string.IsNullOrWhiteSpace(text))
                 yield return ParseMessage(text);
         }
@@ -91,9 +89,9 @@ internal sealed class RecordingReader : IDisposable
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or KeyNotFoundException or FormatException)
         {
-            throw new CliException($"{_path}:{_line}: not a recorded message ({e.Message}).");
+            throw new CliException($"{_path}:{_lines.Number}: not a recorded message ({e.Message}).");
         }
     }
 
-    public void Dispose() => _reader.Dispose();
+    public void Dispose() => _lines.Dispose();
 }
