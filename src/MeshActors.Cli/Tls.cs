@@ -50,9 +50,12 @@ internal sealed record Tls(string? CertificatePath, string? KeyPath, string? Tru
 
         // A PEM certificate and its key are read together: which of the two is wrong, the error does not say.
         var certificate = KeyPath is null ? $"--tls-cert '{CertificatePath}'" : $"--tls-cert '{CertificatePath}' with --tls-key '{KeyPath}'";
+        var loaded = Load(certificate, () => MeshCertificates.Load(CertificatePath, KeyPath, Password));
+        var chain = Load($"--tls-cert '{CertificatePath}'", () => MeshCertificates.LoadChain(CertificatePath, loaded, Password));
         return transport with
         {
-            Certificate = Load(certificate, () => MeshCertificates.Load(CertificatePath, KeyPath, Password)),
+            Certificate = loaded,
+            CertificateChain = chain.Count > 0 ? chain : null,
             TrustedRoots = TrustPath is null ? null : Load($"--tls-trust '{TrustPath}'", () => MeshCertificates.LoadTrustedRoots(TrustPath)),
         };
     }

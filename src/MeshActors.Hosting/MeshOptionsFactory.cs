@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Reflection;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using MeshActors.Messaging;
 using MeshActors.Transport;
@@ -124,14 +125,20 @@ internal sealed class MeshOptionsFactory(
     private static MeshOptions WithTls(MeshOptions options, IConfigurationSection section, List<string> failures)
     {
         var certificate = Load(section.GetSection(CertificateKey), "name the certificate's file as {0}:Path (PKCS#12, or PEM with {0}:KeyPath), with {0}:Password when it has one",
-            file => MeshCertificates.Load(file.Path, file.Section["KeyPath"], file.Section["Password"]), failures);
+            file =>
+            {
+                var loaded = MeshCertificates.Load(file.Path, file.Section["KeyPath"], file.Section["Password"]);
+                return new ServerCertificate(loaded, MeshCertificates.LoadChain(file.Path, loaded, file.Section["Password"]));
+            },
+            failures);
         var roots = Load(section.GetSection(TrustedRootsKey), "name a PEM file of the certificates the node trusts as {0}:Path",
             file => MeshCertificates.LoadTrustedRoots(file.Path), failures);
         return options with
         {
             Transport = options.Transport with
             {
-                Certificate = certificate ?? options.Transport.Certificate,
+                Certificate = certificate?.Certificate ?? options.Transport.Certificate,
+                CertificateChain = certificate is { Chain.Count: > 0 } ? certificate.Chain : options.Transport.CertificateChain,
                 TrustedRoots = roots ?? options.Transport.TrustedRoots,
             },
         };
@@ -190,4 +197,6 @@ internal sealed class MeshOptionsFactory(
 
     // As MeshOptions.ValidationErrors does: the sentence without ArgumentException's "(Parameter ...)" and "Actual value" lines.
     private static string Reason(ArgumentException refusal) => refusal.Message.Split(" (Parameter")[0];
+
+    private sealed record ServerCertificate(X509Certificate2 Certificate, X509Certificate2Collection Chain);
 }

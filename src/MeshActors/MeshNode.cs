@@ -159,6 +159,9 @@ public sealed partial class MeshNode : IMesh
         }
     }
 
+    /// <summary>True once <see cref="StopAsync"/> or <see cref="DisposeAsync"/> has begun: the node's actor system is ending on purpose.</summary>
+    internal bool IsStopping => Volatile.Read(ref _state) == Stopping;
+
     /// <summary>
     /// Stops gracefully: deregisters (the others see the leave at once), lets requests in flight here be answered,
     /// says goodbye on every channel after its queue is written, then stops the node's actors. Until the goodbye the
@@ -169,9 +172,6 @@ public sealed partial class MeshNode : IMesh
     /// still stopped (its actor system terminated, when it created it) and its registry closed, each bounded, before
     /// the call throws <see cref="OperationCanceledException"/>. A node that could not deregister expires within its TTL.
     /// </remarks>
-    /// <summary>True once <see cref="StopAsync"/> or <see cref="DisposeAsync"/> has begun: the node's actor system is ending on purpose.</summary>
-    internal bool IsStopping => Volatile.Read(ref _state) == Stopping;
-
     public async Task StopAsync(CancellationToken cancellationToken = default)
     {
         var previous = Interlocked.Exchange(ref _state, Stopping);

@@ -112,6 +112,8 @@ public sealed record MeshOptions
                 errors.Add($"MeshOptions.Transport.Certificate ({certificate.Subject}) cannot serve TLS: {problem}.");
             if (transport.Certificate is null && transport.RemoteCertificateValidation is not null)
                 errors.Add("MeshOptions.Transport.RemoteCertificateValidation is set without a Certificate: the node would speak cleartext, and the check would never run. Set both, or neither.");
+            if (transport.Certificate is null && transport.CertificateChain is not null)
+                errors.Add("MeshOptions.Transport.CertificateChain is set without a Certificate: the node would speak cleartext. Set both, or neither.");
             if (transport.Certificate is null && transport.TrustedRoots is not null)
                 errors.Add("MeshOptions.Transport.TrustedRoots is set without a Certificate: the node would speak cleartext, and no certificate would be checked. Set both, or neither.");
             if (transport.TrustedRoots is { Count: 0 })

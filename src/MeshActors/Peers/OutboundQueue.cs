@@ -316,10 +316,11 @@ internal sealed class OutboundQueue(long capBytes, int backpressureEnvelopes, lo
                     failure = NotWanted(first); // its caller was failed meanwhile, and may take it elsewhere
                 else if (IsBackedUp || !TryReserve(first.Size))
                     break;
-                Remove(first);
-                // Queued here, under the lock, not by the sender when it wakes: senders woken together would race.
+                // Queued here, under the lock, not by the sender when it wakes: senders woken together would race. And
+                // before it leaves the line: while the line is not empty, a later send of its caller queues behind it.
                 if (failure is null && !Add(first.Envelope))
                     failure = Closed(first.NodeId);
+                Remove(first);
                 (done ??= []).Add((first, failure));
             }
         }

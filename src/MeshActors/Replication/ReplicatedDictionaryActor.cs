@@ -30,9 +30,7 @@ internal sealed partial class ReplicatedDictionaryActor<T> : ReceiveActor, IWith
     private readonly Dictionary<string, ReplicaVersion<T>[]> _entries = new(StringComparer.Ordinal);
     private readonly HashSet<IActorRef> _watchers = [];
     private readonly List<object> _events = [];
-    // Values never compare equal: SetItem keeps the old value when T.Equals calls the new one equal (an entity type
-    // equal by its id alone, 0.0 and -0.0), and readers would never see the new one.
-    private ImmutableDictionary<string, T> _snapshot = ImmutableDictionary.Create<string, T>(StringComparer.Ordinal, NeverEqual.Instance);
+    private ImmutableDictionary<string, T> _snapshot = ImmutableDictionary.Create<string, T>(StringComparer.Ordinal);
     private ImmutableDictionary<string, DictionaryConflict<T>> _conflicts = ImmutableDictionary.Create<string, DictionaryConflict<T>>(StringComparer.Ordinal);
     private long _clock;
     private bool _answerWhenApplied;
@@ -357,7 +355,9 @@ internal sealed partial class ReplicatedDictionaryActor<T> : ReceiveActor, IWith
         }
 
         var wasPresent = _snapshot.TryGetValue(key, out var old);
-        _snapshot = present ? _snapshot.SetItem(key, shown!) : _snapshot.Remove(key);
+        // Not SetItem: it keeps the old value when T.Equals calls the new one equal (an entity type equal by its id
+        // alone, 0.0 and -0.0), and readers would never see the new one.
+        _snapshot = present ? _snapshot.Remove(key).Add(key, shown!) : _snapshot.Remove(key);
         // The same winner's value shown before and now is no change; a resolver's value, before or now, is compared instead.
         var sameWinner = before.Length > 0 && ReferenceEquals(Siblings.Winner(before), winner) && !resolved && !wasResolved;
         var sameValue = (resolved || wasResolved) && SameJson(old, shown);
@@ -439,13 +439,4 @@ internal sealed partial class ReplicatedDictionaryActor<T> : ReceiveActor, IWith
 
     /// <summary>The answer to <see cref="FacadeWrite"/>: what the write's own answer would be, and a task that completes once it is queued for every other replica (it fails only when the replica closed first).</summary>
     internal sealed record Applied(object Reply, Task Queued);
-
-    private sealed class NeverEqual : IEqualityComparer<T>
-    {
-        public static readonly NeverEqual Instance = new();
-
-        public bool Equals(T? x, T? y) => false;
-
-        public int GetHashCode(T obj) => 0;
-    }
 }

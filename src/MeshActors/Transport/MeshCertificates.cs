@@ -21,9 +21,41 @@ public static class MeshCertificates
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (keyPath is null)
             return X509CertificateLoader.LoadPkcs12FromFile(path, password);
-        return password is null
+        // A password meant for something else (an environment variable set for another file) does not spoil a key
+        // that is not encrypted.
+        return password is null || !File.ReadAllText(keyPath).Contains("ENCRYPTED", StringComparison.Ordinal)
             ? X509Certificate2.CreateFromPemFile(path, keyPath)
             : X509Certificate2.CreateFromEncryptedPemFile(path, password, keyPath);
+    }
+
+    /// <summary>
+    /// The other certificates in the file of <paramref name="certificate"/> (read by <see cref="Load"/>): the
+    /// intermediates of a full-chain PEM or PKCS#12 file, which the listener sends after its own
+    /// (<see cref="TransportOptions.CertificateChain"/>), so that dialers trusting only the root can build the chain.
+    /// </summary>
+    public static X509Certificate2Collection LoadChain(string path, X509Certificate2 certificate, string? password = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(certificate);
+        X509Certificate2Collection all;
+        if (File.ReadAllText(path).Contains("-----BEGIN CERTIFICATE-----", StringComparison.Ordinal))
+        {
+            all = [];
+            all.ImportFromPemFile(path);
+        }
+        else
+        {
+            all = X509CertificateLoader.LoadPkcs12CollectionFromFile(path, password);
+        }
+
+        var chain = new X509Certificate2Collection();
+        foreach (var other in all)
+        {
+            if (other.Thumbprint != certificate.Thumbprint)
+                chain.Add(other);
+        }
+
+        return chain;
     }
 
     /// <summary>

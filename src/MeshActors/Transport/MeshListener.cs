@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
+using System.Net.Security;
 using MeshActors.Protocol;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
@@ -8,6 +9,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -89,7 +91,14 @@ public sealed class MeshListener : IAsyncDisposable
                 listen.Protocols = HttpProtocols.Http2;
                 if (options.Certificate is not null)
                 {
-                    listen.UseHttps(options.Certificate);
+                    listen.UseHttps(new HttpsConnectionAdapterOptions
+                    {
+                        ServerCertificate = options.Certificate,
+                        ServerCertificateChain = options.CertificateChain,
+                        // An HTTP/1.1 client offers http/1.1 alone: offered only h2, it would fail the handshake, which
+                        // Kestrel logs at Debug. Let it in, so that the preface check logs and counts it as any other.
+                        OnAuthenticate = static (_, tls) => tls.ApplicationProtocols = [SslApplicationProtocol.Http2, SslApplicationProtocol.Http11],
+                    });
                 }
 
                 listen.Use(Http2PrefaceCheck.Create(options.ConnectTimeout, connection =>

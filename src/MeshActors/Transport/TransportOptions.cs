@@ -22,6 +22,13 @@ public sealed record TransportOptions
     public X509Certificate2? Certificate { get; init; }
 
     /// <summary>
+    /// The intermediate certificates the listener sends after <see cref="Certificate"/>, so that a dialer trusting only
+    /// the root (<see cref="TrustedRoots"/>) can build the chain; <see cref="MeshCertificates.LoadChain"/> reads them
+    /// from a full-chain file. Null (the default) sends the certificate alone.
+    /// </summary>
+    public X509Certificate2Collection? CertificateChain { get; init; }
+
+    /// <summary>
     /// How the dialer checks a listener's certificate under TLS; null (the default) accepts a certificate whose chain
     /// ends at a trusted root (<see cref="TrustedRoots"/>, else the system's store) and that names the dialed host.
     /// </summary>

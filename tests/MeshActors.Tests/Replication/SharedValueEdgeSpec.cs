@@ -132,4 +132,20 @@ public sealed class SharedValueEdgeSpec(ITestOutputHelper output) : LoopbackMesh
 
         public override int GetHashCode() => Id.GetHashCode(StringComparison.Ordinal);
     }
+
+    // The snapshot is an ordinary ImmutableDictionary to its readers: its values compare as T's do.
+    [Fact]
+    public async Task A_dictionary_snapshot_must_report_the_values_it_holds()
+    {
+        var node = await Start("a");
+        var stock = await Open<int>(node, "stock");
+
+        await stock.SetAsync("apples", 12);
+        var snapshot = stock.Snapshot;
+
+        Assert.Equal(12, snapshot["apples"]);
+        Assert.True(snapshot.ContainsValue(12), "Snapshot.ContainsValue(12) is false though Snapshot[\"apples\"] is 12");
+        Assert.True(snapshot.Contains(KeyValuePair.Create("apples", 12)), "Snapshot.Contains((apples, 12)) is false");
+        Assert.Same(snapshot, snapshot.SetItem("apples", 12)); // ImmutableDictionary: setting the value it holds is no change
+    }
 }
