@@ -251,9 +251,18 @@ internal static class RegistrationCodec
             return false;
         }
 
+        if (!metadata.TryGetProperty("protocol_version", out var versionElement))
+        {
+            // A Marketrix registration: its metadata is the peer's own (docs/discovery.md), whatever its "tags" or
+            // "topics" hold; MeshActors' fields mean something only beside a protocol_version.
+            ReadAllText(metadata);
+            member = plain with { Metadata = metadata.Clone() };
+            error = null;
+            return true;
+        }
+
         var version = 0;
-        if (metadata.TryGetProperty("protocol_version", out var versionElement)
-            && (versionElement.ValueKind != JsonValueKind.Number || !versionElement.TryGetInt32(out version) || version < 0))
+        if (versionElement.ValueKind != JsonValueKind.Number || !versionElement.TryGetInt32(out version) || version < 0)
         {
             error = "field 'metadata.protocol_version' must be a non-negative integer";
             return false;

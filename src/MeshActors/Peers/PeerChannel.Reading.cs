@@ -218,9 +218,11 @@ internal sealed partial class PeerChannel
         {
             envelope = _plain ? EnvelopeDecoder.DecodeRaw(payload) : _decoder.Decode(payload);
         }
-        catch (MeshProtocolException e) when (!e.ClosesChannel && !SaysHello(payload))
+        catch (MeshProtocolException e) when (!e.ClosesChannel && (_plain || !SaysHello(payload)))
         {
-            Refuse(e); // a hello that does not decode closes the channel, or ends the call (docs/protocol.md 9.1)
+            // A hello that does not decode closes a v1 channel, or ends the call (docs/protocol.md 9.1); on a plain
+            // channel every frame is a raw message, whatever it says it is.
+            Refuse(e);
             return;
         }
 

@@ -59,7 +59,9 @@ internal sealed partial class PeerManagerActor
         var link = _directory.Find(nodeId);
         if (link is null)
         {
-            link = new PeerLink(nodeId, identity.Name ?? nodeId, _options, _directory.Totals, _handler);
+            // A Marketrix listener names itself in no header: it goes by the name it registered.
+            var name = identity.Name ?? (_members.TryGetValue(nodeId, out var member) ? member.Name : nodeId);
+            link = new PeerLink(nodeId, name, _options, _directory.Totals, _handler);
             _directory.Add(link);
         }
 
