@@ -153,7 +153,7 @@ public sealed class ActorSystem : IAsyncDisposable
             return;
         }
 
-        (sender as IPromiseActorRef)?.FailUndelivered(recipient, overflow);
+        (sender as IPromiseActorRef)?.FailUndelivered(recipient, message, overflow);
         var senderOrDeadLetters = sender is null || ReferenceEquals(sender, ActorRefs.NoSender) ? DeadLetters : sender;
         var count = Interlocked.Increment(ref _deadLetterCount);
         var limit = Options.LogDeadLetters;

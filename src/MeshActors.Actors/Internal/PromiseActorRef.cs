@@ -115,9 +115,9 @@ internal sealed class PromiseActorRef<T> : TaskCompletionSource<T>, IInternalAct
     }
 
     /// <summary>The question became a dead letter (the recipient is stopped or its bounded mailbox is full): fail at once.</summary>
-    public void FailUndelivered(IActorRef recipient, bool overflow)
+    public void FailUndelivered(IActorRef recipient, object message, bool overflow)
     {
-        if (TrySetException(overflow ? new MailboxOverflowException(recipient) : new ActorTerminatedException(recipient)))
+        if (TrySetException(overflow ? new MailboxOverflowException(recipient, message) : new ActorTerminatedException(recipient, message)))
         {
             Cleanup();
         }

@@ -20,6 +20,9 @@ internal sealed class InboundRequest(IPeer? peer, string senderId, string sender
 
     public Envelope.Req Req { get; } = req;
 
+    /// <summary>When its requester gives up (<see cref="Environment.TickCount64"/>), from its <c>timeout_ms</c>; 0 for none, or for this node's own request.</summary>
+    public long Deadline { get; } = peer is not null && req.Timeout is { } timeout ? Environment.TickCount64 + (long)timeout.TotalMilliseconds : 0;
+
     /// <summary>Fires when the requester cancels or disconnects.</summary>
     public CancellationToken Token => _cancellation.Token;
 

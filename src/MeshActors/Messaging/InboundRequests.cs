@@ -8,11 +8,19 @@ namespace MeshActors.Messaging;
 /// Keyed by the peer instance rather than its node id: ids are unique per channel (docs/protocol.md 5.3), and a unary
 /// call is a peer of its own even when its caller named the node id of a connected peer in its hello.
 /// </remarks>
-internal sealed class InboundRequests
+/// <param name="expired">Told of a request given up at its deadline, to answer its requester.</param>
+internal sealed class InboundRequests(Action<InboundRequest> expired)
 {
+    // A request whose requester gave a timeout (timeout_ms) is given up when it passes, also without a cancel, which a
+    // requester need not send (docs/protocol.md 5.6): by one sweep every quarter second while any is in flight, not by
+    // a timer per request.
+    private static readonly TimeSpan SweepInterval = TimeSpan.FromMilliseconds(250);
+
     private readonly ConcurrentDictionary<(IPeer? Origin, long Id), InboundRequest> _inFlight = new();
     private readonly WaitersSignal _ended = new();
     private TaskCompletionSource? _drained;
+    private ITimer? _sweep;
+    private int _sweeping;
 
     public int Count => _inFlight.Count;
 
@@ -20,7 +28,14 @@ internal sealed class InboundRequests
     public bool IsDraining => Volatile.Read(ref _drained) is not null;
 
     /// <summary>False when the requester already has a request with this id in flight.</summary>
-    public bool TryAdd(InboundRequest request) => _inFlight.TryAdd((request.Peer, request.Req.Id), request);
+    public bool TryAdd(InboundRequest request)
+    {
+        if (!_inFlight.TryAdd((request.Peer, request.Req.Id), request))
+            return false;
+        if (request.Deadline != 0)
+            SweepSoon();
+        return true;
+    }
 
     /// <summary>
     /// True when the request is still wanted and now finished, so its answer must be sent (then call
@@ -102,6 +117,37 @@ internal sealed class InboundRequests
                 Drop(key, request);
             }
         }
+    }
+
+    private void SweepSoon()
+    {
+        if (Interlocked.CompareExchange(ref _sweeping, 1, 0) != 0)
+            return;
+        _sweep ??= TimeProvider.System.CreateTimer(static state => ((InboundRequests)state!).Sweep(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _sweep.Change(SweepInterval, Timeout.InfiniteTimeSpan);
+    }
+
+    private void Sweep()
+    {
+        var now = Environment.TickCount64;
+        var waiting = false;
+        foreach (var (key, request) in _inFlight)
+        {
+            if (request.Deadline == 0)
+                continue;
+            if (now < request.Deadline)
+                waiting = true;
+            else if (request.TryCancel())
+            {
+                Drop(key, request);
+                expired(request);
+            }
+        }
+
+        Volatile.Write(ref _sweeping, 0);
+        // Looked at again after the flag is down: a request added meanwhile may have found it up.
+        if (waiting || _inFlight.Values.Any(request => request.Deadline != 0))
+            SweepSoon();
     }
 
     // Out of the table, its handler's token fired.

@@ -49,22 +49,31 @@ public static class LoadBalancers
     {
         public int Select(CandidateGroup candidates)
         {
-            // Start the scan at a rotating index so that equal loads spread instead of all landing on the first node.
-            var count = candidates.Count;
-            var start = (int)((ulong)candidates.NextTicket() % (ulong)count);
-            var best = start;
-            for (var i = 1; i < count; i++)
+            var best = 0;
+            var ties = 1;
+            for (var i = 1; i < candidates.Count; i++)
             {
-                var index = (start + i) % count;
-                if (Less(candidates[index], candidates[best]))
-                    best = index;
+                var order = Compare(candidates[i], candidates[best]);
+                if (order < 0)
+                    (best, ties) = (i, 1);
+                else if (order == 0)
+                    ties++;
             }
 
-            return best;
+            if (ties == 1)
+                return best;
+
+            // The least loaded take turns, each as often as the others: not the one after a busy node in a rotating scan.
+            var turn = (int)((ulong)candidates.NextTicket() % (ulong)ties);
+            for (var i = best; ; i++)
+            {
+                if (Compare(candidates[i], candidates[best]) == 0 && turn-- == 0)
+                    return i;
+            }
         }
 
-        private static bool Less(RouteCandidate a, RouteCandidate b) =>
-            a.OutstandingRequests != b.OutstandingRequests ? a.OutstandingRequests < b.OutstandingRequests : a.QueuedBytes < b.QueuedBytes;
+        private static int Compare(RouteCandidate a, RouteCandidate b) =>
+            a.OutstandingRequests != b.OutstandingRequests ? a.OutstandingRequests.CompareTo(b.OutstandingRequests) : a.QueuedBytes.CompareTo(b.QueuedBytes);
 
         public override string ToString() => "least-outstanding";
     }

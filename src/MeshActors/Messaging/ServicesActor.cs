@@ -116,12 +116,12 @@ internal sealed class ServicesActor : ReceiveActor
         {
             reply = await handler.Ask<object>(request, request.Timeout ?? _messaging.Options.RequestTimeout, request.CancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is ActorTerminatedException { Actor: var gone } && gone.Equals(handler)
-                                   || ex is MailboxOverflowException { Actor: var full } && full.Equals(handler))
+        catch (Exception ex) when (ex is ActorTerminatedException { UndeliveredMessage: var lost } && ReferenceEquals(lost, request)
+                                   || ex is MailboxOverflowException { UndeliveredMessage: var refused } && ReferenceEquals(refused, request))
         {
-            // The question became a dead letter (the actor stopped, or its bounded mailbox is full): it never ran the
-            // request, so another provider may. The same exceptions about another actor (a reply's Status.Failure, a
-            // message the handler sent on) come after the handler ran it: a failure like any other.
+            // The question itself became a dead letter (the actor stopped, or its bounded mailbox is full): it never
+            // ran the request, so another provider may. A dead letter of anything else the handler sent on with the
+            // ask as its sender (a follow-up to itself, a forward) comes after it took the request: a failure like any other.
             throw new RequestNotTakenException(ex.Message);
         }
 

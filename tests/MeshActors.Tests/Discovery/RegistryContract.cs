@@ -283,7 +283,7 @@ public abstract class RegistryContract : IAsyncLifetime
             "host that is not a host name" => (entry, Json($"{idField},{name},\"host\":\"rm -rf /\",{port}"), "not a host name"),
             "id not matching the key" => (entry, Json($"\"id\":\"{Guid.NewGuid()}\",{name},{host},{port}"), "does not match"),
             "metadata not an object" => (entry, Json($"{idField},{name},{host},{port},\"metadata\":\"x\""), "'metadata' must be an object"),
-            "topics not strings" => (entry, Json($"{idField},{name},{host},{port},\"metadata\":{{\"topics\":[1]}}"), "metadata.topics"),
+            "topics not strings" => (entry, Json($"{idField},{name},{host},{port},\"metadata\":{{\"protocol_version\":1,\"topics\":[1]}}"), "metadata.topics"),
             "value over the size cap" => (entry, Json($"{idField},{name},{host},{port},\"metadata\":{{\"pad\":\"{new string('x', 70_000)}\"}}"), "byte cap"),
             "entry name without a node id" => (ForeignEntryName(Prefix), Json($"{idField},{name},{host},{port}"), "(a UUID)"),
             "name that is not UTF-8" => (entry, Json($"{idField},\"service_name\":\"ordersXX\",{host},{port}"), "not valid text"),

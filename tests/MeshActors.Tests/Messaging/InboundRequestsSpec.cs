@@ -13,7 +13,7 @@ public sealed class InboundRequestsSpec
     [Fact]
     public async Task A_stop_must_wait_for_an_answer_that_is_not_queued_yet()
     {
-        var inbound = new InboundRequests();
+        var inbound = new InboundRequests(static _ => { });
         var request = Request(1);
         Assert.True(inbound.TryAdd(request));
         Assert.True(inbound.TryFinish(request)); // the handler is done; its answer waits for room in the requester's queue
@@ -28,7 +28,7 @@ public sealed class InboundRequestsSpec
     [Fact]
     public void A_cancel_arriving_while_the_answer_is_queued_must_not_fire_the_handlers_token_nor_free_the_id()
     {
-        var inbound = new InboundRequests();
+        var inbound = new InboundRequests(static _ => { });
         var request = Request(1);
         inbound.TryAdd(request);
         Assert.True(inbound.TryFinish(request));
@@ -44,7 +44,7 @@ public sealed class InboundRequestsSpec
     [Fact]
     public void A_cancelled_request_must_not_be_answered()
     {
-        var inbound = new InboundRequests();
+        var inbound = new InboundRequests(static _ => { });
         var request = Request(1);
         inbound.TryAdd(request);
 

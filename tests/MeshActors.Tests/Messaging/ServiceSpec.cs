@@ -347,7 +347,10 @@ public sealed class ServiceSpec(ITestOutputHelper output) : TestKit(output), IAs
         while (pinned.Count == 0 || client.Messaging.Routes.Current.Service("id")!.Providers.Single(p => p.NodeId == busy.Id).OutstandingRequests == 0)
             pinned.Add(client.Messaging.RequestAsync<int, string>("id", 0));
 
-        // ...then every sequential request goes to the idle one.
+        // ...and, once the idle one has answered what it got of those (an equal load takes turns)...
+        await AwaitConditionAsync(() => client.Messaging.Routes.Current.Service("id")!.Providers.Single(p => p.NodeId == idle.Id).OutstandingRequests == 0);
+
+        // ...every sequential request goes to the idle one.
         for (var i = 0; i < 20; i++)
             Assert.Equal("idle", await client.Messaging.RequestAsync<int, string>("id", i));
 
