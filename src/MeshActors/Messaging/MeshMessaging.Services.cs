@@ -22,6 +22,7 @@ internal sealed partial class MeshMessaging
             ValidateName(service, "service name", nameof(service));
             if (typeof(TResponse) == typeof(ServiceReply))
                 throw new NotSupportedException(Payload.ReadReplyAsResponse); // before the handler runs for nothing
+            Payload.EnsureSupported<TResponse>(Json); // and a type the answer cannot be read as: the provider would run it for nothing
             (data, carried) = Payload.Encode(request, attachment, "request", Json);
         }
         catch (Exception ex)
@@ -251,6 +252,9 @@ internal sealed partial class MeshMessaging
     {
         ValidateName(service, "service name", nameof(service));
         ArgumentNullException.ThrowIfNull(handler);
+        // Types the node's JSON options cannot handle are refused now, not hosted to fail every request after it ran.
+        Payload.EnsureSupported<TRequest>(Json);
+        Payload.EnsureSupported<TResponse>(Json);
         return Host(service, request =>
         {
             TRequest value;

@@ -192,6 +192,7 @@ internal sealed partial class MeshMessaging
     public MeshRegistration Subscribe<T>(string topic, Func<T, MessageContext, ValueTask> handler)
     {
         ArgumentNullException.ThrowIfNull(handler);
+        Payload.EnsureSupported<T>(Json); // refused now, not counted as unreadable at every message
         return Subscribe(topic, message => handler(message.Deserialize<T>(), message));
     }
 

@@ -43,11 +43,26 @@ internal static class Payload
         typeof(T) == typeof(byte[]) || typeof(T) == typeof(ReadOnlyMemory<byte>) || value is byte[] or ReadOnlyMemory<byte>
         || (value is ServiceReply reply && (!reply.Attachment.IsEmpty || CarriesAttachment(reply.Message)));
 
+    /// <summary>
+    /// Throws <see cref="NotSupportedException"/> (naming the type) when <paramref name="options"/> cannot read or
+    /// write <typeparamref name="T"/>, as with a source-generated context that lacks it; the types read and written
+    /// here without the serializer pass.
+    /// </summary>
+    public static void EnsureSupported<T>(JsonSerializerOptions options)
+    {
+        if (typeof(T) == typeof(ReadOnlyMemory<byte>) || typeof(T) == typeof(ReadOnlyMemory<byte>?) || typeof(T) == typeof(byte[])
+            || typeof(T) == typeof(JsonElement) || typeof(T) == typeof(ServiceReply) || typeof(T) == typeof(ServiceResponse) || typeof(T) == typeof(object))
+            return;
+        options.GetTypeInfo(typeof(T));
+    }
+
     public static (ReadOnlyMemory<byte> Data, ReadOnlyMemory<byte> Attachment) Encode<T>(T value, JsonSerializerOptions options)
     {
         // Each branch is decided when the method is compiled for T, so typed values pay for none of these checks.
         if (typeof(T) == typeof(ReadOnlyMemory<byte>))
             return (Null, Unsafe.As<T, ReadOnlyMemory<byte>>(ref value));
+        if (typeof(T) == typeof(ReadOnlyMemory<byte>?))
+            return (Null, Unsafe.As<T, ReadOnlyMemory<byte>?>(ref value) ?? default);
         if (typeof(T) == typeof(byte[]))
             return (Null, (byte[]?)(object?)value ?? default(ReadOnlyMemory<byte>));
         if (typeof(T) == typeof(JsonElement))
@@ -89,6 +104,12 @@ internal static class Payload
         {
             var bytes = Bytes(data, attachment, options);
             return Unsafe.As<ReadOnlyMemory<byte>, T>(ref bytes);
+        }
+
+        if (typeof(T) == typeof(ReadOnlyMemory<byte>?))
+        {
+            ReadOnlyMemory<byte>? bytes = attachment.IsEmpty && (data.IsEmpty || data.Span.SequenceEqual(Null.Span)) ? null : Bytes(data, attachment, options);
+            return Unsafe.As<ReadOnlyMemory<byte>?, T>(ref bytes);
         }
 
         if (typeof(T) == typeof(byte[]))
