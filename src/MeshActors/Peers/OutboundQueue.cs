@@ -42,6 +42,9 @@ internal sealed class OutboundQueue(long capBytes, int backpressureEnvelopes, lo
     /// <summary>The estimated bytes of the envelopes queued.</summary>
     public long QueuedBytes => Volatile.Read(ref _bytes);
 
+    /// <summary>Senders waiting for room now.</summary>
+    public int WaitingSenders => Volatile.Read(ref _waitingCount);
+
     /// <summary>True once <see cref="Close"/> was called.</summary>
     public bool IsClosed => Volatile.Read(ref _closed) is not null;
 

@@ -11,5 +11,7 @@ namespace MeshActors.Peers;
 /// <param name="RemoteEndPoint">The remote end of that channel.</param>
 /// <param name="QueuedBytes">Estimated bytes waiting in the peer's outbound queue.</param>
 /// <param name="Stats">The peer's counters (live, not a copy).</param>
+/// <param name="WaitingSenders">Sends waiting for room in the peer's outbound queue (backpressure).</param>
 public sealed record PeerInfo(
-    string NodeId, string Name, bool IsConnected, bool SpeaksMeshProtocol, bool Outbound, EndPoint? RemoteEndPoint, long QueuedBytes, PeerStats Stats);
+    string NodeId, string Name, bool IsConnected, bool SpeaksMeshProtocol, bool Outbound, EndPoint? RemoteEndPoint, long QueuedBytes, PeerStats Stats,
+    int WaitingSenders);

@@ -111,7 +111,7 @@ internal sealed class PeerLink : IPeer
         Queue.EnqueueAsync(envelope, wait: true, NodeId, cancellationToken);
 
     /// <summary>A snapshot for diagnostics.</summary>
-    public PeerInfo Describe() => new(NodeId, Name, IsConnected, SpeaksMeshProtocol, _outbound, _remoteEndPoint, Queue.QueuedBytes, Stats);
+    public PeerInfo Describe() => new(NodeId, Name, IsConnected, SpeaksMeshProtocol, _outbound, _remoteEndPoint, Queue.QueuedBytes, Stats, Queue.WaitingSenders);
 
     /// <summary>Manager only: the channel <paramref name="identity"/> describes now carries the link.</summary>
     public void OnAttached(PeerIdentity identity)

@@ -282,6 +282,9 @@ internal sealed class RedisRegistry : IRegistry
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException or OperationCanceledException)
         {
+            if (_disposed)
+                return; // closed meanwhile: nobody listens any more, and the log may already be closed too (a CLI's last line is its error)
+
             // Every call retries while Redis is down: one warning for the outage, the retries at debug level.
             var reason = ex is OperationCanceledException ? $"not subscribed within {_options.CommandTimeout.TotalSeconds:0.#} s" : ex.Message;
             if (_feedUnavailable)
