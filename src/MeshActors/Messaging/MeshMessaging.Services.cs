@@ -302,10 +302,10 @@ internal sealed partial class MeshMessaging
         };
     }
 
-    internal ServiceRequest ToServiceRequest(InboundRequest request) =>
+    internal ServiceRequest ToServiceRequest(InboundRequest request, TraceContext? trace) =>
         new(request.Req.Service, request.Req.Data, request.Req.Attachment, request.SenderId, request.SenderName, request.Token, Json)
         {
-            Trace = request.Req.Trace,
+            Trace = trace,
             Timeout = request.Req.Timeout,
         };
 

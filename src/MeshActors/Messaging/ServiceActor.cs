@@ -32,7 +32,8 @@ internal sealed class ServiceActor : ReceiveActor
         ValueTask<EncodedReply> pending;
         try
         {
-            pending = _handler(_messaging.ToServiceRequest(request));
+            // The server span around the handler is the context an actor handler continues the trace from.
+            pending = _handler(_messaging.ToServiceRequest(request, activity is null ? request.Req.Trace : MeshTracing.Outgoing(activity)));
         }
         catch (Exception ex)
         {

@@ -303,7 +303,8 @@ internal sealed partial class EnvelopeDecoder
     // Tracing context is advisory (docs/protocol.md 5.2): a value that is not a W3C traceparent is ignored, not an error.
     private static string? TraceOrNull(ReadOnlySpan<byte> traceparent)
     {
-        if (traceparent.Length != TraceParentLength)
+        // ActivityContext.TryParse checks the version and the hex, not the dashes between them.
+        if (traceparent.Length != TraceParentLength || traceparent[2] != '-' || traceparent[35] != '-' || traceparent[52] != '-')
         {
             return null;
         }
