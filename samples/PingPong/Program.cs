@@ -8,9 +8,11 @@ using MeshActors;
 using MeshActors.Discovery;
 
 var role = args.FirstOrDefault();
-if (role is not ("pinger" or "ponger"))
+var count = 10;
+if (role is not ("pinger" or "ponger")
+    || (args.Length > 1 && (role != "pinger" || !int.TryParse(args[1], System.Globalization.CultureInfo.InvariantCulture, out count) || count < 1)))
 {
-    Console.Error.WriteLine("usage: PingPong ponger | pinger [count]");
+    Console.Error.WriteLine("usage: PingPong ponger | pinger [count]   (count: a whole number from 1, default 10)");
     return 2;
 }
 
@@ -39,7 +41,6 @@ if (role == "ponger")
     return 0;
 }
 
-var count = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 10;
 var answered = 0;
 var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 using var pongs = node.Subscribe<Pong>("pong", (pong, context) =>

@@ -1,6 +1,7 @@
 // Two nodes, A and B, in one process, talking over real HTTP/2 on loopback and finding each other in a local
 // registry (a temporary directory). Shows, in a few seconds: continuous bidirectional streaming, a topic
 // fan-out, a service call, a remote error and replicated data. Run it with: dotnet run --project samples/Quickstart
+using System.Runtime.InteropServices;
 using MeshActors;
 using MeshActors.Discovery;
 using MeshActors.Messaging;
@@ -8,33 +9,38 @@ using MeshActors.Replication;
 
 const int StreamedMessages = 5;
 using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+// Ctrl+C or SIGTERM ends the run through the same token, so that the nodes leave and the registry is removed.
+using var interrupted = new CancellationTokenSource();
+using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Interrupt);
+using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Interrupt);
+using var ends = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, interrupted.Token);
 var registry = Directory.CreateTempSubdirectory("meshactors-quickstart-");
 var discovery = new DiscoveryOptions { Registry = "local:" + registry.FullName };
 
 try
 {
-    await using var a = await MeshNode.StartAsync(new MeshOptions { NodeName = "A", Discovery = discovery }, deadline.Token);
-    await using var b = await MeshNode.StartAsync(new MeshOptions { NodeName = "B", Discovery = discovery }, deadline.Token);
+    await using var a = await MeshNode.StartAsync(new MeshOptions { NodeName = "A", Discovery = discovery }, ends.Token);
+    await using var b = await MeshNode.StartAsync(new MeshOptions { NodeName = "B", Discovery = discovery }, ends.Token);
     Console.WriteLine($"Node A {a.Self.Id} listens on {a.Self.Address}");
     Console.WriteLine($"Node B {b.Self.Id} listens on {b.Self.Address}");
-    await Task.WhenAll(Connect(a, b), Connect(b, a)).WaitAsync(deadline.Token);
+    await Task.WhenAll(Connect(a, b), Connect(b, a)).WaitAsync(ends.Token);
 
     Section("1. Bidirectional streaming: both nodes send and receive numbered messages at the same time");
     using var aListens = Listen(a, "A", out var aHeard);
     using var bListens = Listen(b, "B", out var bHeard);
-    await Task.WhenAll(aListens.Ready, bListens.Ready).WaitAsync(deadline.Token); // listening before anything is sent
+    await Task.WhenAll(aListens.Ready, bListens.Ready).WaitAsync(ends.Token); // listening before anything is sent
     await Task.WhenAll(Stream(a, "A", b), Stream(b, "B", a));
-    await Task.WhenAll(aHeard, bHeard).WaitAsync(deadline.Token);
+    await Task.WhenAll(aHeard, bHeard).WaitAsync(ends.Token);
 
     Section("2. Topic fan-out: B publishes prices; subscribers on A and on B each get every one");
     var fanOut = new CountdownEvent(6);
     using var onA = a.Subscribe<Price>("prices", (price, context) => Print(fanOut, $"  A got {price.Symbol} {price.Value} from {context.SenderName}"));
-    await b.WaitForSubscriberAsync("prices", TimeSpan.FromSeconds(10), deadline.Token); // B has heard of A's subscription
+    await b.WaitForSubscriberAsync("prices", TimeSpan.FromSeconds(10), ends.Token); // B has heard of A's subscription
     using var onB = b.Subscribe<Price>("prices", (price, context) => Print(fanOut, $"  B got {price.Symbol} {price.Value} from {context.SenderName}"));
-    await onB.Ready.WaitAsync(deadline.Token); // B's own subscriber is in its routes before B publishes
+    await onB.Ready.WaitAsync(ends.Token); // B's own subscriber is in its routes before B publishes
     foreach (var price in new[] { new Price("ABC", 101.5m), new Price("XYZ", 42.0m), new Price("ABC", 101.7m) })
-        await b.PublishAsync("prices", price, deadline.Token);
-    await Task.Run(() => fanOut.Wait(deadline.Token));
+        await b.PublishAsync("prices", price, ends.Token);
+    await Task.Run(() => fanOut.Wait(ends.Token));
 
     Section("3. Service call: A hosts 'quote', B calls it");
     using var quote = a.AddService<QuoteRequest, Price>("quote", (request, _, _) => request.Symbol switch
@@ -43,13 +49,13 @@ try
         _ => throw new KeyNotFoundException($"no quote for {request.Symbol}"),
     });
     var waitForA = new RequestOptions { WaitForProvider = TimeSpan.FromSeconds(10) };
-    var abc = await b.RequestAsync<QuoteRequest, Price>("quote", new QuoteRequest("ABC"), waitForA, deadline.Token);
+    var abc = await b.RequestAsync<QuoteRequest, Price>("quote", new QuoteRequest("ABC"), waitForA, ends.Token);
     Console.WriteLine($"  B asked for ABC and got {abc.Value}");
 
     Section("4. Remote error: the handler on A throws, B gets the exception's type and message");
     try
     {
-        await b.RequestAsync<QuoteRequest, Price>("quote", new QuoteRequest("NOPE"), waitForA, deadline.Token);
+        await b.RequestAsync<QuoteRequest, Price>("quote", new QuoteRequest("NOPE"), waitForA, ends.Token);
         throw new InvalidOperationException("the call should have failed");
     }
     catch (RemoteServiceException e)
@@ -58,22 +64,27 @@ try
     }
 
     Section("5. Replicated data: A writes a dictionary entry that B sees; both count on one shared counter at once");
-    await using var stockOnA = await a.OpenDictionaryAsync<int>("stock", cancellationToken: deadline.Token);
-    await using var stockOnB = await b.OpenDictionaryAsync<int>("stock", cancellationToken: deadline.Token); // with A's state
+    await using var stockOnA = await a.OpenDictionaryAsync<int>("stock", cancellationToken: ends.Token);
+    await using var stockOnB = await b.OpenDictionaryAsync<int>("stock", cancellationToken: ends.Token); // with A's state
     var seenOnB = new TaskCompletionSource<DictionaryChange<int>>(TaskCreationOptions.RunContinuationsAsynchronously);
     using var watchB = stockOnB.OnChanged(change => seenOnB.TrySetResult(change));
-    await stockOnA.SetAsync("apples", 12, deadline.Token);
-    var seen = await seenOnB.Task.WaitAsync(deadline.Token);
+    await stockOnA.SetAsync("apples", 12, ends.Token);
+    var seen = await seenOnB.Task.WaitAsync(ends.Token);
     Console.WriteLine($"  B sees {seen.Key} = {seen.Value}, written by {(seen.NodeId == a.Self.Id ? "A" : seen.NodeId)}");
 
-    await using var visitsOnA = await a.OpenCounterAsync("visits", deadline.Token);
-    await using var visitsOnB = await b.OpenCounterAsync("visits", deadline.Token);
+    await using var visitsOnA = await a.OpenCounterAsync("visits", ends.Token);
+    await using var visitsOnB = await b.OpenCounterAsync("visits", ends.Token);
     var bothCounted = Task.WhenAll(CountedTo(visitsOnA, 200), CountedTo(visitsOnB, 200));
     await Task.WhenAll(Count(visitsOnA, 100), Count(visitsOnB, 100));
-    await bothCounted.WaitAsync(deadline.Token);
+    await bothCounted.WaitAsync(ends.Token);
     Console.WriteLine($"  A and B each added 1 a hundred times at once: A counts {visitsOnA.Value}, B counts {visitsOnB.Value}");
 
     Section("Done: both nodes leave the mesh");
+}
+catch (OperationCanceledException) when (interrupted.IsCancellationRequested)
+{
+    Console.Error.WriteLine("quickstart: interrupted");
+    return 130;
 }
 catch (OperationCanceledException) when (deadline.IsCancellationRequested)
 {
@@ -90,6 +101,12 @@ finally
     registry.Delete(recursive: true);
 }
 return 0;
+
+void Interrupt(PosixSignalContext context)
+{
+    context.Cancel = true;
+    interrupted.Cancel();
+}
 
 static async Task Count(SharedCounter counter, int times)
 {
