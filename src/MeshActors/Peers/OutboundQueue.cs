@@ -65,6 +65,22 @@ internal sealed class OutboundQueue(long capBytes, int backpressureEnvelopes, lo
     }
 
     /// <summary>
+    /// Queues an answer owed to a request whatever the cap: what is owed is bounded by what was asked, one answer each,
+    /// and refused it would be lost for good. False only when the queue is closed (counted as a drop).
+    /// </summary>
+    public bool EnqueueOwed(Envelope envelope)
+    {
+        if (IsClosed)
+        {
+            stats.OnDropped();
+            return false;
+        }
+
+        Interlocked.Add(ref _bytes, SizeOf(envelope));
+        return Add(envelope);
+    }
+
+    /// <summary>
     /// Queues <paramref name="envelope"/>. When <paramref name="wait"/>, waits while the queue is at its cap or at a
     /// backpressure threshold (envelopes or bytes); otherwise throws at the cap.
     /// </summary>

@@ -245,7 +245,9 @@ internal sealed partial class PeerChannel
         Reject(e);
         if (!_plain)
         {
-            SendControl(Envelope.Err.From(e));
+            var err = Envelope.Err.From(e);
+            // A malformed req reusing the id of one a unary call awaits: its complaint must not pass for that answer.
+            SendControl(err.Id is { } id && _unary?.IsAwaited(id) == true ? err with { Id = null } : err);
         }
     }
 

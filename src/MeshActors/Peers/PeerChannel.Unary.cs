@@ -41,7 +41,7 @@ internal sealed partial class PeerChannel
                 continue;
             }
 
-            var quietSince = Math.Max(busyUntil, Volatile.Read(ref _lastReceived));
+            var quietSince = Math.Max(Math.Max(busyUntil, caller.LastAnswered), Volatile.Read(ref _lastReceived));
             if (!Has(States.Closing) && now - quietSince >= (long)idleLimit.TotalMilliseconds)
             {
                 _settings.Totals.OnLivenessTimeout();

@@ -26,6 +26,7 @@ internal sealed class UnaryCaller : IPeer
     private volatile Envelope.Hello? _hello;
     private bool _admittedAny;
     private int _open = 1; // the request body, plus each request awaiting its answer
+    private long _lastAnswered;
 
     /// <summary>A caller on <paramref name="channel"/>; <paramref name="deliver"/> hands an envelope to the handler as coming from it, <paramref name="writer"/> wakes the call's writer.</summary>
     public UnaryCaller(MeshChannel channel, PeerChannelSettings settings, Action<Envelope> deliver, WakeSignal writer)
@@ -67,6 +68,12 @@ internal sealed class UnaryCaller : IPeer
     /// it waits for the caller to read, and a caller that stops reading is as idle as one that sends nothing.
     /// </summary>
     public bool AwaitsAnswers => !_awaited.IsEmpty;
+
+    /// <summary>When a request last stopped awaiting its answer (<see cref="Environment.TickCount64"/>): the caller's silence counts from then at the earliest.</summary>
+    public long LastAnswered => Volatile.Read(ref _lastAnswered);
+
+    /// <summary>True while request <paramref name="id"/> awaits its answer.</summary>
+    public bool IsAwaited(long id) => _awaited.ContainsKey(id);
 
     /// <summary>
     /// Read loop: takes an envelope from the request body before it is handled as on any channel. Returns what to
@@ -143,7 +150,7 @@ internal sealed class UnaryCaller : IPeer
 
         try
         {
-            return Link.TrySend(envelope);
+            return Link.Queue.EnqueueOwed(envelope); // never refused at the cap: the caller is owed exactly this
         }
         finally
         {
@@ -213,7 +220,7 @@ internal sealed class UnaryCaller : IPeer
             return;
         }
 
-        Link.TrySend(new Envelope.Err(ErrorCodes.Timeout, $"Request {id} was not answered within {timeout.TotalMilliseconds:0} ms.") { Id = id });
+        Link.Queue.EnqueueOwed(new Envelope.Err(ErrorCodes.Timeout, $"Request {id} was not answered within {timeout.TotalMilliseconds:0} ms.") { Id = id });
         _deliver(new Envelope.Cancel(id));
         Release();
     }
@@ -226,6 +233,7 @@ internal sealed class UnaryCaller : IPeer
         }
 
         deadline.Dispose();
+        Volatile.Write(ref _lastAnswered, Environment.TickCount64);
         return true;
     }
 
