@@ -48,6 +48,14 @@ internal static class RegistrationCodec
         return value;
     }
 
+    /// <summary>
+    /// Throws as <see cref="EncodeRegistration"/> does when <paramref name="self"/> cannot be registered by every backend:
+    /// measured with the longest lease a backend may add (the local directory's), so that a registration accepted here
+    /// is never refused at a heartbeat.
+    /// </summary>
+    public static void EnsureRegistrable(MeshMember self, int maxBytes) =>
+        EncodeRegistration(self, maxBytes, new DateTimeOffset(9999, 12, 31, 23, 59, 59, TimeSpan.Zero).AddTicks(TimeSpan.TicksPerSecond - 1));
+
     /// <summary>Encodes <paramref name="member"/> as is, fields in the Marketrix order.</summary>
     public static byte[] Encode(MeshMember member, DateTimeOffset? leaseExpiresAt = null)
     {

@@ -52,7 +52,7 @@ public sealed partial class RegistryActor : ReceiveActor, IWithTimers
         ArgumentNullException.ThrowIfNull(registry);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        RegistrationCodec.EncodeRegistration(self, options.MaxRegistrationBytes); // fail at creation, not at every heartbeat
+        RegistrationCodec.EnsureRegistrable(self, options.MaxRegistrationBytes); // fail at creation, not at every heartbeat
         _registry = registry;
         _self = self;
         _options = options;
@@ -155,7 +155,8 @@ public sealed partial class RegistryActor : ReceiveActor, IWithTimers
         var self = _self;
         var startedAt = Stopwatch.GetTimestamp();
         // Task.Run: a backend that does its I/O synchronously (the local directory) must not run it on the actor.
-        _inFlight = Task.Run(() => SyncAsync(register, self)).PipeTo(
+        var registeredBefore = _everRegistered;
+        _inFlight = Task.Run(() => SyncAsync(register, registeredBefore, self)).PipeTo(
             Self,
             success: synced => new Synced(synced.Listing, startedAt, synced.EntryLost),
             failure: exception => new SyncFailed(exception));
@@ -174,13 +175,18 @@ public sealed partial class RegistryActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>Runs off the actor: touches only its arguments and the registry.</summary>
-    private async Task<(RegistryListing Listing, bool EntryLost)> SyncAsync(bool register, MeshMember self)
+    private async Task<(RegistryListing Listing, bool EntryLost)> SyncAsync(bool register, bool registeredBefore, MeshMember self)
     {
         var lost = false;
-        if (register)
-            await _registry.RegisterAsync(self).ConfigureAwait(false);
-        else
+        if (!register || registeredBefore)
+        {
+            // A heartbeat, or an update of a registration that may be gone meanwhile (a wiped directory, a flushed
+            // keyspace), which only a refresh tells: it writes the entry again then, announced.
             lost = !await _registry.RefreshAsync(self).ConfigureAwait(false);
+        }
+
+        if (register && !lost)
+            await _registry.RegisterAsync(self).ConfigureAwait(false); // announced
         return (await _registry.ListAsync().ConfigureAwait(false), lost);
     }
 
@@ -316,7 +322,7 @@ public sealed partial class RegistryActor : ReceiveActor, IWithTimers
 
         try
         {
-            RegistrationCodec.EncodeRegistration(update.Self, _options.MaxRegistrationBytes);
+            RegistrationCodec.EnsureRegistrable(update.Self, _options.MaxRegistrationBytes);
         }
         catch (ArgumentException ex)
         {
