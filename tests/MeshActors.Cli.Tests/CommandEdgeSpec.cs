@@ -27,6 +27,23 @@ public sealed class CommandEdgeSpec : LocalMeshSpec, IDisposable
     }
 
     [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task The_default_local_registry_must_be_made_shared_by_the_machines_users_as_a_temp_directory_is()
+    {
+        // docs/discovery.md: the default directory is the machine's; made 0755 by the umask, another user's nodes could
+        // not register in it (their mesh node never joined).
+        var temp = _directory.CreateSubdirectory("tmp").FullName;
+        await using var list = ChildProcess.Start("dotnet", [MeshCli.Dll, "list"], new Dictionary<string, string> { ["TMPDIR"] = temp, ["MESH_DISCOVERY"] = "local" });
+
+        Assert.True(await list.WaitForExitAsync() == 0, list.Transcript);
+        foreach (var directory in new[] { Path.Combine(temp, "meshactors"), Path.Combine(temp, "meshactors", "mesh") })
+        {
+            var mode = File.GetUnixFileMode(directory);
+            Assert.True(mode.HasFlag(UnixFileMode.OtherWrite) && mode.HasFlag(UnixFileMode.StickyBit), $"{directory} is {mode}");
+        }
+    }
+
+    [Fact]
     public async Task Topic_echo_with_a_count_must_exit_with_130_when_SIGTERM_stops_it_before_the_count()
     {
         // docs/cli.md: a command that Ctrl+C or SIGTERM stops before it is done exits with 130; only `topic echo` and

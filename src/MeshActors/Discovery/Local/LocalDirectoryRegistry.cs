@@ -38,12 +38,39 @@ internal sealed class LocalDirectoryRegistry : IRegistry
         _directory = Path.GetFullPath(Path.Combine(root, options.KeyPrefix));
         _logger = logger;
         _skipped = new SkippedEntryLog(logger);
+        if (!OperatingSystem.IsWindows() && Path.GetFullPath(root) == Path.GetFullPath(DiscoveryOptions.LocalDirectory))
+        {
+            // The default directory is the machine's, as /tmp is: every user's nodes register in it (made sticky, so
+            // that none can replace or delete another's entries). Made so only by whoever creates it.
+            CreateShared(root);
+            CreateShared(_directory);
+        }
+
         Directory.CreateDirectory(_directory);
         Description = $"local {_directory}";
         _watcher = Watch();
     }
 
     public string Description { get; }
+
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    private static void CreateShared(string path)
+    {
+        const UnixFileMode Shared = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+            | UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute
+            | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute | UnixFileMode.StickyBit;
+        if (Directory.Exists(path))
+            return;
+        Directory.CreateDirectory(path);
+        try
+        {
+            File.SetUnixFileMode(path, Shared); // after the umask narrowed it
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Created by another user's node meanwhile: theirs is as good.
+        }
+    }
 
     public RegistryConnectionState ConnectionState => RegistryConnectionState.Connected;
 
