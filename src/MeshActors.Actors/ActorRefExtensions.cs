@@ -27,7 +27,7 @@ public static class ActorRefExtensions
         ArgumentNullException.ThrowIfNull(message);
         if (recipient is not IInternalActorRef { System: { } system } target || target.IsTerminated)
         {
-            return Task.FromException<T>(new ActorTerminatedException(recipient));
+            return Task.FromException<T>(new ActorTerminatedException(recipient, message)); // the question, undelivered
         }
 
         var wait = timeout ?? system.Options.AskTimeout;

@@ -8,6 +8,9 @@ internal sealed class RecordingReader : IDisposable
     /// <summary>The latest time a message may have, in seconds (about three years).</summary>
     private const double MaxTime = 1e8;
 
+    // A message's data may nest as deep as a frame carries it (64 levels, docs/protocol.md 4.1), and a line wraps it in one more.
+    private static readonly JsonDocumentOptions LineReading = new() { MaxDepth = 65 };
+
     private readonly string _path;
     private readonly RecordingLines _lines;
 
@@ -52,7 +55,7 @@ internal sealed class RecordingReader : IDisposable
     {
         try
         {
-            using var document = JsonDocument.Parse(text);
+            using var document = JsonDocument.Parse(text, LineReading);
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty(RecordingHeader.Marker, out var version))
                 throw new CliException($"{path}:1: not a mesh recording (the first line has no \"{RecordingHeader.Marker}\").");
@@ -71,7 +74,7 @@ internal sealed class RecordingReader : IDisposable
     {
         try
         {
-            using var document = JsonDocument.Parse(text);
+            using var document = JsonDocument.Parse(text, LineReading);
             var root = document.RootElement;
             var time = root.GetProperty("t").GetDouble();
             // Seconds since the recording started: a replay at the slowest rate must still be able to wait for it.

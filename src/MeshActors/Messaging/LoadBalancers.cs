@@ -64,12 +64,15 @@ public static class LoadBalancers
                 return best;
 
             // The least loaded take turns, each as often as the others: not the one after a busy node in a rotating scan.
+            // The counters move meanwhile (other callers, the writer), so fewer may tie on this second look.
             var turn = (int)((ulong)candidates.NextTicket() % (ulong)ties);
-            for (var i = best; ; i++)
+            for (var i = best; i < candidates.Count; i++)
             {
                 if (Compare(candidates[i], candidates[best]) == 0 && turn-- == 0)
                     return i;
             }
+
+            return best;
         }
 
         private static int Compare(RouteCandidate a, RouteCandidate b) =>

@@ -47,7 +47,7 @@ internal sealed partial class PeerChannel
     /// <summary>Whether a frame that did not decode names itself a hello: its top-level <c>"t"</c> is <c>"hello"</c>.</summary>
     private static bool SaysHello(in ReadOnlySequence<byte> payload)
     {
-        var reader = new Utf8JsonReader(payload);
+        var reader = new Utf8JsonReader(payload, WireProtocol.FrameReading);
         try
         {
             return TopLevelMember.TryFind(ref reader, "t"u8) && reader.TokenType == JsonTokenType.String && reader.ValueTextEquals("hello"u8);

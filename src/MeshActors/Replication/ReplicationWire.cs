@@ -38,7 +38,7 @@ internal static class ReplicationWire
 
     /// <summary>
     /// How deep a value may nest: a pub envelope, the message, its entries, an entry, its versions and a version enclose
-    /// it, 6 of the 64 levels a receiver reads (docs/protocol.md 4.1).
+    /// it: within the 64 levels System.Text.Json reads by default, and the 65 a receiver reads (docs/protocol.md 4.1).
     /// </summary>
     public const int MaxValueDepth = 58;
 
