@@ -78,7 +78,7 @@ internal sealed partial class MeshMessaging : IPeerEnvelopeHandler
         if (req.Service == PingService)
         {
             // Answered here, on the read loop: a ping measures the channels and the two nodes, not a handler.
-            peer.TrySend(new Envelope.Res(req.Id, Payload.Null));
+            peer.TrySendAnswer(new Envelope.Res(req.Id, Payload.Null));
             return;
         }
 
@@ -86,14 +86,14 @@ internal sealed partial class MeshMessaging : IPeerEnvelopeHandler
         {
             Stats.OnNoServiceAnswer();
             MessagingLog.NoService(Log, peer.NodeId, req.Service);
-            peer.TrySend(new Envelope.Err(ErrorCodes.NoService, $"Node {SelfId} ({SelfName}) does not host service '{req.Service}'.") { Id = req.Id });
+            peer.TrySendAnswer(new Envelope.Err(ErrorCodes.NoService, $"Node {SelfId} ({SelfName}) does not host service '{req.Service}'.") { Id = req.Id });
             return;
         }
 
         if (Inbound.IsDraining)
         {
             // Leaving (docs/protocol.md 7.4): the requester takes it to another provider at once, idempotent or not.
-            peer.TrySend(new Envelope.Err(ErrorCodes.Unavailable, $"Node {SelfId} ({SelfName}) is leaving the mesh.") { Id = req.Id });
+            peer.TrySendAnswer(new Envelope.Err(ErrorCodes.Unavailable, $"Node {SelfId} ({SelfName}) is leaving the mesh.") { Id = req.Id });
             return;
         }
 
@@ -101,7 +101,9 @@ internal sealed partial class MeshMessaging : IPeerEnvelopeHandler
         if (!Inbound.TryAdd(request))
         {
             MessagingLog.DuplicateRequestId(Log, peer.NodeId, req.Id);
-            peer.TrySend(new Envelope.Err(ErrorCodes.BadEnvelope, $"Request {req.Id} is already in flight.") { Id = req.Id });
+            // Without the id, as on a unary call (docs/protocol.md 10): with it, the complaint would pass for the answer
+            // of the request still in flight, which is answered all the same.
+            peer.TrySendAnswer(new Envelope.Err(ErrorCodes.BadEnvelope, $"Request {req.Id} is already in flight."));
             return;
         }
 

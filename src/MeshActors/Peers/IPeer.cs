@@ -33,6 +33,12 @@ internal interface IPeer
     /// <summary>Queues <paramref name="envelope"/> without waiting; false (and counted as a drop) when the queue is at its byte cap or the peer is gone.</summary>
     bool TrySend(Envelope envelope);
 
+    /// <summary>
+    /// Queues an answer this node owes the peer for one of its requests, without waiting: beyond the byte cap if need
+    /// be (by a bounded margin), since each request is owed exactly one and a lost one leaves its requester waiting.
+    /// </summary>
+    bool TrySendAnswer(Envelope answer) => TrySend(answer);
+
     /// <summary>Queues <paramref name="envelope"/>, waiting for room under the wait overflow policy.</summary>
     /// <exception cref="PeerQueueFullException">The queue is at its byte cap and the policy is to fail.</exception>
     /// <exception cref="PeerUnavailableException">The peer left the mesh.</exception>

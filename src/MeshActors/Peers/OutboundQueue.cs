@@ -28,6 +28,9 @@ internal sealed class OutboundQueue(long capBytes, int backpressureEnvelopes, lo
     // What an envelope costs beyond its data and attachment: the envelope object, the queue slot and the JSON around the data.
     private const int EnvelopeOverhead = 64;
 
+    /// <summary>How far beyond the cap answers owed to requests may still be queued.</summary>
+    public const long OwedBytes = 1024 * 1024;
+
     private readonly ConcurrentQueue<Envelope> _items = new();
     private readonly Lock _attaching = new();
     private IOutboundConsumer? _consumer;
@@ -65,12 +68,13 @@ internal sealed class OutboundQueue(long capBytes, int backpressureEnvelopes, lo
     }
 
     /// <summary>
-    /// Queues an answer owed to a request whatever the cap: what is owed is bounded by what was asked, one answer each,
-    /// and refused it would be lost for good. False only when the queue is closed (counted as a drop).
+    /// Queues an answer owed to a request beyond the cap, by up to <see cref="OwedBytes"/>: refused, it would be lost for
+    /// good and its requester wait out its timeout. The margin is bounded all the same, or a peer that asks without
+    /// reading could make this node hold its answers without end. False (counted as a drop) when closed or beyond it.
     /// </summary>
     public bool EnqueueOwed(Envelope envelope)
     {
-        if (IsClosed)
+        if (IsClosed || Volatile.Read(ref _bytes) > capBytes + OwedBytes)
         {
             stats.OnDropped();
             return false;

@@ -186,6 +186,10 @@ internal sealed partial class PeerChannel
             case Envelope.Res res:
                 writer.Write(new Envelope.Err(ErrorCodes.FrameTooLarge, $"The response was not sent: {tooLarge.Message}") { Id = res.Id });
                 return 1;
+            case Envelope.Err { Id: not null } err:
+                // An error with a message too long for the peer (a handler's exception text): the same error, cut short.
+                writer.Write(err with { Message = err.Message[..Math.Min(err.Message.Length, 1024)] + " (cut: the whole message is above the peer's max_frame)", ExceptionType = err.ExceptionType is { Length: > 256 } type ? type[..256] : err.ExceptionType });
+                return 1;
             case Envelope.Req req:
                 _ = _settings.Handler.OnEnvelope(Peer, new Envelope.Err(ErrorCodes.FrameTooLarge, $"The request was not sent: {tooLarge.Message}") { Id = req.Id });
                 return 0;

@@ -103,6 +103,9 @@ internal sealed class PeerLink : IPeer
     public bool TrySend(Envelope envelope) => Queue.TryEnqueue(envelope);
 
     /// <inheritdoc />
+    public bool TrySendAnswer(Envelope answer) => Queue.EnqueueOwed(answer);
+
+    /// <inheritdoc />
     public ValueTask SendAsync(Envelope envelope, CancellationToken cancellationToken = default) =>
         Queue.EnqueueAsync(envelope, _overflowPolicy == PeerOverflowPolicy.Wait, NodeId, cancellationToken);
 

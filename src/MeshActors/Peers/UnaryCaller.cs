@@ -134,6 +134,9 @@ internal sealed class UnaryCaller : IPeer
     }
 
     /// <inheritdoc />
+    public bool TrySendAnswer(Envelope answer) => TrySend(answer); // answers are owed here whichever way they come
+
+    /// <inheritdoc />
     public bool TrySend(Envelope envelope)
     {
         if (!IsAnswer(envelope, out var id))
