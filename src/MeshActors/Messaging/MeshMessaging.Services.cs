@@ -363,8 +363,9 @@ internal sealed partial class MeshMessaging
             return;
         }
 
-        // An answer that waits for room gives up when its requester is gone (InboundRequests.CancelAll fires the token).
-        var send = peer.SendAsync(answer, request.Token);
+        // An answer is owed: it waits for room whatever the overflow policy (the policy is the application's answer for
+        // its own sends), and gives up when its requester is gone (InboundRequests.CancelAll fires the token).
+        var send = peer.SendWaitingAsync(answer, request.Token);
         if (!send.IsCompletedSuccessfully)
         {
             _ = ObserveAsync(send, request);

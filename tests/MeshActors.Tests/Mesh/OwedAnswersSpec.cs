@@ -1,3 +1,4 @@
+using System.Text;
 using System.Collections.Concurrent;
 using System.Net;
 using MeshActors.Actors;
@@ -58,21 +59,54 @@ public sealed class OwedAnswersSpec(ITestOutputHelper output) : LoopbackMesh(out
     [Fact]
     public async Task A_request_for_a_service_the_node_does_not_host_must_get_no_service_when_the_peers_queue_is_full()
     {
+        var (node, peer, peerId) = await StartWithFullQueueAsync(PeerOverflowPolicy.Wait);
+        var noServiceBefore = node.Stats.NoServiceAnswers;
+        await peer.WriteAsync(new Envelope.Req(1, "nope", "null"u8.ToArray()));
+        await AwaitConditionAsync(() => node.Stats.NoServiceAnswers == noServiceBefore + 1, TestTimeouts.Default, message: "the node to answer no_service");
+
+        var answer = await AnswerOnceDrainedAsync(node, peer, peerId, id: 1);
+        Assert.Equal(ErrorCodes.NoService, Assert.IsType<Envelope.Err>(answer).Code);
+    }
+
+    /// <summary>
+    /// A handler's answer is owed as much: under the <c>Fail</c> overflow policy (the application's choice for its own
+    /// sends) it waits for room all the same, rather than be dropped at the cap with its requester left waiting.
+    /// </summary>
+    [Fact]
+    public async Task A_handlers_answer_must_reach_a_peer_whose_queue_is_full_under_the_fail_policy_too()
+    {
+        var (node, peer, peerId) = await StartWithFullQueueAsync(PeerOverflowPolicy.Fail);
+        var ran = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await node.AddService<int, int>("work", (_, _, _) =>
+        {
+            ran.TrySetResult();
+            return ValueTask.FromResult(42);
+        }).Ready;
+        await peer.WriteAsync(new Envelope.Req(1, "work", "41"u8.ToArray()));
+        await ran.Task.WithTimeout();
+
+        var answer = await AnswerOnceDrainedAsync(node, peer, peerId, id: 1);
+        Assert.Equal("42", Encoding.UTF8.GetString(Assert.IsType<Envelope.Res>(answer).Data.Span));
+    }
+
+    // A provider whose queue to a hand-driven peer that reads nothing is full: the channel stalls on flow control and
+    // the queue fills with 65-byte pubs (64 + "1") until one is refused, leaving less room than any answer needs.
+    private async Task<(MeshNode Node, HandDrivenChannel Peer, string PeerId)> StartWithFullQueueAsync(PeerOverflowPolicy policy)
+    {
         const long cap = 64 * 1024;
         var node = await Start("provider", peers: new PeerOptions
         {
             OutboundQueueCapBytes = cap,
             BackpressureBytes = cap,
+            OverflowPolicy = policy,
             LivenessTimeout = TimeSpan.FromMinutes(1), // the hand-driven peer is silent while the queue fills
         });
         var peerId = "hand-" + Guid.NewGuid().ToString("N");
-        await using var peer = await HandDrivenChannel.DialAsync(new DnsEndPoint(node.Self.Host, node.Self.Port));
+        var peer = await HandDrivenChannel.DialAsync(new DnsEndPoint(node.Self.Host, node.Self.Port));
         await peer.HandshakeAsync(peerId);
         await peer.WriteAsync(new Envelope.Interest(1, ["t"], []));
         await AwaitConditionAsync(() => node.MessagingLayer.Routes.Current.Topic("t") is not null, TestTimeouts.Default, message: "the node to route topic t to the peer");
 
-        // The peer reads nothing: the channel stalls on flow control and the queue fills with 65-byte pubs (64 + "1")
-        // until one is refused, leaving less room than any answer needs.
         PeerInfo Queue() => node.DescribePeers().Single(p => p.NodeId == peerId);
         var probe = CreateTestProbe();
         var sentBefore = -1L;
@@ -86,24 +120,26 @@ public sealed class OwedAnswersSpec(ITestOutputHelper output) : LoopbackMesh(out
         }
 
         Assert.True(Queue().QueuedBytes > cap - 64, $"the queue holds {Queue().QueuedBytes} of its {cap} bytes");
-        var noServiceBefore = node.Stats.NoServiceAnswers;
-        await peer.WriteAsync(new Envelope.Req(1, "nope", "null"u8.ToArray()));
-        await AwaitConditionAsync(() => node.Stats.NoServiceAnswers == noServiceBefore + 1, TestTimeouts.Default, message: "the node to answer no_service");
+        return (node, peer, peerId);
+    }
 
-        // The peer reads again: what was queued comes out, then a $ping asked once the queue is empty marks the end.
+    // The peer reads again: what was queued comes out, then a $ping asked once the queue is empty marks the end.
+    private async Task<Envelope> AnswerOnceDrainedAsync(MeshNode node, HandDrivenChannel peer, string peerId, long id)
+    {
+        await using var _ = peer;
+        PeerInfo Queue() => node.DescribePeers().Single(p => p.NodeId == peerId);
         var received = new ConcurrentQueue<Envelope>();
         using var stop = new CancellationTokenSource();
         var reading = CollectAsync(peer, received, stop.Token);
         await AwaitConditionAsync(() => Queue().QueuedBytes == 0, TestTimeouts.Default, message: "the queue to drain");
-        await peer.WriteAsync(new Envelope.Req(2, "$ping", "null"u8.ToArray()));
-        await AwaitConditionAsync(() => received.Any(e => e is Envelope.Res { Id: 2 }), TestTimeouts.Default, message: "the $ping to be answered");
+        await peer.WriteAsync(new Envelope.Req(id + 1, "$ping", "null"u8.ToArray()));
+        await AwaitConditionAsync(() => received.Any(e => e is Envelope.Res { Id: var pong } && pong == id + 1), TestTimeouts.Default, message: "the $ping to be answered");
         await stop.CancelAsync();
         await reading;
 
-        var answer = received.FirstOrDefault(e => e is Envelope.Err { Id: 1 } or Envelope.Res { Id: 1 });
-        Assert.True(answer is not null,
-            $"request 1 was never answered (the node counted its no_service answer, then dropped it: {Queue().Stats.Dropped} drops); later requests were");
-        Assert.Equal(ErrorCodes.NoService, Assert.IsType<Envelope.Err>(answer).Code);
+        var answer = received.FirstOrDefault(e => e is Envelope.Err { Id: var err } && err == id || e is Envelope.Res { Id: var res } && res == id);
+        Assert.True(answer is not null, $"request {id} was never answered ({Queue().Stats.Dropped} drops); later requests were");
+        return answer;
     }
 
     /// <summary>
