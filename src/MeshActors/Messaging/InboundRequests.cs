@@ -27,6 +27,9 @@ internal sealed class InboundRequests(Action<InboundRequest> expired)
     /// <summary>True once the node is stopping: it answers what it has and takes nothing new from its peers.</summary>
     public bool IsDraining => Volatile.Read(ref _drained) is not null;
 
+    /// <summary>True while <paramref name="origin"/>'s request <paramref name="id"/> is in flight here.</summary>
+    public bool Contains(IPeer? origin, long id) => _inFlight.ContainsKey((origin, id));
+
     /// <summary>False when the requester already has a request with this id in flight.</summary>
     public bool TryAdd(InboundRequest request)
     {

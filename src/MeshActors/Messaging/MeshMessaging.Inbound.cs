@@ -75,6 +75,12 @@ internal sealed partial class MeshMessaging : IPeerEnvelopeHandler
 
     private void OnRequest(IPeer peer, Envelope.Req req)
     {
+        if (Inbound.Contains(peer, req.Id))
+        {
+            RefuseDuplicate(peer, req);
+            return;
+        }
+
         if (req.Service == PingService)
         {
             // Answered here, on the read loop: a ping measures the channels and the two nodes, not a handler.
@@ -100,13 +106,19 @@ internal sealed partial class MeshMessaging : IPeerEnvelopeHandler
         var request = new InboundRequest(peer, peer.NodeId, peer.Name, req);
         if (!Inbound.TryAdd(request))
         {
-            MessagingLog.DuplicateRequestId(Log, peer.NodeId, req.Id);
-            // Without the id, as on a unary call (docs/protocol.md 10): with it, the complaint would pass for the answer
-            // of the request still in flight, which is answered all the same.
-            peer.TrySendAnswer(new Envelope.Err(ErrorCodes.BadEnvelope, $"Request {req.Id} is already in flight."));
+            RefuseDuplicate(peer, req);
             return;
         }
 
         service.Tell(request, ActorRefs.NoSender);
+    }
+
+    // A req reusing the id of one in flight, refused before any answer that would carry the id (a $ping's, no_service):
+    // without the id, as on a unary call (docs/protocol.md 10), or the complaint would pass for the answer of the
+    // request still in flight, which is answered all the same.
+    private void RefuseDuplicate(IPeer peer, Envelope.Req req)
+    {
+        MessagingLog.DuplicateRequestId(Log, peer.NodeId, req.Id);
+        peer.TrySendAnswer(new Envelope.Err(ErrorCodes.BadEnvelope, $"Request {req.Id} is already in flight."));
     }
 }

@@ -153,7 +153,7 @@ internal sealed class UnaryCaller : IPeer
 
         try
         {
-            return Link.Queue.EnqueueOwed(envelope); // never refused at the cap: the caller is owed exactly this
+            return Link.Queue.EnqueueOwed(envelope); // beyond the cap if need be (by a margin): the caller is owed exactly this
         }
         finally
         {

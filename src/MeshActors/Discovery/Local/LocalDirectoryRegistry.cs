@@ -27,6 +27,7 @@ internal sealed class LocalDirectoryRegistry : IRegistry
 
     private readonly DiscoveryOptions _options;
     private readonly string _directory;
+    private readonly string? _shared; // the machine's default root, when this registry is in it
     private readonly ILogger _logger;
     private readonly SkippedEntryLog _skipped;
     private FileSystemWatcher? _watcher;
@@ -38,20 +39,26 @@ internal sealed class LocalDirectoryRegistry : IRegistry
         _directory = Path.GetFullPath(Path.Combine(root, options.KeyPrefix));
         _logger = logger;
         _skipped = new SkippedEntryLog(logger);
-        if (!OperatingSystem.IsWindows() && Path.GetFullPath(root) == Path.GetFullPath(DiscoveryOptions.LocalDirectory))
-        {
-            // The default directory is the machine's, as /tmp is: every user's nodes register in it (made sticky, so
-            // that none can replace or delete another's entries). Made so only by whoever creates it.
-            CreateShared(root);
-            CreateShared(_directory);
-        }
-
-        Directory.CreateDirectory(_directory);
+        _shared = Path.GetFullPath(root) == Path.GetFullPath(DiscoveryOptions.LocalDirectory) ? Path.GetFullPath(root) : null;
+        CreateDirectory();
         Description = $"local {_directory}";
         _watcher = Watch();
     }
 
     public string Description { get; }
+
+    // The default directory is the machine's, as /tmp is: every user's nodes register in it (made sticky, so that none
+    // can replace or delete another's entries). Made so by whoever creates it, also again after a wipe.
+    private void CreateDirectory()
+    {
+        if (_shared is not null && !OperatingSystem.IsWindows())
+        {
+            CreateShared(_shared);
+            CreateShared(_directory);
+        }
+
+        Directory.CreateDirectory(_directory);
+    }
 
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     private static void CreateShared(string path)
@@ -166,7 +173,7 @@ internal sealed class LocalDirectoryRegistry : IRegistry
             {
                 // Gone without a deregistration: someone wiped the directory (or cleaned up after a node stalled for two TTLs).
                 var lost = Volatile.Read(ref _written) == self.Id && !File.Exists(EntryPath(self.Id));
-                Directory.CreateDirectory(_directory);
+                CreateDirectory();
                 if (lost)
                     OnEntryLost(self.Id);
 
