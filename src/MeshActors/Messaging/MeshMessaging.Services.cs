@@ -90,12 +90,12 @@ internal sealed partial class MeshMessaging
                         throw new TimeoutException();
                     var req = new Envelope.Req(pending.Id, service, data) { Timeout = remaining, Idempotent = options.Idempotent, Attachment = attachment, Trace = trace };
                     await SendRequestAsync(route!, target, req, deadline.Token).ConfigureAwait(false);
-                    // Queued for a provider whose channel dropped just before, after the drop failed what was in flight
-                    // (the routes lose the provider a moment later): no channel carries it, so it goes elsewhere now
-                    // rather than wait out its timeout. One the drop failed already may have run: it is handled below.
-                    if (target.Peer is { IsConnected: false } && !pending.Task.IsCompleted)
-                        throw new PeerUnavailableException(target.NodeId, "its channel closed as the request was queued; it was not sent");
                     queued = true;
+                    // The provider's channel dropped as the request was queued, maybe after the drop failed what was in
+                    // flight (the routes lose the provider a moment later): it ends now, as a request in flight at a drop
+                    // does, not at its timeout. It may have been written first, so only an idempotent one goes elsewhere.
+                    if (target.Peer is { IsConnected: false } && !pending.Task.IsCompleted)
+                        throw new PeerUnavailableException(target.NodeId, "its channel closed as the request was queued");
                     using (pending.CancelWith(deadline.Token))
                         answer = await pending.Task.ConfigureAwait(false);
                 }
