@@ -144,13 +144,17 @@ public sealed class OwedAnswersSpec(ITestOutputHelper output) : LoopbackMesh(out
 
     /// <summary>
     /// 5.3: a requester's ids are unique among its unanswered requests, and answers are matched by id alone. A peer that
-    /// breaks this (a req reusing the id of one still running) is refused with an <c>err bad_envelope</c>; carrying the
-    /// reused id, it would pass for the answer to the first request, whose handler goes on and whose <c>res</c> would
-    /// come as a second answer under the same id. As docs/protocol.md 10 says of unary calls: "rejected with
-    /// bad_envelope (without id; the first one is still answered)".
+    /// breaks this (a req reusing the id of one still running: for the same service, a <c>$ping</c>, a service the node
+    /// does not host) is refused with an <c>err bad_envelope</c> without id: answered with the reused id, the req would
+    /// pass for the answer to the first request, whose handler goes on and whose <c>res</c> would come as a second answer
+    /// under the same id. As docs/protocol.md 10 says of unary calls: "rejected with bad_envelope (without id; the first
+    /// one is still answered)".
     /// </summary>
-    [Fact]
-    public async Task A_req_reusing_the_id_of_a_request_in_flight_must_be_refused_without_that_id_on_a_channel()
+    [Theory]
+    [InlineData("slow", "2")]
+    [InlineData("$ping", "null")]
+    [InlineData("nope", "null")]
+    public async Task A_req_reusing_the_id_of_a_request_in_flight_must_be_refused_without_that_id_on_a_channel(string service, string data)
     {
         var node = await Start("provider");
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -168,18 +172,19 @@ public sealed class OwedAnswersSpec(ITestOutputHelper output) : LoopbackMesh(out
 
         await peer.WriteAsync(new Envelope.Req(7, "slow", "1"u8.ToArray()));
         await started.Task.WithTimeout();
-        await peer.WriteAsync(new Envelope.Req(7, "slow", "2"u8.ToArray()));
+        await peer.WriteAsync(new Envelope.Req(7, service, Encoding.UTF8.GetBytes(data)));
         // $ping is answered on the read loop, as the refusal is: once its res is in, so is anything said about the reused id.
         await peer.WriteAsync(new Envelope.Req(8, "$ping", "null"u8.ToArray()));
         await AwaitConditionAsync(() => received.Any(e => e is Envelope.Res { Id: 8 }), TestTimeouts.Default, message: "the $ping to be answered");
         gate.SetResult(40);
-        await AwaitConditionAsync(() => received.Any(e => e is Envelope.Res { Id: 7 }), TestTimeouts.Default, message: "request 7 to be answered by its handler");
+        await AwaitConditionAsync(() => received.Any(e => e is Envelope.Res { Id: 7 } && UnaryClient.Describe(e) == "res 7 41"), TestTimeouts.Default, message: "request 7 to be answered by its handler");
         await stop.CancelAsync();
         await reading;
 
         var answersTo7 = received.Where(e => e is Envelope.Res { Id: 7 } or Envelope.Err { Id: 7 }).Select(UnaryClient.Describe).ToList();
         Assert.True(answersTo7.SequenceEqual(["res 7 41"]),
             $"request 7 got {answersTo7.Count} answers under its id, in this order: {string.Join(" | ", answersTo7)}");
+        Assert.Contains(received, e => e is Envelope.Err { Id: null, Code: ErrorCodes.BadEnvelope });
     }
 
     // Reads envelopes into received until stopped or the node ends its side.

@@ -1,95 +1,16 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net;
-using MeshActors.Actors;
-using MeshActors.Messaging;
-using MeshActors.Peers;
-using MeshActors.Protocol;
-using MeshActors.Tests.Discovery;
-using MeshActors.Tests.Peers;
-using Xunit.Abstractions;
 
-namespace MeshActors.Tests.Mesh;
+namespace MeshActors.Tests.Discovery;
 
 using MeshActors.TestKit;
-
-/// <summary>
-/// The refusal of a reused request id (docs/protocol.md 5.3), checked against a real node through a hand-driven v1
-/// channel over loopback HTTP/2; and the shared local directory made again after a wipe.
-/// </summary>
-public sealed class OwedAnswersEdgeSpec(ITestOutputHelper output) : LoopbackMesh(output)
-{
-    /// <summary>
-    /// docs/protocol.md 5.3: "a req reusing the id of one still unanswered is refused with bad_envelope without id (the
-    /// first one is still answered)", also when the reusing req is a <c>$ping</c> (or names a service the node does not
-    /// host, or comes while it drains): answered with the reused id, it would pass for the answer to the request still
-    /// running, whose own answer would then come as a second one under the same id.
-    /// </summary>
-    [Fact]
-    public async Task A_ping_reusing_the_id_of_a_request_in_flight_must_be_refused_without_that_id()
-    {
-        var node = await Start("provider");
-        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var gate = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
-        await node.AddService<int, int>("slow", async (n, _, _) =>
-        {
-            started.TrySetResult();
-            return n + await gate.Task;
-        }).Ready;
-        await using var peer = await HandDrivenChannel.DialAsync(new DnsEndPoint(node.Self.Host, node.Self.Port));
-        await peer.HandshakeAsync("hand-" + Guid.NewGuid().ToString("N"));
-        var received = new ConcurrentQueue<Envelope>();
-        using var stop = new CancellationTokenSource();
-        var reading = CollectAsync(peer, received, stop.Token);
-
-        await peer.WriteAsync(new Envelope.Req(7, "slow", "1"u8.ToArray()));
-        await started.Task.WithTimeout();
-        await peer.WriteAsync(new Envelope.Req(7, "$ping", "null"u8.ToArray()));
-        // Answered on the read loop, in order: once its res is in, so is anything said about the reused id.
-        await peer.WriteAsync(new Envelope.Req(8, "$ping", "null"u8.ToArray()));
-        await AwaitConditionAsync(() => received.Any(e => e is Envelope.Res { Id: 8 }), TestTimeouts.Default, message: "the $ping to be answered");
-        gate.SetResult(40);
-        await AwaitConditionAsync(() => received.Any(e => e is Envelope.Res { Id: 7 } && UnaryClient.Describe(e) == "res 7 41"), TestTimeouts.Default, message: "request 7 to be answered by its handler");
-        await stop.CancelAsync();
-        await reading;
-
-        var answersTo7 = received.Where(e => e is Envelope.Res { Id: 7 } or Envelope.Err { Id: 7 }).Select(UnaryClient.Describe).ToList();
-        Assert.True(answersTo7.SequenceEqual(["res 7 41"]),
-            $"request 7 got {answersTo7.Count} answers under its id, in this order: {string.Join(" | ", answersTo7)}");
-        Assert.Contains(received, e => e is Envelope.Err { Id: null, Code: ErrorCodes.BadEnvelope });
-    }
-
-    // Reads envelopes into received until stopped or the node ends its side.
-    private static async Task CollectAsync(HandDrivenChannel peer, ConcurrentQueue<Envelope> received, CancellationToken stop)
-    {
-        try
-        {
-            while (!stop.IsCancellationRequested)
-            {
-                if (await peer.ReadAsync().WaitAsync(stop) is not { } envelope)
-                    return;
-                if (envelope is Envelope.Ping ping)
-                    await peer.WriteAsync(new Envelope.Pong(ping.Value));
-                else
-                    received.Enqueue(envelope);
-            }
-        }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
-        {
-        }
-        catch (TimeoutException)
-        {
-            // Nothing came for the read's whole timeout: the conditions above report what was missing.
-        }
-    }
-}
 
 /// <summary>
 /// The default local registry directory, shared by the machine's users (docs/discovery.md), in a real process of its
 /// own whose temp directory (TMPDIR) is private to the spec.
 /// </summary>
 [Collection(nameof(ProcessesCollection))]
-public sealed class SharedLocalDirectoryAfterWipeSpec : IDisposable
+public sealed class SharedLocalDirectorySpec : IDisposable
 {
     private readonly DirectoryInfo _temp = Directory.CreateTempSubdirectory("meshactors-shared-spec-");
 
