@@ -94,7 +94,9 @@ internal static class Payload
     // Bytes come beside the message, or, from a peer without the bin capability, in its JSON (base64, as
     // System.Text.Json writes a byte[]): JSON that is not bytes throws, to be logged and counted, not read as none.
     private static ReadOnlyMemory<byte> Bytes(ReadOnlyMemory<byte> data, ReadOnlyMemory<byte> attachment, JsonSerializerOptions options) =>
-        !attachment.IsEmpty || data.IsEmpty || data.Span.SequenceEqual(Null.Span) ? attachment : JsonSerializer.Deserialize<byte[]>(data.Span, options);
+        !attachment.IsEmpty || IsNull(data) ? attachment : JsonSerializer.Deserialize<byte[]>(data.Span, options);
+
+    private static bool IsNull(ReadOnlyMemory<byte> data) => data.IsEmpty || data.Span.SequenceEqual(Null.Span);
 
     public static T Decode<T>(ReadOnlyMemory<byte> data, ReadOnlyMemory<byte> attachment, JsonSerializerOptions options)
     {
@@ -108,7 +110,7 @@ internal static class Payload
 
         if (typeof(T) == typeof(ReadOnlyMemory<byte>?))
         {
-            ReadOnlyMemory<byte>? bytes = attachment.IsEmpty && (data.IsEmpty || data.Span.SequenceEqual(Null.Span)) ? null : Bytes(data, attachment, options);
+            ReadOnlyMemory<byte>? bytes = attachment.IsEmpty && IsNull(data) ? null : Bytes(data, attachment, options);
             return Unsafe.As<ReadOnlyMemory<byte>?, T>(ref bytes);
         }
 
