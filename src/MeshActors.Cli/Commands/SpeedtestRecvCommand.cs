@@ -39,6 +39,9 @@ internal static class SpeedtestRecvCommand
             });
             using var stop = mesh.AddService<SpeedtestStop, SpeedtestReport>(SpeedtestControl.StopService(name), async (request, _, ct) =>
             {
+                // One run at a time: another sender's start replaced this one's, and its figures are not this one's.
+                if (request.Run != tally.Run)
+                    throw new InvalidOperationException($"run {request.Run} was replaced by run {tally.Run} of another sender: one receiver measures one sender at a time");
                 var report = await CollectAsync(tally, request.Sent, ct);
                 Terminal.Line(
                     $"run {request.Run}: received [bold]{report.Received:N0}[/] of {request.Sent:N0} in {report.Seconds:0.00} s: [bold]{report.MessagesPerSecond:N0}[/] msgs/s, [bold]{report.MegabytesPerSecond:N0}[/] MB/s, p50 {report.P50Microseconds} µs, p99 {report.P99Microseconds} µs",

@@ -18,7 +18,8 @@ internal sealed partial class LaunchFile
     {
         if (!File.Exists(path))
             throw new CliException($"launch file '{path}' does not exist.");
-        var deserializer = new DeserializerBuilder().WithNamingConvention(UnderscoredNamingConvention.Instance).Build();
+        // A key repeated (two nodes: lists) would drop what came first without a word.
+        var deserializer = new DeserializerBuilder().WithNamingConvention(UnderscoredNamingConvention.Instance).WithDuplicateKeyChecking().Build();
         LaunchFile file;
         try
         {

@@ -99,11 +99,15 @@ internal sealed class LaunchedProcess : IDisposable
 
     public void Dispose() => _process.Dispose();
 
-    /// <summary>The file a program name runs, as execvp(3) finds it; null when there is none.</summary>
+    /// <summary>The file a program name runs, as execvp(3) finds it (a file that can be executed); null when there is none.</summary>
     private static string? FindProgram(string name) => name.Contains('/')
-        ? (File.Exists(name) ? name : null)
+        ? (IsExecutable(name) ? name : null)
         : (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(directory => Path.Combine(directory, name)).FirstOrDefault(File.Exists);
+            .Select(directory => Path.Combine(directory, name)).FirstOrDefault(IsExecutable);
+
+    private static bool IsExecutable(string path) =>
+        File.Exists(path)
+        && (OperatingSystem.IsWindows() || (File.GetUnixFileMode(path) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0);
 
     private void Print(string? line)
     {

@@ -15,6 +15,9 @@ internal sealed class SpeedtestTally
 
     public long Received => Interlocked.Read(ref _received);
 
+    /// <summary>The run being counted; 0 before the first.</summary>
+    public int Run => Volatile.Read(ref _run);
+
     /// <summary>When the last measured message arrived (a <see cref="Stopwatch.GetTimestamp"/> reading); 0 before the first.</summary>
     public long LastArrival => Interlocked.Read(ref _lastArrival);
 
