@@ -204,12 +204,19 @@ public abstract class TestKit : IDisposable
 
         _disposed = true;
         ActorCell.SetImplicitSender(null);
-        Dispose(disposing: true);
         GC.SuppressFinalize(this);
-        var limit = TestKitSettings.ShutdownTimeout;
-        if (!Sys.Terminate().Wait(limit))
+        try
         {
-            throw new XunitException($"{Sys} did not terminate within {limit.TotalSeconds:0.#} s.");
+            Dispose(disposing: true);
+        }
+        finally
+        {
+            // Also when the test's own clean-up threw: its system, actors and timers must not outlive it.
+            var limit = TestKitSettings.ShutdownTimeout;
+            if (!Sys.Terminate().Wait(limit))
+            {
+                throw new XunitException($"{Sys} did not terminate within {limit.TotalSeconds:0.#} s.");
+            }
         }
     }
 

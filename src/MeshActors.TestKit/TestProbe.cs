@@ -269,7 +269,7 @@ public sealed class TestProbe
             return false;
         }
 
-        using var cancellation = new CancellationTokenSource(timeout);
+        using var cancellation = WithinScope.IsUnbounded(timeout) ? new CancellationTokenSource() : new CancellationTokenSource(timeout);
         try
         {
             return await _queue.WaitToReadAsync(cancellation.Token).ConfigureAwait(false);

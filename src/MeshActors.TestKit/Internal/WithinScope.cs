@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 
 namespace MeshActors.TestKit.Internal;
 
@@ -31,29 +32,43 @@ internal static class WithinScope
     public static Block? Enter(TimeSpan max)
     {
         var previous = s_block.Value;
-        if (max == Timeout.InfiniteTimeSpan)
+        if (IsUnbounded(max))
         {
             return previous; // no deadline of its own; an outer one still applies
         }
 
         var deadline = Stopwatch.GetTimestamp() + (long)(max.TotalSeconds * Stopwatch.Frequency);
-        s_block.Value = new Block(previous is { } outer && outer.Deadline < deadline ? outer.Deadline : deadline);
+        s_block.Value = new Block(previous is { } outer && outer.Deadline < deadline ? outer.Deadline : deadline, previous)
+        {
+            EndedListeningForNoMessage = false, // as Akka.NET clears lastWasNoMsg on entering a block
+        };
         return previous;
     }
+
+    /// <summary>Infinite, or longer than a .NET timer waits (2^32-2 ms, about 49.7 days; <see cref="TimeSpan.MaxValue"/>): no limit.</summary>
+    public static bool IsUnbounded(TimeSpan timeout) => timeout == Timeout.InfiniteTimeSpan || timeout.TotalMilliseconds > uint.MaxValue - 2;
 
     public static void Exit(Block? previous) => s_block.Value = previous;
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
     /// <summary>One <c>Within</c> block.</summary>
-    internal sealed class Block(long deadline)
+    internal sealed class Block(long deadline, Block? outer)
     {
+        // One for a block and the blocks nested in it, as Akka.NET has one lastWasNoMsg: a nested block that ends
+        // listening for no message lets its outer blocks end late too, and any receive in it clears theirs.
+        private readonly StrongBox<bool> _endedListeningForNoMessage = outer?._endedListeningForNoMessage ?? new StrongBox<bool>();
+
         public long Deadline { get; } = deadline;
 
         /// <summary>
         /// An <c>ExpectNoMsg()</c> listened until the deadline: the block may then end just after it without failing
         /// (Akka.NET's <c>lastWasNoMsg</c>).
         /// </summary>
-        public bool EndedListeningForNoMessage { get; set; }
+        public bool EndedListeningForNoMessage
+        {
+            get => _endedListeningForNoMessage.Value;
+            set => _endedListeningForNoMessage.Value = value;
+        }
     }
 }
