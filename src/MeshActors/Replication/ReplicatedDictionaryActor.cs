@@ -334,7 +334,11 @@ internal sealed partial class ReplicatedDictionaryActor<T> : ReceiveActor, IWith
             {
                 try
                 {
-                    (present, shown, resolved) = (true, resolver(conflict), true);
+                    var value = resolver(conflict);
+                    // A value JSON cannot hold (NaN, a cycle) is a resolver's failure: what every replica shows must be
+                    // writable, and the comparisons below read it as JSON.
+                    JsonSerializer.SerializeToUtf8Bytes(value, _messaging.Json);
+                    (present, shown, resolved) = (true, value, true);
                     conflict = conflict with { Value = shown, Resolved = true };
                 }
                 catch (Exception ex)
@@ -368,8 +372,18 @@ internal sealed partial class ReplicatedDictionaryActor<T> : ReceiveActor, IWith
     }
 
     // By what replicas see of a value, its JSON, not by T.Equals, which may compare a part of it only.
-    private bool SameJson(T? a, T? b) =>
-        JsonSerializer.SerializeToUtf8Bytes(a, _messaging.Json).AsSpan().SequenceEqual(JsonSerializer.SerializeToUtf8Bytes(b, _messaging.Json));
+    // A value that has no JSON (shown before a resolver's result was checked) differs from any other.
+    private bool SameJson(T? a, T? b)
+    {
+        try
+        {
+            return JsonSerializer.SerializeToUtf8Bytes(a, _messaging.Json).AsSpan().SequenceEqual(JsonSerializer.SerializeToUtf8Bytes(b, _messaging.Json));
+        }
+        catch (Exception ex) when (ex is ArgumentException or NotSupportedException or InvalidOperationException or JsonException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>Shows readers the new snapshot, then tells handlers and watchers what changed, in order.</summary>
     private void Publish()
