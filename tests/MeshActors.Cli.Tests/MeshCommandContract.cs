@@ -132,14 +132,19 @@ public abstract class MeshCommandContract : IAsyncLifetime
         Assert.Equal(["""{"text":"hello"}"""], get.Process.Stdout);
     }
 
-    [Fact]
-    public async Task Node_must_leave_the_mesh_at_once_on_SIGTERM()
+    [Theory]
+    [InlineData("SIGTERM")]
+    [InlineData("SIGHUP")] // its terminal closed
+    public async Task Node_must_leave_the_mesh_at_once_on_SIGTERM_or_SIGHUP(string signal)
     {
         var watcher = await Cli.StartNodeAsync(Unique("watcher"));
         var leaver = await Cli.StartNodeAsync(Unique("leaver"));
         await watcher.Process.WaitForLineAsync($"member-up name={leaver.Name} ");
 
-        leaver.Process.Terminate();
+        if (signal == "SIGHUP")
+            leaver.Process.Hangup();
+        else
+            leaver.Process.Terminate();
 
         Assert.Equal(0, await leaver.Process.WaitForExitAsync());
         Assert.Contains("stopped", leaver.Process.Stdout);

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using MeshActors.Discovery;
 using MeshActors.Messaging;
@@ -38,12 +39,20 @@ internal static class NodeCommand
             HelpName = "name",
         };
         var command = new Command("node", "Run a node until Ctrl+C or SIGTERM; it answers ping and hosts the echo service.") { name, port, host, advertise, dictionaries };
-        CliAction.Set(command, (parseResult, cancellationToken) =>
+        CliAction.Set(command, async (parseResult, cancellationToken) =>
         {
             if (parseResult.GetValue(name) is not { Length: > 0 } nodeName)
                 throw new CliException("mesh node needs a name: --name N.");
             var listen = new Listen(parseResult.GetValue(port), parseResult.GetValue(host), parseResult.GetValue(advertise)).Validated();
-            return RunAsync(parseResult, nodeName, listen, parseResult.GetValue(dictionaries) ?? [], cancellationToken);
+            // A closed terminal (SIGHUP) stops the node as Ctrl+C does: it leaves the mesh rather than be killed in it,
+            // its registration left for the others to expire.
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            using var hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+            {
+                context.Cancel = true;
+                stop.Cancel();
+            });
+            return await RunAsync(parseResult, nodeName, listen, parseResult.GetValue(dictionaries) ?? [], stop.Token);
         });
         return command;
     }
