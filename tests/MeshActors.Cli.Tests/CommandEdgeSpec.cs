@@ -44,6 +44,24 @@ public sealed class CommandEdgeSpec : LocalMeshSpec, IDisposable
     }
 
     [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task A_node_in_the_default_local_registry_must_write_an_entry_every_user_can_read_whatever_its_umask()
+    {
+        // Written as a umask of 077 makes it (0600), the entry would be skipped by other users' nodes as unreadable.
+        var temp = _directory.CreateSubdirectory("tmp-umask").FullName;
+        var command = $"umask 077; exec dotnet '{MeshCli.Dll}' node --name private";
+        await using var node = ChildProcess.Start("sh", ["-c", command], new Dictionary<string, string> { ["TMPDIR"] = temp, ["MESH_DISCOVERY"] = "local" });
+        var banner = await node.WaitForLineAsync("node name=");
+        var id = banner.Split(' ').Single(field => field.StartsWith("id=", StringComparison.Ordinal))[3..];
+
+        var mode = File.GetUnixFileMode(Path.Combine(temp, "meshactors", "mesh", id + ".json"));
+
+        Assert.True(mode.HasFlag(UnixFileMode.OtherRead) && mode.HasFlag(UnixFileMode.GroupRead), $"the entry is {mode}");
+        node.Terminate();
+        Assert.Equal(0, await node.WaitForExitAsync());
+    }
+
+    [Fact]
     public async Task Topic_echo_with_a_count_must_exit_with_130_when_SIGTERM_stops_it_before_the_count()
     {
         // docs/cli.md: a command that Ctrl+C or SIGTERM stops before it is done exits with 130; only `topic echo` and

@@ -28,6 +28,8 @@ internal sealed class LocalDirectoryRegistry : IRegistry
     private readonly DiscoveryOptions _options;
     private readonly string _directory;
     private readonly string? _shared; // the machine's default root, when this registry is in it
+
+    private const UnixFileMode ReadableByAll = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
     private readonly ILogger _logger;
     private readonly SkippedEntryLog _skipped;
     private FileSystemWatcher? _watcher;
@@ -178,6 +180,8 @@ internal sealed class LocalDirectoryRegistry : IRegistry
                     OnEntryLost(self.Id);
 
                 File.WriteAllBytes(temp, value);
+                if (_shared is not null && !OperatingSystem.IsWindows())
+                    File.SetUnixFileMode(temp, ReadableByAll); // other users' nodes list it, whatever this process's umask
                 File.Move(temp, EntryPath(self.Id), overwrite: true);
                 Volatile.Write(ref _written, self.Id);
                 return lost;
