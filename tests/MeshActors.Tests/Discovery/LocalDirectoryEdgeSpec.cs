@@ -87,7 +87,8 @@ public sealed class LocalDirectoryEdgeSpec : TestKit, IAsyncLifetime
 
         // Right after a's own heartbeat (announced on its feed), so neither node heartbeats before a's update round.
         await feed.ExpectAsync<MemberRegistered>(e => e.NodeId == a.Self.Id, TimeSpan.FromSeconds(10));
-        Directory.Delete(RegistryDirectory, recursive: true);
+        // Retried: a node may write its entry while the directory is being deleted ("Directory not empty").
+        await Eventually.UntilAsync(() => Task.FromResult(TryDelete(RegistryDirectory)), gone => gone, TimeSpan.FromSeconds(5), "the directory is wiped");
         a.Actor.Tell(new UpdateSelf(a.Self with { Topics = ["prices", "quotes"] }), ActorRefs.NoSender);
 
         // b writes its entry again at its next heartbeat, and a lists it twice after that.
@@ -127,5 +128,18 @@ public sealed class LocalDirectoryEdgeSpec : TestKit, IAsyncLifetime
             m => m is Status.Failure || (m is MemberEvent e && e.Member.Id == a.Self.Id && e is MemberUpdated or MemberDown),
             TimeSpan.FromSeconds(15));
         Assert.False(outcome is MemberDown, $"b took a, which runs on, for dead ({outcome}): a's update passed the actor's size check but every write of it failed, so a's entry expired");
+    }
+
+    private static bool TryDelete(string directory)
+    {
+        try
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+
+        return !Directory.Exists(directory);
     }
 }
