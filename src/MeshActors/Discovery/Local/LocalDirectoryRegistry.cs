@@ -179,17 +179,40 @@ internal sealed class LocalDirectoryRegistry : IRegistry
                 if (lost)
                     OnEntryLost(self.Id);
 
-                File.WriteAllBytes(temp, value);
-                if (_shared is not null && !OperatingSystem.IsWindows())
-                    File.SetUnixFileMode(temp, ReadableByAll); // other users' nodes list it, whatever this process's umask
-                File.Move(temp, EntryPath(self.Id), overwrite: true);
+                try
+                {
+                    Write();
+                }
+                catch (DirectoryNotFoundException)
+                {
+                    // Wiped again between making it and writing into it: made once more, as the wipe it is.
+                    CreateDirectory();
+                    Write();
+                }
+
                 Volatile.Write(ref _written, self.Id);
                 return lost;
             }
             catch
             {
-                File.Delete(temp);
+                try
+                {
+                    File.Delete(temp);
+                }
+                catch (IOException)
+                {
+                    // Its directory is gone with it: the write's own failure is what counts.
+                }
+
                 throw;
+            }
+
+            void Write()
+            {
+                File.WriteAllBytes(temp, value);
+                if (_shared is not null && !OperatingSystem.IsWindows())
+                    File.SetUnixFileMode(temp, ReadableByAll); // other users' nodes list it, whatever this process's umask
+                File.Move(temp, EntryPath(self.Id), overwrite: true);
             }
         }, cancellationToken);
     }
