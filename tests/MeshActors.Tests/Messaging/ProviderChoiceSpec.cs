@@ -97,21 +97,6 @@ public sealed class ProviderChoiceSpec(ITestOutputHelper output) : LoopbackMesh(
         }
     }
 
-    /// <summary>The candidate named <paramref name="name"/> when there is one, else the first.</summary>
-    private sealed class PreferNode(string name) : ILoadBalancer
-    {
-        public int Select(CandidateGroup candidates)
-        {
-            for (var i = 0; i < candidates.Count; i++)
-            {
-                if (candidates[i].Name == name)
-                    return i;
-            }
-
-            return 0;
-        }
-    }
-
     private sealed class Answerer : ReceiveActor
     {
         public Answerer(string name) => Receive<ServiceRequest>(_ => Sender.Tell(name));

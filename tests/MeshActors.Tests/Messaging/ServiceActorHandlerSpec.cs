@@ -69,21 +69,6 @@ public sealed class ServiceActorHandlerSpec(ITestOutputHelper output) : Loopback
     private Task WaitForProviders(MeshNode node, string service, int count) => AwaitConditionAsync(
         () => node.MessagingLayer.Routes.Current.Service(service)?.Providers.Count == count, TestTimeouts.Default, message: $"{count} providers of {service}");
 
-    /// <summary>The candidate named <paramref name="name"/> when there is one, else the first.</summary>
-    private sealed class PreferNode(string name) : ILoadBalancer
-    {
-        public int Select(CandidateGroup candidates)
-        {
-            for (var i = 0; i < candidates.Count; i++)
-            {
-                if (candidates[i].Name == name)
-                    return i;
-            }
-
-            return 0;
-        }
-    }
-
     private sealed class Ledger : ReceiveActor
     {
         public Ledger() => ReceiveAny(message => Sender.Tell(message));

@@ -119,21 +119,6 @@ public sealed class ServiceFairnessAndRerunSpec(ITestOutputHelper output) : Loop
     private static RouteCandidate Provider(MeshNode node, string service, string id) =>
         node.MessagingLayer.Routes.Current.Service(service)!.Providers.Single(p => p.NodeId == id);
 
-    /// <summary>The candidate named <paramref name="name"/> when there is one, else the first.</summary>
-    private sealed class PreferNode(string name) : ILoadBalancer
-    {
-        public int Select(CandidateGroup candidates)
-        {
-            for (var i = 0; i < candidates.Count; i++)
-            {
-                if (candidates[i].Name == name)
-                    return i;
-            }
-
-            return 0;
-        }
-    }
-
     /// <summary>Charges (tells <c>charged</c>), then sends itself the confirmation with the requester as sender, and stops before it reads it.</summary>
     private sealed class TwoStepCharger : ReceiveActor
     {
