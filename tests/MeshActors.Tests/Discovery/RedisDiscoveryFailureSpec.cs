@@ -44,9 +44,9 @@ public sealed class RedisDiscoveryFailureSpec(RedisServer redis) : MeshActors.Te
     /// <summary>
     /// docs/discovery.md: "A key gone without a deregistration means the keyspace was flushed (FLUSHALL, FLUSHDB) ...
     /// Its registry actor ... gives the others one TTL to write their keys again before it takes their absence for
-    /// death." A flush that lands after this node's refresh and before its listing reads the keyspace (a window as long
-    /// as the listing, which docs/discovery.md says may take seconds over a big keyspace) is not noticed: the listing,
-    /// which lacks even this node's own key, is trusted, and every live member is reported expired.
+    /// death." That holds also for a flush that lands after this node's refresh and before its listing reads the
+    /// keyspace (a window as long as the listing, which docs/discovery.md says may take seconds over a big keyspace): a
+    /// listing that lacks even this node's own key must not be trusted to report every live member expired.
     /// </summary>
     [Fact]
     public async Task A_keyspace_flushed_while_a_round_is_listing_must_not_make_live_members_look_expired()
