@@ -99,7 +99,7 @@ public sealed class LocalDirectoryEdgeSpec : TestKit, IAsyncLifetime
         await a.Actor.Ask<CurrentMembers>(GetMembers.Instance, Dilated(TimeSpan.FromSeconds(3)));
 
         var events = probe.ReceiveWhile<object>(_ => true, max: TimeSpan.FromMilliseconds(300));
-        Assert.Equal(1, Logs.Count(7021, a.Self.Id)); // the registry saw the loss...
+        Assert.InRange(Logs.Count(7021, a.Self.Id), 1, 2); // the registry saw the loss (twice when the wipe took two passes)...
         var flaps = events.OfType<MemberEvent>().Where(e => e is MemberDown or MemberUp && e.Member.Id == b.Self.Id).ToArray();
         Assert.True(flaps.Length == 0, $"a took b, which never stopped heartbeating, for dead and back: {string.Join(", ", flaps.Select(e => e.GetType().Name + (e is MemberDown d ? $"({d.Reason})" : "")))}");
     }
