@@ -88,7 +88,14 @@ internal sealed partial class MeshMessaging
                 {
                     if (remaining <= TimeSpan.Zero)
                         throw new TimeoutException();
-                    var req = new Envelope.Req(pending.Id, service, data) { Timeout = remaining, Idempotent = options.Idempotent, Attachment = attachment, Trace = trace };
+                    var req = new Envelope.Req(pending.Id, service, data)
+                    {
+                        Timeout = remaining,
+                        ExpiresAt = started + (long)(timeout.TotalSeconds * Stopwatch.Frequency), // timeout_ms as the frame is written
+                        Idempotent = options.Idempotent,
+                        Attachment = attachment,
+                        Trace = trace,
+                    };
                     await SendRequestAsync(route!, target, req, deadline.Token).ConfigureAwait(false);
                     queued = true;
                     // The provider's channel dropped as the request was queued, maybe after the drop failed what was in

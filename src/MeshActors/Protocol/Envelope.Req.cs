@@ -8,6 +8,13 @@ internal abstract partial record Envelope
         /// <summary>How long the requester waits (whole milliseconds on the wire); null when it did not say.</summary>
         public TimeSpan? Timeout { get; init; }
 
+        /// <summary>
+        /// When the requester gives up (a <see cref="System.Diagnostics.Stopwatch"/> timestamp), or 0. When set, the frame
+        /// says what remains until then when it is written, not <see cref="Timeout"/>: a request that waited in a backed-up
+        /// queue must not reach its provider with a deadline later than its requester's.
+        /// </summary>
+        public long ExpiresAt { get; init; }
+
         /// <summary>Safe to run twice: the requester may resend it to another provider when this one fails.</summary>
         public bool Idempotent { get; init; }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 
 namespace MeshActors.Protocol;
@@ -22,7 +23,7 @@ internal static class EnvelopeEncoder
                 json.WriteString(WireNames.T, WireNames.Req);
                 json.WriteNumber(WireNames.Id, req.Id);
                 json.WriteString(WireNames.Service, req.Service);
-                if (req.Timeout is { } timeout)
+                if ((req.ExpiresAt != 0 ? Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), req.ExpiresAt) : req.Timeout) is { } timeout)
                 {
                     json.WriteNumber(WireNames.TimeoutMs, ToWireMilliseconds(timeout));
                 }
