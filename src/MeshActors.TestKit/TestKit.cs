@@ -68,6 +68,36 @@ public abstract class TestKit : IDisposable
     /// <summary>See <see cref="TestProbe.ExpectMsgAsync{T}(T, TimeSpan?)"/> (on the default probe).</summary>
     public Task<T> ExpectMsgAsync<T>(T expected, TimeSpan? timeout = null) => _testProbe.ExpectMsgAsync(expected, timeout);
 
+    /// <summary>See <see cref="TestProbe.ExpectMsgAnyOf{T}"/> (on the default probe).</summary>
+    public T ExpectMsgAnyOf<T>(params T[] messages) => _testProbe.ExpectMsgAnyOf(messages);
+
+    /// <summary>See <see cref="TestProbe.ExpectMsgAnyOfAsync{T}"/> (on the default probe).</summary>
+    public Task<T> ExpectMsgAnyOfAsync<T>(IEnumerable<T> messages, TimeSpan? timeout = null) => _testProbe.ExpectMsgAnyOfAsync(messages, timeout);
+
+    /// <summary>See <see cref="TestProbe.ExpectMsgAllOf{T}(T[])"/> (on the default probe).</summary>
+    public IReadOnlyList<T> ExpectMsgAllOf<T>(params T[] messages) => _testProbe.ExpectMsgAllOf(messages);
+
+    /// <summary>See <see cref="TestProbe.ExpectMsgAllOf{T}(TimeSpan, T[])"/> (on the default probe).</summary>
+    public IReadOnlyList<T> ExpectMsgAllOf<T>(TimeSpan max, params T[] messages) => _testProbe.ExpectMsgAllOf(max, messages);
+
+    /// <summary>See <see cref="TestProbe.ExpectMsgAllOfAsync{T}"/> (on the default probe).</summary>
+    public Task<IReadOnlyList<T>> ExpectMsgAllOfAsync<T>(IEnumerable<T> messages, TimeSpan? timeout = null) => _testProbe.ExpectMsgAllOfAsync(messages, timeout);
+
+    /// <summary>See <see cref="TestProbe.ExpectMsgFrom{T}"/> (on the default probe).</summary>
+    public T ExpectMsgFrom<T>(IActorRef sender, Predicate<T>? predicate = null, TimeSpan? timeout = null) => _testProbe.ExpectMsgFrom(sender, predicate, timeout);
+
+    /// <summary>See <see cref="TestProbe.ExpectMsgFromAsync{T}"/> (on the default probe).</summary>
+    public Task<T> ExpectMsgFromAsync<T>(IActorRef sender, Predicate<T>? predicate = null, TimeSpan? timeout = null) => _testProbe.ExpectMsgFromAsync(sender, predicate, timeout);
+
+    /// <summary>See <see cref="TestProbe.IgnoreMessages(Func{object, bool})"/> (on the default probe).</summary>
+    public void IgnoreMessages(Func<object, bool> shouldIgnore) => _testProbe.IgnoreMessages(shouldIgnore);
+
+    /// <summary>See <see cref="TestProbe.IgnoreMessages{T}"/> (on the default probe).</summary>
+    public void IgnoreMessages<T>(Func<T, bool>? shouldIgnore = null) => _testProbe.IgnoreMessages(shouldIgnore);
+
+    /// <summary>See <see cref="TestProbe.IgnoreNoMessages"/> (on the default probe).</summary>
+    public void IgnoreNoMessages() => _testProbe.IgnoreNoMessages();
+
     /// <summary>See <see cref="TestProbe.ExpectNoMsg"/> (on the default probe).</summary>
     public void ExpectNoMsg(TimeSpan? duration = null) => _testProbe.ExpectNoMsg(duration);
 

@@ -111,6 +111,83 @@ public sealed class TestProbe
         return typed;
     }
 
+    /// <summary>Expects the next message to equal one of <paramref name="messages"/>, and returns it.</summary>
+    public T ExpectMsgAnyOf<T>(params T[] messages) => ExpectMsgAnyOfAsync(messages).GetAwaiter().GetResult();
+
+    /// <summary>Expects the next message to equal one of <paramref name="messages"/>, and returns it.</summary>
+    public async Task<T> ExpectMsgAnyOfAsync<T>(IEnumerable<T> messages, TimeSpan? timeout = null)
+    {
+        var expected = messages.ToList();
+        var limit = WithinScope.Resolve(timeout);
+        var received = await ReceiveOneAsync(limit).ConfigureAwait(false)
+            ?? throw new XunitException($"{Name}: timeout ({Seconds(limit)}) while expecting one of {List(expected)}.");
+        return received.Message is T typed && expected.Contains(typed)
+            ? typed
+            : throw new XunitException($"{Name}: expected one of {List(expected)} but received {Describe(received)}.");
+    }
+
+    /// <summary>
+    /// Expects as many messages as <paramref name="messages"/> holds, equal to them in any order, and returns them as
+    /// received. A message that is not one of those still expected fails at once, as in Akka.NET.
+    /// </summary>
+    public IReadOnlyList<T> ExpectMsgAllOf<T>(params T[] messages) => ExpectMsgAllOfAsync(messages).GetAwaiter().GetResult();
+
+    /// <summary>As <see cref="ExpectMsgAllOf{T}(T[])"/>, all of them within <paramref name="max"/>.</summary>
+    public IReadOnlyList<T> ExpectMsgAllOf<T>(TimeSpan max, params T[] messages) => ExpectMsgAllOfAsync(messages, max).GetAwaiter().GetResult();
+
+    /// <summary>Async twin of <see cref="ExpectMsgAllOf{T}(T[])"/>.</summary>
+    public async Task<IReadOnlyList<T>> ExpectMsgAllOfAsync<T>(IEnumerable<T> messages, TimeSpan? timeout = null)
+    {
+        var missing = messages.ToList();
+        var limit = WithinScope.Resolve(timeout);
+        var start = Stopwatch.GetTimestamp();
+        var result = new List<T>(missing.Count);
+        while (missing.Count > 0)
+        {
+            var received = await ReceiveOneAsync(WithinScope.Left(limit, start)).ConfigureAwait(false)
+                ?? throw new XunitException($"{Name}: timeout ({Seconds(limit)}) while still expecting {List(missing)}.");
+            if (received.Message is not T typed || !missing.Remove(typed))
+            {
+                throw new XunitException($"{Name}: received {Describe(received)}, which is not one of the messages still expected: {List(missing)}.");
+            }
+
+            result.Add(typed);
+        }
+
+        return result;
+    }
+
+    /// <summary>Expects the next message to be a <typeparamref name="T"/> (matching <paramref name="predicate"/>) sent by <paramref name="sender"/>, and returns it.</summary>
+    public T ExpectMsgFrom<T>(IActorRef sender, Predicate<T>? predicate = null, TimeSpan? timeout = null) =>
+        ExpectMsgFromAsync(sender, predicate, timeout).GetAwaiter().GetResult();
+
+    /// <summary>Async twin of <see cref="ExpectMsgFrom{T}"/>.</summary>
+    public async Task<T> ExpectMsgFromAsync<T>(IActorRef sender, Predicate<T>? predicate = null, TimeSpan? timeout = null)
+    {
+        ArgumentNullException.ThrowIfNull(sender);
+        var message = await ExpectMsgAsync(predicate, timeout).ConfigureAwait(false);
+        return LastSender.Equals(sender)
+            ? message
+            : throw new XunitException($"{Name}: expected {message} from {sender.Path} but it came from {LastSender.Path}.");
+    }
+
+    /// <summary>
+    /// From now on the probe drops the messages for which <paramref name="shouldIgnore"/> is true, as Akka.NET's
+    /// <c>IgnoreMessages</c> does: messages already received are kept, and a later call replaces the filter.
+    /// </summary>
+    public void IgnoreMessages(Func<object, bool> shouldIgnore)
+    {
+        ArgumentNullException.ThrowIfNull(shouldIgnore);
+        Ref.Tell(new ProbeActor.IgnoreCommand(shouldIgnore), ActorRefs.NoSender);
+    }
+
+    /// <summary>From now on the probe drops every <typeparamref name="T"/> (those matching <paramref name="shouldIgnore"/> when given).</summary>
+    public void IgnoreMessages<T>(Func<T, bool>? shouldIgnore = null) =>
+        IgnoreMessages(message => message is T typed && (shouldIgnore is null || shouldIgnore(typed)));
+
+    /// <summary>Withdraws <see cref="IgnoreMessages(Func{object, bool})"/>: from now on the probe keeps every message.</summary>
+    public void IgnoreNoMessages() => Ref.Tell(new ProbeActor.IgnoreCommand(null), ActorRefs.NoSender);
+
     /// <summary>
     /// Expects no message for <paramref name="duration"/>; without one, for <see cref="TestKitSettings.DefaultNoMessageWait"/>
     /// or until the end of the enclosing <c>Within</c> block if that comes sooner (the block then does not fail for
@@ -282,6 +359,8 @@ public sealed class TestProbe
 
     private static string Describe(ProbeActor.Received received) =>
         $"{received.Message} ({received.Message.GetType().Name}) from {received.Sender.Path}";
+
+    private static string List<T>(IEnumerable<T> messages) => "[" + string.Join(", ", messages) + "]";
 
     private static string Seconds(TimeSpan duration) => $"{duration.TotalSeconds:0.###} s";
 }

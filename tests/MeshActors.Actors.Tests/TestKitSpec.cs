@@ -63,6 +63,61 @@ public sealed class TestKitSpec(ITestOutputHelper output) : TestKit(output)
     }
 
     [Fact]
+    public void ExpectMsgAllOf_must_take_the_messages_in_any_order_and_fail_on_one_not_expected_or_missing()
+    {
+        foreach (var i in new[] { 3, 1, 2, 4, 5 })
+        {
+            TestActor.Tell(i);
+        }
+
+        Assert.Equal([3, 1, 2], ExpectMsgAllOf(1, 2, 3));
+        var notExpected = Assert.Throws<XunitException>(() => ExpectMsgAllOf(5, 6));
+        Assert.Contains("4", notExpected.Message);
+        ExpectMsg(5);
+        TestActor.Tell(7);
+        var missing = Assert.Throws<XunitException>(() => ExpectMsgAllOf(TimeSpan.FromMilliseconds(50), 7, 8));
+        Assert.Contains("[8]", missing.Message);
+    }
+
+    [Fact]
+    public async Task ExpectMsgAnyOf_must_take_one_message_equal_to_any_of_those_given()
+    {
+        TestActor.Tell("b");
+        TestActor.Tell("c");
+
+        Assert.Equal("b", ExpectMsgAnyOf("a", "b"));
+        await Assert.ThrowsAsync<XunitException>(() => ExpectMsgAnyOfAsync(["a", "b"]));
+        await Assert.ThrowsAsync<XunitException>(() => ExpectMsgAnyOfAsync(["a"], TimeSpan.FromMilliseconds(20)));
+    }
+
+    [Fact]
+    public void ExpectMsgFrom_must_fail_when_the_message_came_from_another_sender()
+    {
+        var other = CreateTestProbe("other");
+        TestActor.Tell("mine", other.Ref);
+        TestActor.Tell("theirs", ActorRefs.NoSender);
+
+        Assert.Equal("mine", ExpectMsgFrom<string>(other.Ref));
+        Assert.Throws<XunitException>(() => ExpectMsgFrom<string>(other.Ref));
+    }
+
+    [Fact]
+    public void IgnoreMessages_must_drop_matching_messages_from_then_on_until_IgnoreNoMessages()
+    {
+        TestActor.Tell("kept before");
+        IgnoreMessages<string>(s => s.StartsWith("noise", StringComparison.Ordinal));
+        TestActor.Tell("noise 1");
+        TestActor.Tell(1);
+        TestActor.Tell("signal");
+        IgnoreNoMessages();
+        TestActor.Tell("noise 2");
+
+        // Akka.NET keeps what the probe received before the filter, and filters in the order messages reach it.
+        Assert.Equal<object>(["kept before", 1, "signal", "noise 2"], ReceiveN(4));
+        ExpectNoMsg(TimeSpan.FromMilliseconds(20));
+    }
+
+    [Fact]
     public void A_probe_must_reply_forward_and_send_with_itself_as_sender()
     {
         var probe = CreateTestProbe();

@@ -6,6 +6,8 @@ namespace MeshActors.TestKit.Internal;
 /// <summary>The actor behind a <see cref="TestProbe"/>: queues everything it receives, with its sender, for the test to inspect.</summary>
 internal sealed class ProbeActor(ChannelWriter<ProbeActor.Received> queue) : ActorBase
 {
+    private Func<object, bool>? _ignore;
+
     protected internal override bool Receive(object message)
     {
         switch (message)
@@ -15,6 +17,11 @@ internal sealed class ProbeActor(ChannelWriter<ProbeActor.Received> queue) : Act
                 break;
             case UnwatchCommand unwatch:
                 Context.Unwatch(unwatch.Target);
+                break;
+            case IgnoreCommand ignore:
+                _ignore = ignore.ShouldIgnore;
+                break;
+            case var _ when _ignore?.Invoke(message) == true:
                 break;
             default:
                 queue.TryWrite(new Received(message, Sender));
@@ -30,4 +37,6 @@ internal sealed class ProbeActor(ChannelWriter<ProbeActor.Received> queue) : Act
     internal sealed record WatchCommand(IActorRef Target);
 
     internal sealed record UnwatchCommand(IActorRef Target);
+
+    internal sealed record IgnoreCommand(Func<object, bool>? ShouldIgnore);
 }
