@@ -126,6 +126,35 @@ public sealed class ReceiveTimeoutSpec(ITestOutputHelper output) : TestKit(outpu
 
     private sealed record TimedOut(TimeSpan IdleSinceActivity);
 
+    [Fact]
+    public void A_resumed_actor_must_keep_receiving_ReceiveTimeout_after_its_ReceiveTimeout_handler_threw()
+    {
+        // "Again after each further timeout of silence" (IActorContext.SetReceiveTimeout); Akka.NET re-arms it after
+        // every message, failed or not, and a Resume keeps the actor as it was, its timeout included.
+        var supervisor = Sys.ActorOf(Props.Create(() => new Parent())
+            .WithSupervisorStrategy(new OneForOneStrategy(_ => Directive.Resume)));
+        supervisor.Tell(Props.Create(() => new FlakyIdler(TestActor, Timeout)));
+        var idler = ExpectMsg<IActorRef>();
+        ExpectMsg("timeout 1, failing");
+
+        idler.Tell("hello");
+        ExpectMsg("got hello"); // resumed: the same instance
+
+        // Another period of silence after "hello": a second ReceiveTimeout (its count shows there was no restart).
+        ExpectMsg("timeout 2", Timeout * 10);
+    }
+
+    [Fact]
+    public void A_receive_timeout_set_in_PreRestart_must_not_reach_the_new_instance()
+    {
+        // docs/actors.md: cleared on restart; the new instance sets its own (this one sets none).
+        var actor = Sys.ActorOf(Props.Create(() => new SetsTimeoutWhenRestarting(TestActor, Timeout)));
+        actor.Tell("fail");
+        ExpectMsg("restarted");
+
+        ExpectNoMsg(Timeout * 3);
+    }
+
     private sealed class Probe : INotInfluenceReceiveTimeout;
 
     private sealed class SlowWorker : ReceiveActor
@@ -213,5 +242,54 @@ public sealed class ReceiveTimeoutSpec(ITestOutputHelper output) : TestKit(outpu
         private readonly Action _postRestart;
 
         protected override void PostRestart(Exception reason) => _postRestart();
+    }
+
+    private sealed class Parent : ReceiveActor
+    {
+        public Parent() => Receive<Props>(props => Sender.Tell(Context.ActorOf(props)));
+    }
+
+    /// <summary>Sets a receive timeout; its first ReceiveTimeout handler fails, the later ones report.</summary>
+    private sealed class FlakyIdler : ReceiveActor
+    {
+        private int _timeouts;
+
+        public FlakyIdler(IActorRef observer, TimeSpan timeout)
+        {
+            Context.SetReceiveTimeout(timeout);
+            Receive<ReceiveTimeout>(_ =>
+            {
+                if (++_timeouts == 1)
+                {
+                    observer.Tell("timeout 1, failing");
+                    throw new InvalidOperationException("a flaky idle check");
+                }
+
+                observer.Tell($"timeout {_timeouts}");
+            });
+            Receive<string>(message => observer.Tell($"got {message}"));
+        }
+    }
+
+    private sealed class SetsTimeoutWhenRestarting : ReceiveActor
+    {
+        private readonly IActorRef _observer;
+        private readonly TimeSpan _timeout;
+
+        public SetsTimeoutWhenRestarting(IActorRef observer, TimeSpan timeout)
+        {
+            _observer = observer;
+            _timeout = timeout;
+            Receive<string>(_ => throw new InvalidOperationException("fail"));
+            Receive<ReceiveTimeout>(_ => observer.Tell("a receive timeout"));
+        }
+
+        protected override void PreRestart(Exception reason, object? message)
+        {
+            Context.SetReceiveTimeout(_timeout);
+            base.PreRestart(reason, message);
+        }
+
+        protected override void PostRestart(Exception reason) => _observer.Tell("restarted");
     }
 }

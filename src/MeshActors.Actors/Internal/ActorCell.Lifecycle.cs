@@ -254,6 +254,7 @@ internal sealed partial class ActorCell
         _failedMessage = null;
         AbandonPendingAsync();
         ResetBehavior();
+        ClearReceiveTimeout(); // also one the failed instance's PreRestart set: the new instance sets its own
 
         // Children a PreRestart kept are restarted too, after the new instance, as Akka.NET does.
         var survivors = _children?.Snapshot() ?? [];

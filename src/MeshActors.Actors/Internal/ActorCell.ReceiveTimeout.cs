@@ -62,12 +62,19 @@ internal sealed partial class ActorCell
         }
 
         _current = new Envelope(Actors.ReceiveTimeout.Instance, ActorRefs.NoSender); // what Stash() keeps
-        ReceiveMessage(Actors.ReceiveTimeout.Instance);
-        if (_receiveTimeout is { } next)
+        try
         {
-            // Delivering it counts as activity: the next one comes after another full period of silence.
-            _lastActivity = Stopwatch.GetTimestamp();
-            ArmReceiveTimeout(next);
+            ReceiveMessage(Actors.ReceiveTimeout.Instance);
+        }
+        finally
+        {
+            // Also when the handler threw: a resumed actor keeps its timeout (a restarted one has it cleared).
+            if (_receiveTimeout is { } next)
+            {
+                // Delivering it counts as activity: the next one comes after another full period of silence.
+                _lastActivity = Stopwatch.GetTimestamp();
+                ArmReceiveTimeout(next);
+            }
         }
     }
 
