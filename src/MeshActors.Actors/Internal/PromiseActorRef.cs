@@ -11,7 +11,7 @@ internal sealed class PromiseActorRef<T> : TaskCompletionSource<T>, IInternalAct
 {
     private readonly ActorSystem _system;
     private readonly IActorRef _recipient;
-    private readonly Type _messageType;
+    private readonly object _question;
     private readonly int _id;
     private readonly TimeSpan _timeout;
     private ActorPath? _path;
@@ -28,7 +28,7 @@ internal sealed class PromiseActorRef<T> : TaskCompletionSource<T>, IInternalAct
     {
         _system = system;
         _recipient = recipient;
-        _messageType = message.GetType();
+        _question = message;
         _timeout = timeout;
         _id = system.NextTempId();
     }
@@ -69,7 +69,7 @@ internal sealed class PromiseActorRef<T> : TaskCompletionSource<T>, IInternalAct
         else
         {
             completed = TrySetException(new InvalidCastException(
-                $"Ask of {_messageType.Name} to {_recipient.Path} expected a reply of type {typeof(T).Name} but got {message.GetType().Name}."));
+                $"Ask of {_question.GetType().Name} to {_recipient.Path} expected a reply of type {typeof(T).Name} but got {message.GetType().Name}."));
         }
 
         if (completed)
@@ -114,10 +114,14 @@ internal sealed class PromiseActorRef<T> : TaskCompletionSource<T>, IInternalAct
         }
     }
 
-    /// <summary>The question became a dead letter (the recipient is stopped or its bounded mailbox is full): fail at once.</summary>
+    /// <summary>
+    /// The question became a dead letter (the recipient is stopped or its bounded mailbox is full): fail at once. A
+    /// dead letter of anything else sent with the promise as its sender (a recipient telling a stopped actor on the
+    /// asker's behalf) is no answer: the ask still waits for its reply, as in Akka.NET.
+    /// </summary>
     public void FailUndelivered(IActorRef recipient, object message, bool overflow)
     {
-        if (TrySetException(overflow ? new MailboxOverflowException(recipient, message) : new ActorTerminatedException(recipient, message)))
+        if (ReferenceEquals(message, _question) && TrySetException(overflow ? new MailboxOverflowException(recipient, message) : new ActorTerminatedException(recipient, message)))
         {
             Cleanup();
         }
@@ -126,7 +130,7 @@ internal sealed class PromiseActorRef<T> : TaskCompletionSource<T>, IInternalAct
     private void OnTimeout()
     {
         if (TrySetException(new AskTimeoutException(
-                $"Ask of {_messageType.Name} to {_recipient.Path} got no reply within {_timeout.TotalMilliseconds:0} ms.")))
+                $"Ask of {_question.GetType().Name} to {_recipient.Path} got no reply within {_timeout.TotalMilliseconds:0} ms.")))
         {
             Cleanup();
         }

@@ -116,12 +116,10 @@ internal sealed class ServicesActor : ReceiveActor
         {
             reply = await handler.Ask<object>(request, request.Timeout ?? _messaging.Options.RequestTimeout, request.CancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is ActorTerminatedException { UndeliveredMessage: var lost } && ReferenceEquals(lost, request)
-                                   || ex is MailboxOverflowException { UndeliveredMessage: var refused } && ReferenceEquals(refused, request))
+        catch (Exception ex) when (ex is ActorTerminatedException or MailboxOverflowException)
         {
             // The question itself became a dead letter (the actor stopped, or its bounded mailbox is full): it never
-            // ran the request, so another provider may. A dead letter of anything else the handler sent on with the
-            // ask as its sender (a follow-up to itself, a forward) comes after it took the request: a failure like any other.
+            // ran the request, so another provider may.
             throw new RequestNotTakenException(ex.Message);
         }
 
