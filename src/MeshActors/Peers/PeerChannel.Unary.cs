@@ -16,6 +16,7 @@ internal sealed partial class PeerChannel
         var call = new PeerChannel(settings, channel, dialTo: null, offerProtocol: false);
         var caller = new UnaryCaller(channel, settings, call.Deliver, call.Signal);
         call._unary = caller;
+        using var stopping = channel.ListenerStopping.UnsafeRegister(static state => ((UnaryCaller)state!).OnNodeStopping(), caller);
         if (await call.OpenAsync().ConfigureAwait(false) is not null)
         {
             call.Start(caller.Link, attachment: 1); // a caller's link has this one channel

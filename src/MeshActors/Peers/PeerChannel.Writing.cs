@@ -53,7 +53,10 @@ internal sealed partial class PeerChannel
 
                 if (_unary is { IsAnswered: true } caller && !caller.Link.Queue.HasItems)
                 {
-                    Close(new ChannelEnd("the unary call is answered"), lastFrame: null);
+                    if (caller.IsCutShort)
+                        Close(new ChannelEnd("the node is stopping"), new Envelope.Err(ErrorCodes.Unavailable, "The node is stopping: the call ends."));
+                    else
+                        Close(new ChannelEnd("the unary call is answered"), lastFrame: null);
                 }
 
                 if (_lastFrameWritten)

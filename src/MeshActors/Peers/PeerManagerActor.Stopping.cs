@@ -26,7 +26,6 @@ internal sealed partial class PeerManagerActor
         PeerLog.Stopping(_logger, _connections.Count);
         foreach (var entry in _connections.Values)
         {
-            // Channels still in their handshake are told to close when they report; dials in flight end by themselves.
             if (entry.Link is not null && !entry.Retired)
             {
                 entry.Retired = true;
@@ -34,8 +33,13 @@ internal sealed partial class PeerManagerActor
             }
         }
 
-        // Each channel resets itself after the goodbye grace; this bounds what is left (a dial waiting for its connect timeout).
+        // Each channel resets itself after the goodbye grace; this bounds what is left.
         Timers.StartSingleTimer(StopDeadlineTimer, StopDeadline.Instance, _options.GoodbyeGrace + TimeSpan.FromSeconds(1));
+
+        // A dial or a handshake in flight carries nothing to drain: waiting for it would hold the stop for a connect or
+        // handshake timeout, for any client that reached the port and said nothing.
+        foreach (var entry in _connections.Values.Where(entry => entry.Link is null).ToList())
+            OnConnectionEnded(entry.Actor, new ChannelEnd("the node stopped before the channel's handshake ended"));
         TryFinishStop();
     }
 

@@ -27,6 +27,8 @@ internal sealed class UnaryCaller : IPeer
     private bool _admittedAny;
     private int _open = 1; // the request body, plus each request awaiting its answer
     private long _lastAnswered;
+    private volatile bool _bodyEnded;
+    private volatile bool _nodeStopping;
 
     /// <summary>A caller on <paramref name="channel"/>; <paramref name="deliver"/> hands an envelope to the handler as coming from it, <paramref name="writer"/> wakes the call's writer.</summary>
     public UnaryCaller(MeshChannel channel, PeerChannelSettings settings, Action<Envelope> deliver, WakeSignal writer)
@@ -60,8 +62,15 @@ internal sealed class UnaryCaller : IPeer
     /// <summary>The call's queue of answers and its counters (they add up into the node's totals).</summary>
     public PeerLink Link { get; }
 
-    /// <summary>True once the request body has ended and every request is answered or cancelled by the caller.</summary>
-    public bool IsAnswered => Volatile.Read(ref _open) == 0;
+    /// <summary>
+    /// True once every request is answered or cancelled by the caller and the request body has ended, or, once the
+    /// node stops (<see cref="OnNodeStopping"/>), whether it has ended or not.
+    /// </summary>
+    // _bodyEnded is set before the body's count is released: read after _open, it can only make the call look busier.
+    public bool IsAnswered => Volatile.Read(ref _open) - (_nodeStopping && !_bodyEnded ? 1 : 0) == 0;
+
+    /// <summary>True when the call ends before its request body did: the node stopped.</summary>
+    public bool IsCutShort => _nodeStopping && !_bodyEnded;
 
     /// <summary>
     /// True while a request awaits its answer. An answer made and waiting for room in the call's queue does not count:
@@ -117,7 +126,21 @@ internal sealed class UnaryCaller : IPeer
     }
 
     /// <summary>Read loop: the request body ended; the call ends once every request is answered.</summary>
-    public void OnBodyEnded() => Release();
+    public void OnBodyEnded()
+    {
+        _bodyEnded = true;
+        Release();
+    }
+
+    /// <summary>
+    /// The node stops: the call ends once the requests it has are answered, without waiting for the caller to end its
+    /// body. A caller that keeps it open would hold the listener's stop.
+    /// </summary>
+    public void OnNodeStopping()
+    {
+        _nodeStopping = true;
+        _writer.Wake();
+    }
 
     /// <summary>The call ended: handlers of requests still unanswered are cancelled, and senders waiting for room are failed.</summary>
     public void End(string reason)

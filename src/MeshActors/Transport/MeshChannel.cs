@@ -88,6 +88,9 @@ public abstract class MeshChannel : IAsyncDisposable
     /// <summary>Fires when the channel ends abruptly; see the type's remarks. Never fires after an orderly end.</summary>
     public CancellationToken Aborted => _aborted.Token;
 
+    /// <summary>For a channel a listener accepted: fires when that listener begins to stop.</summary>
+    internal CancellationToken ListenerStopping { get; init; }
+
     internal TransportStats Stats { get; }
 
     internal bool IsReset => Has(States.Reset);

@@ -34,7 +34,8 @@ public sealed class MeshListener : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly ServiceProvider _services;
     private readonly IServer _server;
-    private readonly ConcurrentDictionary<MeshChannel, byte> _open = new();
+    private readonly ConcurrentDictionary<MeshChannel, bool> _open = new(); // each open channel, and whether it is a unary call
+    private readonly CancellationTokenSource _stopping = new();
     private ListenOptions? _listenOptions;
     private int _state; // 0 created, 1 started, 2 stopping or stopped
 
@@ -140,8 +141,9 @@ public sealed class MeshListener : IAsyncDisposable
     }
 
     /// <summary>
-    /// Stops accepting, aborts every open channel (the remotes see a stream reset), waits up to
-    /// <see cref="TransportOptions.ShutdownTimeout"/> for their handlers to return, then closes the connections.
+    /// Stops accepting, aborts every open channel (the remotes see a stream reset), tells unary calls to end once
+    /// answered (<see cref="MeshChannel.ListenerStopping"/>), waits up to <see cref="TransportOptions.ShutdownTimeout"/>
+    /// for the handlers to return, then closes the connections.
     /// </summary>
     public async Task StopAsync(CancellationToken cancellationToken = default)
     {
@@ -150,10 +152,15 @@ public sealed class MeshListener : IAsyncDisposable
             return;
         }
 
-        TransportLog.ListenerStopping(_logger, _listenOptions?.IPEndPoint, _open.Count);
-        foreach (var channel in _open.Keys)
+        var unaryCalls = _open.Count(open => open.Value);
+        TransportLog.ListenerStopping(_logger, _listenOptions?.IPEndPoint, _open.Count - unaryCalls, unaryCalls);
+        // A unary call ends once what it was asked is answered, within the shutdown timeout: its caller is owed those
+        // answers. A node stops its listener once its channels have ended, so the rest are strays.
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        foreach (var (channel, unary) in _open)
         {
-            channel.Abort("the listener is stopping");
+            if (!unary)
+                channel.Abort("the listener is stopping");
         }
 
         using var grace = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -179,8 +186,8 @@ public sealed class MeshListener : IAsyncDisposable
         };
         if (handler is null)
         {
-            var unary = _onUnary is null ? "" : $", unary calls made with POST {ChannelHeaders.UnaryPath}";
-            await RejectAsync(context, StatusCodes.Status404NotFound, $"no such route; channels are opened with POST {ChannelHeaders.ChannelPath}{unary}").ConfigureAwait(false);
+            var unaryRoute = _onUnary is null ? "" : $", unary calls made with POST {ChannelHeaders.UnaryPath}";
+            await RejectAsync(context, StatusCodes.Status404NotFound, $"no such route; channels are opened with POST {ChannelHeaders.ChannelPath}{unaryRoute}").ConfigureAwait(false);
             return;
         }
 
@@ -216,11 +223,15 @@ public sealed class MeshListener : IAsyncDisposable
 
         var sessionId = request.Headers[ChannelHeaders.SessionId];
         var channel = new InboundChannel(
-            context, remoteServiceName, sessionId.Count == 0 ? null : sessionId.ToString(), protocolVersion, ReadMetadata(request.Headers), Stats, _logger);
+            context, remoteServiceName, sessionId.Count == 0 ? null : sessionId.ToString(), protocolVersion, ReadMetadata(request.Headers), Stats, _logger)
+        {
+            ListenerStopping = _stopping.Token,
+        };
         Stats.OnAccepted();
         TransportLog.ChannelAccepted(_logger, channel, request.Path.Value!);
-        _open.TryAdd(channel, 0);
-        if (Volatile.Read(ref _state) == 2)
+        var unary = request.Path.Value == ChannelHeaders.UnaryPath;
+        _open.TryAdd(channel, unary);
+        if (Volatile.Read(ref _state) == 2 && !unary)
         {
             // StopAsync may have walked the open channels just before this one was added.
             channel.Abort("the listener is stopping");

@@ -9,8 +9,8 @@ internal static partial class TransportLog
     [LoggerMessage(3001, LogLevel.Information, "Mesh listener for '{ServiceName}' listening on {Scheme}://{EndPoint}")]
     public static partial void ListenerStarted(ILogger logger, string serviceName, string scheme, IPEndPoint endPoint);
 
-    [LoggerMessage(3002, LogLevel.Information, "Mesh listener on {EndPoint} stopping; aborting {OpenChannels} open channel(s)")]
-    public static partial void ListenerStopping(ILogger logger, IPEndPoint? endPoint, int openChannels);
+    [LoggerMessage(3002, LogLevel.Information, "Mesh listener on {EndPoint} stopping; aborting {OpenChannels} open channel(s), ending {UnaryCalls} unary call(s) once answered")]
+    public static partial void ListenerStopping(ILogger logger, IPEndPoint? endPoint, int openChannels, int unaryCalls);
 
     [LoggerMessage(3003, LogLevel.Debug, "Accepted {Channel} on {Route}")]
     public static partial void ChannelAccepted(ILogger logger, MeshChannel channel, string route);

@@ -93,8 +93,9 @@ public sealed record TransportOptions
     public int MaxChannelsPerConnection { get; init; } = 100;
 
     /// <summary>
-    /// How long stopping the listener waits for channel handlers to return after their channels were aborted, before
-    /// it closes the connections anyway. Default 5 s: a handler only has to notice its channel's end and return.
+    /// How long stopping the listener waits for channel handlers to return after their channels were aborted, and for
+    /// unary calls to send the answers they owe, before it closes the connections anyway. Default 5 s: a handler only
+    /// has to notice its channel's end and return.
     /// </summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(5);
 }
