@@ -84,7 +84,7 @@ internal sealed partial class MeshMessaging : IPeerEnvelopeHandler
         if (req.Service == PingService)
         {
             // Answered here, on the read loop: a ping measures the channels and the two nodes, not a handler.
-            peer.TrySendAnswer(new Envelope.Res(req.Id, Payload.Null));
+            peer.TrySendOwed(new Envelope.Res(req.Id, Payload.Null));
             return;
         }
 
@@ -92,14 +92,14 @@ internal sealed partial class MeshMessaging : IPeerEnvelopeHandler
         {
             Stats.OnNoServiceAnswer();
             MessagingLog.NoService(Log, peer.NodeId, req.Service);
-            peer.TrySendAnswer(new Envelope.Err(ErrorCodes.NoService, $"Node {SelfId} ({SelfName}) does not host service '{req.Service}'.") { Id = req.Id });
+            peer.TrySendOwed(new Envelope.Err(ErrorCodes.NoService, $"Node {SelfId} ({SelfName}) does not host service '{req.Service}'.") { Id = req.Id });
             return;
         }
 
         if (Inbound.IsDraining)
         {
             // Leaving (docs/protocol.md 7.4): the requester takes it to another provider at once, idempotent or not.
-            peer.TrySendAnswer(new Envelope.Err(ErrorCodes.Unavailable, $"Node {SelfId} ({SelfName}) is leaving the mesh.") { Id = req.Id });
+            peer.TrySendOwed(new Envelope.Err(ErrorCodes.Unavailable, $"Node {SelfId} ({SelfName}) is leaving the mesh.") { Id = req.Id });
             return;
         }
 
@@ -119,6 +119,6 @@ internal sealed partial class MeshMessaging : IPeerEnvelopeHandler
     private void RefuseDuplicate(IPeer peer, Envelope.Req req)
     {
         MessagingLog.DuplicateRequestId(Log, peer.NodeId, req.Id);
-        peer.TrySendAnswer(new Envelope.Err(ErrorCodes.BadEnvelope, $"Request {req.Id} is already in flight."));
+        peer.TrySendOwed(new Envelope.Err(ErrorCodes.BadEnvelope, $"Request {req.Id} is already in flight."));
     }
 }

@@ -106,14 +106,14 @@ internal sealed partial class MeshMessaging
                     using (pending.CancelWith(deadline.Token))
                         answer = await pending.Task.ConfigureAwait(false);
                 }
-                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                catch (OperationCanceledException ex) when (cancellationToken.IsCancellationRequested)
                 {
-                    Abandon(pending);
-                    throw;
+                    Abandon(pending, queued);
+                    throw Cancelled(ex, cancellationToken);
                 }
                 catch (Exception ex) when (ex is TimeoutException || (ex is OperationCanceledException && deadline.IsCancellationRequested))
                 {
-                    Abandon(pending);
+                    Abandon(pending, queued);
                     throw new TimeoutException($"Service '{service}' on node {target.NodeId} ({target.Name}) did not answer within {timeout.TotalMilliseconds:0} ms.");
                 }
                 catch (PeerUnavailableException ex) when (firstFailure is null)
@@ -131,7 +131,7 @@ internal sealed partial class MeshMessaging
                 }
                 catch
                 {
-                    Abandon(pending);
+                    Abandon(pending, queued);
                     throw;
                 }
 
@@ -172,9 +172,11 @@ internal sealed partial class MeshMessaging
         var pending = Correlator.Start(PingService, new RouteCandidate(peer.NodeId, peer.Name, peer));
         var started = Stopwatch.GetTimestamp();
         var deadline = _deadlines.Start(timeout, cancellationToken);
+        var sent = false;
         try
         {
             await peer.SendAsync(new Envelope.Req(pending.Id, PingService, Payload.Null), deadline.Token).ConfigureAwait(false);
+            sent = true;
             Envelope answer;
             using (pending.CancelWith(deadline.Token))
                 answer = await pending.Task.ConfigureAwait(false);
@@ -183,12 +185,17 @@ internal sealed partial class MeshMessaging
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            Abandon(pending);
+            Abandon(pending, sent);
             throw new TimeoutException($"Node {peer.NodeId} ({peer.Name}) did not answer a ping within {timeout.TotalMilliseconds:0} ms.");
+        }
+        catch (OperationCanceledException ex) when (cancellationToken.IsCancellationRequested)
+        {
+            Abandon(pending, sent);
+            throw Cancelled(ex, cancellationToken);
         }
         catch
         {
-            Abandon(pending);
+            Abandon(pending, sent);
             throw;
         }
         finally
@@ -242,13 +249,21 @@ internal sealed partial class MeshMessaging
         return peer.SendAsync(req, cancellationToken);
     }
 
-    /// <summary>Stops waiting for <paramref name="pending"/> and tells its provider, so that the handler's token fires.</summary>
-    private void Abandon(PendingRequest pending)
+    // The wait ends through the call's deadline source, linked to the caller's token: the caller gets its own token,
+    // as .NET's cancellable calls give it, so that `when (e.CancellationToken == token)` tells its cancellation apart.
+    private static OperationCanceledException Cancelled(OperationCanceledException ex, CancellationToken cancellationToken) =>
+        ex.CancellationToken == cancellationToken ? ex : new OperationCanceledException(ex.Message, ex, cancellationToken);
+
+    /// <summary>
+    /// Stops waiting for <paramref name="pending"/> and, when it was <paramref name="sent"/>, tells its provider, so
+    /// that the handler's token fires. The cancel is owed as an answer is: a full queue takes it all the same.
+    /// </summary>
+    private void Abandon(PendingRequest pending, bool sent)
     {
-        if (!Correlator.Remove(pending))
+        if (!Correlator.Remove(pending) || !sent)
             return;
         if (pending.Target.Peer is { } peer)
-            peer.TrySend(new Envelope.Cancel(pending.Id));
+            peer.TrySendOwed(new Envelope.Cancel(pending.Id));
         else
             Inbound.Cancel(null, pending.Id);
     }

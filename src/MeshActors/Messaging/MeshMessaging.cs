@@ -60,7 +60,7 @@ internal sealed partial class MeshMessaging
 
     public RequestCorrelator Correlator { get; }
 
-    public InboundRequests Inbound { get; } = new(static request => request.Peer?.TrySendAnswer(new Envelope.Err(
+    public InboundRequests Inbound { get; } = new(static request => request.Peer?.TrySendOwed(new Envelope.Err(
         ErrorCodes.Timeout, $"Request {request.Req.Id} for service '{request.Req.Service}' was not answered within its {request.Req.Timeout!.Value.TotalMilliseconds:0} ms.") { Id = request.Req.Id }));
 
     /// <summary>This node as a routing candidate.</summary>

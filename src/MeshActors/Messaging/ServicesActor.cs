@@ -110,16 +110,21 @@ internal sealed class ServicesActor : ReceiveActor
 
     private ServiceHandler ActorHandler(IActorRef handler) => async request =>
     {
-        // As long as the caller waits (its timeout travels with the request), not this node's default for its own calls.
+        // As long as the caller waits: when its timeout travels with the request, the request's token ends the ask as
+        // the caller gives up (the deadline sweep answers it err timeout, as for any handler). A timer of the ask's own
+        // would fire first and fail the request as the handler's error. Without one, this node's default for its calls.
         object reply;
         try
         {
-            reply = await handler.Ask<object>(request, request.Timeout ?? _messaging.Options.RequestTimeout, request.CancellationToken).ConfigureAwait(false);
+            var timeout = request.Timeout is null ? _messaging.Options.RequestTimeout : Timeout.InfiniteTimeSpan;
+            reply = await handler.Ask<object>(request, timeout, request.CancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is ActorTerminatedException or MailboxOverflowException)
+        catch (Exception ex) when (ex is ActorTerminatedException { UndeliveredMessage: var lost } && ReferenceEquals(lost, request)
+                                   || ex is MailboxOverflowException { UndeliveredMessage: var refused } && ReferenceEquals(refused, request))
         {
             // The question itself became a dead letter (the actor stopped, or its bounded mailbox is full): it never
-            // ran the request, so another provider may.
+            // ran the request, so another provider may. The same exception as the handler's own answer (a
+            // Status.Failure from an ask of its that failed so) comes after it took the request: a failure like any other.
             throw new RequestNotTakenException(ex.Message);
         }
 

@@ -34,10 +34,11 @@ internal interface IPeer
     bool TrySend(Envelope envelope);
 
     /// <summary>
-    /// Queues an answer this node owes the peer for one of its requests, without waiting: beyond the byte cap if need
-    /// be (by a bounded margin), since each request is owed exactly one and a lost one leaves its requester waiting.
+    /// Queues what this node owes the peer, without waiting: an answer to one of its requests (each is owed exactly
+    /// one, and a lost one leaves its requester waiting), or the <c>cancel</c> of a request of this node's (a lost one
+    /// leaves its handler running). Beyond the byte cap if need be, by a bounded margin.
     /// </summary>
-    bool TrySendAnswer(Envelope answer) => TrySend(answer);
+    bool TrySendOwed(Envelope envelope) => TrySend(envelope);
 
     /// <summary>Queues <paramref name="envelope"/>, waiting for room under the wait overflow policy.</summary>
     /// <exception cref="PeerQueueFullException">The queue is at its byte cap and the policy is to fail.</exception>

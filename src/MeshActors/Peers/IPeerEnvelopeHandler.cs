@@ -29,7 +29,8 @@ internal interface IPeerEnvelopeHandler
 
     /// <summary>
     /// <paramref name="peer"/> said goodbye on its channel (docs/protocol.md 7.4): nothing new should go to it, and this
-    /// node's requests to it will not be answered. Completes once this node has answered (or dropped) every request it
+    /// node's requests to it will not be answered (fail them before returning: the channel then wakes the senders that
+    /// wait for room, so that a request never sent goes elsewhere). Completes once this node has answered (or dropped) every request it
     /// received from it; the channel then ends, or when <paramref name="cancellationToken"/> fires (the goodbye grace).
     /// </summary>
     Task OnPeerLeavingAsync(IPeer peer, CancellationToken cancellationToken) => Task.CompletedTask;

@@ -68,7 +68,7 @@ internal sealed class OutboundQueue(long capBytes, int backpressureEnvelopes, lo
     }
 
     /// <summary>
-    /// Queues an answer owed to a request beyond the cap, by up to <see cref="OwedBytes"/>: refused, it would be lost for
+    /// Queues an answer owed to a request (or a cancel owed to a handler) beyond the cap, by up to <see cref="OwedBytes"/>: refused, it would be lost for
     /// good and its requester wait out its timeout. The margin is bounded all the same, or a peer that asks without
     /// reading could make this node hold its answers without end. False (counted as a drop) when closed or beyond it.
     /// </summary>

@@ -308,7 +308,11 @@ internal sealed partial class PeerChannel
         using var grace = new CancellationTokenSource(_settings.Options.GoodbyeGrace);
         try
         {
-            await _settings.Handler.OnPeerLeavingAsync(link, grace.Token).ConfigureAwait(false);
+            var answered = _settings.Handler.OnPeerLeavingAsync(link, grace.Token);
+            // This node's requests to the peer were failed as it began: those still waiting for room in the queue,
+            // never sent, stop waiting now, and may go to another provider.
+            link.Queue.Wake();
+            await answered.ConfigureAwait(false);
             await link.Queue.WhenEmptyAsync(() => link.Queue.IsDrainedBy(this), grace.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)

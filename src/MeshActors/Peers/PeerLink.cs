@@ -103,7 +103,7 @@ internal sealed class PeerLink : IPeer
     public bool TrySend(Envelope envelope) => Queue.TryEnqueue(envelope);
 
     /// <inheritdoc />
-    public bool TrySendAnswer(Envelope answer) => Queue.EnqueueOwed(answer);
+    public bool TrySendOwed(Envelope envelope) => Queue.EnqueueOwed(envelope);
 
     /// <inheritdoc />
     public ValueTask SendAsync(Envelope envelope, CancellationToken cancellationToken = default) =>

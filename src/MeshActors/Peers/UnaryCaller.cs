@@ -157,7 +157,7 @@ internal sealed class UnaryCaller : IPeer
     }
 
     /// <inheritdoc />
-    public bool TrySendAnswer(Envelope answer) => TrySend(answer); // answers are owed here whichever way they come
+    public bool TrySendOwed(Envelope envelope) => TrySend(envelope); // answers are owed here whichever way they come
 
     /// <inheritdoc />
     public bool TrySend(Envelope envelope)
