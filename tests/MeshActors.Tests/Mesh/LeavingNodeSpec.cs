@@ -43,8 +43,9 @@ public sealed class LeavingNodeSpec(ITestOutputHelper output) : TestKit(output),
             await gate.Task;
             return big;
         }).Ready;
-        var address = new DnsEndPoint(provider.Self.Host, provider.Self.Port);
-        var call = CallAsync(address, [PatientReq(1, "report")]);
+        await using var call = await RawPeer.OpenUnaryAsync(new DnsEndPoint(provider.Self.Host, provider.Self.Port));
+        await call.WriteAsync(PatientReq(1, "report"));
+        await call.Channel.Output.CompleteAsync();
         await started.Task.WithTimeout();
 
         // The stop lets the request it is running finish (docs/messaging.md, A stopping node): it is answered during the drain.
@@ -52,9 +53,11 @@ public sealed class LeavingNodeSpec(ITestOutputHelper output) : TestKit(output),
         await AwaitConditionAsync(() => provider.MessagingLayer.Inbound.IsDraining, TestTimeouts.Default, message: "the provider to drain its requests");
         gate.SetResult();
 
-        var response = await call;
-        var answer = Assert.IsType<Envelope.Res>(Assert.Single(response.Frames));
+        var answer = Assert.IsType<Envelope.Res>(await call.ReadAsync());
         Assert.Equal(big.Length + 2, answer.Data.Length);
+        // The node may have read the end of the body before it stopped, or not: then the call ends saying why.
+        if (await call.ReadAsync() is { } last)
+            Assert.Equal("err unavailable", Describe(last));
         await stopping.WithTimeout();
     }
 
