@@ -12,6 +12,9 @@ internal sealed partial class TopicRouterActor
     private bool _announcePending;
     private Envelope.Interest? _announced;
 
+    // Peers with an announcement on its way into their queue, and whether a newer one waits for it to be queued.
+    private readonly Dictionary<IPeer, bool> _announcing = new(ReferenceEqualityComparer.Instance);
+
     private void ReceiveInterest()
     {
         Receive<PeerConnected>(connected =>
@@ -36,6 +39,12 @@ internal sealed partial class TopicRouterActor
         });
         Receive<PeerInterest>(OnPeerInterest);
         Receive<Announce>(_ => OnAnnounce());
+        Receive<InterestQueued>(queued =>
+        {
+            if (_announcing.Remove(queued.Peer, out var newer) && newer && _announced is { } latest
+                && _nodes.TryGetValue(queued.Peer.NodeId, out var node) && ReferenceEquals(node.Peer, queued.Peer))
+                SendInterest(queued.Peer, latest);
+        });
     }
 
     private void OnPeerInterest(PeerInterest received)
@@ -97,13 +106,22 @@ internal sealed partial class TopicRouterActor
         if (!peer.SpeaksMeshProtocol)
             return;
 
+        // One at a time per peer: while one waits for room in a backed-up queue, changes make one newer announcement,
+        // sent once it is queued, not one waiting announcement (and topic list) each.
+        if (_announcing.ContainsKey(peer))
+        {
+            _announcing[peer] = true;
+            return;
+        }
+
+        _announcing[peer] = false;
         // Each announcement gets a higher version, over all channels, so a receiver can always tell the newest one.
-        _ = SendAsync(peer, interest with { Version = ++_interestVersion }, _log);
+        _ = SendAsync(peer, interest with { Version = ++_interestVersion }, Self, _log);
 
         // An announcement must not be lost to a momentarily full queue, so it waits for room, off the actor, whatever
         // the overflow policy: the policy is the application's answer for its own messages, and a lost announcement
         // would leave the peer without this node's routes until the next one.
-        static async Task SendAsync(IPeer peer, Envelope.Interest interest, Microsoft.Extensions.Logging.ILogger log)
+        static async Task SendAsync(IPeer peer, Envelope.Interest interest, IActorRef router, Microsoft.Extensions.Logging.ILogger log)
         {
             try
             {
@@ -116,6 +134,10 @@ internal sealed partial class TopicRouterActor
             catch (Exception ex)
             {
                 MessagingLog.InterestNotSent(log, peer.NodeId, ex.Message);
+            }
+            finally
+            {
+                router.Tell(new InterestQueued(peer), ActorRefs.NoSender);
             }
         }
     }

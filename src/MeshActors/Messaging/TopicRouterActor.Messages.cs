@@ -31,6 +31,9 @@ internal sealed partial class TopicRouterActor
     /// <summary><paramref name="Peer"/> announced the topics and services it has.</summary>
     public sealed record PeerInterest(IPeer Peer, Envelope.Interest Interest);
 
+    /// <summary>An announcement to <paramref name="Peer"/> left the router's hands: queued, or given up.</summary>
+    private sealed record InterestQueued(IPeer Peer);
+
     /// <summary>Announces this node's interest to every peer; sent to itself once per burst of changes.</summary>
     private sealed class Announce
     {

@@ -51,9 +51,18 @@ internal sealed class OutboundQueue(long capBytes, int backpressureEnvelopes, lo
     /// <summary>True once <see cref="Close"/> was called.</summary>
     public bool IsClosed => Volatile.Read(ref _closed) is not null;
 
-    /// <summary>What an envelope counts against the cap: its data and attachment plus a constant (cheap, no encoding).</summary>
+    /// <summary>What an envelope counts against the cap: its data and attachment, or an announcement's names, plus a constant (cheap, no encoding).</summary>
     public static long SizeOf(Envelope envelope) =>
-        EnvelopeOverhead + EnvelopeEncoder.DataOf(envelope).Length + EnvelopeEncoder.AttachmentOf(envelope).Length;
+        EnvelopeOverhead + EnvelopeEncoder.DataOf(envelope).Length + EnvelopeEncoder.AttachmentOf(envelope).Length
+        + (envelope is Envelope.Interest interest ? NamesSize(interest.Topics) + NamesSize(interest.Services) : 0);
+
+    private static long NamesSize(IReadOnlyList<string> names)
+    {
+        long size = 0;
+        foreach (var name in names)
+            size += name.Length + 3; // quotes and a comma; an estimate, as the rest is
+        return size;
+    }
 
     /// <summary>Queues <paramref name="envelope"/> unless the queue is at its cap or closed; never waits. A refusal is counted as a drop.</summary>
     public bool TryEnqueue(Envelope envelope)
