@@ -21,10 +21,12 @@ internal static class ReplayCommand
             var speed = parseResult.GetValue(rate);
             var path = parseResult.GetRequiredValue(file);
             using var reader = RecordingReader.Open(path);
-            var total = await CountAsync(path, cancellationToken);
+            var (total, topics) = await ScanAsync(path, cancellationToken);
 
             await using var session = await MeshSession.JoinAsync(parseResult, MeshSession.ToolName("replay"), cancellationToken);
-            await WaitForSubscribersAsync(session.Mesh, reader.Header.Topics, TimeSpan.FromSeconds(parseResult.GetValue(wait)), cancellationToken);
+            // The messages' topics too: a header may list fewer (or none), and a message published before its
+            // subscribers are connected is dropped.
+            await WaitForSubscribersAsync(session.Mesh, reader.Header.Topics.Union(topics).ToList(), TimeSpan.FromSeconds(parseResult.GetValue(wait)), cancellationToken);
 
             var played = 0L;
             var playing = PlayAsync(session.Mesh, reader, parseResult.GetValue(immediate) ? 0 : speed, () => played++, cancellationToken);
@@ -80,12 +82,18 @@ internal static class ReplayCommand
             }
         }));
 
-    private static async Task<long> CountAsync(string path, CancellationToken cancellationToken)
+    /// <summary>How many messages the recording holds, and on which topics.</summary>
+    private static Task<(long Count, HashSet<string> Topics)> ScanAsync(string path, CancellationToken cancellationToken) => Task.Run(() =>
     {
         using var reader = RecordingReader.Open(path);
         long count = 0;
-        foreach (var _ in reader.ReadAll(cancellationToken))
+        var topics = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var message in reader.ReadAll(cancellationToken))
+        {
             count++;
-        return count;
-    }
+            topics.Add(message.Topic);
+        }
+
+        return (count, topics);
+    }, cancellationToken);
 }

@@ -61,7 +61,7 @@ internal sealed class RecordingReader : IDisposable
                 throw new CliException($"{path}:1: not a mesh recording (the first line has no \"{RecordingHeader.Marker}\").");
             if (version.GetInt32() != RecordingHeader.CurrentVersion)
                 throw new CliException($"{path}:1: recording format version {version.GetInt32()} is not supported (this mesh reads version {RecordingHeader.CurrentVersion}).");
-            var topics = root.TryGetProperty("topics", out var list) ? list.EnumerateArray().Select(t => t.GetString() ?? "").ToList() : [];
+            var topics = root.TryGetProperty("topics", out var list) ? list.EnumerateArray().Select(t => t.GetString() ?? "").Distinct().ToList() : [];
             return new RecordingHeader(RecordingHeader.CurrentVersion, root.GetProperty("started").GetDateTimeOffset(), topics);
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or KeyNotFoundException or FormatException)

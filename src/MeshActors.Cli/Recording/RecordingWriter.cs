@@ -30,6 +30,9 @@ internal sealed class RecordingWriter : IAsyncDisposable
             _json.WriteStringValue(topic);
         _json.WriteEndArray();
         _json.WriteEndObject();
+        // On disk at once: a recording whose topic stays quiet, or whose recorder is killed, is an empty recording, not an empty file.
+        _json.Flush();
+        _file.Flush();
         _writing = WriteAllAsync();
     }
 
@@ -81,10 +84,16 @@ internal sealed class RecordingWriter : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _queue.Writer.TryComplete();
-        await _writing.ConfigureAwait(false);
-        await _json.FlushAsync().ConfigureAwait(false);
-        _file.WriteByte((byte)'\n');
-        await _json.DisposeAsync().ConfigureAwait(false);
-        await _file.DisposeAsync().ConfigureAwait(false);
+        try
+        {
+            await _writing.ConfigureAwait(false);
+            await _json.FlushAsync().ConfigureAwait(false);
+            _file.WriteByte((byte)'\n');
+        }
+        finally
+        {
+            await _json.DisposeAsync().ConfigureAwait(false);
+            await _file.DisposeAsync().ConfigureAwait(false);
+        }
     }
 }
