@@ -26,6 +26,7 @@ internal sealed class MeshOptionsFactory(
     private const string CertificateKey = "Transport:Certificate";
     private const string ValidationKey = "Transport:RemoteCertificateValidation";
     private const string TrustedRootsKey = "Transport:TrustedRoots";
+    private const string ChainKey = "Transport:CertificateChain";
     private const string JsonKey = "Json";
 
     // Options that are objects the binder cannot make from text: it would leave a value out without a word.
@@ -79,9 +80,11 @@ internal sealed class MeshOptionsFactory(
 
     // Such values are left to WithTls, WithBalancers and the refusal of code-only keys: bound as text they would be
     // left out without a word (the node then speaking cleartext, say), or fail the binder on a section.
+    // Whole path segments: Transport:Certificate is not Transport:CertificateChain.
     private static bool IsObject(IConfigurationSection section, string key) =>
-        CodeOnlyKeys.Concat(BalancerKeys).Append(CertificateKey).Append(TrustedRootsKey)
-            .Any(name => key.StartsWith(section.Path + ":" + name, StringComparison.OrdinalIgnoreCase));
+        CodeOnlyKeys.Concat(BalancerKeys).Append(CertificateKey).Append(TrustedRootsKey).Append(ChainKey)
+            .Select(name => section.Path + ":" + name)
+            .Any(name => key.Equals(name, StringComparison.OrdinalIgnoreCase) || key.StartsWith(name + ":", StringComparison.OrdinalIgnoreCase));
 
     private static MeshOptions WithBalancers(MeshOptions options, IConfigurationSection section, List<string> failures)
     {
@@ -133,6 +136,8 @@ internal sealed class MeshOptionsFactory(
             failures);
         var roots = Load(section.GetSection(TrustedRootsKey), "name a PEM file of the certificates the node trusts as {0}:Path",
             file => MeshCertificates.LoadTrustedRoots(file.Path), failures);
+        if (section.GetSection(ChainKey).Exists())
+            failures.Add($"Configuration {section.Path}:{ChainKey} is refused: the chain is read from the certificate's own file (a full-chain PEM or PKCS#12), named as {section.Path}:{CertificateKey}:Path.");
         return options with
         {
             Transport = options.Transport with

@@ -89,8 +89,8 @@ public sealed record MeshOptions
             errors.Add($"MeshOptions.Peers.LivenessTimeout ({Peers.LivenessTimeout}) must be at least twice Peers.HeartbeatInterval ({Peers.HeartbeatInterval}): an idle peer's pings arrive up to 1.5 heartbeat intervals apart, so a shorter timeout closes healthy idle channels as hung, over and over.");
         if (Peers.ReconnectMinBackoff > Peers.ReconnectMaxBackoff)
             errors.Add($"MeshOptions.Peers.ReconnectMinBackoff ({Peers.ReconnectMinBackoff}) must not be above Peers.ReconnectMaxBackoff ({Peers.ReconnectMaxBackoff}): redials start at the first delay and double up to the second.");
-        Check(Discovery.Validate);
-        Check(Messaging.Validate);
+        errors.AddRange(Discovery.ValidationErrors());
+        errors.AddRange(Messaging.ValidationErrors());
         return errors;
 
         static void TransportErrors(Transport.TransportOptions transport, List<string> errors)
@@ -131,18 +131,6 @@ public sealed record MeshOptions
             return usages.Count > 0 && !usages.Any(usage => usage.EnhancedKeyUsages.Cast<Oid>().Any(oid => oid.Value == serverAuthentication))
                 ? "its enhanced key usage does not include server authentication (1.3.6.1.5.5.7.3.1)"
                 : null;
-        }
-
-        void Check(Action validate)
-        {
-            try
-            {
-                validate();
-            }
-            catch (ArgumentException ex)
-            {
-                errors.Add(ex.Message.Split(" (Parameter")[0]);
-            }
         }
     }
 }

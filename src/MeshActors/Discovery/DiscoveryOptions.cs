@@ -39,28 +39,46 @@ public sealed record DiscoveryOptions
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting that cannot work.</summary>
     public void Validate()
     {
+        if (Problems().FirstOrDefault() is { Message: not null } first)
+            throw new ArgumentException(first.Message, first.Setting);
+    }
+
+    /// <summary>Every setting that cannot work, a sentence each; empty when the options can work.</summary>
+    public IReadOnlyList<string> ValidationErrors() => Problems().Select(problem => problem.Message).ToList();
+
+    private IEnumerable<(string Message, string Setting)> Problems()
+    {
         if (string.IsNullOrWhiteSpace(Registry))
-            throw new ArgumentException("DiscoveryOptions.Registry is empty: use \"local\" or a Redis connection string such as \"localhost:6379\".", nameof(Registry));
+            yield return ("DiscoveryOptions.Registry is empty: use \"local\" or a Redis connection string such as \"localhost:6379\".", nameof(Registry));
+        else if (Refusal(() => RegistryFactory.Parse(Registry)) is { } invalid) // refused with the other options, not only when the node starts
+            yield return ($"DiscoveryOptions.Registry is not valid: {invalid}", nameof(Registry));
+        if (!TimerLimit.Fits(HeartbeatInterval))
+            yield return ($"DiscoveryOptions.HeartbeatInterval must be positive and at most {TimerLimit.Max} (a .NET timer's limit), not {HeartbeatInterval}.", nameof(HeartbeatInterval));
+        if (Ttl < TimeSpan.FromSeconds(1) || Ttl.Ticks % TimeSpan.TicksPerSecond != 0 || Ttl > TimerLimit.Max)
+            yield return ($"DiscoveryOptions.Ttl must be a whole number of seconds, at least 1 (Redis EX counts seconds) and at most {TimerLimit.Max}, not {Ttl}.", nameof(Ttl));
+        else if (Ttl <= HeartbeatInterval)
+            yield return ($"DiscoveryOptions.Ttl ({Ttl}) must be longer than HeartbeatInterval ({HeartbeatInterval}), or registrations expire between heartbeats.", nameof(Ttl));
+        if (!TimerLimit.Fits(CommandTimeout))
+            yield return ($"DiscoveryOptions.CommandTimeout must be positive and at most {TimerLimit.Max} (a .NET timer's limit), not {CommandTimeout}.", nameof(CommandTimeout));
+        if (MaxRegistrationBytes < 1024)
+            yield return ($"DiscoveryOptions.MaxRegistrationBytes must be at least 1024, not {MaxRegistrationBytes}.", nameof(MaxRegistrationBytes));
+        if (!TimerLimit.Fits(RetryBackoffMin) || RetryBackoffMax < RetryBackoffMin || RetryBackoffMax > TimerLimit.Max)
+            yield return ($"DiscoveryOptions.RetryBackoffMin ({RetryBackoffMin}) must be positive and not above RetryBackoffMax ({RetryBackoffMax}), and both at most {TimerLimit.Max}.", nameof(RetryBackoffMin));
+        if (Refusal(() => RegistryKey.ValidatePrefix(KeyPrefix)) is { } prefix)
+            yield return (prefix, nameof(KeyPrefix));
+    }
+
+    // The message of the ArgumentException a check throws, without its "(Parameter ...)" suffix; null when it passes.
+    private static string? Refusal(Action check)
+    {
         try
         {
-            RegistryFactory.Parse(Registry); // refused with the other options, not only when the node starts
+            check();
+            return null;
         }
         catch (ArgumentException ex)
         {
-            throw new ArgumentException($"DiscoveryOptions.Registry is not valid: {ex.Message.Split(" (Parameter")[0]}", nameof(Registry), ex);
+            return ex.Message.Split(" (Parameter")[0];
         }
-        if (!TimerLimit.Fits(HeartbeatInterval))
-            throw new ArgumentException($"DiscoveryOptions.HeartbeatInterval must be positive and at most {TimerLimit.Max} (a .NET timer's limit), not {HeartbeatInterval}.", nameof(HeartbeatInterval));
-        if (Ttl < TimeSpan.FromSeconds(1) || Ttl.Ticks % TimeSpan.TicksPerSecond != 0 || Ttl > TimerLimit.Max)
-            throw new ArgumentException($"DiscoveryOptions.Ttl must be a whole number of seconds, at least 1 (Redis EX counts seconds) and at most {TimerLimit.Max}, not {Ttl}.", nameof(Ttl));
-        if (Ttl <= HeartbeatInterval)
-            throw new ArgumentException($"DiscoveryOptions.Ttl ({Ttl}) must be longer than HeartbeatInterval ({HeartbeatInterval}), or registrations expire between heartbeats.", nameof(Ttl));
-        if (!TimerLimit.Fits(CommandTimeout))
-            throw new ArgumentException($"DiscoveryOptions.CommandTimeout must be positive and at most {TimerLimit.Max} (a .NET timer's limit), not {CommandTimeout}.", nameof(CommandTimeout));
-        if (MaxRegistrationBytes < 1024)
-            throw new ArgumentException($"DiscoveryOptions.MaxRegistrationBytes must be at least 1024, not {MaxRegistrationBytes}.", nameof(MaxRegistrationBytes));
-        if (!TimerLimit.Fits(RetryBackoffMin) || RetryBackoffMax < RetryBackoffMin || RetryBackoffMax > TimerLimit.Max)
-            throw new ArgumentException($"DiscoveryOptions.RetryBackoffMin ({RetryBackoffMin}) must be positive and not above RetryBackoffMax ({RetryBackoffMax}), and both at most {TimerLimit.Max}.", nameof(RetryBackoffMin));
-        RegistryKey.ValidatePrefix(KeyPrefix);
     }
 }

@@ -36,17 +36,26 @@ public sealed record MessagingOptions
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting that cannot work.</summary>
     public void Validate()
     {
+        if (Problems().FirstOrDefault() is { Message: not null } first)
+            throw new ArgumentException(first.Message, first.Setting);
+    }
+
+    /// <summary>Every setting that cannot work, a sentence each; empty when the options can work.</summary>
+    public IReadOnlyList<string> ValidationErrors() => Problems().Select(problem => problem.Message).ToList();
+
+    private IEnumerable<(string Message, string Setting)> Problems()
+    {
         if (!TimerLimit.Fits(RequestTimeout))
-            throw new ArgumentException($"MessagingOptions.RequestTimeout must be positive and at most {TimerLimit.Max} (a .NET timer's limit), not {RequestTimeout}.", nameof(RequestTimeout));
+            yield return ($"MessagingOptions.RequestTimeout must be positive and at most {TimerLimit.Max} (a .NET timer's limit), not {RequestTimeout}.", nameof(RequestTimeout));
         if (SubscriberBacklogLimit < 2)
-            throw new ArgumentException($"MessagingOptions.SubscriberBacklogLimit must be at least 2, not {SubscriberBacklogLimit}.", nameof(SubscriberBacklogLimit));
+            yield return ($"MessagingOptions.SubscriberBacklogLimit must be at least 2, not {SubscriberBacklogLimit}.", nameof(SubscriberBacklogLimit));
         if (SubscriberBacklogBytes < 1)
-            throw new ArgumentException($"MessagingOptions.SubscriberBacklogBytes must be positive, not {SubscriberBacklogBytes}.", nameof(SubscriberBacklogBytes));
+            yield return ($"MessagingOptions.SubscriberBacklogBytes must be positive, not {SubscriberBacklogBytes}.", nameof(SubscriberBacklogBytes));
         if (TopicGroupBalancer is null)
-            throw new ArgumentException("MessagingOptions.TopicGroupBalancer is null; use one of LoadBalancers.", nameof(TopicGroupBalancer));
+            yield return ("MessagingOptions.TopicGroupBalancer is null; use one of LoadBalancers.", nameof(TopicGroupBalancer));
         if (ServiceBalancer is null)
-            throw new ArgumentException("MessagingOptions.ServiceBalancer is null; use one of LoadBalancers.", nameof(ServiceBalancer));
-        if (ReferenceEquals(ServiceBalancer, LoadBalancers.Broadcast))
-            throw new ArgumentException("MessagingOptions.ServiceBalancer cannot be Broadcast: a request goes to exactly one provider.", nameof(ServiceBalancer));
+            yield return ("MessagingOptions.ServiceBalancer is null; use one of LoadBalancers.", nameof(ServiceBalancer));
+        else if (ReferenceEquals(ServiceBalancer, LoadBalancers.Broadcast))
+            yield return ("MessagingOptions.ServiceBalancer cannot be Broadcast: a request goes to exactly one provider.", nameof(ServiceBalancer));
     }
 }

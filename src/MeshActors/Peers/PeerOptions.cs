@@ -53,7 +53,13 @@ public sealed record PeerOptions
     /// backpressure slows the sender down to what the peer takes instead of losing messages. <see cref="IPeer.TrySend"/>
     /// never waits, whatever the policy.
     /// </summary>
-    public PeerOverflowPolicy OverflowPolicy { get; init; } = PeerOverflowPolicy.Wait;
+    public PeerOverflowPolicy OverflowPolicy
+    {
+        get;
+        init => field = Enum.IsDefined(value)
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(OverflowPolicy), value, $"PeerOptions.OverflowPolicy must be {PeerOverflowPolicy.Wait} or {PeerOverflowPolicy.Fail}, not {value}.");
+    } = PeerOverflowPolicy.Wait;
 
     /// <summary>
     /// A channel that has sent nothing for this long sends a <c>ping</c>. Default 1 s, the protocol's recommendation
