@@ -50,7 +50,7 @@ internal sealed partial class PeerChannel
         var reader = new Utf8JsonReader(payload, WireProtocol.FrameReading);
         try
         {
-            return TopLevelMember.TryFind(ref reader, "t"u8) && reader.TokenType == JsonTokenType.String && reader.ValueTextEquals("hello"u8);
+            return TopLevelMember.TryFind(ref reader, "t"u8) && reader.TokenType == JsonTokenType.String && TopLevelMember.TextIs(ref reader, "hello"u8);
         }
         catch (JsonException)
         {

@@ -238,7 +238,11 @@ internal sealed partial class EnvelopeDecoder
         return interest;
     }
 
-    /// <summary>The object <paramref name="payload"/> with each repeated member's last occurrence only; null when nothing repeats or it is no JSON object.</summary>
+    /// <summary>
+    /// The object <paramref name="payload"/> with each repeated member's last occurrence only, and without the members
+    /// whose names escape a lone surrogate (no member of the protocol is named so: unknown, they are ignored, 4.1); null
+    /// when there are none of either or it is no JSON object. Values are copied as they came, never unescaped.
+    /// </summary>
     private static byte[]? WithoutReplacedMembers(ReadOnlySpan<byte> payload)
     {
         try
@@ -250,8 +254,9 @@ internal sealed partial class EnvelopeDecoder
             var last = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
             foreach (var member in document.RootElement.EnumerateObject())
             {
-                last[member.Name] = member.Value;
                 members++;
+                if (ReadableName(member) is { } name)
+                    last[name] = member.Value;
             }
 
             if (last.Count == members)
@@ -263,7 +268,7 @@ internal sealed partial class EnvelopeDecoder
                 foreach (var (name, value) in last)
                 {
                     writer.WritePropertyName(name);
-                    value.WriteTo(writer);
+                    writer.WriteRawValue(value.GetRawText(), skipInputValidation: true);
                 }
 
                 writer.WriteEndObject();
@@ -274,6 +279,18 @@ internal sealed partial class EnvelopeDecoder
         catch (JsonException)
         {
             return null;
+        }
+
+        static string? ReadableName(JsonProperty member)
+        {
+            try
+            {
+                return member.Name;
+            }
+            catch (InvalidOperationException)
+            {
+                return null;
+            }
         }
     }
 

@@ -18,7 +18,7 @@ internal static class TopLevelMember
         var last = reader;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            var named = reader.ValueTextEquals(name);
+            var named = TextIs(ref reader, name);
             if (!reader.Read())
                 break;
             if (named)
@@ -33,5 +33,18 @@ internal static class TopLevelMember
         if (found)
             reader = last;
         return found;
+    }
+
+    /// <summary>Whether the current token's text is <paramref name="text"/>; false for a text escaping a lone surrogate, valid JSON that no name of the protocol is.</summary>
+    public static bool TextIs(ref Utf8JsonReader reader, ReadOnlySpan<byte> text)
+    {
+        try
+        {
+            return reader.ValueTextEquals(text);
+        }
+        catch (InvalidOperationException)
+        {
+            return false; // the reader cannot unescape it to compare
+        }
     }
 }
