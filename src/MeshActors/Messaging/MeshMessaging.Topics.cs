@@ -151,13 +151,18 @@ internal sealed partial class MeshMessaging
     private ValueTask TellSubscribers(LocalSubscriber[] subscribers, TopicMessage message)
     {
         ValueTask ready = default;
-        foreach (var (actor, backlog) in subscribers)
+        foreach (var (actor, backlog, gate) in subscribers)
         {
             // Counted before it is told, so that the subscriber never takes a message that was not counted yet.
-            if (backlog?.Add(message.Size) is { IsCompleted: false } behind)
-                ready = behind;
+            var behind = backlog?.Add(message.Size) ?? default;
+            if (!gate.TryTell(actor, message))
+            {
+                backlog?.Remove(message.Size); // unsubscribed since the routes were read: not told
+                continue;
+            }
 
-            actor.Tell(message, ActorRefs.NoSender);
+            if (!behind.IsCompleted)
+                ready = behind;
         }
 
         return ready;

@@ -14,8 +14,8 @@ internal static partial class MessagingLog
     [LoggerMessage(5003, LogLevel.Warning, "Could not announce this node's interest to node {NodeId}: {Reason}; it will not route to this node until the next change")]
     public static partial void InterestNotSent(ILogger logger, string nodeId, string reason);
 
-    [LoggerMessage(5004, LogLevel.Warning, "Refused a subscription or publish from {Sender}: the topic is empty")]
-    public static partial void RefusedTopic(ILogger logger, string sender);
+    [LoggerMessage(5004, LogLevel.Warning, "Refused a subscription or publish from {Sender}: {Reason}")]
+    public static partial void RefusedTopic(ILogger logger, string sender, string reason);
 
     [LoggerMessage(5013, LogLevel.Warning, "Refused a publish from {Sender} on topic {Topic}: {Reason}")]
     public static partial void RefusedPublish(ILogger logger, string sender, string topic, string reason);

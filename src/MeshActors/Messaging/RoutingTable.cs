@@ -47,7 +47,8 @@ internal sealed record TopicRoute(LocalSubscriber[] LocalSubscribers, CandidateG
 /// <summary>One of this node's subscribers to a topic.</summary>
 /// <param name="Actor">Where its messages go.</param>
 /// <param name="Backlog">For a callback subscription, what waits in its mailbox; null for an application's actor, whose mailbox is its own.</param>
-internal readonly record struct LocalSubscriber(IActorRef Actor, SubscriberBacklog? Backlog);
+/// <param name="Gate">What its messages are told through, closed when the subscription ends.</param>
+internal readonly record struct LocalSubscriber(IActorRef Actor, SubscriberBacklog? Backlog, SubscriptionGate Gate);
 
 /// <summary>Who provides one service.</summary>
 /// <param name="Local">This node's <see cref="ServiceActor"/> for it; null when this node does not host it.</param>

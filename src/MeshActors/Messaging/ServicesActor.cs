@@ -53,9 +53,13 @@ internal sealed class ServicesActor : ReceiveActor
 
     private void Host(string service, ServiceHandler handler, long registration, IActorRef? handlerActor)
     {
-        if (string.IsNullOrEmpty(service))
+        try
         {
-            Sender.Tell(new Status.Failure(new ArgumentException("A service name must not be empty.", nameof(service))));
+            MeshMessaging.ValidateName(service, "service name", nameof(service)); // as AddService refuses it
+        }
+        catch (ArgumentException ex)
+        {
+            Sender.Tell(new Status.Failure(ex));
             return;
         }
 

@@ -164,7 +164,7 @@ internal sealed partial class TopicRouterActor
         foreach (var (topic, groups) in topicGroups)
         {
             var subscribers = _subscribers.TryGetValue(topic, out var list)
-                ? list.Select(actor => new LocalSubscriber(actor, _backlogs.GetValueOrDefault(actor))).ToArray()
+                ? list.Select(actor => new LocalSubscriber(actor, _backlogs.GetValueOrDefault(actor), _gates[(topic, actor)])).ToArray()
                 : [];
             topics[topic] = new TopicRoute(subscribers, groups.Values.Select(group => Group(topic, group, before.Topic(topic)?.Groups)).ToArray());
         }

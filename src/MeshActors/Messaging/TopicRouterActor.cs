@@ -21,6 +21,7 @@ internal sealed partial class TopicRouterActor : ReceiveActor
     private readonly MeshMessaging _messaging;
     private readonly ILogger _log;
     private readonly Dictionary<string, List<IActorRef>> _subscribers = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Topic, IActorRef Subscriber), SubscriptionGate> _gates = new();
     private readonly Dictionary<IActorRef, Dictionary<string, HashSet<long>>> _holders = [];
     private readonly Dictionary<IActorRef, SubscriberBacklog> _backlogs = [];
     private readonly Dictionary<string, IActorRef> _services = new(StringComparer.Ordinal);
@@ -49,7 +50,7 @@ internal sealed partial class TopicRouterActor : ReceiveActor
 
     private void OnSubscribe(Subscribe subscribe)
     {
-        if (Refused(subscribe.Topic))
+        if (Refused(subscribe.Topic, subscribe.Subscriber))
             return;
         Hold(subscribe.Topic, subscribe.Subscriber, SubscribeMessages);
         Sender.Tell(new SubscribeAck(subscribe));
@@ -57,6 +58,8 @@ internal sealed partial class TopicRouterActor : ReceiveActor
 
     private void OnUnsubscribe(Unsubscribe unsubscribe)
     {
+        if (Refused(unsubscribe.Topic, unsubscribe.Subscriber))
+            return;
         Release(unsubscribe.Topic, unsubscribe.Subscriber, SubscribeMessages);
         Sender.Tell(new UnsubscribeAck(unsubscribe));
     }
@@ -69,9 +72,9 @@ internal sealed partial class TopicRouterActor : ReceiveActor
 
     private void OnPublish(Publish publish)
     {
-        if (string.IsNullOrEmpty(publish.Topic))
+        if (Problem(publish.Topic) is { } problem)
         {
-            MessagingLog.RefusedTopic(_log, Sender.Path.ToString());
+            MessagingLog.RefusedTopic(_log, Sender.Path.ToString(), problem.Message); // a Publish has nobody to answer to
             return;
         }
 
@@ -146,6 +149,7 @@ internal sealed partial class TopicRouterActor : ReceiveActor
         if (!_subscribers.TryGetValue(topic, out var subscribers))
             _subscribers[topic] = subscribers = [];
         subscribers.Add(subscriber);
+        _gates[(topic, subscriber)] = new SubscriptionGate();
         Changed();
     }
 
@@ -179,19 +183,38 @@ internal sealed partial class TopicRouterActor : ReceiveActor
 
     private void Unlist(string topic, IActorRef subscriber)
     {
+        // Before the end is acknowledged: a publish under way with the routes of before tells it nothing more.
+        if (_gates.Remove((topic, subscriber), out var gate))
+            gate.Close();
         var subscribers = _subscribers[topic];
         subscribers.Remove(subscriber);
         if (subscribers.Count == 0)
             _subscribers.Remove(topic);
     }
 
-    private bool Refused(string topic)
+    // What the facade refuses is refused here too, answered with the exception the facade throws: a topic the wire
+    // cannot carry would be announced mangled, and a missing subscriber would fail the router instead of its sender.
+    private bool Refused(string topic, IActorRef? subscriber)
     {
-        if (!string.IsNullOrEmpty(topic))
+        var problem = subscriber is null ? new ArgumentNullException(nameof(subscriber), "A Subscribe or Unsubscribe message needs a subscriber actor.") : Problem(topic);
+        if (problem is null)
             return false;
-        MessagingLog.RefusedTopic(_log, Sender.Path.ToString());
-        Sender.Tell(new Status.Failure(new ArgumentException("A topic must not be empty.", nameof(topic))));
+        MessagingLog.RefusedTopic(_log, Sender.Path.ToString(), problem.Message);
+        Sender.Tell(new Status.Failure(problem));
         return true;
+    }
+
+    private static ArgumentException? Problem(string topic)
+    {
+        try
+        {
+            MeshMessaging.ValidateName(topic, "topic", nameof(topic));
+            return null;
+        }
+        catch (ArgumentException ex)
+        {
+            return ex;
+        }
     }
 
     private static string CallbackName(long id) => "callback-" + id.ToString(System.Globalization.CultureInfo.InvariantCulture);
