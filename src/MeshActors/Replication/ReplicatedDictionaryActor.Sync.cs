@@ -29,8 +29,12 @@ internal sealed partial class ReplicatedDictionaryActor<T>
     // Pulls from nodes not yet replicas in the routes, until they are; at most one per connected node, as a node's entry
     // goes with its last channel (it pulls again when it is back).
     private readonly HashSet<string> _pendingPulls = new(StringComparer.Ordinal);
+    // Nodes whose replica left the routes and have not come back: when their last channel goes (OnLeft), deltas they
+    // sent may have been lost with it, here and not elsewhere.
+    private readonly HashSet<string> _departed = new(StringComparer.Ordinal);
     private readonly Dictionary<string, StateTransfer> _transfers = new(StringComparer.Ordinal);
     private HashSet<string>? _awaiting;
+    private List<string>? _unanswered; // awaited nodes that left, or did not answer in time: the open says it lacks them
     private IActorRef? _opener;
     private long _openStarted;
     private bool _subscribed;
@@ -51,7 +55,7 @@ internal sealed partial class ReplicatedDictionaryActor<T>
         {
             if (_awaiting is null)
                 return;
-            ReplicationLog.OpenedIncomplete(_log, _name, string.Join(", ", _awaiting), (long)_options.OpenTimeout.TotalMilliseconds);
+            (_unanswered ??= []).AddRange(_awaiting);
             FinishOpen();
         });
     }
@@ -106,9 +110,18 @@ internal sealed partial class ReplicatedDictionaryActor<T>
                 OnPull(replica.NodeId);
         }
 
+        foreach (var gone in _replicas.Where(replica => !current.Contains(replica)))
+            _departed.Add(gone.NodeId);
+        _departed.ExceptWith(current.Select(replica => replica.NodeId));
         _replicas.IntersectWith(current);
-        if (_awaiting is not null && _awaiting.RemoveWhere(node => !current.Any(replica => replica.NodeId == node)) > 0 && _awaiting.Count == 0)
-            FinishOpen(); // the replicas it waited for left
+        if (_awaiting?.Where(node => !current.Any(replica => replica.NodeId == node)).ToList() is { Count: > 0 } left)
+        {
+            // It left before answering (or its channel failed: it is pulled again when it is back, and merged then).
+            _awaiting.ExceptWith(left);
+            (_unanswered ??= []).AddRange(left);
+            if (_awaiting.Count == 0)
+                FinishOpen();
+        }
     }
 
     private void OnStateReceived(string nodeId)
@@ -121,7 +134,11 @@ internal sealed partial class ReplicatedDictionaryActor<T>
     private void FinishOpen()
     {
         Timers.Cancel(OpenTimerKey);
-        ReplicationLog.Opened(_log, _name, _replica, _replicas.Count, (long)Stopwatch.GetElapsedTime(_openStarted).TotalMilliseconds);
+        var elapsed = (long)Stopwatch.GetElapsedTime(_openStarted).TotalMilliseconds;
+        if (_unanswered is { Count: > 0 } unanswered)
+            ReplicationLog.OpenedIncomplete(_log, _name, string.Join(", ", unanswered), elapsed);
+        _unanswered = null;
+        ReplicationLog.Opened(_log, _name, _replica, _replicas.Count, elapsed);
         _awaiting = null;
         _opener?.Tell(Opened.Instance);
         _opener = null;
@@ -209,12 +226,21 @@ internal sealed partial class ReplicatedDictionaryActor<T>
         _pendingPulls.Add(nodeId);
     }
 
-    /// <summary>Forgets what a node whose last channel went had asked for: it pulls again when it is back.</summary>
+    /// <summary>
+    /// Forgets what a node whose last channel went had asked for: it pulls again when it is back. When that node was a
+    /// replica, deltas it sent may have been lost with the channel, and it may never send them again (its replica
+    /// closed meanwhile): the other replicas, which had them, are asked for their state.
+    /// </summary>
     private void OnLeft(string nodeId)
     {
         _pendingPulls.Remove(nodeId);
         if (_transfers.TryGetValue(nodeId, out var underWay))
             underWay.AnotherDue = false;
+        if (!_departed.Remove(nodeId) && !_replicas.Any(replica => replica.NodeId == nodeId))
+            return;
+        var pull = ReplicationWire.EncodePull(_replica);
+        foreach (var replica in OtherReplicas().Where(replica => replica.NodeId != nodeId))
+            _ = Send(replica.Peer!, pull, ReplicationWire.Pull);
     }
 
     /// <summary>The other replica on node <paramref name="nodeId"/>; null when it is not in the routes.</summary>

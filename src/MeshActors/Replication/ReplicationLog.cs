@@ -8,7 +8,7 @@ internal static partial class ReplicationLog
     [LoggerMessage(8001, LogLevel.Debug, "Dictionary {Dictionary} opened as replica {Replica} with the state of {Replicas} other replicas in {Milliseconds} ms")]
     public static partial void Opened(ILogger logger, string dictionary, string replica, int replicas, long milliseconds);
 
-    [LoggerMessage(8002, LogLevel.Warning, "Dictionary {Dictionary} opened without the state of nodes {Nodes}: none within {Milliseconds} ms; it merges when it arrives")]
+    [LoggerMessage(8002, LogLevel.Warning, "Dictionary {Dictionary} opened without the state of nodes {Nodes} (not answered within {Milliseconds} ms, or gone before answering); it merges when it arrives")]
     public static partial void OpenedIncomplete(ILogger logger, string dictionary, string nodes, long milliseconds);
 
     [LoggerMessage(8003, LogLevel.Warning, "Dictionary {Dictionary} refused a message from node {NodeId} ({NodeName}): {Reason}")]
