@@ -28,7 +28,7 @@ internal sealed partial class ReplicatedDictionaryActor<T>
     private readonly CancellationTokenSource _stopping = new();
     // Pulls from nodes not yet replicas in the routes, until they are; at most one per connected node, as a node's entry
     // goes with its last channel (it pulls again when it is back).
-    private readonly HashSet<string> _pendingPulls = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _pendingPulls = new(StringComparer.Ordinal); // node -> the replica that asked
     // Nodes whose replica left the routes and have not come back: when their last channel goes (OnLeft), deltas they
     // sent may have been lost with it, here and not elsewhere.
     private readonly HashSet<string> _departed = new(StringComparer.Ordinal);
@@ -106,8 +106,8 @@ internal sealed partial class ReplicatedDictionaryActor<T>
         {
             if (_replicas.Add(replica))
                 _ = Send(replica.Peer!, pull, ReplicationWire.Pull);
-            if (_pendingPulls.Remove(replica.NodeId))
-                OnPull(replica.NodeId);
+            if (_pendingPulls.Remove(replica.NodeId, out var asker))
+                OnPull(replica.NodeId, asker);
         }
 
         foreach (var gone in _replicas.Where(replica => !current.Contains(replica)))
@@ -173,22 +173,23 @@ internal sealed partial class ReplicatedDictionaryActor<T>
     }
 
     /// <summary>Answers a pull now when <paramref name="nodeId"/> is a replica in the routes, else once it is; after the state going to it, if one is.</summary>
-    private void OnPull(string nodeId)
+    private void OnPull(string nodeId, string asker)
     {
         if (_transfers.TryGetValue(nodeId, out var underWay))
-            OnPullDuring(underWay, nodeId);
+            OnPullDuring(underWay, nodeId, asker);
         else if (Replica(nodeId) is { } asking)
-            SendState(asking.Peer!, "it asked");
+            SendState(asking.Peer!, "it asked", new StateTransfer { For = asker });
         else
-            _pendingPulls.Add(nodeId);
+            _pendingPulls[nodeId] = asker;
     }
 
     /// <summary>
     /// A pull while a state goes to its node: the first makes one more due after it (the state going out may have been
     /// encoded before what the pull asks for), and the next ones are answered by that one too: counted, logged once.
     /// </summary>
-    private void OnPullDuring(StateTransfer underWay, string nodeId)
+    private void OnPullDuring(StateTransfer underWay, string nodeId, string asker)
     {
+        underWay.For = asker; // the one more answers the latest replica of the node
         if (!underWay.AnotherDue)
         {
             underWay.AnotherDue = true;
@@ -223,7 +224,7 @@ internal sealed partial class ReplicatedDictionaryActor<T>
 
         // It asked after coming back (what it asked before it left was forgotten then), and its interest is not here yet.
         _transfers.Remove(nodeId);
-        _pendingPulls.Add(nodeId);
+        _pendingPulls[nodeId] = transfer.For;
     }
 
     /// <summary>
@@ -252,11 +253,11 @@ internal sealed partial class ReplicatedDictionaryActor<T>
     /// waiting for room in the peer's queue, and tells the actor <see cref="StateTransferred"/> when all is queued. An
     /// entry too large for a frame alone is left out, logged and counted: the rest still arrives.
     /// </summary>
-    private void SendState(IPeer peer, string reason, StateTransfer? goingOn = null)
+    private void SendState(IPeer peer, string reason, StateTransfer transfer)
     {
         var messageBytes = Carried(peer.MaxFrameSize);
-        var chunks = ReplicationWire.EncodeState(_replica, _entries.ToList(), Math.Min(_options.StateChunkBytes, messageBytes), messageBytes, out var skipped);
-        _transfers[peer.NodeId] = goingOn ?? new StateTransfer(); // once encoded: a transfer that never starts must not hold later pulls back
+        var chunks = ReplicationWire.EncodeState(_replica, transfer.For, _entries.ToList(), Math.Min(_options.StateChunkBytes, messageBytes), messageBytes, out var skipped);
+        _transfers[peer.NodeId] = transfer; // once encoded: a transfer that never starts must not hold later pulls back
         ReplicationLog.SendingState(_log, _name, _entries.Count - skipped.Count, peer.NodeId, reason);
         foreach (var (key, bytes) in skipped)
         {
@@ -389,6 +390,9 @@ internal sealed partial class ReplicatedDictionaryActor<T>
     {
         public bool AnotherDue;
         public bool Reported;
+
+        /// <summary>The replica whose pull the next state answers: the latest of the node's to ask.</summary>
+        public required string For;
     }
 
     /// <summary>Every message of a state to <see cref="NodeId"/> is queued for it.</summary>

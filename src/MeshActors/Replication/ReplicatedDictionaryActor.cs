@@ -245,7 +245,7 @@ internal sealed partial class ReplicatedDictionaryActor<T> : ReceiveActor, IWith
 
         if (decoded.Kind == ReplicationWire.Pull)
         {
-            OnPull(message.SenderId);
+            OnPull(message.SenderId, decoded.Replica);
             return;
         }
 
@@ -273,7 +273,9 @@ internal sealed partial class ReplicatedDictionaryActor<T> : ReceiveActor, IWith
         finally
         {
             Publish();
-            if (decoded.Kind == ReplicationWire.State && decoded.Final)
+            // A state that answered an earlier replica's pull (this node's replica reopened) is merged, but is no answer
+            // to this one's: it may have been encoded before this replica existed.
+            if (decoded.Kind == ReplicationWire.State && decoded.Final && (decoded.For is null || decoded.For == _replica))
                 OnStateReceived(message.SenderId);
         }
     }

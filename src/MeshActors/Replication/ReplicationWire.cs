@@ -62,7 +62,11 @@ internal static class ReplicationWire
 
     /// <summary>A message as read: its kind, the sending replica, whether it ends a state, its entries (key and versions, values still JSON), and the versions refused for breaking the format, each with its key and why.</summary>
     public sealed record Message(
-        string Kind, string Replica, bool Final, IReadOnlyList<(string Key, IReadOnlyList<WireVersion> Versions)> Entries, IReadOnlyList<(string Key, string Reason)> Refused);
+        string Kind, string Replica, bool Final, IReadOnlyList<(string Key, IReadOnlyList<WireVersion> Versions)> Entries, IReadOnlyList<(string Key, string Reason)> Refused)
+    {
+        /// <summary>For a state: the replica whose pull it answers (the asker's <c>replica</c>); null when it did not say.</summary>
+        public string? For { get; init; }
+    }
 
     /// <summary>A version as read, before its value is read as the dictionary's type.</summary>
     public sealed record WireVersion(string Replica, string Node, VersionVector Vector, long Stamp, bool Removed, JsonElement Raw);
@@ -105,10 +109,12 @@ internal static class ReplicationWire
     /// versions). A version that does not fit is left out, its key and size in <paramref name="skipped"/>.
     /// </summary>
     public static List<byte[]> EncodeState<T>(
-        string replica, IReadOnlyList<KeyValuePair<string, ReplicaVersion<T>[]>> entries, int chunkBytes, int messageBytes,
+        string replica, string? forReplica, IReadOnlyList<KeyValuePair<string, ReplicaVersion<T>[]>> entries, int chunkBytes, int messageBytes,
         out List<(string Key, int Bytes)> skipped)
     {
-        const int FinalEnd = 15, NotFinalEnd = 2; // ],"final":true} and ]}: a chunk does not know yet whether it is the last
+        // ],"final":true,"for":"..."} and ]}: a chunk does not know yet whether it is the last.
+        const int NotFinalEnd = 2;
+        var finalEnd = 15 + (forReplica is null ? 0 : 9 + JsonEncodedText.Encode(forReplica).EncodedUtf8Bytes.Length);
         var left = new List<(string Key, int Bytes)>();
         var chunks = new List<byte[]>();
         var entry = new ArrayBufferWriter<byte>(1024);
@@ -144,19 +150,19 @@ internal static class ReplicationWire
             entryWriter.Flush();
             if (start + entry.WrittenCount + NotFinalEnd > messageBytes)
                 return false;
-            if (buffer.WrittenCount > start && buffer.WrittenCount + 1 + entry.WrittenCount + FinalEnd > chunkBytes)
+            if (buffer.WrittenCount > start && buffer.WrittenCount + 1 + entry.WrittenCount + finalEnd > chunkBytes)
                 Finish(final: false);
             writer.WriteRawValue(entry.WrittenSpan, skipInputValidation: true);
             writer.Flush();
             // As large as a delta may be, too large for the final end: in a message of its own, a final one follows.
-            if (start + entry.WrittenCount + FinalEnd > messageBytes)
+            if (start + entry.WrittenCount + finalEnd > messageBytes)
                 Finish(final: false);
             return true;
         }
 
         void Finish(bool final)
         {
-            End(writer, final);
+            End(writer, final, forReplica);
             chunks.Add(buffer.WrittenSpan.ToArray());
             if (final)
                 return;
@@ -216,6 +222,7 @@ internal static class ReplicationWire
         if (kind is not (Delta or State))
             throw new FormatException($"unknown kind '{kind}'");
         var final = root.TryGetProperty("final", out var f) && f.ValueKind == JsonValueKind.True;
+        var forReplica = kind == State && root.TryGetProperty("for", out var asker) && asker.ValueKind == JsonValueKind.String ? asker.GetString() : null;
         if (!root.TryGetProperty("entries", out var entries) || entries.ValueKind != JsonValueKind.Array)
             throw new FormatException("'entries' is not an array");
         var read = new List<(string, IReadOnlyList<WireVersion>)>(entries.GetArrayLength());
@@ -226,7 +233,7 @@ internal static class ReplicationWire
                 read.Add(versions);
         }
 
-        return new Message(kind, replica, final, read, refused);
+        return new Message(kind, replica, final, read, refused) { For = forReplica };
     }
 
     /// <summary>An entry's key and the versions of it that keep to the format; null when the entry itself does not. What it refuses goes to <paramref name="refused"/>.</summary>
@@ -329,12 +336,20 @@ internal static class ReplicationWire
         writer.WriteStartArray("entries");
     }
 
-    /// <summary>Ends the entries; <c>final</c> follows them, as only then is it known (members of a JSON object have no order).</summary>
-    private static void End(Utf8JsonWriter writer, bool final)
+    /// <summary>
+    /// Ends the entries; <c>final</c> follows them, as only then is it known (members of a JSON object have no order),
+    /// with the replica whose pull the state answers, <paramref name="forReplica"/>, when there is one.
+    /// </summary>
+    private static void End(Utf8JsonWriter writer, bool final, string? forReplica = null)
     {
         writer.WriteEndArray();
         if (final)
+        {
             writer.WriteBoolean("final", true);
+            if (forReplica is not null)
+                writer.WriteString("for", forReplica);
+        }
+
         writer.WriteEndObject();
         writer.Flush();
     }

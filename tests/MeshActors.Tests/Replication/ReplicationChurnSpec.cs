@@ -9,12 +9,73 @@ namespace MeshActors.Tests.Replication;
 using MeshActors.TestKit;
 
 /// <summary>
-/// Replicas under churn: a writer that closes before its channel to a replica comes back, and a replica whose channel is
-/// reset while a new replica waits for its state.
+/// Replicas under churn: a replica reopened while an earlier state is still on its way, a writer that closes before its
+/// channel to a replica comes back, and a replica whose channel is reset while a new replica waits for its state.
 /// </summary>
 public sealed class ReplicationChurnSpec(ITestOutputHelper output) : LoopbackMesh(output)
 {
     private const int OpenedIncomplete = 8002;
+
+    [Fact]
+    public async Task A_reopened_replica_must_not_open_on_a_state_that_was_sent_for_the_replica_before_it()
+    {
+        // Both directions between a and c can be held: each has a callback subscription that blocks when told to.
+        var a = await Start("a", messaging: new MessagingOptions { SubscriberBacklogLimit = 2 });
+        var c = await Start("c", messaging: new MessagingOptions { SubscriberBacklogLimit = 2 });
+        await WaitConnected(a, c);
+        var holdAtC = new TaskCompletionSource();
+        var holdAtA = new TaskCompletionSource();
+        await c.Subscribe<int>("hold-c", async (_, _) => await holdAtC.Task).Ready;
+        await a.Subscribe<int>("hold-a", async (_, _) => await holdAtA.Task).Ready;
+        await a.WaitForSubscriberAsync("hold-c", TestTimeouts.Default);
+        await c.WaitForSubscriberAsync("hold-a", TestTimeouts.Default);
+        try
+        {
+            var atA = await Open<int>(a, "d");
+            await atA.SetAsync("x", 1);
+            await WaitForReplicas(c, "d", 1);
+
+            // c stops reading its channel from a: whatever a sends c from now on waits in it.
+            for (var i = 0; i < 4; i++)
+                await a.PublishAsync("hold-c", i);
+            await AwaitConditionAsync(() => c.Stats.SubscribersBehind >= 1, TestTimeouts.Default, message: "c's channel from a held");
+
+            // A first replica on c pulls a; a's answer (x = 1) is on its way, and the replica gives up waiting and closes.
+            var first = await c.OpenDictionaryAsync("d", new ReplicatedDictionaryOptions<int> { OpenTimeout = TimeSpan.FromMilliseconds(500) });
+            await AwaitConditionAsync(() => atA.Stats.StatesSent == 1, TestTimeouts.Default, message: "a's state for c's first replica queued");
+            await first.DisposeAsync();
+            await WaitForReplicas(a, "d", 0);
+
+            // Acknowledged while c holds no replica: no delta goes to c; only a state that a encodes later holds it.
+            await atA.SetAsync("x", 2);
+
+            // a stops reading its channel from c: the second replica's pull cannot reach a yet.
+            for (var i = 0; i < 4; i++)
+                await c.PublishAsync("hold-a", i);
+            await AwaitConditionAsync(() => a.Stats.SubscribersBehind >= 1, TestTimeouts.Default, message: "a's channel from c held");
+            var warnedBefore = Log.Count(OpenedIncomplete, containing: a.Id);
+
+            var opening = c.OpenDictionaryAsync("d", new ReplicatedDictionaryOptions<int> { OpenTimeout = TimeSpan.FromSeconds(3) });
+            await AwaitConditionAsync(
+                () => c.MessagingLayer.Routes.Current.Topic("$dict/d")?.LocalSubscribers.Length == 1,
+                TestTimeouts.Default,
+                message: "c's second replica subscribed, its pull to a on its way");
+            holdAtC.SetResult(); // the state a sent for the first replica now reaches the second; a has not seen the second's pull
+            await using var second = await opening.WithTimeout();
+
+            // Either the replica has a's state as of its own pull (x = 2), or it says that it opened without it (8002).
+            // It must not return quietly with a state that a encoded for an earlier replica, before its pull even reached a.
+            var shown = second.TryGetValue("x", out var x) ? x.ToString() : "(absent)";
+            Assert.True(
+                shown == "2" || Log.Count(OpenedIncomplete, containing: a.Id) == warnedBefore + 1,
+                $"c's second replica opened showing x = {shown} with no warning, though a had acknowledged x = 2 before it opened and had not yet received its pull");
+        }
+        finally
+        {
+            holdAtC.TrySetResult();
+            holdAtA.TrySetResult();
+        }
+    }
 
     [Fact]
     public async Task An_increment_acknowledged_by_a_counter_that_then_closes_must_be_counted_on_every_remaining_replica()

@@ -35,7 +35,7 @@ public sealed partial class ReplicationProtocolDocumentSpec
     {
         var entries = Enumerable.Range(0, 100).Select(i => Entry("k" + i, new string('x', 500))).Append(Entry("huge", new string('x', 5000))).ToList();
 
-        var chunks = ReplicationWire.EncodeState("r", entries, 4096, 4096, out var skipped);
+        var chunks = ReplicationWire.EncodeState("r", null, entries, 4096, 4096, out var skipped);
 
         Assert.All(chunks, chunk => Assert.InRange(chunk.Length, 1, 4096));
         var read = chunks.Select(chunk => ReplicationWire.Decode(chunk)).ToList();
