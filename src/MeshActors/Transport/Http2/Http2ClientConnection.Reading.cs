@@ -133,6 +133,11 @@ internal sealed partial class Http2ClientConnection
         {
             Fail($"the connection failed: {ex.Message}", notify: !IsClosing);
         }
+        catch (Exception ex)
+        {
+            // A defect of this reader: the channel ends with one clear loss rather than hang its opener.
+            Fail($"reading the connection failed: {ex.GetType().Name}: {ex.Message}");
+        }
         finally
         {
             if (!_inputEnded)
@@ -291,7 +296,7 @@ internal sealed partial class Http2ClientConnection
                 : throw new Http2ConnectionException(Http2ErrorCode.FrameSizeError, "a HEADERS frame too short for its priority");
         }
 
-        _headerBlock = new ArrayBufferWriter<byte>((int)fragment.Length);
+        _headerBlock = new ArrayBufferWriter<byte>(Math.Max(1, (int)fragment.Length)); // a block may start in a CONTINUATION
         _headerBlockEndsStream = header.Has(Http2Flags.EndStream);
         OnContinuation(header, fragment, endHeaders: header.Has(Http2Flags.EndHeaders));
     }
@@ -360,7 +365,10 @@ internal sealed partial class Http2ClientConnection
                 : throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, "a response without a valid :status first");
         if (status < 200)
         {
-            return; // an interim answer (100 Continue, 103 Early Hints): the real one follows
+            // An interim answer (100 Continue, 103 Early Hints): the real one follows, so it cannot end the stream (RFC 9113 8.1.1).
+            if (endStream)
+                throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, $"an informational response ({status}) that ends the stream");
+            return;
         }
 
         _responseSeen = true;
