@@ -333,7 +333,8 @@ internal sealed partial class MeshMessaging
         new(request.Req.Service, request.Req.Data, request.Req.Attachment, request.SenderId, request.SenderName, request.Token, Json)
         {
             Trace = trace,
-            Timeout = request.Req.Timeout,
+            // A unary call gives a request without timeout_ms its own deadline, which fires the token as timeout_ms does.
+            Timeout = request.Req.Timeout ?? (request.Peer as UnaryCaller)?.DefaultTimeout,
         };
 
     /// <summary>Sends a handler's response back to its requester, unless the request was cancelled meanwhile.</summary>

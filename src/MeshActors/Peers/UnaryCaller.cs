@@ -41,6 +41,9 @@ internal sealed class UnaryCaller : IPeer
         _writer = writer;
     }
 
+    /// <summary>How long a request without <c>timeout_ms</c> is given (<see cref="PeerOptions.UnaryRequestTimeout"/>): its deadline fires the handler's token.</summary>
+    public TimeSpan DefaultTimeout => _defaultTimeout;
+
     /// <summary>The caller's node id from its hello; without one, <c>unary:{name}@{address}</c>.</summary>
     public string NodeId => _hello?.NodeId ?? Link.NodeId;
 
@@ -265,7 +268,9 @@ internal sealed class UnaryCaller : IPeer
 
     private void Release()
     {
-        if (Interlocked.Decrement(ref _open) == 0)
+        // Answered at 0, or at 1 once the node stops (the open body no longer counts): the writer ends the call then.
+        var open = Interlocked.Decrement(ref _open);
+        if (open == 0 || (open == 1 && _nodeStopping))
         {
             _writer.Wake();
         }
