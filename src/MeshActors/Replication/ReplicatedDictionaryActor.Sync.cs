@@ -29,9 +29,6 @@ internal sealed partial class ReplicatedDictionaryActor<T>
     // Pulls from nodes not yet replicas in the routes, until they are; at most one per connected node, as a node's entry
     // goes with its last channel (it pulls again when it is back).
     private readonly Dictionary<string, string> _pendingPulls = new(StringComparer.Ordinal); // node -> the replica that asked
-    // Nodes whose replica left the routes and have not come back: when their last channel goes (OnLeft), deltas they
-    // sent may have been lost with it, here and not elsewhere.
-    private readonly HashSet<string> _departed = new(StringComparer.Ordinal);
     private readonly Dictionary<string, StateTransfer> _transfers = new(StringComparer.Ordinal);
     private HashSet<string>? _awaiting;
     private List<string>? _unanswered; // awaited nodes that left, or did not answer in time: the open says it lacks them
@@ -110,10 +107,17 @@ internal sealed partial class ReplicatedDictionaryActor<T>
                 OnPull(replica.NodeId, asker);
         }
 
-        foreach (var gone in _replicas.Where(replica => !current.Contains(replica)))
-            _departed.Add(gone.NodeId);
-        _departed.ExceptWith(current.Select(replica => replica.NodeId));
+        var departed = _replicas.Select(replica => replica.NodeId).Except(current.Select(replica => replica.NodeId)).Any();
         _replicas.IntersectWith(current);
+        if (departed)
+        {
+            // A replica left (it closed, or its node went). A delta of its may have been lost on the way to another
+            // replica (a failed channel) and will never come again from it; this one may have it, received before the
+            // replica's departure on the same channel. Each remaining replica sends its state to the others.
+            foreach (var replica in current)
+                SendStateUnasked(replica);
+        }
+
         if (_awaiting?.Where(node => !current.Any(replica => replica.NodeId == node)).ToList() is { Count: > 0 } left)
         {
             // It left before answering (or its channel failed: it is pulled again when it is back, and merged then).
@@ -227,21 +231,21 @@ internal sealed partial class ReplicatedDictionaryActor<T>
         _pendingPulls[nodeId] = transfer.For;
     }
 
-    /// <summary>
-    /// Forgets what a node whose last channel went had asked for: it pulls again when it is back. When that node was a
-    /// replica, deltas it sent may have been lost with the channel, and it may never send them again (its replica
-    /// closed meanwhile): the other replicas, which had them, are asked for their state.
-    /// </summary>
+    /// <summary>Forgets what a node whose last channel went had asked for: it pulls again when it is back.</summary>
     private void OnLeft(string nodeId)
     {
         _pendingPulls.Remove(nodeId);
         if (_transfers.TryGetValue(nodeId, out var underWay))
             underWay.AnotherDue = false;
-        if (!_departed.Remove(nodeId) && !_replicas.Any(replica => replica.NodeId == nodeId))
-            return;
-        var pull = ReplicationWire.EncodePull(_replica);
-        foreach (var replica in OtherReplicas().Where(replica => replica.NodeId != nodeId))
-            _ = Send(replica.Peer!, pull, ReplicationWire.Pull);
+    }
+
+    /// <summary>Sends this replica's state to <paramref name="replica"/> unasked (after the state going to it, if one is): merged there, it answers no pull.</summary>
+    private void SendStateUnasked(RouteCandidate replica)
+    {
+        if (_transfers.TryGetValue(replica.NodeId, out var underWay))
+            underWay.AnotherDue = true;
+        else
+            SendState(replica.Peer!, "a replica left", new StateTransfer { For = ReplicationWire.Unasked });
     }
 
     /// <summary>The other replica on node <paramref name="nodeId"/>; null when it is not in the routes.</summary>

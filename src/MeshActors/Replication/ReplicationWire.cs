@@ -16,6 +16,9 @@ internal static class ReplicationWire
 
     public const string Delta = "delta", State = "state", Pull = "pull";
 
+    /// <summary>The <c>for</c> of a state sent unasked: no replica's id, so that it answers no pull.</summary>
+    public const string Unasked = "";
+
     /// <summary>
     /// The greatest stamp and version-vector count (2^53-1): the largest integer a JavaScript or Python peer reads exactly.
     /// A version above it is refused; a local write that would pass it fails.
