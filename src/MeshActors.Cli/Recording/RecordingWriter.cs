@@ -22,17 +22,26 @@ internal sealed class RecordingWriter : IAsyncDisposable
     {
         _file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, 64 * 1024);
         _json = new Utf8JsonWriter(_file);
-        _json.WriteStartObject();
-        _json.WriteNumber(RecordingHeader.Marker, RecordingHeader.CurrentVersion);
-        _json.WriteString("started", DateTimeOffset.UtcNow);
-        _json.WriteStartArray("topics");
-        foreach (var topic in topics)
-            _json.WriteStringValue(topic);
-        _json.WriteEndArray();
-        _json.WriteEndObject();
-        // On disk at once: a recording whose topic stays quiet, or whose recorder is killed, is an empty recording, not an empty file.
-        _json.Flush();
-        _file.Flush();
+        try
+        {
+            _json.WriteStartObject();
+            _json.WriteNumber(RecordingHeader.Marker, RecordingHeader.CurrentVersion);
+            _json.WriteString("started", DateTimeOffset.UtcNow);
+            _json.WriteStartArray("topics");
+            foreach (var topic in topics)
+                _json.WriteStringValue(topic);
+            _json.WriteEndArray();
+            _json.WriteEndObject();
+            // On disk at once: a recording whose topic stays quiet, or whose recorder is killed, is an empty recording, not an empty file.
+            _json.Flush();
+            _file.Flush();
+        }
+        catch
+        {
+            _file.Dispose(); // the disk refused even the header: nothing is left open
+            throw;
+        }
+
         _writing = WriteAllAsync();
     }
 
@@ -92,8 +101,14 @@ internal sealed class RecordingWriter : IAsyncDisposable
         }
         finally
         {
-            await _json.DisposeAsync().ConfigureAwait(false);
-            await _file.DisposeAsync().ConfigureAwait(false);
+            try
+            {
+                await _json.DisposeAsync().ConfigureAwait(false); // flushes what it holds, which may fail as the writes did
+            }
+            finally
+            {
+                await _file.DisposeAsync().ConfigureAwait(false);
+            }
         }
     }
 }
