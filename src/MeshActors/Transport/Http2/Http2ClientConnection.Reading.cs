@@ -431,7 +431,16 @@ internal sealed partial class Http2ClientConnection
             }
         }
 
-        _control.Enqueue(Http2ControlFrame.SettingsAck());
+        Acknowledge(Http2ControlFrame.SettingsAck());
+    }
+
+    // The acknowledgements the listener's PING and SETTINGS frames call for wait behind what the socket takes: a listener
+    // that sends them without reading its own socket would make them pile up without end (the flood of CVE-2019-9512).
+    private void Acknowledge(byte[] frame)
+    {
+        if (_control.Count >= MaxUnsentAcknowledgements)
+            throw new Http2ConnectionException(Http2ErrorCode.EnhanceYourCalm, $"{MaxUnsentAcknowledgements} PING and SETTINGS acknowledgements wait unsent: the listener sends them faster than it reads");
+        _control.Enqueue(frame);
         Wake();
     }
 
@@ -447,8 +456,7 @@ internal sealed partial class Http2ClientConnection
         {
             Span<byte> opaque = stackalloc byte[8];
             payload.CopyTo(opaque);
-            _control.Enqueue(Http2ControlFrame.Ping(BinaryPrimitives.ReadInt64BigEndian(opaque), ack: true));
-            Wake();
+            Acknowledge(Http2ControlFrame.Ping(BinaryPrimitives.ReadInt64BigEndian(opaque), ack: true));
         }
     }
 

@@ -51,6 +51,9 @@ internal sealed partial class Http2ClientConnection : IAsyncDisposable
     private readonly Pipe _output;
     private readonly Pipe _input;
     private readonly ConcurrentQueue<byte[]> _control = new();
+
+    /// <summary>Control frames that may wait unsent before a listener that keeps asking for acknowledgements is cut off.</summary>
+    private const int MaxUnsentAcknowledgements = 4096;
     private readonly WakeSignal _wake = new();
     private readonly HpackDecoder _headerDecoder = new();
     private readonly CancellationTokenSource _lost = new();

@@ -94,6 +94,39 @@ public sealed class DialerUnusualListenerSpec(ITestOutputHelper output)
         Assert.Equal(1, dialer.Stats.DialFailures);
     }
 
+    // RFC 9113 10.5: a peer may make another spend resources without end by asking for acknowledgements it never reads
+    // (the PING flood of CVE-2019-9512). The answers wait behind a socket the listener does not read: the dialer must
+    // cut the connection, with one clear loss, rather than hold every one of them.
+    [Fact]
+    public async Task A_listener_that_floods_pings_without_reading_must_be_cut_off()
+    {
+        await using var listener = new ScriptedListener();
+        using var dialer = new MeshDialer("dialer", Patient, _log);
+        var opening = dialer.OpenChannelAsync(listener.Address);
+        var connection = await listener.AcceptAsync();
+        await connection.ReadOpeningAsync();
+        await connection.SendAsync(Http2ControlFrame.Settings(), RawFrame.Response(200));
+        await using var channel = await opening.WithTimeout();
+
+        // 64 MB of PINGs, more acknowledgements than the sockets' buffers hold; the listener reads none of them.
+        var ping = RawFrame.Frame(Http2FrameType.Ping, Http2Flags.None, 0, new byte[8]);
+        var burst = Enumerable.Repeat(ping, 64 * 1024).SelectMany(frame => frame).ToArray();
+        var lost = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var registration = channel.Aborted.Register(() => lost.TrySetResult());
+        try
+        {
+            for (var sent = 0L; sent < 64L * 1024 * 1024 && !lost.Task.IsCompleted; sent += burst.Length)
+                await connection.SendAsync(burst).WaitAsync(TestTimeouts.Default);
+        }
+        catch (IOException)
+        {
+            // The dialer closed the connection under the flood.
+        }
+
+        await lost.Task.WithTimeout();
+        Assert.Contains(_log.Lines, line => line.Message.Contains("acknowledgements wait unsent", StringComparison.Ordinal));
+    }
+
     // A round trip through the client's read loop and write loop.
     private static async Task PingAsync(ScriptedConnection connection)
     {
