@@ -194,7 +194,13 @@ public abstract class MeshChannel : IAsyncDisposable
             return;
         }
 
+        OutputCompleted();
         EndIfTerminal(Set(States.OutputEnded), States.OutputEnded);
+    }
+
+    /// <summary>The output was completed without an error; the transport may have to act on it.</summary>
+    private protected virtual void OutputCompleted()
+    {
     }
 
     /// <summary>True when <paramref name="exception"/> from a read or flush means the stream is gone (rather than misuse or the caller's own cancellation).</summary>

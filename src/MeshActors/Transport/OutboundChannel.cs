@@ -37,6 +37,8 @@ internal sealed class OutboundChannel : MeshChannel
 
     private protected override void ResetStream() => _connection.Reset();
 
+    private protected override void OutputCompleted() => _connection.OnOutputCompleted();
+
     private protected override void Release()
     {
         _lost.Unregister();

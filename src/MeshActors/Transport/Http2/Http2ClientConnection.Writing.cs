@@ -85,6 +85,23 @@ internal sealed partial class Http2ClientConnection
                     continue;
                 }
 
+                if (!_outputEnded && output.TryRead(out var ended))
+                {
+                    // No credit, but the channel's output completed with nothing left to send: END_STREAM goes in an
+                    // empty DATA frame, which flow control does not count (RFC 9113 6.9.1). Else it waits for credit.
+                    if (ended.IsCompleted && ended.Buffer.IsEmpty)
+                    {
+                        output.AdvanceTo(ended.Buffer.End);
+                        GatherData(ended.Buffer, endStream: true);
+                        _outputEnded = true;
+                        await output.CompleteAsync().ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        output.AdvanceTo(ended.Buffer.Start);
+                    }
+                }
+
                 GatherControlFrames();
                 if (_gather.Count > 0)
                 {

@@ -281,6 +281,9 @@ internal sealed partial class Http2ClientConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>The channel completed its output: a write loop waiting for credit sends END_STREAM without any.</summary>
+    public void OnOutputCompleted() => Wake();
+
     private void Wake()
     {
         _wake.Wake();

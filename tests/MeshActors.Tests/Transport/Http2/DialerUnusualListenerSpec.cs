@@ -73,6 +73,40 @@ public sealed class DialerUnusualListenerSpec(ITestOutputHelper output)
         Assert.Equal(0, _log.Count(3010)); // no "Lost" line
     }
 
+    // A zero-length DATA frame is not limited by flow control (RFC 9113 6.9.1 counts only a frame's length): the end of
+    // the request must reach the listener although the listener's window is used up exactly (or was 0 from the start).
+    [Theory]
+    [InlineData(0)]
+    [InlineData(5)]
+    public async Task Completing_the_output_must_send_end_stream_when_the_listeners_window_is_exactly_used_up(int window)
+    {
+        await using var listener = new ScriptedListener();
+        using var dialer = new MeshDialer("dialer", Patient, _log);
+        var opening = dialer.OpenChannelAsync(listener.Address);
+        var connection = await listener.AcceptAsync();
+        await connection.ReadOpeningAsync();
+        await connection.SendAsync(Http2ControlFrame.Settings((Http2Setting.InitialWindowSize, (uint)window)), RawFrame.Response(200));
+        await using var channel = await opening.WithTimeout();
+
+        if (window > 0)
+        {
+            await channel.Output.WriteAsync(new byte[window]).AsTask().WithTimeout();
+            var data = await connection.ReadFrameAsync(frame => frame.Header.Type == Http2FrameType.Data);
+            Assert.Equal(window, data.Payload.Length);
+            Assert.False(data.Header.Has(Http2Flags.EndStream));
+        }
+
+        // Its ACK comes from the client's write loop: once here, the loop has taken the SETTINGS and any DATA and is idle.
+        await PingAsync(connection);
+
+        await channel.Output.CompleteAsync().AsTask().WithTimeout();
+
+        var end = await connection.ReadFrameAsync(frame => frame.Header.Type is Http2FrameType.Data or Http2FrameType.RstStream);
+        Assert.Equal(Http2FrameType.Data, end.Header.Type);
+        Assert.True(end.Header.Has(Http2Flags.EndStream), "the last DATA frame must carry END_STREAM");
+        Assert.Empty(end.Payload);
+    }
+
     // RFC 9113 8.1: "A HEADERS frame with the END_STREAM flag set that carries an informational status code is
     // malformed", and 8.1.1: a malformed response MUST be treated as a stream error of type PROTOCOL_ERROR. The listener
     // has ended its side: no final response can follow, so the opening must fail at once, not after the connect timeout.
