@@ -115,12 +115,12 @@ internal sealed class ServicesActor : ReceiveActor
     private ServiceHandler ActorHandler(IActorRef handler) => async request =>
     {
         // As long as the caller waits: when its timeout travels with the request, the request's token ends the ask as
-        // the caller gives up (the deadline sweep answers it err timeout, as for any handler). A timer of the ask's own
-        // would fire first and fail the request as the handler's error. Without one, this node's default for its calls.
+        // the caller gives up (the deadline sweep answers it err timeout, as for any handler), and the ask's own timer,
+        // a second later, only bounds it should the token never fire. Without one, this node's default for its calls.
         object reply;
         try
         {
-            var timeout = request.Timeout is null ? _messaging.Options.RequestTimeout : Timeout.InfiniteTimeSpan;
+            var timeout = request.Timeout is { } deadline ? deadline + TimeSpan.FromSeconds(1) : _messaging.Options.RequestTimeout;
             reply = await handler.Ask<object>(request, timeout, request.CancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is ActorTerminatedException { UndeliveredMessage: var lost } && ReferenceEquals(lost, request)

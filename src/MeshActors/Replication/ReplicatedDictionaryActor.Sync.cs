@@ -128,10 +128,11 @@ internal sealed partial class ReplicatedDictionaryActor<T>
         }
     }
 
-    private void OnStateReceived(string nodeId)
+    /// <summary>A whole state from <paramref name="nodeId"/> is merged; when it answers this replica's pull, an open waiting for it may finish.</summary>
+    private void OnStateReceived(string nodeId, bool answersThisReplica)
     {
         _view.Stats.OnStateReceived();
-        if (_awaiting is not null && _awaiting.Remove(nodeId) && _awaiting.Count == 0)
+        if (answersThisReplica && _awaiting is not null && _awaiting.Remove(nodeId) && _awaiting.Count == 0)
             FinishOpen();
     }
 
@@ -194,9 +195,10 @@ internal sealed partial class ReplicatedDictionaryActor<T>
     private void OnPullDuring(StateTransfer underWay, string nodeId, string asker)
     {
         underWay.For = asker; // the one more answers the latest replica of the node
-        if (!underWay.AnotherDue)
+        underWay.AnotherDue = true;
+        if (!underWay.PulledDuring)
         {
-            underWay.AnotherDue = true;
+            underWay.PulledDuring = true; // one more is due: no pull is coalesced yet (a state due unasked is none)
             return;
         }
 
@@ -219,6 +221,7 @@ internal sealed partial class ReplicatedDictionaryActor<T>
         }
 
         transfer.AnotherDue = false;
+        transfer.PulledDuring = false;
         if (Replica(nodeId) is { } asking)
         {
             // The same transfer goes on, so that a node pulling without pause is reported once, not once per state.
@@ -226,9 +229,11 @@ internal sealed partial class ReplicatedDictionaryActor<T>
             return;
         }
 
-        // It asked after coming back (what it asked before it left was forgotten then), and its interest is not here yet.
+        // It asked after coming back (what it asked before it left was forgotten then), and its interest is not here
+        // yet; a state due unasked has nobody to wait for.
         _transfers.Remove(nodeId);
-        _pendingPulls[nodeId] = transfer.For;
+        if (transfer.For != ReplicationWire.Unasked)
+            _pendingPulls[nodeId] = transfer.For;
     }
 
     /// <summary>Forgets what a node whose last channel went had asked for: it pulls again when it is back.</summary>
@@ -393,6 +398,7 @@ internal sealed partial class ReplicatedDictionaryActor<T>
     private sealed class StateTransfer
     {
         public bool AnotherDue;
+        public bool PulledDuring; // a pull arrived while this state went out: the one more answers it and any later ones
         public bool Reported;
 
         /// <summary>The replica whose pull the next state answers: the latest of the node's to ask.</summary>

@@ -273,10 +273,10 @@ internal sealed partial class ReplicatedDictionaryActor<T> : ReceiveActor, IWith
         finally
         {
             Publish();
-            // A state that answered an earlier replica's pull (this node's replica reopened) is merged, but is no answer
-            // to this one's: it may have been encoded before this replica existed.
-            if (decoded.Kind == ReplicationWire.State && decoded.Final && (decoded.For is null || decoded.For == _replica))
-                OnStateReceived(message.SenderId);
+            // A state that answered an earlier replica's pull (this node's replica reopened), or was sent unasked, is
+            // merged, but is no answer to this one's pull: it may have been encoded before this replica existed.
+            if (decoded.Kind == ReplicationWire.State && decoded.Final)
+                OnStateReceived(message.SenderId, answersThisReplica: decoded.For is null || decoded.For == _replica);
         }
     }
 
