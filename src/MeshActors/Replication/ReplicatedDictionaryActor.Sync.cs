@@ -221,18 +221,21 @@ internal sealed partial class ReplicatedDictionaryActor<T>
         }
 
         transfer.AnotherDue = false;
+        var pulled = transfer.PulledDuring;
         transfer.PulledDuring = false;
         if (Replica(nodeId) is { } asking)
         {
             // The same transfer goes on, so that a node pulling without pause is reported once, not once per state.
-            SendState(asking.Peer!, "it asked again while a state went to it", transfer);
+            if (!pulled)
+                transfer.For = ReplicationWire.Unasked; // due only because a replica left: it answers no pull
+            SendState(asking.Peer!, pulled ? "it asked again while a state went to it" : "a replica left", transfer);
             return;
         }
 
         // It asked after coming back (what it asked before it left was forgotten then), and its interest is not here
         // yet; a state due unasked has nobody to wait for.
         _transfers.Remove(nodeId);
-        if (transfer.For != ReplicationWire.Unasked)
+        if (pulled)
             _pendingPulls[nodeId] = transfer.For;
     }
 
@@ -241,7 +244,7 @@ internal sealed partial class ReplicatedDictionaryActor<T>
     {
         _pendingPulls.Remove(nodeId);
         if (_transfers.TryGetValue(nodeId, out var underWay))
-            underWay.AnotherDue = false;
+            (underWay.AnotherDue, underWay.PulledDuring) = (false, false);
     }
 
     /// <summary>Sends this replica's state to <paramref name="replica"/> unasked (after the state going to it, if one is): merged there, it answers no pull.</summary>
