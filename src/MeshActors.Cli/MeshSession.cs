@@ -91,9 +91,11 @@ internal sealed class MeshSession : IAsyncDisposable
         }
         catch (TimeoutException)
         {
-            throw new CliException(node.RegistryConnection is { State: RegistryConnectionState.Disconnected } registry
-                ? $"registry {registry.Description} is unreachable."
-                : $"registry {node.RegistryConnection?.Description} did not answer within {limit.TotalSeconds:0.#} s.");
+            var registry = node.RegistryConnection;
+            throw new CliException(
+                registry is { State: RegistryConnectionState.Disconnected } ? $"registry {registry.Value.Description} is unreachable."
+                : node.RegistryFailure is { } failure ? $"registry {registry?.Description} refused the node's calls: {failure}"
+                : $"registry {registry?.Description} did not answer within {limit.TotalSeconds:0.#} s.");
         }
     }
 

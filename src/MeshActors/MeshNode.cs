@@ -272,8 +272,8 @@ public sealed partial class MeshNode : IMesh
     public (RegistryConnectionState State, string Description)? RegistryConnection =>
         _registry is { } registry ? (registry.ConnectionState, registry.Description) : null;
 
-    /// <summary>Why the registry actor's calls are failing (e.g. Redis answers every call with an error), or null while they succeed.</summary>
-    internal string? RegistryFailure => Volatile.Read(ref _registryFailure);
+    /// <summary>Why the registry's calls are failing (e.g. Redis answers every call with an error, or is unreachable), or null while they succeed.</summary>
+    public string? RegistryFailure => Volatile.Read(ref _registryFailure);
 
     private InvalidOperationException NotStarted() => new(
         Volatile.Read(ref _state) == Stopping
