@@ -28,6 +28,7 @@ internal sealed partial class MeshMessaging
     private readonly Deadlines _deadlines = new();
     private long _lastRegistration;
     private Envelope.Interest _interest = new(0, [], []);
+    private SubscriberBacklog[] _localBacklogs = [];
 
     private MeshMessaging(ActorSystem system, string selfId, string selfName, MessagingOptions options, JsonSerializerOptions json)
     {
@@ -36,7 +37,7 @@ internal sealed partial class MeshMessaging
         SelfName = selfName;
         Options = options;
         Json = json;
-        LocalCandidate = new RouteCandidate(selfId, selfName, peer: null);
+        LocalCandidate = new RouteCandidate(selfId, selfName, peer: null, queuedHere: LocalBacklogBytes);
         Correlator = new RequestCorrelator(Stats);
         Log = system.LoggerFactory.CreateLogger<MeshMessaging>();
     }
@@ -96,6 +97,18 @@ internal sealed partial class MeshMessaging
     }
 
     private long NextRegistration() => Interlocked.Increment(ref _lastRegistration);
+
+    /// <summary>The router's callback subscriptions now: what waits for them is this node's load as a topic group member.</summary>
+    internal void OnLocalBacklogsChanged(SubscriberBacklog[] backlogs) => Volatile.Write(ref _localBacklogs, backlogs);
+
+    // Summed when a balancer asks (least-outstanding), not counted on every message: the hot path stays as it is.
+    private long LocalBacklogBytes()
+    {
+        long bytes = 0;
+        foreach (var backlog in Volatile.Read(ref _localBacklogs))
+            bytes += backlog.Load;
+        return bytes;
+    }
 
     internal static void ValidateName(string name, string what, string paramName)
     {

@@ -4,13 +4,15 @@ namespace MeshActors.Messaging;
 /// <remarks>The same instance stands for a node for as long as it is connected, so its counters are live.</remarks>
 public sealed class RouteCandidate
 {
+    private readonly Func<long>? _queuedHere;
     private int _outstandingRequests;
 
-    internal RouteCandidate(string nodeId, string name, Peers.IPeer? peer)
+    internal RouteCandidate(string nodeId, string name, Peers.IPeer? peer, Func<long>? queuedHere = null)
     {
         NodeId = nodeId;
         Name = name;
         Peer = peer;
+        _queuedHere = queuedHere;
     }
 
     /// <summary>The node's id.</summary>
@@ -25,8 +27,11 @@ public sealed class RouteCandidate
     /// <summary>Requests this node has sent to it that are not answered yet.</summary>
     public int OutstandingRequests => Volatile.Read(ref _outstandingRequests);
 
-    /// <summary>Bytes queued for it and not yet written to its channel; 0 for this node.</summary>
-    public long QueuedBytes => Peer?.QueuedBytes ?? 0;
+    /// <summary>
+    /// Bytes queued for it and not yet written to its channel; for this node, the bytes waiting for its callback
+    /// subscribers to take them, so that a node whose own subscribers are behind is not taken for the least loaded.
+    /// </summary>
+    public long QueuedBytes => Peer?.QueuedBytes ?? _queuedHere?.Invoke() ?? 0;
 
     /// <summary>The channel to it; null for this node.</summary>
     internal Peers.IPeer? Peer { get; }

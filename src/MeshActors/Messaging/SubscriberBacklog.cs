@@ -23,6 +23,14 @@ internal sealed class SubscriberBacklog(int limit, long limitBytes, MessagingSta
     /// <summary>Messages waiting now.</summary>
     public int Pending => Volatile.Read(ref _pending);
 
+    /// <summary>
+    /// What waits now, counted as a peer's queue counts it (64 bytes an envelope and its data); at or above a limit, as
+    /// full as a queue can be: a feeder would wait for it.
+    /// </summary>
+    public long Load => Pending >= limit || Volatile.Read(ref _pendingBytes) >= limitBytes
+        ? long.MaxValue / 1024
+        : Volatile.Read(ref _pendingBytes) + 64L * Pending;
+
     /// <summary>Counts a message of <paramref name="bytes"/> on its way; completed unless the backlog is above a limit, else completes when it has drained.</summary>
     public ValueTask Add(long bytes)
     {

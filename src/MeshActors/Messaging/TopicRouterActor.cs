@@ -97,6 +97,7 @@ internal sealed partial class TopicRouterActor : ReceiveActor
         var backlog = new SubscriberBacklog(_messaging.Options.SubscriberBacklogLimit, _messaging.Options.SubscriberBacklogBytes, _messaging.Stats);
         var child = Context.ActorOf(TopicCallbackActor.Props(subscribe.Topic, subscribe.Handler, backlog, _messaging.Stats), CallbackName(subscribe.Id));
         _backlogs[child] = backlog;
+        _messaging.OnLocalBacklogsChanged([.. _backlogs.Values]);
         Hold(subscribe.Topic, child, subscribe.Id);
         Sender.Tell(new SubscribeAck(new Subscribe(subscribe.Topic, child)));
     }
@@ -172,7 +173,8 @@ internal sealed partial class TopicRouterActor : ReceiveActor
     /// <summary>Ends every subscription of <paramref name="subscriber"/>, whoever holds it: it stopped, or it was a callback's actor.</summary>
     private void RemoveSubscriber(IActorRef subscriber)
     {
-        _backlogs.Remove(subscriber);
+        if (_backlogs.Remove(subscriber))
+            _messaging.OnLocalBacklogsChanged([.. _backlogs.Values]);
         if (!_holders.Remove(subscriber, out var topics))
             return;
         Context.Unwatch(subscriber);
