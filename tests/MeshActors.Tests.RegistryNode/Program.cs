@@ -2,7 +2,8 @@ using MeshActors.Discovery;
 
 // Usage: MeshActors.Tests.RegistryNode <registry> <prefix> <ttl seconds> <heartbeat ms>
 // Registers one node, then at every heartbeat refreshes it and lists the registry, printing one line per change:
-//   "id <node id>", "sees <member count>", "skipped <key> <reason>", and "left" after it deregistered
+//   "id <node id>", "sees <member count>", "skipped <key> <reason>", "unavailable <reason>" (retried at the next
+//   heartbeat), and "left" after it deregistered
 // when standard input closes. A spec kills the process to play a crash.
 var options = new DiscoveryOptions
 {
@@ -29,12 +30,21 @@ try
 {
     do
     {
-        await registry.RefreshAsync(self, stop.Token);
-        var listing = await registry.ListAsync(stop.Token);
-        foreach (var skipped in listing.Skipped.Where(s => reported.Add(s.Key + s.Reason)))
-            Console.WriteLine($"skipped {skipped.Key} {skipped.Reason}");
-        if (listing.Members.Count != seen)
-            Console.WriteLine($"sees {seen = listing.Members.Count}");
+        try
+        {
+            await registry.RefreshAsync(self, stop.Token);
+            var listing = await registry.ListAsync(stop.Token);
+            foreach (var skipped in listing.Skipped.Where(s => reported.Add(s.Key + s.Reason)))
+                Console.WriteLine($"skipped {skipped.Key} {skipped.Reason}");
+            if (listing.Members.Count != seen)
+                Console.WriteLine($"sees {seen = listing.Members.Count}");
+        }
+        catch (RegistryUnavailableException ex)
+        {
+            // As the registry actor does: an outage (a local directory wiped between the write and the listing) is
+            // reported, and the next heartbeat tries again.
+            Console.WriteLine($"unavailable {ex.Message}");
+        }
     }
     while (await heartbeat.WaitForNextTickAsync(stop.Token));
 }

@@ -670,6 +670,7 @@ public abstract class MeshContract(ITestOutputHelper output) : TestKit(output), 
         var a = await Start("a");
         var b = await Start("b");
         await a.Joined.WithTimeout();
+        await b.Joined.WithTimeout(); // a start returns before the node's registration is written
 
         var c = await Start("c");
         await c.Joined.WithTimeout();
