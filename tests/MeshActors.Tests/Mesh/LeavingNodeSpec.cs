@@ -14,26 +14,12 @@ using MeshActors.TestKit;
 
 /// <summary>A node that stops: what it answered and sent before its goodbye must still reach whoever asked.</summary>
 /// <remarks>Real nodes on loopback HTTP/2 with the local-directory registry.</remarks>
-public sealed class LeavingNodeSpec(ITestOutputHelper output) : TestKit(output), IAsyncLifetime
+public sealed class LeavingNodeSpec(ITestOutputHelper output) : LoopbackMesh(output)
 {
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "meshactors-leaving-" + Guid.NewGuid().ToString("N"));
-    private readonly List<MeshNode> _nodes = [];
-    private readonly TestLog _log = new(output);
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync()
-    {
-        foreach (var node in _nodes)
-            await node.DisposeAsync();
-        if (Directory.Exists(_root))
-            Directory.Delete(_root, recursive: true);
-    }
-
     [Fact]
     public async Task A_unary_request_answered_while_its_provider_stops_must_get_its_whole_answer()
     {
-        var provider = await StartAsync("provider");
+        var provider = await Start("provider");
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var big = new string('x', 8 * 1024 * 1024);
@@ -66,7 +52,7 @@ public sealed class LeavingNodeSpec(ITestOutputHelper output) : TestKit(output),
     {
         // Long enough that waiting them out is unmistakable: a stop has nothing to drain on a channel without a peer yet.
         var peers = new PeerOptions { HandshakeTimeout = TimeSpan.FromSeconds(10), GoodbyeGrace = TimeSpan.FromSeconds(10) };
-        var node = await StartAsync("node", peers);
+        var node = await Start("node", peers: peers);
         // A dialer whose hello has not come yet (a slow or crashed peer, or anything that can reach the port).
         await using var dialer = await RawPeer.OpenAsync(new DnsEndPoint(node.Self.Host, node.Self.Port));
         var watch = Stopwatch.StartNew();
@@ -80,7 +66,7 @@ public sealed class LeavingNodeSpec(ITestOutputHelper output) : TestKit(output),
     [Fact]
     public async Task A_unary_caller_that_keeps_its_body_open_must_get_its_answers_and_not_hold_its_providers_stop()
     {
-        var provider = await StartAsync("provider");
+        var provider = await Start("provider");
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await provider.AddService<int?, string>("report", async (_, _, _) =>
@@ -105,18 +91,5 @@ public sealed class LeavingNodeSpec(ITestOutputHelper output) : TestKit(output),
         // The body is still open: the call ends once its request is answered, saying why, not at the shutdown timeout.
         Assert.Equal(["res 1 \"done\"", "err unavailable"], frames);
         Assert.True(watch.Elapsed < TestTimeouts.Scaled(TimeSpan.FromSeconds(3)), $"the stop waited {watch.Elapsed} for a caller that had nothing more to be answered");
-    }
-
-    private async Task<MeshNode> StartAsync(string name, PeerOptions? peers = null)
-    {
-        var node = await MeshNode.StartAsync(new MeshOptions
-        {
-            NodeName = name,
-            Discovery = new DiscoveryOptions { Registry = "local:" + _root, HeartbeatInterval = TimeSpan.FromMilliseconds(250), Ttl = TimeSpan.FromSeconds(2) },
-            Peers = peers ?? new PeerOptions(),
-            LoggerFactory = _log,
-        });
-        _nodes.Add(node);
-        return node;
     }
 }

@@ -16,22 +16,8 @@ namespace MeshActors.Tests.Mesh;
 using MeshActors.TestKit;
 
 /// <summary>Unary calls at the edges: a node that stops, a request without a timeout. Real nodes on loopback HTTP/2 with the local-directory registry.</summary>
-public sealed class UnaryCallEdgeSpec(ITestOutputHelper output) : TestKit(output), IAsyncLifetime
+public sealed class UnaryCallEdgeSpec(ITestOutputHelper output) : LoopbackMesh(output)
 {
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "meshactors-unary-edge-" + Guid.NewGuid().ToString("N"));
-    private readonly List<MeshNode> _nodes = [];
-    private readonly TestLog _log = new(output);
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync()
-    {
-        foreach (var node in _nodes)
-            await node.DisposeAsync();
-        if (Directory.Exists(_root))
-            Directory.Delete(_root, recursive: true);
-    }
-
     /// <summary>
     /// docs/messaging.md, A stopping node: "A unary call ends once its requests are answered ...; a caller whose body is
     /// still open gets err unavailable (without id) as the last frame". A request the caller cancels is no longer owed
@@ -42,7 +28,7 @@ public sealed class UnaryCallEdgeSpec(ITestOutputHelper output) : TestKit(output
     public async Task A_unary_call_whose_last_request_is_cancelled_while_its_provider_stops_must_end_at_once_with_err_unavailable()
     {
         // A short goodbye grace: the stop's drain gives up on the request (still running) quickly, and the listener stops.
-        var provider = await StartAsync("provider", new PeerOptions { GoodbyeGrace = TimeSpan.FromSeconds(1) });
+        var provider = await Start("provider", peers: new PeerOptions { GoodbyeGrace = TimeSpan.FromSeconds(1) });
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await provider.AddService<int?, string>("poll", async (_, _, ct) =>
         {
@@ -95,9 +81,9 @@ public sealed class UnaryCallEdgeSpec(ITestOutputHelper output) : TestKit(output
     [Fact]
     public async Task An_actor_hosted_service_must_have_the_whole_unary_deadline_to_answer_a_unary_request_without_timeout_ms()
     {
-        var provider = await StartAsync(
+        var provider = await Start(
             "provider",
-            new PeerOptions { UnaryRequestTimeout = TestTimeouts.Default },
+            peers: new PeerOptions { UnaryRequestTimeout = TestTimeouts.Default },
             messaging: new MessagingOptions { RequestTimeout = TimeSpan.FromSeconds(1) }, // this node's own calls
             system: Sys);
         var handler = CreateTestProbe();
@@ -117,21 +103,5 @@ public sealed class UnaryCallEdgeSpec(ITestOutputHelper output) : TestKit(output
             frames.Add(Describe(frame) + (frame is Envelope.Err err ? $" ({err.ExceptionType}: {err.Message})" : ""));
         Output!.WriteLine(string.Join(Environment.NewLine, frames));
         Assert.Equal(["res 1 \"done\""], frames);
-    }
-
-    private async Task<MeshNode> StartAsync(
-        string name, PeerOptions? peers = null, TransportOptions? transport = null, MessagingOptions? messaging = null, ActorSystem? system = null)
-    {
-        var node = await MeshNode.StartAsync(new MeshOptions
-        {
-            NodeName = name,
-            Discovery = new DiscoveryOptions { Registry = "local:" + _root, HeartbeatInterval = TimeSpan.FromMilliseconds(250), Ttl = TimeSpan.FromSeconds(2) },
-            Peers = peers ?? new PeerOptions(),
-            Transport = transport ?? new TransportOptions(),
-            Messaging = messaging ?? new MessagingOptions(),
-            LoggerFactory = _log,
-        }, system);
-        _nodes.Add(node);
-        return node;
     }
 }
