@@ -52,6 +52,22 @@ public abstract class LoopbackMesh(ITestOutputHelper output) : TestKit(output), 
         return node;
     }
 
+    /// <summary>
+    /// Stops <paramref name="reader"/> reading its channel from <paramref name="sender"/>, until the returned source is
+    /// set: a callback subscriber on <paramref name="topic"/> that does not return holds the channel back once its
+    /// backlog is full (docs/messaging.md). The reader must run with a <see cref="MessagingOptions.SubscriberBacklogLimit"/> of 2.
+    /// </summary>
+    protected async Task<TaskCompletionSource> HoldChannel(MeshNode sender, MeshNode reader, string topic = "gate")
+    {
+        var gate = new TaskCompletionSource();
+        await reader.Subscribe<int>(topic, async (_, _) => await gate.Task).Ready;
+        await sender.WaitForSubscriberAsync(topic, TestTimeouts.Default);
+        for (var i = 0; i < 4; i++)
+            await sender.PublishAsync(topic, i);
+        await AwaitConditionAsync(() => reader.Stats.SubscribersBehind >= 1, TestTimeouts.Default, message: $"{reader.Self.Name}'s channel from {sender.Self.Name} held");
+        return gate;
+    }
+
     protected async Task<ReplicatedDictionary<T>> Open<T>(MeshNode node, string name, ReplicatedDictionaryOptions<T>? options = null)
     {
         var dictionary = await node.OpenDictionaryAsync(name, options);

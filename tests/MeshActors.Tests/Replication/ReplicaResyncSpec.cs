@@ -81,12 +81,7 @@ public sealed class ReplicaResyncSpec(ITestOutputHelper output) : LoopbackMesh(o
         await WaitForReplicas(c, "d", 1);
 
         // Hold c's channel from a (a callback subscriber that does not return stops its channel reading).
-        var gate = new TaskCompletionSource();
-        await c.Subscribe<int>("gate", async (_, _) => await gate.Task).Ready;
-        await a.WaitForSubscriberAsync("gate", TestTimeouts.Default);
-        for (var i = 0; i < 4; i++)
-            await a.PublishAsync("gate", i);
-        await AwaitConditionAsync(() => c.Stats.SubscribersBehind >= 1, TestTimeouts.Default, message: "c's channel from a held");
+        var gate = await HoldChannel(a, c);
 
         // a opens d (c's answer to its pull is in the held channel: a opens after its timeout), writes x and closes.
         // b gets x; c's copy, and a's announcement that it holds d, are in the held channel.

@@ -245,12 +245,7 @@ public sealed class ReplicatedDictionarySpec(ITestOutputHelper output) : Loopbac
         await WaitFor(atB, "before", "1");
 
         // Hold b's channel from a: a callback subscriber that does not return makes it stop reading (docs/messaging.md).
-        var gate = new TaskCompletionSource();
-        await b.Subscribe<int>("gate", async (_, _) => await gate.Task).Ready;
-        await a.WaitForSubscriberAsync("gate", TestTimeouts.Default);
-        for (var i = 0; i < 4; i++)
-            await a.PublishAsync("gate", i);
-        await AwaitConditionAsync(() => b.Stats.SubscribersBehind >= 1, TestTimeouts.Default, message: "b's channel from a held");
+        var gate = await HoldChannel(a, b);
         var statesBefore = atB.Stats.StatesReceived;
 
         // Written into the channel (a's queue is empty), never read by b: the reset loses it.

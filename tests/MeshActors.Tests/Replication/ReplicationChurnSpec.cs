@@ -92,12 +92,7 @@ public sealed class ReplicationChurnSpec(ITestOutputHelper output) : LoopbackMes
             await WaitForReplicas(node, counter, 2);
 
         // Hold c's channel from a (a callback subscriber that does not return stops it reading).
-        var gate = new TaskCompletionSource();
-        await c.Subscribe<int>("gate", async (_, _) => await gate.Task).Ready;
-        await a.WaitForSubscriberAsync("gate", TestTimeouts.Default);
-        for (var i = 0; i < 4; i++)
-            await a.PublishAsync("gate", i);
-        await AwaitConditionAsync(() => c.Stats.SubscribersBehind >= 1, TestTimeouts.Default, message: "c's channel from a held");
+        var gate = await HoldChannel(a, c);
 
         // Acknowledged: applied on a and queued for b and c. b gets it; c's copy is in the held channel.
         Assert.Equal(1, await atA.IncrementAsync());
@@ -131,12 +126,7 @@ public sealed class ReplicationChurnSpec(ITestOutputHelper output) : LoopbackMes
         await WaitForReplicas(c, "d", 1);
 
         // Hold c's channel from a: a's answer to c's pull waits in it.
-        var gate = new TaskCompletionSource();
-        await c.Subscribe<int>("gate", async (_, _) => await gate.Task).Ready;
-        await a.WaitForSubscriberAsync("gate", TestTimeouts.Default);
-        for (var i = 0; i < 4; i++)
-            await a.PublishAsync("gate", i);
-        await AwaitConditionAsync(() => c.Stats.SubscribersBehind >= 1, TestTimeouts.Default, message: "c's channel from a held");
+        var gate = await HoldChannel(a, c);
 
         var opening = c.OpenDictionaryAsync<string>("d"); // OpenTimeout 5 s
         await AwaitConditionAsync(() => atA.Stats.StatesSent == 1, TestTimeouts.Default, message: "a answered c's pull");
