@@ -68,6 +68,15 @@ public abstract class LoopbackMesh(ITestOutputHelper output) : TestKit(output), 
         return gate;
     }
 
+    /// <summary>Resets <paramref name="node"/>'s channels to <paramref name="peer"/>, as a network failure would, and waits until it saw the peer's last channel go.</summary>
+    protected void ResetChannels(MeshNode node, MeshNode peer)
+    {
+        var left = CreateTestProbe();
+        node.System.EventStream.Subscribe<PeerDisconnected>(left.Ref);
+        node.Peers.Tell(new PeerManagerActor.ResetChannels(peer.Id));
+        left.ExpectMsg<PeerDisconnected>(disconnected => disconnected.NodeId == peer.Id);
+    }
+
     protected async Task<ReplicatedDictionary<T>> Open<T>(MeshNode node, string name, ReplicatedDictionaryOptions<T>? options = null)
     {
         var dictionary = await node.OpenDictionaryAsync(name, options);

@@ -50,10 +50,7 @@ public sealed class ReplicaResyncSpec(ITestOutputHelper output) : LoopbackMesh(o
         // c's channel to a fails: c's copy of x is lost with it, and b and c re-sync as a's departure makes them (one
         // sends the other its state). b's copy of x is still in its held channel from a meanwhile.
         var statesBefore = atB.Stats.StatesSent + atC.Stats.StatesSent;
-        var left = CreateTestProbe();
-        c.System.EventStream.Subscribe<PeerDisconnected>(left.Ref);
-        c.Peers.Tell(new PeerManagerActor.ResetChannels(a.Id));
-        left.ExpectMsg<PeerDisconnected>(disconnected => disconnected.NodeId == a.Id);
+        ResetChannels(c, a);
         await AwaitConditionAsync(() => atB.Stats.StatesSent + atC.Stats.StatesSent > statesBefore, TestTimeouts.Default, message: "b and c to re-sync");
         Assert.False(atB.ContainsKey("x"));
 
@@ -92,10 +89,7 @@ public sealed class ReplicaResyncSpec(ITestOutputHelper output) : LoopbackMesh(o
         await atA.DisposeAsync();
 
         // c's channel to a fails: x is lost with it. b holds x and stays connected to c, both open replicas of d.
-        var left = CreateTestProbe();
-        c.System.EventStream.Subscribe<PeerDisconnected>(left.Ref);
-        c.Peers.Tell(new PeerManagerActor.ResetChannels(a.Id));
-        left.ExpectMsg<PeerDisconnected>(disconnected => disconnected.NodeId == a.Id);
+        ResetChannels(c, a);
         gate.SetResult();
         await WaitConnected(a, b, c);
 

@@ -101,10 +101,7 @@ public sealed class ReplicationChurnSpec(ITestOutputHelper output) : LoopbackMes
 
         // a closes its counter (its increment stays counted: docs/replication.md), then c's channel to a fails.
         await atA.DisposeAsync();
-        var left = CreateTestProbe();
-        c.System.EventStream.Subscribe<PeerDisconnected>(left.Ref);
-        c.Peers.Tell(new PeerManagerActor.ResetChannels(a.Id));
-        left.ExpectMsg<PeerDisconnected>(disconnected => disconnected.NodeId == a.Id);
+        ResetChannels(c, a);
         gate.SetResult();
         await WaitConnected(a, b, c);
 
@@ -132,10 +129,7 @@ public sealed class ReplicationChurnSpec(ITestOutputHelper output) : LoopbackMes
         await AwaitConditionAsync(() => atA.Stats.StatesSent == 1, TestTimeouts.Default, message: "a answered c's pull");
 
         // The channel fails while a's state is in it, and is redialed as after any failure: a is back a moment later.
-        var left = CreateTestProbe();
-        c.System.EventStream.Subscribe<PeerDisconnected>(left.Ref);
-        c.Peers.Tell(new PeerManagerActor.ResetChannels(a.Id));
-        left.ExpectMsg<PeerDisconnected>(disconnected => disconnected.NodeId == a.Id);
+        ResetChannels(c, a);
         gate.SetResult();
 
         await using var atC = await opening.WithTimeout();
