@@ -94,7 +94,7 @@ internal sealed class MeshSession : IAsyncDisposable
             var registry = node.RegistryConnection;
             throw new CliException(
                 registry is { State: RegistryConnectionState.Disconnected } ? $"registry {registry.Value.Description} is unreachable."
-                : node.RegistryFailure is { } failure ? $"registry {registry?.Description} refused the node's calls: {failure}"
+                : node.RegistryFailure is { } failure ? $"registry {registry?.Description} did not take the node within {limit.TotalSeconds:0.#} s: {failure}"
                 : $"registry {registry?.Description} did not answer within {limit.TotalSeconds:0.#} s.");
         }
     }

@@ -37,7 +37,8 @@ internal sealed partial class MeshMessaging
         SelfName = selfName;
         Options = options;
         Json = json;
-        LocalCandidate = new RouteCandidate(selfId, selfName, peer: null, queuedHere: LocalBacklogBytes);
+        LocalCandidate = new RouteCandidate(selfId, selfName, peer: null);
+        LocalTopicCandidate = new RouteCandidate(selfId, selfName, peer: null, queuedHere: LocalBacklogBytes);
         Correlator = new RequestCorrelator(Stats);
         Log = system.LoggerFactory.CreateLogger<MeshMessaging>();
     }
@@ -66,6 +67,9 @@ internal sealed partial class MeshMessaging
 
     /// <summary>This node as a routing candidate.</summary>
     public RouteCandidate LocalCandidate { get; }
+
+    /// <summary>This node as a member of its topic groups: its load is what waits for its callback subscribers, which a request to a local provider never waits for.</summary>
+    public RouteCandidate LocalTopicCandidate { get; }
 
     /// <summary>The <see cref="TopicRouterActor"/> (<c>/system/mesh/topics</c>).</summary>
     public IActorRef TopicRouter { get; private set; } = ActorRefs.Nobody;
@@ -106,7 +110,7 @@ internal sealed partial class MeshMessaging
     {
         long bytes = 0;
         foreach (var backlog in Volatile.Read(ref _localBacklogs))
-            bytes += backlog.Load;
+            bytes = Math.Min(SubscriberBacklog.Full, bytes + backlog.Load); // each at most Full: the sum cannot wrap
         return bytes;
     }
 

@@ -28,8 +28,11 @@ internal sealed class SubscriberBacklog(int limit, long limitBytes, MessagingSta
     /// full as a queue can be: a feeder would wait for it.
     /// </summary>
     public long Load => Pending >= limit || Volatile.Read(ref _pendingBytes) >= limitBytes
-        ? long.MaxValue / 1024
-        : Volatile.Read(ref _pendingBytes) + 64L * Pending;
+        ? Full
+        : Math.Min(Full, Volatile.Read(ref _pendingBytes) + 64L * Pending);
+
+    /// <summary>The <see cref="Load"/> of a backlog at its limit, and the most a sum of them reports.</summary>
+    public const long Full = long.MaxValue / 4;
 
     /// <summary>Counts a message of <paramref name="bytes"/> on its way; completed unless the backlog is above a limit, else completes when it has drained.</summary>
     public ValueTask Add(long bytes)

@@ -149,7 +149,7 @@ internal sealed partial class TopicRouterActor
         var topicGroups = new Dictionary<string, Dictionary<string, List<RouteCandidate>>>(StringComparer.Ordinal);
         var providers = new Dictionary<string, List<RouteCandidate>>(StringComparer.Ordinal);
         foreach (var topic in _subscribers.Keys)
-            AddTopic(topic, local);
+            AddTopic(topic, _messaging.LocalTopicCandidate);
         foreach (var service in _services.Keys)
             AddService(service, local);
         foreach (var node in _nodes.Values)

@@ -10,7 +10,7 @@ namespace MeshActors.Tests.Messaging;
 
 using MeshActors.TestKit;
 
-/// <summary>Streams to the members of a topic group while one falls behind; real nodes over real HTTP/2 on loopback.</summary>
+/// <summary>Least-outstanding with the publishing node's own load: streams to a topic group while members fall behind, and services beside them; real nodes over real HTTP/2 on loopback.</summary>
 public sealed class TopicGroupLoadSpec(ITestOutputHelper output) : LoopbackMesh(output)
 {
     [Fact]
@@ -68,6 +68,139 @@ public sealed class TopicGroupLoadSpec(ITestOutputHelper output) : LoopbackMesh(
         finally
         {
             gate.TrySetResult();
+        }
+    }
+
+    [Fact]
+    public async Task Least_outstanding_services_must_not_push_requests_away_from_the_local_provider_when_an_unrelated_local_subscriber_is_behind()
+    {
+        // docs/messaging.md, Services: LeastOutstanding is "fewest of this node's requests unanswered, then fewest bytes
+        // queued"; equally loaded providers take turns. A request to the local provider goes straight to its service
+        // actor: it never waits behind what waits for the node's topic callbacks.
+        var balanced = new MessagingOptions { ServiceBalancer = LoadBalancers.LeastOutstanding };
+        var caller = await Start("caller", messaging: balanced);
+        var other = await Start("other", messaging: balanced);
+        using var local = caller.AddService<int, string>("quote", (_, _, _) => ValueTask.FromResult("local"));
+        await local.Ready;
+        using var remote = other.AddService<int, string>("quote", (_, _, _) => ValueTask.FromResult("remote"));
+        await remote.Ready;
+
+        // Both providers in the caller's routes: with nothing queued anywhere, the two take turns.
+        await AwaitConditionAsync(
+            async () => await caller.RequestAsync<int, string>("quote", 0, new RequestOptions { WaitForProvider = TestTimeouts.Default }) == "remote",
+            TestTimeouts.Long,
+            message: "the caller sending a request to the remote provider");
+        var before = 0;
+        for (var i = 0; i < 20; i++)
+            before += await caller.RequestAsync<int, string>("quote", i) == "local" ? 1 : 0;
+        Assert.True(before > 0, $"before any backlog, the local provider answered {before} of 20 sequential requests");
+
+        // A callback subscriber of an unrelated topic on the caller is busy with one message, and one more waits for it.
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var audit = caller.Subscribe<int>("audit", async (_, _) =>
+        {
+            entered.TrySetResult();
+            await gate.Task;
+        });
+        await audit.Ready;
+        try
+        {
+            await caller.PublishAsync("audit", 1);
+            await entered.Task.WaitAsync(TestTimeouts.Default);
+            await caller.PublishAsync("audit", 2);
+
+            var after = 0;
+            for (var i = 0; i < 20; i++)
+                after += await caller.RequestAsync<int, string>("quote", i) == "local" ? 1 : 0;
+
+            Assert.True(
+                after > 0,
+                $"with one topic message waiting for an unrelated local subscriber, the local provider answered {after} of 20 "
+                + $"sequential requests (it answered {before} of 20 before): a topic backlog is no load of its services.");
+        }
+        finally
+        {
+            gate.TrySetResult();
+        }
+    }
+
+    [Fact]
+    public async Task Least_outstanding_groups_must_keep_a_node_whose_many_subscribers_are_all_at_their_limit_the_most_loaded()
+    {
+        // docs/messaging.md, Groups: for the publishing node itself, the load is "what waits for its callback subscribers,
+        // and as full as can be when one is at its backlog limit". Here 1,025 of them are at their limit.
+        var balanced = new MessagingOptions { TopicGroupBalancer = LoadBalancers.LeastOutstanding, SubscriberBacklogLimit = 2 };
+        var publisher = await Start("workers", messaging: balanced);
+        var worker = await Start("workers", messaging: balanced);
+
+        var localJobs = 0;
+        var remoteJobs = 0;
+        using var localJob = publisher.Subscribe<int>("jobs", (_, _) =>
+        {
+            Interlocked.Increment(ref localJobs);
+            return default;
+        });
+        await localJob.Ready;
+        using var remoteJob = worker.Subscribe<int>("jobs", (_, _) =>
+        {
+            Interlocked.Increment(ref remoteJobs);
+            return default;
+        });
+        await remoteJob.Ready;
+        // The publisher knows the remote member of its group: with nothing queued, the two take turns.
+        await AwaitConditionAsync(
+            async () =>
+            {
+                await publisher.PublishAsync("jobs", 0);
+                return Volatile.Read(ref remoteJobs) > 0;
+            },
+            TestTimeouts.Long,
+            message: "a job reaching the remote member of the group");
+
+        const int stuck = 1_025;
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var entered = 0;
+        var subscriptions = new List<MeshRegistration>();
+        try
+        {
+            for (var i = 0; i < stuck; i++)
+            {
+                var subscription = publisher.Subscribe<int>("busy", async (_, _) =>
+                {
+                    Interlocked.Increment(ref entered);
+                    await gate.Task;
+                });
+                subscriptions.Add(subscription);
+                await subscription.Ready;
+            }
+
+            // Each takes one message and hangs in it; two more wait for each: every one at its limit of 2.
+            await publisher.PublishAsync("busy", 1);
+            await AwaitConditionAsync(() => Volatile.Read(ref entered) == stuck, TestTimeouts.Long, message: "every busy subscriber in its callback");
+            await publisher.PublishAsync("busy", 2);
+            await publisher.PublishAsync("busy", 3);
+
+            var localBefore = Volatile.Read(ref localJobs);
+            var remoteBefore = Volatile.Read(ref remoteJobs);
+            for (var i = 0; i < 50; i++)
+                await publisher.PublishAsync("jobs", i);
+            await AwaitConditionAsync(
+                () => Volatile.Read(ref localJobs) - localBefore + Volatile.Read(ref remoteJobs) - remoteBefore == 50,
+                TestTimeouts.Long,
+                message: "the 50 jobs delivered");
+
+            var local = Volatile.Read(ref localJobs) - localBefore;
+            Assert.True(
+                local == 0,
+                $"{local} of 50 jobs went to the publisher's own member, whose {stuck} callback subscribers are all at their "
+                + $"backlog limit, and {Volatile.Read(ref remoteJobs) - remoteBefore} to the idle remote member.");
+        }
+        finally
+        {
+            gate.TrySetResult();
+            foreach (var subscription in subscriptions)
+                subscription.Dispose();
         }
     }
 }
