@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using MeshActors.Discovery;
+using MeshActors.TestKit;
 
 namespace MeshActors.Cli.Tests;
 
@@ -54,7 +55,10 @@ public sealed class CommandEdgeSpec : LocalMeshSpec, IDisposable
         var banner = await node.WaitForLineAsync("node name=");
         var id = banner.Split(' ').Single(field => field.StartsWith("id=", StringComparison.Ordinal))[3..];
 
-        var mode = File.GetUnixFileMode(Path.Combine(temp, "meshactors", "mesh", id + ".json"));
+        // The banner comes once the node started, its registration a moment later.
+        var entry = Path.Combine(temp, "meshactors", "mesh", id + ".json");
+        await Conditions.AwaitConditionAsync(() => File.Exists(entry), TestTimeouts.Default, message: "the node's entry written");
+        var mode = File.GetUnixFileMode(entry);
 
         Assert.True(mode.HasFlag(UnixFileMode.OtherRead) && mode.HasFlag(UnixFileMode.GroupRead), $"the entry is {mode}");
         node.Terminate();
