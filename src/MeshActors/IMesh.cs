@@ -84,6 +84,9 @@ public interface IMesh : IAsyncDisposable
     /// actor to one topic more than once, here or with <see cref="Messaging.Subscribe"/> messages, still delivers each
     /// message to it once, for as long as any of those subscriptions lasts: disposing one handle ends neither the
     /// others nor what the messages started, and an <see cref="Messaging.Unsubscribe"/> message ends no handle.
+    /// Disposing a handle tells the router, and takes effect once the router has taken it: a message published in
+    /// between may still reach the actor (an actor that must see nothing more unsubscribes with an
+    /// <see cref="Messaging.Unsubscribe"/> message and waits for its <see cref="Messaging.UnsubscribeAck"/>).
     /// </remarks>
     MeshRegistration Subscribe(string topic, IActorRef subscriber);
 

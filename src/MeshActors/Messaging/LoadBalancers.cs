@@ -75,8 +75,15 @@ public static class LoadBalancers
             return best;
         }
 
-        private static int Compare(RouteCandidate a, RouteCandidate b) =>
-            a.OutstandingRequests != b.OutstandingRequests ? a.OutstandingRequests.CompareTo(b.OutstandingRequests) : a.QueuedBytes.CompareTo(b.QueuedBytes);
+        // A member as full as can be (the publishing node's own, a subscriber of its at its backlog limit) would make the
+        // publisher wait: it comes last whatever the requests this node has in flight to the others.
+        private static int Compare(RouteCandidate a, RouteCandidate b)
+        {
+            var (fullA, fullB) = (a.QueuedBytes >= SubscriberBacklog.Full, b.QueuedBytes >= SubscriberBacklog.Full);
+            if (fullA != fullB)
+                return fullA ? 1 : -1;
+            return a.OutstandingRequests != b.OutstandingRequests ? a.OutstandingRequests.CompareTo(b.OutstandingRequests) : a.QueuedBytes.CompareTo(b.QueuedBytes);
+        }
 
         public override string ToString() => "least-outstanding";
     }

@@ -5,7 +5,8 @@ namespace MeshActors.Messaging;
 /// <summary>
 /// One actor's subscription to one topic, as the routes hold it. Publishes tell the actor through it, from a snapshot
 /// of the routes and on their own threads; the router closes it before it acknowledges the end of the subscription,
-/// so that no message is told after <see cref="UnsubscribeAck"/> (or after a registration's disposal returned).
+/// so that no message is told after <see cref="UnsubscribeAck"/> (a registration's disposal takes effect once the
+/// router has taken it: a message published meanwhile may still arrive).
 /// </summary>
 internal sealed class SubscriptionGate
 {

@@ -203,4 +203,73 @@ public sealed class TopicGroupLoadSpec(ITestOutputHelper output) : LoopbackMesh(
                 subscription.Dispose();
         }
     }
+
+    [Fact]
+    public async Task Least_outstanding_must_not_keep_a_groups_stream_on_the_publishers_full_member_when_a_request_to_the_other_member_is_unanswered()
+    {
+        // docs/messaging.md, Groups: least-outstanding counts, for the publishing node itself, "what waits for its callback
+        // subscribers, and as full as can be when one is at its backlog limit". The publisher has one request in flight
+        // to the other member of its group, on an unrelated service: the other member takes topic messages at once.
+        var balanced = new MessagingOptions { TopicGroupBalancer = LoadBalancers.LeastOutstanding, SubscriberBacklogLimit = 200 };
+        var publisher = await Start("workers", messaging: balanced);
+        var worker = await Start("workers", messaging: balanced);
+        await WaitConnected(publisher, worker);
+
+        var remoteJobs = 0;
+        using var remoteJob = worker.Subscribe<int>("jobs", (_, _) =>
+        {
+            Interlocked.Increment(ref remoteJobs);
+            return default;
+        });
+        await remoteJob.Ready;
+
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var slow = worker.AddService<int, int>("slow", async (request, _, _) =>
+        {
+            running.TrySetResult();
+            await release.Task;
+            return request;
+        });
+        await slow.Ready;
+
+        // The publisher's own member is stuck in its callback: messages queue up for it.
+        var stuck = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var localJobs = 0;
+        using var localJob = publisher.Subscribe<int>("jobs", async (_, _) =>
+        {
+            Interlocked.Increment(ref localJobs);
+            await stuck.Task;
+        });
+        await localJob.Ready;
+        await AwaitConditionAsync(
+            () => publisher.MessagingLayer.Routes.Current.Topic("jobs")?.Groups.SingleOrDefault()?.Count == 2,
+            TestTimeouts.Default,
+            message: "the publisher routing jobs to both members of its group");
+
+        var call = publisher.RequestAsync<int, int>("slow", 1, new RequestOptions { WaitForProvider = TestTimeouts.Default, Timeout = TestTimeouts.Long * 2 });
+        try
+        {
+            await running.Task.WaitAsync(TestTimeouts.Default);
+
+            var stream = Task.Run(async () =>
+            {
+                for (var i = 0; i < 3_000; i++)
+                    await publisher.PublishAsync("jobs", i);
+            });
+            var outcome = await Record.ExceptionAsync(() => stream.WaitAsync(TestTimeouts.Default));
+            Assert.True(
+                outcome is null,
+                $"the stream stalled ({outcome?.GetType().Name}): with one request unanswered by the other member, least-outstanding "
+                + $"kept choosing the publisher's own member, whose backlog is at its limit of 200 ({Volatile.Read(ref localJobs)} taken, "
+                + $"backlog load {publisher.MessagingLayer.LocalTopicCandidate.QueuedBytes}), over the idle remote member "
+                + $"({Volatile.Read(ref remoteJobs)} jobs).");
+        }
+        finally
+        {
+            stuck.TrySetResult();
+            release.TrySetResult();
+            await Record.ExceptionAsync(() => call);
+        }
+    }
 }
