@@ -306,7 +306,10 @@ internal sealed partial class ReplicatedDictionaryActor<T>
         ValueTask send;
         try
         {
-            send = peer.SendAsync(new Envelope.Pub(_topic, data), _stopping.Token);
+            // A state or a pull is the repair itself, and is never sent again on its own: it waits for room whatever
+            // the overflow policy, as announcements do. A refused delta is repaired by the next re-sync.
+            var pub = new Envelope.Pub(_topic, data);
+            send = kind == ReplicationWire.Delta ? peer.SendAsync(pub, _stopping.Token) : peer.SendWaitingAsync(pub, _stopping.Token);
         }
         catch (Exception ex)
         {
