@@ -38,7 +38,7 @@ internal sealed partial class MeshMessaging
         Options = options;
         Json = json;
         LocalCandidate = new RouteCandidate(selfId, selfName, peer: null);
-        LocalTopicCandidate = new RouteCandidate(selfId, selfName, peer: null, queuedHere: LocalBacklogBytes);
+        LocalTopicCandidate = new RouteCandidate(selfId, selfName, peer: null, queuedHere: LocalBacklogBytes, requestsOf: LocalCandidate);
         Correlator = new RequestCorrelator(Stats);
         Log = system.LoggerFactory.CreateLogger<MeshMessaging>();
     }

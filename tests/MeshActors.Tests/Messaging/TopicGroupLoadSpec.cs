@@ -272,4 +272,94 @@ public sealed class TopicGroupLoadSpec(ITestOutputHelper output) : LoopbackMesh(
             await Record.ExceptionAsync(() => call);
         }
     }
+
+    [Fact]
+    public async Task Least_outstanding_groups_must_count_the_publishers_requests_to_itself_as_they_count_those_to_the_other_members()
+    {
+        // docs/messaging.md, Groups: least-outstanding picks "the node with the fewest of this node's requests unanswered,
+        // then the fewest bytes queued for it ...; equally loaded nodes take turns". RouteCandidate: "The same instance
+        // stands for a node for as long as it is connected, so its counters are live." The publisher has one request
+        // unanswered by each member of its group (itself and the other): the two are equally loaded and must take turns.
+        var balanced = new MessagingOptions { TopicGroupBalancer = LoadBalancers.LeastOutstanding, ServiceBalancer = LoadBalancers.LeastOutstanding };
+        var publisher = await Start("workers", messaging: balanced);
+        var worker = await Start("workers", messaging: balanced);
+        await WaitConnected(publisher, worker);
+
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var running = new ConcurrentDictionary<string, int>();
+        var services = new List<MeshRegistration>();
+        foreach (var node in new[] { publisher, worker })
+        {
+            var service = node.AddService<int, int>("slow", async (request, _, _) =>
+            {
+                running.AddOrUpdate(node.Id, 1, (_, n) => n + 1);
+                await release.Task;
+                return request;
+            });
+            services.Add(service);
+            await service.Ready;
+        }
+
+        var jobs = new ConcurrentDictionary<string, int>();
+        foreach (var node in new[] { publisher, worker })
+        {
+            var subscription = node.Subscribe<int>("jobs", (_, _) =>
+            {
+                jobs.AddOrUpdate(node.Id, 1, (_, n) => n + 1);
+                return default;
+            });
+            services.Add(subscription);
+            await subscription.Ready;
+        }
+
+        await AwaitConditionAsync(
+            () => publisher.MessagingLayer.Routes.Current.Topic("jobs")?.Groups.SingleOrDefault()?.Count == 2
+                && publisher.MessagingLayer.Routes.Current.Service("slow")?.Providers.Count == 2,
+            TestTimeouts.Default,
+            message: "the publisher routing jobs and slow to both members of its group");
+
+        var calls = new List<Task<int>>();
+        try
+        {
+            // Two requests: least-outstanding sends the second to the provider the first did not go to.
+            calls.Add(publisher.RequestAsync<int, int>("slow", 1, new RequestOptions { Timeout = TestTimeouts.Long * 2 }));
+            await AwaitConditionAsync(() => running.Values.Sum() == 1, TestTimeouts.Default, message: "the first request running");
+            calls.Add(publisher.RequestAsync<int, int>("slow", 2, new RequestOptions { Timeout = TestTimeouts.Long * 2 }));
+            await AwaitConditionAsync(
+                () => running.GetValueOrDefault(publisher.Id) == 1 && running.GetValueOrDefault(worker.Id) == 1,
+                TestTimeouts.Default,
+                message: "one request running on each member");
+
+            // One job at a time, each delivered (and nothing queued anywhere) before the next.
+            const int count = 20;
+            for (var i = 0; i < count; i++)
+            {
+                await publisher.PublishAsync("jobs", i);
+                var expected = i + 1;
+                await AwaitConditionAsync(
+                    () => jobs.Values.Sum() == expected
+                        && publisher.MessagingLayer.LocalTopicCandidate.QueuedBytes == 0
+                        && publisher.DescribePeers().Single(peer => peer.NodeId == worker.Id).QueuedBytes == 0,
+                    TestTimeouts.Default,
+                    message: $"job {i} delivered");
+            }
+
+            var remote = jobs.GetValueOrDefault(worker.Id);
+            var group = publisher.MessagingLayer.Routes.Current.Topic("jobs")!.Groups.Single();
+            Assert.True(
+                remote > 0,
+                $"{jobs.GetValueOrDefault(publisher.Id)} of {count} jobs went to the publisher's own member and {remote} to the other, "
+                + $"though the publisher has one request unanswered by each. The group's candidates report outstanding requests "
+                + $"[{string.Join(", ", group.Select(c => $"{(c.IsLocal ? "local" : "remote")}={c.OutstandingRequests}"))}]; the local "
+                + $"service candidate reports {publisher.MessagingLayer.LocalCandidate.OutstandingRequests}.");
+        }
+        finally
+        {
+            release.TrySetResult();
+            foreach (var call in calls)
+                await Record.ExceptionAsync(() => call);
+            foreach (var registration in services)
+                registration.Dispose();
+        }
+    }
 }
