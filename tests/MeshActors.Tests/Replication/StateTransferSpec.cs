@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using MeshActors.Messaging;
 using MeshActors.Peers;
+using MeshActors.Protocol;
 using MeshActors.Replication;
 using Xunit.Abstractions;
 using MeshActors.Tests.Mesh;
@@ -10,7 +11,10 @@ namespace MeshActors.Tests.Replication;
 
 using MeshActors.TestKit;
 
-/// <summary>How a replica answers pulls: one state transfer at a time per asking node, no pull kept for a node that left, and every entry a later replica can read in it.</summary>
+/// <summary>
+/// How a replica answers pulls: one state transfer at a time per asking node, no pull kept for a node that left, every
+/// entry a later replica can read in it, and the states it sends unasked when a replica leaves (docs/protocol.md 14.3).
+/// </summary>
 public sealed class StateTransferSpec(ITestOutputHelper output) : LoopbackMesh(output)
 {
     [Fact]
@@ -84,6 +88,142 @@ public sealed class StateTransferSpec(ITestOutputHelper output) : LoopbackMesh(o
         Assert.True(IsDeltaOf(spy.ExpectMsg<TopicMessage>(), "after"), "...and sends it no state: the pull of the node that left is forgotten");
         Assert.Equal(0, atA.Stats.StatesSent);
     }
+
+    /// <summary>
+    /// b pulls (replica "x1") and a's answer goes out; meanwhile c leaves, which makes a state due to b unasked after that
+    /// answer; then b leaves the routes before the answer is queued. The state due unasked has nobody to go to, and the
+    /// pull was answered: nothing is owed to b. When b appears again (it never asked this time), a must pull it and send
+    /// it no state, as for a pull of a node that left (StateTransferSpec).
+    /// </summary>
+    [Fact]
+    public async Task A_state_due_unasked_to_a_node_that_left_the_routes_must_not_become_a_pull_answered_when_it_comes_back()
+    {
+        var a = await Start("a", peers: new PeerOptions { BackpressureBytes = 64 * 1024 });
+        var b = await Start("b", messaging: new MessagingOptions { SubscriberBacklogLimit = 2 });
+        var c = await Start("c");
+        var e = await Start("e");
+        await WaitConnected(a, b, c, e);
+        var atA = await Open<string>(a, "d");
+        await atA.SetAsync("k", "v");
+
+        var spyB = CreateTestProbe();
+        var asB = b.Subscribe("$dict/d", spyB.Ref);
+        await asB.Ready;
+        var spyC = CreateTestProbe();
+        var asC = c.Subscribe("$dict/d", spyC.Ref);
+        await asC.Ready;
+        var spyE = CreateTestProbe();
+        await e.Subscribe("$dict/d", spyE.Ref).Ready;
+        await WaitForReplicas(a, "d", 3);
+        Assert.Equal("pull", Kind(spyB.ExpectMsg<TopicMessage>(message => message.SenderId == a.Id))); // a pulls each replica that appears
+
+        // Hold b's channel from a (a callback subscriber that does not return stops it reading) and fill a's queue to b:
+        // a state to b now waits for room, under way until the gate opens.
+        var gate = new TaskCompletionSource();
+        await b.Subscribe<string>("gate", async (_, _) => await gate.Task).Ready;
+        await a.WaitForSubscriberAsync("gate", TestTimeouts.Default);
+        var filler = new string('x', 512 * 1024);
+        var filling = Enumerable.Range(0, 64).Select(_ => a.PublishAsync("gate", filler).AsTask()).ToList();
+        await WaitStalled(a, b, 64 * 1024);
+
+        // b's replica x1 pulls: a's answer to it is encoded and waits for room.
+        await b.PublishAsync("$dict/d", JsonElement.Parse("""{"v":1,"kind":"pull","replica":"x1"}"""));
+        await AwaitConditionAsync(() => Log.Count(8008, containing: b.Id) == 1, TestTimeouts.Default, message: "a answering x1's pull");
+
+        // c leaves: a sends e its state unasked, and makes one due to b after the answer under way.
+        asC.Dispose();
+        await AwaitConditionAsync(() => Log.Count(8008, containing: e.Id) == 1, TestTimeouts.Default, message: "a to send e its state at c's departure");
+
+        // b leaves the routes (its replica closed; its node stays connected), before the answer to x1 is queued. a sees
+        // it leave (it sends e its state again), then the answer goes out.
+        asB.Dispose();
+        await AwaitConditionAsync(() => Log.Count(8008, containing: e.Id) == 2, TestTimeouts.Default, message: "a to send e its state at b's departure");
+        gate.SetResult();
+        await Task.WhenAll(filling);
+        await AwaitConditionAsync(() => atA.Stats.StatesSent == 3, TestTimeouts.Default, message: "the answer to x1 and e's two states sent");
+
+        // Everything a queued for b before now has reached b (a marker behind it on the same channel).
+        var marker = CreateTestProbe();
+        await b.Subscribe("marker", marker.Ref).Ready;
+        await a.WaitForSubscriberAsync("marker", TestTimeouts.Default);
+        await a.PublishAsync("marker", 1);
+        marker.ExpectMsg<TopicMessage>();
+
+        // b appears again (a new replica there, which has not pulled yet).
+        var spy = CreateTestProbe();
+        await b.Subscribe("$dict/d", spy.Ref).Ready;
+        Assert.Equal("pull", Kind(spy.ExpectMsg<TopicMessage>(message => message.SenderId == a.Id))); // a pulls the replica that appeared...
+        await atA.SetAsync("after", "w");
+        var next = spy.ExpectMsg<TopicMessage>(message => message.SenderId == a.Id);
+        Assert.True(
+            IsDeltaOf(next, "after"),
+            $"...and sends it no state: x1's pull was answered, and the state due unasked at c's departure had nobody to go to once b left; a sent {Describe(next)} first");
+        Assert.Equal(3, atA.Stats.StatesSent);
+    }
+
+    /// <summary>
+    /// docs/replication.md, Limits: "pulls that arrive from it while one goes out are answered together by one more ...
+    /// the pulls beyond the one more are counted (Stats.PullsCoalesced) and logged once per burst (event 8011)"; and
+    /// OnLeft: a node whose last channel went has what it asked forgotten, and "pulls again when it is back". b pulls
+    /// twice while a's state to it waits for room (one more is due: nothing coalesced), loses its channel (the one more
+    /// is forgotten), comes back and pulls once: that pull makes one more due again, and rides on no other pull.
+    /// </summary>
+    [Fact]
+    public async Task The_first_pull_of_a_node_that_came_back_while_a_state_goes_to_it_must_not_be_counted_as_coalesced()
+    {
+        var a = await Start("a", peers: new PeerOptions { BackpressureBytes = 64 * 1024 });
+        var b = await Start("b", messaging: new MessagingOptions { SubscriberBacklogLimit = 2 });
+        await WaitConnected(a, b);
+        var atA = await Open<string>(a, "d");
+        await atA.SetAsync("k", "v");
+        var spy = CreateTestProbe();
+        await b.Subscribe("$dict/d", spy.Ref).Ready;
+        Assert.Equal("pull", Kind(spy.ExpectMsg<TopicMessage>()));
+
+        var gate = new TaskCompletionSource();
+        await b.Subscribe<string>("gate", async (_, _) => await gate.Task).Ready;
+        await a.WaitForSubscriberAsync("gate", TestTimeouts.Default);
+        var filler = new string('x', 512 * 1024);
+        var filling = Enumerable.Range(0, 64).Select(_ => a.PublishAsync("gate", filler).AsTask()).ToList();
+        await WaitStalled(a, b, 64 * 1024);
+
+        // Two pulls: the first starts a state (waiting for room), the second makes one more due. A delta behind them on
+        // the same channel tells when a has taken both.
+        await b.PublishAsync("$dict/d", JsonElement.Parse("""{"v":1,"kind":"pull","replica":"x1"}"""));
+        await b.PublishAsync("$dict/d", JsonElement.Parse("""{"v":1,"kind":"pull","replica":"x1"}"""));
+        await b.PublishAsync("$dict/d", Marker("m1"));
+        await WaitFor(atA, "m1", "m");
+        Assert.Equal(0, atA.Stats.PullsCoalesced);
+
+        // b's last channel to a drops (a forgets what b asked), and comes back; a's queue to b, the state in it, waits on.
+        var left = CreateTestProbe();
+        a.System.EventStream.Subscribe<PeerDisconnected>(left.Ref);
+        a.Peers.Tell(new PeerManagerActor.ResetChannels(b.Id));
+        left.ExpectMsg<PeerDisconnected>(disconnected => disconnected.NodeId == b.Id);
+        await WaitConnected(a, b);
+        await WaitForReplicas(a, "d", 1);
+        Assert.Equal(0, atA.Stats.StatesSent); // the state is still under way
+
+        // b, back, pulls once: straight to a's node, as a's announcement of d waits in b's held channel from a.
+        var toA = b.MessagingLayer.ConnectedPeer(a.Id)!;
+        await toA.SendAsync(new Envelope.Pub("$dict/d", """{"v":1,"kind":"pull","replica":"x1"}"""u8.ToArray()));
+        await toA.SendAsync(new Envelope.Pub("$dict/d", JsonSerializer.SerializeToUtf8Bytes(Marker("m2"))));
+        await WaitFor(atA, "m2", "m");
+
+        var coalesced = atA.Stats.PullsCoalesced;
+        var logged = Log.Count(8011);
+        gate.SetResult();
+        await Task.WhenAll(filling);
+        Assert.True(
+            coalesced == 0 && logged == 0,
+            $"b's only pull since it came back rode on no other pull, yet PullsCoalesced is {coalesced} and event 8011 was logged {logged} time(s)");
+    }
+
+    private static JsonElement Marker(string key) => JsonElement.Parse(
+        $$"""{"v":1,"kind":"delta","replica":"b-spy","entries":[{"key":"{{key}}","versions":[{"replica":"b-spy","node":"n","vv":{"b-spy":1},"stamp":1,"value":"m"}]}]}""");
+
+    private static string Describe(TopicMessage message) =>
+        Read(message) is var root && root.TryGetProperty("for", out var asker) ? $"a {Kind(message)} for '{asker.GetString()}'" : $"a {Kind(message)}";
 
     private static string Kind(TopicMessage message) => Read(message).GetProperty("kind").GetString()!;
 
