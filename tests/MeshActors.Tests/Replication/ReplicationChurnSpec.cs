@@ -10,7 +10,8 @@ using MeshActors.TestKit;
 
 /// <summary>
 /// Replicas under churn: a replica reopened while an earlier state is still on its way, a writer that closes before its
-/// channel to a replica comes back, and a replica whose channel is reset while a new replica waits for its state.
+/// channel to a replica comes back, a replica whose channel is reset while a new replica waits for its state, and the
+/// states the remaining replicas send each other when one leaves.
 /// </summary>
 public sealed class ReplicationChurnSpec(ITestOutputHelper output) : LoopbackMesh(output)
 {
@@ -138,5 +139,136 @@ public sealed class ReplicationChurnSpec(ITestOutputHelper output) : LoopbackMes
         Assert.True(
             hasX || warned == 1,
             "c's open returned without a's state (x absent) and without logging that it opened without it (8002), though a's channel was only reset and came back");
+    }
+
+    [Fact]
+    public async Task A_write_whose_writer_closed_must_reach_a_replica_that_lost_it_when_the_other_replica_gets_that_write_only_after_the_loss()
+    {
+        var a = await Start("a");
+        var b = await Start("b", messaging: new MessagingOptions { SubscriberBacklogLimit = 2 });
+        var c = await Start("c", messaging: new MessagingOptions { SubscriberBacklogLimit = 2 });
+        await WaitConnected(a, b, c);
+        var atA = await a.OpenDictionaryAsync<string>("d");
+        var atB = await Open<string>(b, "d");
+        var atC = await Open<string>(c, "d");
+        foreach (var node in new[] { a, b, c })
+            await WaitForReplicas(node, "d", 2);
+
+        // Hold b's and c's channels from a (a callback subscriber that does not return stops its channel reading).
+        var gate = new TaskCompletionSource();
+        await b.Subscribe<int>("gate", async (_, _) => await gate.Task).Ready;
+        await c.Subscribe<int>("gate", async (_, _) => await gate.Task).Ready;
+        await AwaitConditionAsync(
+            () => (a.MessagingLayer.Routes.Current.Topic("gate")?.Groups.Sum(group => group.Count(candidate => !candidate.IsLocal)) ?? 0) == 2,
+            TestTimeouts.Default,
+            message: "a routes gate to b and c");
+        for (var i = 0; i < 4; i++)
+            await a.PublishAsync("gate", i);
+        await AwaitConditionAsync(() => b.Stats.SubscribersBehind >= 1 && c.Stats.SubscribersBehind >= 1, TestTimeouts.Default, message: "b's and c's channels from a held");
+
+        // a writes x (applied on a, queued for b and c, both copies written to the held channels), then closes.
+        await atA.SetAsync("x", "written by a");
+        await AwaitConditionAsync(
+            () => a.DescribePeers().Where(peer => peer.NodeId == b.Id || peer.NodeId == c.Id).All(peer => peer.QueuedBytes == 0),
+            TestTimeouts.Default,
+            message: "a's queues to b and c written");
+        await atA.DisposeAsync();
+
+        // c's channel to a fails: c's copy of x is lost with it, and b and c re-sync as a's departure makes them (one
+        // sends the other its state). b's copy of x is still in its held channel from a meanwhile.
+        var statesBefore = atB.Stats.StatesSent + atC.Stats.StatesSent;
+        ResetChannels(c, a);
+        await AwaitConditionAsync(() => atB.Stats.StatesSent + atC.Stats.StatesSent > statesBefore, TestTimeouts.Default, message: "b and c to re-sync");
+        Assert.False(atB.ContainsKey("x"));
+
+        // b's channel from a reads on: b gets x. b and c stay connected and open, both replicas of d.
+        gate.SetResult();
+        await WaitFor(atB, "x", "written by a");
+        await WaitConnected(a, b, c);
+
+        await AwaitConditionAsync(
+            () => atC.ContainsKey("x"),
+            TestTimeouts.Default,
+            message: $"c to hold x, as b does (b: {atB.Count} entries, c: {atC.Count}); b and c are connected open replicas and nothing more will ever re-sync them");
+    }
+
+    [Fact]
+    public async Task A_write_whose_writer_closed_must_reach_a_replica_that_lost_it_with_the_writers_announcement_when_their_channel_fails()
+    {
+        var a = await Start("a");
+        var b = await Start("b");
+        var c = await Start("c", messaging: new MessagingOptions { SubscriberBacklogLimit = 2 });
+        await WaitConnected(a, b, c);
+        var atB = await Open<string>(b, "d");
+        var atC = await Open<string>(c, "d");
+        await WaitForReplicas(b, "d", 1);
+        await WaitForReplicas(c, "d", 1);
+
+        // Hold c's channel from a (a callback subscriber that does not return stops its channel reading).
+        var gate = await HoldChannel(a, c);
+
+        // a opens d (c's answer to its pull is in the held channel: a opens after its timeout), writes x and closes.
+        // b gets x; c's copy, and a's announcement that it holds d, are in the held channel.
+        var atA = await a.OpenDictionaryAsync("d", new ReplicatedDictionaryOptions<string> { OpenTimeout = TimeSpan.FromSeconds(1) });
+        await atA.SetAsync("x", "written by a");
+        await WaitFor(atB, "x", "written by a");
+        await AwaitConditionAsync(() => a.DescribePeers().Single(peer => peer.NodeId == c.Id).QueuedBytes == 0, TestTimeouts.Default, message: "a's queue to c written");
+        await atA.DisposeAsync();
+
+        // c's channel to a fails: x is lost with it. b holds x and stays connected to c, both open replicas of d.
+        ResetChannels(c, a);
+        gate.SetResult();
+        await WaitConnected(a, b, c);
+
+        await AwaitConditionAsync(
+            () => atC.ContainsKey("x"),
+            TestTimeouts.Default,
+            message: $"c to hold x, as b does (b: {atB.Count} entries, c: {atC.Count}); a's replica never reached c's routes, so its lost channel re-synced nothing");
+    }
+
+    /// <summary>
+    /// ReplicationStats.StatesReceived: "Whole states received from another replica (counted at their final message)".
+    /// A state sent unasked at a departure is a whole state, sent (and counted in StatesSent) by one replica and merged by
+    /// the other: the receiver must count it too, or the two counters of a mesh never agree again after a departure.
+    /// </summary>
+    [Fact]
+    public async Task A_whole_state_sent_unasked_at_a_departure_must_be_counted_in_StatesReceived_by_the_replica_that_merged_it()
+    {
+        var (a, b, c) = await StartConnected("a", "b", "c");
+        var atA = await Open<string>(a, "d");
+        var atB = await Open<string>(b, "d");
+        var atC = await Open<string>(c, "d");
+        foreach (var node in new[] { a, b, c })
+            await WaitForReplicas(node, "d", 2);
+        await atA.SetAsync("k", "v");
+        await WaitFor(atB, "k", "v");
+
+        // Every pull of the opens answered: each replica pulled each other one as it opened or appeared, and was pulled.
+        await AwaitConditionAsync(
+            () => new[] { atA, atB, atC }.All(replica => replica.Stats.StatesSent == 2 && replica.Stats.StatesReceived == 2),
+            TestTimeouts.Default,
+            message: "every pull answered: two states sent and two received by each replica");
+        var (sentByA, receivedByB) = (atA.Stats.StatesSent, atB.Stats.StatesReceived);
+        var (sentByB, receivedByA) = (atB.Stats.StatesSent, atA.Stats.StatesReceived);
+
+        // c closes: a and b each send the other their state, unasked.
+        await atC.DisposeAsync();
+        await WaitForReplicas(a, "d", 1);
+        await WaitForReplicas(b, "d", 1);
+        await AwaitConditionAsync(
+            () => atA.Stats.StatesSent == sentByA + 1 && atB.Stats.StatesSent == sentByB + 1,
+            TestTimeouts.Default,
+            message: "a and b to send each other their state at c's departure");
+
+        // A delta queued after each state, on the same channel: once it is merged, so is the state before it.
+        await atA.SetAsync("after-a", "1");
+        await atB.SetAsync("after-b", "1");
+        await WaitFor(atB, "after-a", "1");
+        await WaitFor(atA, "after-b", "1");
+
+        Output!.WriteLine($"a: sent {atA.Stats.StatesSent}, received {atA.Stats.StatesReceived}; b: sent {atB.Stats.StatesSent}, received {atB.Stats.StatesReceived}");
+        Assert.True(
+            atB.Stats.StatesReceived == receivedByB + 1 && atA.Stats.StatesReceived == receivedByA + 1,
+            $"each replica merged the other's whole state, yet StatesReceived went from {receivedByB} to {atB.Stats.StatesReceived} on b and from {receivedByA} to {atA.Stats.StatesReceived} on a, while StatesSent rose by one on each");
     }
 }
