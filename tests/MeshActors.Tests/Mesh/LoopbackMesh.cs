@@ -124,6 +124,10 @@ public abstract class LoopbackMesh(ITestOutputHelper output) : TestKit(output), 
         }, TestTimeouts.Default, interval: TimeSpan.FromMilliseconds(100), message: $"{from.Self.Name}'s queue to {to.Self.Name} backed up and stalled");
     }
 
+    /// <summary>Waits until <paramref name="node"/> knows <paramref name="count"/> providers of <paramref name="service"/>, itself included.</summary>
+    protected Task WaitForProviders(MeshNode node, string service, int count) => AwaitConditionAsync(
+        () => node.MessagingLayer.Routes.Current.Service(service)?.Providers.Count == count, TestTimeouts.Default, message: $"{count} providers of {service}");
+
     /// <summary>Waits until <paramref name="node"/> routes the dictionary's topic to <paramref name="replicas"/> other nodes.</summary>
     protected Task WaitForReplicas(MeshNode node, string dictionary, int replicas) => AwaitConditionAsync(
         () => (node.MessagingLayer.Routes.Current.Topic("$dict/" + dictionary)?.Groups.Sum(group => group.Count(candidate => !candidate.IsLocal)) ?? 0) == replicas,

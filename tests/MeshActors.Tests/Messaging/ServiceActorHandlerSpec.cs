@@ -66,9 +66,6 @@ public sealed class ServiceActorHandlerSpec(ITestOutputHelper output) : Loopback
         Assert.IsType<ArgumentException>(failure.Cause);
     }
 
-    private Task WaitForProviders(MeshNode node, string service, int count) => AwaitConditionAsync(
-        () => node.MessagingLayer.Routes.Current.Service(service)?.Providers.Count == count, TestTimeouts.Default, message: $"{count} providers of {service}");
-
     private sealed class Ledger : ReceiveActor
     {
         public Ledger() => ReceiveAny(message => Sender.Tell(message));

@@ -163,9 +163,6 @@ public sealed class ServiceDeliverySpec(ITestOutputHelper output) : LoopbackMesh
         Assert.Equal([2], ran);
     }
 
-    private Task WaitForProviders(MeshNode node, string service, int count) => AwaitConditionAsync(
-        () => Routes(node).Service(service)?.Providers.Count == count, TestTimeouts.Default, message: $"{count} providers of {service}");
-
     private static RouteCandidate Provider(MeshNode node, string service, string id) => Routes(node).Service(service)!.Providers.Single(p => p.NodeId == id);
 
     private static long QueuedBytes(MeshNode node, MeshNode peer) => Peer(node, peer).QueuedBytes;

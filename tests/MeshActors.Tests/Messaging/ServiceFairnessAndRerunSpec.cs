@@ -113,9 +113,6 @@ public sealed class ServiceFairnessAndRerunSpec(ITestOutputHelper output) : Loop
         await AwaitConditionAsync(() => provider.Messaging.Inbound.Count == 0, TestTimeouts.Default, message: "the provider to let the request go");
     }
 
-    private Task WaitForProviders(MeshNode node, string service, int count) => AwaitConditionAsync(
-        () => node.MessagingLayer.Routes.Current.Service(service)?.Providers.Count == count, TestTimeouts.Default, message: $"{count} providers of {service}");
-
     private static RouteCandidate Provider(MeshNode node, string service, string id) =>
         node.MessagingLayer.Routes.Current.Service(service)!.Providers.Single(p => p.NodeId == id);
 

@@ -164,7 +164,4 @@ public sealed class ServiceTimeoutAndCancelSpec(ITestOutputHelper output) : Loop
             // At the cap: nothing more of this size fits.
         }
     }
-
-    private Task WaitForProviders(MeshNode node, string service, int count) => AwaitConditionAsync(
-        () => node.MessagingLayer.Routes.Current.Service(service)?.Providers.Count == count, TestTimeouts.Default, message: $"{count} providers of {service}");
 }
