@@ -55,6 +55,11 @@ internal sealed partial class MeshMessaging : IPeerEnvelopeHandler
         return default;
     }
 
+    // The answers of one read go to their callers together (AnswerBatch).
+    public void OnReadStarting() => AnswerBatch.Gather();
+
+    public void OnReadEnded() => AnswerBatch.Dispatch();
+
     public bool IsAwaited(string nodeId, Envelope.Req req) => Correlator.IsAwaited(nodeId, req.Id);
 
     public Task OnPeerLeavingAsync(IPeer peer, CancellationToken cancellationToken)

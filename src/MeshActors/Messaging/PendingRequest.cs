@@ -3,8 +3,12 @@ using MeshActors.Protocol;
 namespace MeshActors.Messaging;
 
 /// <summary>A request this node sent and waits for: completes with the provider's <c>res</c> or <c>err</c>, or fails when the provider goes away.</summary>
-internal sealed class PendingRequest(long id, string service, RouteCandidate target)
-    : TaskCompletionSource<Envelope>(TaskCreationOptions.RunContinuationsAsynchronously) // never run the caller's code on a read loop
+/// <remarks>
+/// Its caller's code runs on where the task completes, so it is completed only on a thread of the pool that has nothing
+/// else to do: answers through <see cref="AnswerBatch"/>, failures and cancellations in a work item of their own;
+/// never on a read loop, an actor's thread or a timer's.
+/// </remarks>
+internal sealed class PendingRequest(long id, string service, RouteCandidate target) : TaskCompletionSource<Envelope>
 {
     public long Id { get; } = id;
 
@@ -15,5 +19,12 @@ internal sealed class PendingRequest(long id, string service, RouteCandidate tar
     /// <summary>Cancels the wait, for <paramref name="token"/>, when <paramref name="token"/> fires; dispose the registration once the wait is over.</summary>
     /// <remarks>What <c>Task.WaitAsync(token)</c> did, without a second task per request. The request stays registered: the caller abandons it.</remarks>
     public CancellationTokenRegistration CancelWith(CancellationToken token) =>
-        token.UnsafeRegister(static (state, token) => ((PendingRequest)state!).TrySetCanceled(token), this);
+        token.UnsafeRegister(static (state, token) => ((PendingRequest)state!).Cancel(token), this);
+
+    /// <summary>Fails the wait with <paramref name="reason"/>, in a work item of the pool.</summary>
+    public void Fail(Exception reason) =>
+        ThreadPool.UnsafeQueueUserWorkItem(static s => s.Pending.TrySetException(s.Reason), (Pending: this, Reason: reason), preferLocal: false);
+
+    private void Cancel(CancellationToken token) =>
+        ThreadPool.UnsafeQueueUserWorkItem(static s => s.Pending.TrySetCanceled(s.Token), (Pending: this, Token: token), preferLocal: false);
 }

@@ -33,7 +33,7 @@ internal sealed class RequestCorrelator(MessagingStats stats)
     public void Complete(string nodeId, long id, Envelope answer)
     {
         if (_pending.TryGetValue(id, out var pending) && pending.Target.NodeId == nodeId && Remove(pending))
-            pending.TrySetResult(answer);
+            AnswerBatch.Settle(pending, answer);
         else
             stats.OnUnmatchedAnswer(); // timed out or cancelled meanwhile, or a peer answering what it was not asked
     }
@@ -54,7 +54,7 @@ internal sealed class RequestCorrelator(MessagingStats stats)
         {
             if (pending.Target.NodeId == nodeId && Remove(pending))
             {
-                pending.TrySetException(new PeerUnavailableException(
+                pending.Fail(new PeerUnavailableException(
                     nodeId, $"its channel closed while request {pending.Id} to service '{pending.Service}' was in flight", reason));
             }
         }

@@ -18,6 +18,16 @@ internal interface IPeerEnvelopeHandler
     /// </returns>
     ValueTask OnEnvelope(IPeer peer, Envelope envelope);
 
+    /// <summary>A read loop is about to hand over the envelopes of one read, on this thread, through <see cref="OnEnvelope"/>.</summary>
+    void OnReadStarting()
+    {
+    }
+
+    /// <summary>The read loop handed over every envelope of the read that <see cref="OnReadStarting"/> began: what they brought can go on, together.</summary>
+    void OnReadEnded()
+    {
+    }
+
     /// <summary>
     /// Asked before <paramref name="req"/>, queued for <paramref name="nodeId"/>, is written, and when its sender waits for
     /// room: false when this node no longer waits for the answer (its caller timed out or cancelled, or was failed when

@@ -154,6 +154,7 @@ internal sealed partial class PeerChannel
     private void ReadFrames(ref ReadOnlySequence<byte> buffer, bool completed)
     {
         long frames = 0, bytes = 0;
+        _settings.Handler.OnReadStarting();
         try
         {
             var maxFrameSize = _settings.Protocol.MaxFrameSize;
@@ -204,6 +205,7 @@ internal sealed partial class PeerChannel
         }
         finally
         {
+            _settings.Handler.OnReadEnded();
             if (frames != 0)
             {
                 (_link?.Stats ?? _settings.Totals).OnReceived(frames, bytes);
