@@ -26,7 +26,7 @@ internal sealed class AnswerBatch : IThreadPoolWorkItem
     private int _next;
     private int _runnerQueued;
 
-    /// <summary>Answers settled on this thread wait for <see cref="Dispatch"/> from now on: a read loop calls both around one read.</summary>
+    /// <summary>Answers completed on this thread wait for <see cref="Dispatch"/> from now on: a read loop calls both around one read.</summary>
     public static void Gather() => t_gathering = true;
 
     /// <summary>Hands the answers gathered on this thread since <see cref="Gather"/> to the pool, in one work item.</summary>
@@ -40,8 +40,8 @@ internal sealed class AnswerBatch : IThreadPoolWorkItem
         ThreadPool.UnsafeQueueUserWorkItem(batch, preferLocal: true);
     }
 
-    /// <summary>Settles <paramref name="pending"/> with <paramref name="answer"/>: with the others of this read when a read loop gathers them, else in a work item of its own.</summary>
-    public static void Settle(PendingRequest pending, Envelope answer)
+    /// <summary>Completes <paramref name="pending"/>, settled with <paramref name="answer"/>: with the others of this read when a read loop gathers them, else in a work item of its own.</summary>
+    public static void Complete(PendingRequest pending, Envelope answer)
     {
         if (t_gathering)
             (t_batch ??= new AnswerBatch()).Add(pending, answer);
@@ -64,7 +64,7 @@ internal sealed class AnswerBatch : IThreadPoolWorkItem
             var next = Interlocked.Increment(ref _next) - 1;
             if (next >= _count)
                 return;
-            if (next < _count - 1 && Interlocked.Exchange(ref _runnerQueued, 1) == 0)
+            if (next < _count - 1 && Volatile.Read(ref _runnerQueued) == 0 && Interlocked.Exchange(ref _runnerQueued, 1) == 0)
                 ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: true);
             var (pending, answer) = _answers[next];
             _answers[next] = default;

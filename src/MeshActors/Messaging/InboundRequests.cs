@@ -124,7 +124,8 @@ internal sealed class InboundRequests(Action<InboundRequest> expired)
 
     private void SweepSoon()
     {
-        if (Interlocked.CompareExchange(ref _sweeping, 1, 0) != 0)
+        // Read first: while a sweep is due (nearly always, under load), every request leaves the flag's line shared.
+        if (Volatile.Read(ref _sweeping) != 0 || Interlocked.CompareExchange(ref _sweeping, 1, 0) != 0)
             return;
         _sweep ??= TimeProvider.System.CreateTimer(static state => ((InboundRequests)state!).Sweep(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _sweep.Change(SweepInterval, Timeout.InfiniteTimeSpan);

@@ -33,7 +33,7 @@ internal sealed class RequestCorrelator(MessagingStats stats)
     public void Complete(string nodeId, long id, Envelope answer)
     {
         if (_pending.TryGetValue(id, out var pending) && pending.Target.NodeId == nodeId && Remove(pending))
-            AnswerBatch.Settle(pending, answer);
+            pending.Answer(answer);
         else
             stats.OnUnmatchedAnswer(); // timed out or cancelled meanwhile, or a peer answering what it was not asked
     }

@@ -24,8 +24,8 @@ public sealed class AnswerDeliverySpec(ITestOutputHelper output) : LoopbackMesh(
         }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
         AnswerBatch.Gather();
-        AnswerBatch.Settle(blocking, Answer(1));
-        AnswerBatch.Settle(waiting, Answer(2));
+        blocking.Answer(Answer(1));
+        waiting.Answer(Answer(2));
         AnswerBatch.Dispatch();
         try
         {
@@ -46,7 +46,7 @@ public sealed class AnswerDeliverySpec(ITestOutputHelper output) : LoopbackMesh(
         using var settled = new ManualResetEventSlim();
         var caller = RunsAfter(pending, settled);
 
-        AnswerBatch.Settle(pending, Answer(1));
+        pending.Answer(Answer(1));
         settled.Set();
 
         Assert.True(await caller.WithTimeout(), "the caller's code ran inside the call that settled it");
