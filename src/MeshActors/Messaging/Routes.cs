@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 
 namespace MeshActors.Messaging;
 
@@ -30,6 +31,9 @@ internal sealed class Routes
         Interlocked.Exchange(ref _changed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
     }
 
+    // On to the pool, whatever context the thread has (Task.Yield would post to a canceller's UI context).
+    private static ConfiguredTaskAwaitable OffThisThread() => Task.CompletedTask.ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
+
     /// <summary>True once <paramref name="condition"/> holds for the current table; false when <paramref name="timeout"/> (<see cref="Timeout.InfiniteTimeSpan"/>: none) passes first.</summary>
     /// <exception cref="InvalidOperationException">The routes were closed: the node stopped.</exception>
     public async Task<bool> WaitAsync(Func<RoutingTable, bool> condition, TimeSpan timeout, CancellationToken cancellationToken)
@@ -45,13 +49,21 @@ internal sealed class Routes
             var remaining = timeout == Timeout.InfiniteTimeSpan ? timeout : timeout - Stopwatch.GetElapsedTime(started);
             if (remaining <= TimeSpan.Zero && remaining != Timeout.InfiniteTimeSpan)
                 return false;
+            // A timeout or a cancellation ends the wait on the timer's or the canceller's thread: the waiter goes on from
+            // the pool, or its caller's code would run there, inside the canceller's Cancel().
             try
             {
                 await changed.WaitAsync(remaining, cancellationToken).ConfigureAwait(false);
             }
             catch (TimeoutException)
             {
+                await OffThisThread();
                 return condition(Current);
+            }
+            catch (OperationCanceledException)
+            {
+                await OffThisThread();
+                throw;
             }
         }
     }

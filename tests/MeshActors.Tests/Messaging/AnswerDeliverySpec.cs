@@ -72,6 +72,23 @@ public sealed class AnswerDeliverySpec(ITestOutputHelper output) : LoopbackMesh(
     }
 
     [Fact]
+    public async Task A_caller_waiting_for_a_provider_must_not_run_on_the_thread_that_cancels_it()
+    {
+        var node = await Start("lonely");
+        using var cancel = new CancellationTokenSource();
+        using var settled = new ManualResetEventSlim();
+        var call = node.RequestAsync<int, int>("nobody", 1, new RequestOptions { WaitForProvider = TestTimeouts.Long }, cancel.Token);
+        var caller = call.ContinueWith(
+            _ => settled.Wait(TestTimeouts.Default), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+
+        cancel.Cancel(); // its callbacks run here, on this thread
+        settled.Set();
+
+        Assert.True(await caller.WithTimeout(), "the caller's code ran inside the cancellation");
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
+    }
+
+    [Fact]
     public async Task A_caller_blocking_after_its_answer_must_not_stop_the_channel_from_reading_the_next_answers()
     {
         var (client, server) = await StartConnected("client", "server");
