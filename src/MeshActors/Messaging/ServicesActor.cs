@@ -34,7 +34,8 @@ internal sealed class ServicesActor : ReceiveActor
         Receive<Terminated>(OnTerminated);
         Receive<DeadLetter>(dead =>
         {
-            if (dead.Message is InboundRequest request)
+            // The event stream is the actor system's, which other nodes may share: only this node's service actors are its own.
+            if (dead.Message is InboundRequest request && Self.Path.Equals(dead.Recipient.Path.Parent))
                 _messaging.Unavailable(request);
         });
     }
