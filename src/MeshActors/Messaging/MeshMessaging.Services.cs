@@ -101,7 +101,8 @@ internal sealed partial class MeshMessaging
                     // The provider's channel dropped as the request was queued, maybe after the drop failed what was in
                     // flight (the routes lose the provider a moment later): it ends now, as a request in flight at a drop
                     // does, not at its timeout. It may have been written first, so only an idempotent one goes elsewhere.
-                    if (target.Peer is { IsConnected: false } && !pending.IsSettled)
+                    // Taken off the table first, as an answer or a failure takes it: one read meanwhile is the caller's.
+                    if (target.Peer is { IsConnected: false } && Correlator.Remove(pending))
                         throw new PeerUnavailableException(target.NodeId, "its channel closed as the request was queued");
                     using (pending.CancelWith(deadline.Token))
                         answer = await pending.Task.ConfigureAwait(false);

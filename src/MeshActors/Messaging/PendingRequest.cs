@@ -19,9 +19,6 @@ internal sealed class PendingRequest(long id, string service, RouteCandidate tar
 
     public RouteCandidate Target { get; } = target;
 
-    /// <summary>True once its outcome is decided, though its task may complete a moment later.</summary>
-    public bool IsSettled => Volatile.Read(ref _settled) != 0;
-
     /// <summary>Cancels the wait, for <paramref name="token"/>, when <paramref name="token"/> fires; dispose the registration once the wait is over.</summary>
     /// <remarks>What <c>Task.WaitAsync(token)</c> did, without a second task per request. The request stays registered: the caller abandons it.</remarks>
     public CancellationTokenRegistration CancelWith(CancellationToken token) =>
