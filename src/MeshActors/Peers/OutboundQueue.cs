@@ -187,8 +187,11 @@ internal sealed class OutboundQueue(long capBytes, int backpressureEnvelopes, lo
         }
     }
 
-    /// <summary>Drops (and counts) what is queued, for a peer that will never read it (it restarted); returns how many.</summary>
-    public long DropQueued() => DropAll();
+    /// <summary>
+    /// Drops (and counts) what is queued, for a peer that will never read it (it restarted); returns how many.
+    /// <paramref name="unsent"/> hears of each request among them.
+    /// </summary>
+    public long DropQueued(Action<Envelope.Req> unsent) => DropAll(unsent);
 
     /// <summary>Wakes whoever waits for room or for the queue to empty, to look again at what they wait for: a sender whose envelope is not wanted any more stops waiting.</summary>
     public void Wake()
@@ -252,13 +255,15 @@ internal sealed class OutboundQueue(long capBytes, int backpressureEnvelopes, lo
         return true;
     }
 
-    private long DropAll()
+    private long DropAll(Action<Envelope.Req>? unsent = null)
     {
         long dropped = 0, bytes = 0;
         while (_items.TryDequeue(out var envelope))
         {
             dropped++;
             bytes += SizeOf(envelope);
+            if (envelope is Envelope.Req req)
+                unsent?.Invoke(req);
         }
 
         Interlocked.Add(ref _envelopes, -(int)dropped);

@@ -277,9 +277,15 @@ internal sealed partial class PeerManagerActor
         }
 
         // The handler first: answers to the old run still waiting for room give up, and cannot slip into the queue once
-        // it is emptied of what the old run would have read.
+        // it is emptied of what the old run would have read. A request queued meanwhile, after the failures, was never
+        // sent: its caller hears so (unavailable: another provider may run it), not its timeout.
         Notify(() => _handler.OnPeerDisconnected(link, new PeerClosedException("the peer restarted")));
-        PeerLog.PeerRestarted(_logger, link.NodeId, entry.ToString(), link.Queue.DropQueued());
+        var dropped = link.Queue.DropQueued(req =>
+        {
+            if (_handler.IsAwaited(link.NodeId, req))
+                Notify(() => _ = _handler.OnEnvelope(link, new Envelope.Err(ErrorCodes.Unavailable, $"Node {link.NodeId} restarted before request {req.Id} was sent.") { Id = req.Id }));
+        });
+        PeerLog.PeerRestarted(_logger, link.NodeId, entry.ToString(), dropped);
         link.Queue.Wake();
     }
 

@@ -39,6 +39,27 @@ public sealed class PeerRestartSpec(ITestOutputHelper output) : TestKit(output),
     }
 
     [Fact]
+    public async Task A_request_queued_as_a_restarted_peers_old_requests_fail_must_be_answered_unavailable_not_left_to_its_timeout()
+    {
+        await using var node = await TestNode.StartAsync(Log, "node", LongLiveness);
+        var probe = CreateTestProbe();
+        node.Report(probe.Ref);
+        var address = node.Address;
+        await using var old = await HandDrivenChannel.DialAsync(address, sessionId: null);
+        await old.HandshakeAsync("restarting-node", incarnation: "first-run");
+        await probe.FishForMessageAsync<RecordingHandler.Connected>(_ => true, TestTimeouts.Default);
+
+        // A caller queues a request for the peer just as the restart fails what was in flight to its old run: its queue
+        // is emptied next, of what the old run would have read.
+        node.Handler.Disconnecting = peer => peer.TrySend(new Envelope.Req(77, "svc", "1"u8.ToArray()));
+        await using var restarted = await HandDrivenChannel.DialAsync(address, sessionId: "0");
+        await restarted.HandshakeAsync("restarting-node", incarnation: "second-run");
+
+        var answer = await probe.FishForMessageAsync<RecordingHandler.Received>(received => received.Envelope is Envelope.Err { Id: 77 }, TestTimeouts.Default);
+        Assert.Equal(ErrorCodes.Unavailable, ((Envelope.Err)answer.Envelope).Code);
+    }
+
+    [Fact]
     public async Task A_peer_back_on_a_new_channel_must_have_its_request_ids_taken_afresh_while_its_old_channels_requests_still_run()
     {
         await using var node = await StartNodeAsync();

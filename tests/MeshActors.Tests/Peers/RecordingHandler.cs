@@ -67,7 +67,14 @@ internal sealed class RecordingHandler : IPeerEnvelopeHandler
         return Task.CompletedTask;
     }
 
-    public void OnPeerDisconnected(IPeer peer, Exception? reason) => Probe?.Tell(new Disconnected(peer, reason), ActorRefs.NoSender);
+    /// <summary>Called as a peer's channel goes, before the probe hears of it.</summary>
+    public Action<IPeer>? Disconnecting { get; set; }
+
+    public void OnPeerDisconnected(IPeer peer, Exception? reason)
+    {
+        Disconnecting?.Invoke(peer);
+        Probe?.Tell(new Disconnected(peer, reason), ActorRefs.NoSender);
+    }
 
     /// <summary>The sequence number of a pub made by <see cref="Pub"/>; -1 for anything else.</summary>
     public static long ReadN(ReadOnlySpan<byte> data) =>
