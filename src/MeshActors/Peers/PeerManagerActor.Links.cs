@@ -276,17 +276,21 @@ internal sealed partial class PeerManagerActor
             Context.Stop(old.Actor); // its PostStop aborts the channel: a reset
         }
 
-        // The handler first: answers to the old run still waiting for room give up, and cannot slip into the queue once
-        // it is emptied of what the old run would have read. A request queued meanwhile, after the failures, was never
-        // sent: its caller hears so (unavailable: another provider may run it), not its timeout.
+        // What was queued is dropped first: its requests were never sent, so their callers hear so (unavailable: another
+        // provider may run them, idempotent or not). Then the handler fails what was written, in flight to the old run.
+        // Then the queue is emptied once more: of answers to the old run that were waiting for room (the handler made
+        // them give up) and of requests queued meanwhile.
+        var dropped = link.Queue.DropQueued(req => AnswerUnsent(link, req));
         Notify(() => _handler.OnPeerDisconnected(link, new PeerClosedException("the peer restarted")));
-        var dropped = link.Queue.DropQueued(req =>
-        {
-            if (_handler.IsAwaited(link.NodeId, req))
-                Notify(() => _ = _handler.OnEnvelope(link, new Envelope.Err(ErrorCodes.Unavailable, $"Node {link.NodeId} restarted before request {req.Id} was sent.") { Id = req.Id }));
-        });
+        dropped += link.Queue.DropQueued(req => AnswerUnsent(link, req));
         PeerLog.PeerRestarted(_logger, link.NodeId, entry.ToString(), dropped);
         link.Queue.Wake();
+    }
+
+    private void AnswerUnsent(PeerLink link, Envelope.Req req)
+    {
+        if (_handler.IsAwaited(link.NodeId, req))
+            Notify(() => _ = _handler.OnEnvelope(link, new Envelope.Err(ErrorCodes.Unavailable, $"Node {link.NodeId} restarted before request {req.Id} was sent.") { Id = req.Id }));
     }
 
     private void OnKeptChannelOverdue(string nodeId)

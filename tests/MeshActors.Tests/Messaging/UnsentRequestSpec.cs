@@ -1,0 +1,83 @@
+using System.Net;
+using MeshActors.Messaging;
+using MeshActors.Peers;
+using MeshActors.Protocol;
+using MeshActors.Tests.Mesh;
+using MeshActors.Tests.Peers;
+using Xunit.Abstractions;
+
+namespace MeshActors.Tests.Messaging;
+
+using MeshActors.TestKit;
+
+/// <summary>
+/// Requests that a provider provably never got (docs/messaging.md, Errors and Guarantees): they go to another
+/// provider, idempotent or not, instead of failing as if they had been in flight.
+/// </summary>
+public sealed class UnsentRequestSpec(ITestOutputHelper output) : LoopbackMesh(output)
+{
+    /// <summary>
+    /// docs/messaging.md, Errors: when the provider restarted, "one still waiting for room in the provider's queue, or
+    /// queued as the restart was noticed, was never sent, and goes to another provider"; docs/protocol.md 7.4: what was
+    /// queued for the old run is dropped. A request that sits in the queue to a provider whose old run stopped reading
+    /// (its channel half-open) is dropped with that queue when the new run's hello arrives: it was never written, so
+    /// its caller must get another provider's answer, not a <see cref="PeerUnavailableException"/> for a request "in flight".
+    /// </summary>
+    [Fact]
+    public async Task A_request_still_queued_for_a_provider_that_restarted_must_go_to_another_provider()
+    {
+        var client = await Start(
+            "client",
+            messaging: new MessagingOptions { ServiceBalancer = new PreferNode("hand") }, // the hand-driven provider first
+            // The old run reads nothing for a while; a request may be queued behind 16 MB without waiting for room.
+            peers: new PeerOptions { LivenessTimeout = TimeSpan.FromMinutes(1), BackpressureBytes = 32 * 1024 * 1024 });
+        var backup = await Start("backup");
+        await backup.AddService<int, int>("work", (x, _, _) => new ValueTask<int>(x * 10)).Ready;
+        await WaitConnected(client, backup);
+
+        var providerId = "hand-" + Guid.NewGuid().ToString("N");
+        var address = new DnsEndPoint(client.Self.Host, client.Self.Port);
+        await using var oldRun = await HandDrivenChannel.DialAsync(address);
+        await oldRun.HandshakeAsync(providerId, incarnation: "first-run");
+        await oldRun.WriteAsync(new Envelope.Interest(1, ["stuck"], ["work"]));
+        await WaitForProviders(client, "work", 2);
+
+        // The old run stops reading: what the client queues for it stays queued (below the backpressure threshold, so a
+        // request is queued at once rather than waiting for room).
+        var payload = new byte[64 * 1024];
+        while (Queue(client, providerId).QueuedBytes < 16 * 1024 * 1024)
+            await client.PublishAsync("stuck", payload).WithTimeout();
+        long sent = -1;
+        await AwaitConditionAsync(
+            () =>
+            {
+                var now = Queue(client, providerId).Stats.BytesSent;
+                var stalled = now == sent;
+                sent = now;
+                return stalled && Queue(client, providerId).QueuedBytes > 0;
+            },
+            TestTimeouts.Default,
+            interval: TimeSpan.FromMilliseconds(200),
+            message: "the client's channel to the old run to stall");
+        var before = Queue(client, providerId).QueuedBytes;
+
+        var call = client.RequestAsync<int, int>("work", 3, new RequestOptions { Timeout = TestTimeouts.Long });
+        await AwaitConditionAsync(
+            () => Queue(client, providerId) is { WaitingSenders: 0 } peer && peer.QueuedBytes > before,
+            TestTimeouts.Default,
+            message: "the request to be queued behind the stalled messages");
+        Assert.False(call.IsCompleted);
+        Assert.True(Queue(client, providerId).QueuedBytes > before, "the request is still queued as the provider restarts");
+
+        // The provider restarts with its node id: its new run's hello names another incarnation.
+        await using var newRun = await HandDrivenChannel.DialAsync(address, sessionId: "0");
+        await newRun.HandshakeAsync(providerId, incarnation: "second-run");
+
+        var outcome = await Record.ExceptionAsync(async () => Assert.Equal(30, await call.WithTimeout()));
+        Assert.True(
+            outcome is null,
+            $"the request, dropped unsent from the restarted provider's queue, ended with {outcome?.GetType().Name}: {outcome?.Message}");
+    }
+
+    private static PeerInfo Queue(MeshNode node, string peerId) => node.DescribePeers().Single(peer => peer.NodeId == peerId);
+}
