@@ -15,8 +15,9 @@ internal sealed partial class MeshMessaging : IPeerEnvelopeHandler
     // actor a moment later, and a handler answering a message's sender must not lose that race.
     private readonly ConcurrentDictionary<string, IPeer> _connected = new(StringComparer.Ordinal);
 
-    /// <summary>The connected node with this id or name: from the routes, or by id from the peer layer's report when the routes do not know it yet.</summary>
-    public IPeer? ConnectedPeer(string node) => Routes.Current.Peer(node) ?? _connected.GetValueOrDefault(node);
+    /// <summary>The connected node with this id or name: from the routes, or from the peer layer's report when the routes do not know it yet.</summary>
+    public IPeer? ConnectedPeer(string node) =>
+        Routes.Current.Peer(node) ?? _connected.GetValueOrDefault(node) ?? _connected.Values.FirstOrDefault(peer => peer.Name == node);
 
     public void OnPeerConnected(IPeer peer)
     {

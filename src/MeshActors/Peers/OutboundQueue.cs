@@ -151,6 +151,9 @@ internal sealed class OutboundQueue(long capBytes, int backpressureEnvelopes, lo
     /// <summary>True when there is something to take.</summary>
     public bool HasItems => !_items.IsEmpty;
 
+    /// <summary>The requests queued now, none of them taken by a channel yet: no peer has seen them.</summary>
+    public IEnumerable<Envelope.Req> QueuedRequests => _items.OfType<Envelope.Req>();
+
     /// <summary>Consumer side: takes the next envelope; call <see cref="Release"/> with the count and sizes of what was taken, once per batch.</summary>
     public bool TryDequeue(out Envelope envelope) => _items.TryDequeue(out envelope!);
 

@@ -280,17 +280,17 @@ internal sealed partial class PeerManagerActor
         // provider may run them, idempotent or not). Then the handler fails what was written, in flight to the old run.
         // Then the queue is emptied once more: of answers to the old run that were waiting for room (the handler made
         // them give up) and of requests queued meanwhile.
-        var dropped = link.Queue.DropQueued(req => AnswerUnsent(link, req));
+        var dropped = link.Queue.DropQueued(req => AnswerUnsent(link, req, "restarted"));
         Notify(() => _handler.OnPeerDisconnected(link, new PeerClosedException("the peer restarted")));
-        dropped += link.Queue.DropQueued(req => AnswerUnsent(link, req));
+        dropped += link.Queue.DropQueued(req => AnswerUnsent(link, req, "restarted"));
         PeerLog.PeerRestarted(_logger, link.NodeId, entry.ToString(), dropped);
         link.Queue.Wake();
     }
 
-    private void AnswerUnsent(PeerLink link, Envelope.Req req)
+    private void AnswerUnsent(PeerLink link, Envelope.Req req, string what)
     {
         if (_handler.IsAwaited(link.NodeId, req))
-            Notify(() => _ = _handler.OnEnvelope(link, new Envelope.Err(ErrorCodes.Unavailable, $"Node {link.NodeId} restarted before request {req.Id} was sent.") { Id = req.Id }));
+            Notify(() => _ = _handler.OnEnvelope(link, new Envelope.Err(ErrorCodes.Unavailable, $"Node {link.NodeId} {what} before request {req.Id} was sent.") { Id = req.Id }));
     }
 
     private void OnKeptChannelOverdue(string nodeId)
@@ -313,6 +313,10 @@ internal sealed partial class PeerManagerActor
     {
         link.OnDetached();
         PeerLog.Disconnected(_logger, link.Name, link.NodeId, end.Reason);
+        // What the queue still holds no channel took: its requests were never sent, so their callers hear so first
+        // (unavailable: another provider may run them), and the handler then fails what was written.
+        foreach (var req in link.Queue.QueuedRequests)
+            AnswerUnsent(link, req, "lost its channel");
         Notify(() => _handler.OnPeerDisconnected(link, end.Error));
         // After the handler failed the requests to the peer: a sender waiting for room for one of them gives up, and
         // whoever waits for the queue to be sent stops waiting.

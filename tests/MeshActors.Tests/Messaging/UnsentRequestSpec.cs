@@ -26,6 +26,30 @@ public sealed class UnsentRequestSpec(ITestOutputHelper output) : LoopbackMesh(o
     [Fact]
     public async Task A_request_still_queued_for_a_provider_that_restarted_must_go_to_another_provider()
     {
+        var (call, address, providerId, oldRun) = await RequestQueuedBehindStalledProvider();
+        await using var _ = oldRun;
+
+        // The provider restarts with its node id: its new run's hello names another incarnation.
+        await using var newRun = await HandDrivenChannel.DialAsync(address, sessionId: "0");
+        await newRun.HandshakeAsync(providerId, incarnation: "second-run");
+
+        await AssertAnsweredByBackup(call, "dropped unsent from the restarted provider's queue");
+    }
+
+    [Fact]
+    public async Task A_request_still_queued_for_a_provider_whose_channel_is_lost_must_go_to_another_provider()
+    {
+        var (call, _, _, oldRun) = await RequestQueuedBehindStalledProvider();
+
+        await oldRun.DisposeAsync(); // the provider's channel is lost, the request still in the client's queue to it
+
+        await AssertAnsweredByBackup(call, "still queued, unsent, when the provider's channel was lost");
+    }
+
+    // A non-idempotent request queued (not waiting for room) for a hand-driven provider that stopped reading, behind
+    // 16 MB of messages; a real backup provider answers x * 10.
+    private async Task<(Task<int> Call, DnsEndPoint Address, string ProviderId, HandDrivenChannel OldRun)> RequestQueuedBehindStalledProvider()
+    {
         var client = await Start(
             "client",
             messaging: new MessagingOptions { ServiceBalancer = new PreferNode("hand") }, // the hand-driven provider first
@@ -37,7 +61,7 @@ public sealed class UnsentRequestSpec(ITestOutputHelper output) : LoopbackMesh(o
 
         var providerId = "hand-" + Guid.NewGuid().ToString("N");
         var address = new DnsEndPoint(client.Self.Host, client.Self.Port);
-        await using var oldRun = await HandDrivenChannel.DialAsync(address);
+        var oldRun = await HandDrivenChannel.DialAsync(address);
         await oldRun.HandshakeAsync(providerId, incarnation: "first-run");
         await oldRun.WriteAsync(new Envelope.Interest(1, ["stuck"], ["work"]));
         await WaitForProviders(client, "work", 2);
@@ -67,16 +91,13 @@ public sealed class UnsentRequestSpec(ITestOutputHelper output) : LoopbackMesh(o
             TestTimeouts.Default,
             message: "the request to be queued behind the stalled messages");
         Assert.False(call.IsCompleted);
-        Assert.True(Queue(client, providerId).QueuedBytes > before, "the request is still queued as the provider restarts");
+        return (call, address, providerId, oldRun);
+    }
 
-        // The provider restarts with its node id: its new run's hello names another incarnation.
-        await using var newRun = await HandDrivenChannel.DialAsync(address, sessionId: "0");
-        await newRun.HandshakeAsync(providerId, incarnation: "second-run");
-
+    private static async Task AssertAnsweredByBackup(Task<int> call, string what)
+    {
         var outcome = await Record.ExceptionAsync(async () => Assert.Equal(30, await call.WithTimeout()));
-        Assert.True(
-            outcome is null,
-            $"the request, dropped unsent from the restarted provider's queue, ended with {outcome?.GetType().Name}: {outcome?.Message}");
+        Assert.True(outcome is null, $"the request, {what}, ended with {outcome?.GetType().Name}: {outcome?.Message}");
     }
 
     private static PeerInfo Queue(MeshNode node, string peerId) => node.DescribePeers().Single(peer => peer.NodeId == peerId);
