@@ -229,9 +229,11 @@ public sealed class DataPlaneSpec(ITestOutputHelper output) : TestKit(output)
         var fromB = a.Handler.From(b.Id);
         await AwaitConditionAsync(() => fromA.Count >= count && fromB.Count >= count, TestTimeouts.Long);
         // Under load the second channel may finish its handshake only after everything went over the first: wait for
-        // both nodes to have met it and retired it.
+        // the duplicate to be met and retired. A node whose own channel the other retired before its second handshake
+        // was done never held two at once, and has nothing to retire: at least one of them meets it, neither twice.
         await AwaitConditionAsync(
-            () => a.Log.Count(4004) == 1 && b.Log.Count(4004) == 1 && a.Directory.ChannelCount == 1 && b.Directory.ChannelCount == 1,
+            () => a.Log.Count(4004) + b.Log.Count(4004) is 1 or 2 && a.Log.Count(4004) <= 1 && b.Log.Count(4004) <= 1
+                && a.Directory.ChannelCount == 1 && b.Directory.ChannelCount == 1,
             TestTimeouts.Default,
             message: "both nodes to retire the duplicate channel");
         // Messages that went out on the retired channel may interleave with the first ones on the kept channel.
