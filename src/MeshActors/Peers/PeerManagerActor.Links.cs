@@ -290,7 +290,7 @@ internal sealed partial class PeerManagerActor
     private void AnswerUnsent(PeerLink link, Envelope.Req req, string what)
     {
         if (_handler.IsAwaited(link.NodeId, req))
-            Notify(() => _ = _handler.OnEnvelope(link, new Envelope.Err(ErrorCodes.Unavailable, $"Node {link.NodeId} {what} before request {req.Id} was sent.") { Id = req.Id }));
+            Notify(() => _ = _handler.OnEnvelope(link, new Envelope.Err(ErrorCodes.Unavailable, $"Request {req.Id} was never sent: node {link.NodeId} {what}.") { Id = req.Id }));
     }
 
     private void OnKeptChannelOverdue(string nodeId)
@@ -338,6 +338,19 @@ internal sealed partial class PeerManagerActor
         foreach (var peer in _directory.Peers)
         {
             var link = (PeerLink)peer;
+            if (link.IsConnected)
+            {
+                // Still connected with no channel: the channel the peer kept was awaited. What was queued for it was
+                // never sent, and what was written will not be answered: their callers hear so now, not at their timeout.
+                if (link.Channels.Count == 0)
+                {
+                    foreach (var req in link.Queue.QueuedRequests)
+                        AnswerUnsent(link, req, "was awaited on another channel as this node stopped");
+                }
+
+                Notify(() => _handler.OnPeerDisconnected(link, new PeerClosedException(reason)));
+            }
+
             link.Queue.Close(reason);
             _directory.Remove(link);
             link.OnDetached();

@@ -46,6 +46,47 @@ public sealed class UnsentRequestSpec(ITestOutputHelper output) : LoopbackMesh(o
         await AssertAnsweredByBackup(call, "still queued, unsent, when the provider's channel was lost");
     }
 
+    /// <summary>
+    /// docs/protocol.md 7.4: a peer that retires its channel as a duplicate keeps another, whose hello this node awaits,
+    /// the peer still connected meanwhile. A request queued in that wait was never sent: when this node stops in it, the
+    /// caller must hear so at once (as it does for a peer whose channel closes at the stop), not wait out its timeout.
+    /// </summary>
+    [Fact]
+    public async Task A_request_queued_while_a_kept_channel_is_awaited_must_end_at_once_when_the_node_stops()
+    {
+        using var metrics = new MeshMeterListener();
+        var client = await Start("client", peers: new PeerOptions { GoodbyeGrace = TimeSpan.FromSeconds(1) });
+        var providerId = "hand-" + Guid.NewGuid().ToString("N");
+        await using var provider = await HandDrivenChannel.DialAsync(new DnsEndPoint(client.Self.Host, client.Self.Port));
+        await provider.HandshakeAsync(providerId, incarnation: "run");
+        await provider.WriteAsync(new Envelope.Interest(1, [], ["work"]));
+        await WaitForProviders(client, "work", 1);
+
+        // The provider retires its channel as a duplicate of one whose hello has not come: the client waits for it.
+        await provider.WriteAsync(new Envelope.Bye(Envelope.Bye.Duplicate));
+        await provider.Channel.Output.CompleteAsync();
+        while (await provider.ReadAsync() is not null)
+        {
+        }
+
+        await AwaitConditionAsync(
+            () => metrics.Collect().GetValueOrDefault((client.Id, "meshactors.channels.open", null), -1) == 0,
+            TestTimeouts.Default,
+            message: "the client to be done with the retired channel");
+        Assert.True(Queue(client, providerId).IsConnected, "the client waits for the kept channel");
+
+        var call = client.RequestAsync<int, int>("work", 3, new RequestOptions { Timeout = TimeSpan.FromMinutes(2) });
+        await AwaitConditionAsync(() => Queue(client, providerId).QueuedBytes > 0, TestTimeouts.Default, message: "the request to be queued");
+        Assert.False(call.IsCompleted);
+
+        await client.StopAsync().WithTimeout();
+
+        var outcome = await Record.ExceptionAsync(() => call.WaitAsync(TestTimeouts.Default));
+        Assert.True(
+            call.IsCompleted && outcome is not TimeoutException,
+            $"the request queued, unsent, to a peer whose kept channel was awaited as the node stopped: completed={call.IsCompleted}, {outcome?.GetType().Name}: {outcome?.Message}");
+    }
+
     // A non-idempotent request queued (not waiting for room) for a hand-driven provider that stopped reading, behind
     // 16 MB of messages; a real backup provider answers x * 10.
     private async Task<(Task<int> Call, DnsEndPoint Address, string ProviderId, HandDrivenChannel OldRun)> RequestQueuedBehindStalledProvider()
