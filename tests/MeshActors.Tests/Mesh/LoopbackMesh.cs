@@ -108,6 +108,26 @@ public abstract class LoopbackMesh(ITestOutputHelper output) : TestKit(output), 
     protected static bool Connected(MeshNode node, MeshNode other) => node.DescribePeers().Any(peer => peer.NodeId == other.Id && peer.IsConnected);
 
     /// <summary>
+    /// Holds <paramref name="to"/>'s channel from <paramref name="from"/> (a callback subscriber on <c>gate</c> that does
+    /// not return stops it reading), then fills <paramref name="from"/>'s queue to it until the channel stalls: what
+    /// goes to <paramref name="to"/> next waits for room. The returned release opens the gate and waits for the filler.
+    /// </summary>
+    protected async Task<Func<Task>> StallQueue(MeshNode from, MeshNode to)
+    {
+        var gate = new TaskCompletionSource();
+        await to.Subscribe<string>("gate", async (_, _) => await gate.Task).Ready;
+        await from.WaitForSubscriberAsync("gate", TestTimeouts.Default);
+        var filler = new string('x', 512 * 1024);
+        var filling = Enumerable.Range(0, 64).Select(_ => from.PublishAsync("gate", filler).AsTask()).ToList();
+        await WaitStalled(from, to, 64 * 1024);
+        return async () =>
+        {
+            gate.TrySetResult();
+            await Task.WhenAll(filling);
+        };
+    }
+
+    /// <summary>
     /// Waits until <paramref name="from"/>'s queue to <paramref name="to"/> holds more than <paramref name="bytes"/> and its
     /// channel has stalled (nothing more sent between two looks): backed up is not enough, since while the channel still
     /// drains into the receiver's flow-control window the queue can dip below a threshold and let a send through.

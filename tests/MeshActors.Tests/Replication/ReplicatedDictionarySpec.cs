@@ -580,19 +580,14 @@ public sealed class ReplicatedDictionarySpec(ITestOutputHelper output) : Loopbac
         await WaitForReplicas(a, "d", 1);
 
         // Hold b's channel from a (a callback subscriber that does not return stops it reading), then fill a's queue to b.
-        var gate = new TaskCompletionSource();
-        await b.Subscribe<string>("gate", async (_, _) => await gate.Task).Ready;
-        await a.WaitForSubscriberAsync("gate", TestTimeouts.Default);
-        var filler = new string('x', 512 * 1024);
-        var filling = Enumerable.Range(0, 64).Select(_ => a.PublishAsync("gate", filler)).ToList();
-        await WaitStalled(a, b, 64 * 1024);
+        var release = await StallQueue(a, b);
 
         var write = atA.SetAsync("x", "never sent"); // applied here, then waits for room behind the filler
         await atA.DisposeAsync();
 
         await Assert.ThrowsAsync<ObjectDisposedException>(() => write);
         Assert.Equal(0, atA.Stats.SendFailures); // closing is no send failure
-        gate.SetResult();
+        await release();
     }
 
     [Fact]

@@ -30,13 +30,8 @@ public sealed class StateTransferSpec(ITestOutputHelper output) : LoopbackMesh(o
         Assert.Equal("pull", Kind(spy.ExpectMsg<TopicMessage>())); // a asks b for its state, as it asks every replica that appears
 
         // Hold b's channel from a (a callback subscriber that does not return stops it reading), then fill a's queue to b:
-        // a state to b now waits for room, under way until the gate opens.
-        var gate = new TaskCompletionSource();
-        await b.Subscribe<string>("gate", async (_, _) => await gate.Task).Ready;
-        await a.WaitForSubscriberAsync("gate", TestTimeouts.Default);
-        var filler = new string('x', 512 * 1024);
-        var filling = Enumerable.Range(0, 64).Select(_ => a.PublishAsync("gate", filler).AsTask()).ToList();
-        await WaitStalled(a, b, 64 * 1024);
+        // a state to b now waits for room, under way until the queue is released.
+        var release = await StallQueue(a, b);
 
         var pull = JsonElement.Parse("""{"v":1,"kind":"pull","replica":"greedy"}""");
         for (var i = 0; i < 20; i++)
@@ -45,8 +40,7 @@ public sealed class StateTransferSpec(ITestOutputHelper output) : LoopbackMesh(o
         // The first pull starts a state; the second makes one more due after it; the other 18 ride on that one.
         await AwaitConditionAsync(() => atA.Stats.PullsCoalesced == 18, TestTimeouts.Default, message: "18 pulls coalesced");
         Assert.Equal(1, Log.Count(8011, containing: b.Id));
-        gate.SetResult();
-        await Task.WhenAll(filling);
+        await release();
         await AwaitConditionAsync(() => atA.Stats.StatesSent == 2, TestTimeouts.Default, message: "two states sent");
 
         // A delta written now reaches b after every state a queued for it: exactly two.
@@ -118,13 +112,8 @@ public sealed class StateTransferSpec(ITestOutputHelper output) : LoopbackMesh(o
         Assert.Equal("pull", Kind(spyB.ExpectMsg<TopicMessage>(message => message.SenderId == a.Id))); // a pulls each replica that appears
 
         // Hold b's channel from a (a callback subscriber that does not return stops it reading) and fill a's queue to b:
-        // a state to b now waits for room, under way until the gate opens.
-        var gate = new TaskCompletionSource();
-        await b.Subscribe<string>("gate", async (_, _) => await gate.Task).Ready;
-        await a.WaitForSubscriberAsync("gate", TestTimeouts.Default);
-        var filler = new string('x', 512 * 1024);
-        var filling = Enumerable.Range(0, 64).Select(_ => a.PublishAsync("gate", filler).AsTask()).ToList();
-        await WaitStalled(a, b, 64 * 1024);
+        // a state to b now waits for room, under way until the queue is released.
+        var release = await StallQueue(a, b);
 
         // b's replica x1 pulls: a's answer to it is encoded and waits for room.
         await b.PublishAsync("$dict/d", JsonElement.Parse("""{"v":1,"kind":"pull","replica":"x1"}"""));
@@ -138,8 +127,7 @@ public sealed class StateTransferSpec(ITestOutputHelper output) : LoopbackMesh(o
         // it leave (it sends e its state again), then the answer goes out.
         asB.Dispose();
         await AwaitConditionAsync(() => Log.Count(8008, containing: e.Id) == 2, TestTimeouts.Default, message: "a to send e its state at b's departure");
-        gate.SetResult();
-        await Task.WhenAll(filling);
+        await release();
         await AwaitConditionAsync(() => atA.Stats.StatesSent == 3, TestTimeouts.Default, message: "the answer to x1 and e's two states sent");
 
         // Everything a queued for b before now has reached b (a marker behind it on the same channel).
@@ -180,12 +168,7 @@ public sealed class StateTransferSpec(ITestOutputHelper output) : LoopbackMesh(o
         await b.Subscribe("$dict/d", spy.Ref).Ready;
         Assert.Equal("pull", Kind(spy.ExpectMsg<TopicMessage>()));
 
-        var gate = new TaskCompletionSource();
-        await b.Subscribe<string>("gate", async (_, _) => await gate.Task).Ready;
-        await a.WaitForSubscriberAsync("gate", TestTimeouts.Default);
-        var filler = new string('x', 512 * 1024);
-        var filling = Enumerable.Range(0, 64).Select(_ => a.PublishAsync("gate", filler).AsTask()).ToList();
-        await WaitStalled(a, b, 64 * 1024);
+        var release = await StallQueue(a, b);
 
         // Two pulls: the first starts a state (waiting for room), the second makes one more due. A delta behind them on
         // the same channel tells when a has taken both.
@@ -212,8 +195,7 @@ public sealed class StateTransferSpec(ITestOutputHelper output) : LoopbackMesh(o
 
         var coalesced = atA.Stats.PullsCoalesced;
         var logged = Log.Count(8011);
-        gate.SetResult();
-        await Task.WhenAll(filling);
+        await release();
         Assert.True(
             coalesced == 0 && logged == 0,
             $"b's only pull since it came back rode on no other pull, yet PullsCoalesced is {coalesced} and event 8011 was logged {logged} time(s)");
