@@ -287,6 +287,20 @@ internal sealed partial class PeerManagerActor
         link.Queue.Wake();
     }
 
+    // This node's requests to a peer whose channels are gone: those the queue still holds no channel took, so their
+    // callers hear first that they were never sent (unavailable: another provider may run them, idempotent or not);
+    // then the handler fails what was written. With a channel still there, what it may be writing is left to it.
+    private void EndRequests(PeerLink link, Exception? reason, string what)
+    {
+        if (link.Channels.Count == 0)
+        {
+            foreach (var req in link.Queue.QueuedRequests)
+                AnswerUnsent(link, req, what);
+        }
+
+        Notify(() => _handler.OnPeerDisconnected(link, reason));
+    }
+
     private void AnswerUnsent(PeerLink link, Envelope.Req req, string what)
     {
         if (_handler.IsAwaited(link.NodeId, req))
@@ -313,11 +327,7 @@ internal sealed partial class PeerManagerActor
     {
         link.OnDetached();
         PeerLog.Disconnected(_logger, link.Name, link.NodeId, end.Reason);
-        // What the queue still holds no channel took: its requests were never sent, so their callers hear so first
-        // (unavailable: another provider may run them), and the handler then fails what was written.
-        foreach (var req in link.Queue.QueuedRequests)
-            AnswerUnsent(link, req, "lost its channel");
-        Notify(() => _handler.OnPeerDisconnected(link, end.Error));
+        EndRequests(link, end.Error, "lost its channel");
         // After the handler failed the requests to the peer: a sender waiting for room for one of them gives up, and
         // whoever waits for the queue to be sent stops waiting.
         link.Queue.Wake();
@@ -338,18 +348,9 @@ internal sealed partial class PeerManagerActor
         foreach (var peer in _directory.Peers)
         {
             var link = (PeerLink)peer;
+            // Still connected: the channel the peer kept was awaited. Its requests end now, not at their timeout.
             if (link.IsConnected)
-            {
-                // Still connected with no channel: the channel the peer kept was awaited. What was queued for it was
-                // never sent, and what was written will not be answered: their callers hear so now, not at their timeout.
-                if (link.Channels.Count == 0)
-                {
-                    foreach (var req in link.Queue.QueuedRequests)
-                        AnswerUnsent(link, req, "was awaited on another channel as this node stopped");
-                }
-
-                Notify(() => _handler.OnPeerDisconnected(link, new PeerClosedException(reason)));
-            }
+                EndRequests(link, new PeerClosedException(reason), "was awaited on another channel as this node stopped");
 
             link.Queue.Close(reason);
             _directory.Remove(link);
