@@ -1,5 +1,3 @@
-using MeshActors.Protocol;
-
 namespace MeshActors.Messaging;
 
 /// <summary>
@@ -21,7 +19,7 @@ internal sealed class AnswerBatch : IThreadPoolWorkItem
     [ThreadStatic]
     private static AnswerBatch? t_batch;
 
-    private (PendingRequest Pending, Envelope Answer)[] _answers = new (PendingRequest, Envelope)[16];
+    private PendingRequest[] _answers = new PendingRequest[16];
     private int _count;
     private int _next;
     private int _runnerQueued;
@@ -40,20 +38,20 @@ internal sealed class AnswerBatch : IThreadPoolWorkItem
         ThreadPool.UnsafeQueueUserWorkItem(batch, preferLocal: true);
     }
 
-    /// <summary>Completes <paramref name="pending"/>, settled with <paramref name="answer"/>: with the others of this read when a read loop gathers them, else in a work item of its own.</summary>
-    public static void Complete(PendingRequest pending, Envelope answer)
+    /// <summary>Completes <paramref name="pending"/>, answered: with the others of this read when a read loop gathers them, else in a work item of its own.</summary>
+    public static void Complete(PendingRequest pending)
     {
         if (t_gathering)
-            (t_batch ??= new AnswerBatch()).Add(pending, answer);
+            (t_batch ??= new AnswerBatch()).Add(pending);
         else
-            ThreadPool.UnsafeQueueUserWorkItem(static s => s.Pending.TrySetResult(s.Answer), (Pending: pending, Answer: answer), preferLocal: false);
+            ThreadPool.UnsafeQueueUserWorkItem(pending, preferLocal: false);
     }
 
-    private void Add(PendingRequest pending, Envelope answer)
+    private void Add(PendingRequest pending)
     {
         if (_count == _answers.Length)
             Array.Resize(ref _answers, _count * 2);
-        _answers[_count++] = (pending, answer);
+        _answers[_count++] = pending;
     }
 
     void IThreadPoolWorkItem.Execute()
@@ -66,9 +64,9 @@ internal sealed class AnswerBatch : IThreadPoolWorkItem
                 return;
             if (next < _count - 1 && Volatile.Read(ref _runnerQueued) == 0 && Interlocked.Exchange(ref _runnerQueued, 1) == 0)
                 ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: true);
-            var (pending, answer) = _answers[next];
-            _answers[next] = default;
-            pending.TrySetResult(answer);
+            var pending = _answers[next];
+            _answers[next] = null!;
+            pending.Complete();
         }
     }
 }

@@ -9,9 +9,10 @@ namespace MeshActors.Messaging;
 /// never on a read loop, an actor's thread or a timer's. Its outcome is decided before that, when it happens: the
 /// first of an answer, a failure and a cancellation settles it, and the others are dropped.
 /// </remarks>
-internal sealed class PendingRequest(long id, string service, RouteCandidate target) : TaskCompletionSource<Envelope>
+internal sealed class PendingRequest(long id, string service, RouteCandidate target) : TaskCompletionSource<Envelope>, IThreadPoolWorkItem
 {
     private int _settled;
+    private object? _outcome; // once settled: the answer, the failure, or the cancellation
 
     public long Id { get; } = id;
 
@@ -25,24 +26,40 @@ internal sealed class PendingRequest(long id, string service, RouteCandidate tar
         token.UnsafeRegister(static (state, token) => ((PendingRequest)state!).Cancel(token), this);
 
     /// <summary>Settles the request with <paramref name="answer"/>: with the other answers of the read when a read loop gathers them, else in a work item of its own.</summary>
-    public void Answer(Envelope answer)
-    {
-        if (TrySettle())
-            AnswerBatch.Complete(this, answer);
-    }
+    public void Answer(Envelope answer) => Settle(answer, AnswerBatch.Complete);
 
     /// <summary>Fails the wait with <paramref name="reason"/>, in a work item of the pool.</summary>
-    public void Fail(Exception reason)
+    public void Fail(Exception reason) => Settle(reason, Queue);
+
+    /// <summary>Completes the task with the outcome it was settled with, on this thread: the caller's code goes on from here.</summary>
+    public void Complete()
     {
-        if (TrySettle())
-            ThreadPool.UnsafeQueueUserWorkItem(static s => s.Pending.TrySetException(s.Reason), (Pending: this, Reason: reason), preferLocal: false);
+        switch (_outcome)
+        {
+            case Envelope answer:
+                TrySetResult(answer);
+                break;
+            case OperationCanceledException cancelled:
+                TrySetCanceled(cancelled.CancellationToken);
+                break;
+            case Exception failure:
+                TrySetException(failure);
+                break;
+        }
     }
 
-    private void Cancel(CancellationToken token)
-    {
-        if (TrySettle())
-            ThreadPool.UnsafeQueueUserWorkItem(static s => s.Pending.TrySetCanceled(s.Token), (Pending: this, Token: token), preferLocal: false);
-    }
+    void IThreadPoolWorkItem.Execute() => Complete();
 
-    private bool TrySettle() => Interlocked.Exchange(ref _settled, 1) == 0;
+    private void Cancel(CancellationToken token) => Settle(new OperationCanceledException(token), Queue);
+
+    private static void Queue(PendingRequest pending) => ThreadPool.UnsafeQueueUserWorkItem(pending, preferLocal: false);
+
+    // The first outcome settles it, when it happens; the task completes with it where `complete` says.
+    private void Settle(object outcome, Action<PendingRequest> complete)
+    {
+        if (Interlocked.Exchange(ref _settled, 1) != 0)
+            return;
+        _outcome = outcome;
+        complete(this);
+    }
 }
